@@ -109,20 +109,11 @@ fn push(
 fn report(std: &AqiStandard, subs: Vec<SubIndex>) -> Result<AqiReport, AqiError> {
     let aqi = subs.iter().map(|s| s.iaqi).max().ok_or(AqiError::NoPollutant)?;
     let mut primary: Vec<Pollutant> = if aqi > 50 {
-        subs.iter()
-            .filter(|s| s.iaqi == aqi)
-            .map(|s| s.indicator.pollutant())
-            .collect()
+        subs.iter().filter(|s| s.iaqi == aqi).map(|s| s.indicator.pollutant()).collect()
     } else {
         Vec::new()
     };
     primary.sort();
     primary.dedup();
-    Ok(AqiReport {
-        aqi,
-        level: std.level(aqi).clone(),
-        primary,
-        sub_indices: subs,
-        standard: std.id().to_owned(),
-    })
+    Ok(AqiReport { aqi, level: std.level(aqi).clone(), primary, sub_indices: subs, standard: std.id().to_owned() })
 }

@@ -187,10 +187,7 @@ pub struct AqiStandard {
 impl AqiStandard {
     /// Parse and validate an edition from its TOML text. `source_name` names it in errors.
     pub fn from_toml(source_name: &str, text: &str) -> Result<AqiStandard, AqiError> {
-        let err = |message: String| AqiError::Table {
-            source_name: source_name.to_owned(),
-            message,
-        };
+        let err = |message: String| AqiError::Table { source_name: source_name.to_owned(), message };
         let raw: RawStandard = toml::from_str(text).map_err(|e| err(e.to_string()))?;
         if raw.iaqi.first() != Some(&0) || !raw.iaqi.windows(2).all(|w| w[0] < w[1]) {
             return Err(err("`iaqi` must start at 0 and rise strictly".into()));
@@ -213,13 +210,7 @@ impl AqiStandard {
                 return Err(err(format!("`{}` is defined twice", ind.key)));
             }
             let above_top = ind.above_top.unwrap_or(AboveTop::Rule(AboveTopRule::Cap));
-            tables.push((
-                key,
-                IndicatorTable {
-                    breakpoints: bp.clone(),
-                    above_top,
-                },
-            ));
+            tables.push((key, IndicatorTable { breakpoints: bp.clone(), above_top }));
         }
         for ind in Indicator::ALL {
             if !tables.iter().any(|(k, _)| *k == ind) {
@@ -231,7 +222,7 @@ impl AqiStandard {
             && levels.windows(2).all(|w| w[0].max_aqi < w[1].max_aqi);
         if levels.is_empty() || !ordered || levels.last().map(|l| l.max_aqi) != raw.iaqi.last().copied() {
             return Err(err(
-                "levels must be numbered 1.. with rising `max_aqi`, the last at the top of the scale".into(),
+                "levels must be numbered 1.. with rising `max_aqi`, the last at the top of the scale".into()
             ));
         }
         Ok(AqiStandard {
@@ -266,28 +257,16 @@ impl AqiStandard {
 
     fn table(&self, indicator: Indicator) -> &IndicatorTable {
         // Every indicator is present: `from_toml` checks it.
-        &self
-            .tables
-            .iter()
-            .find(|(k, _)| *k == indicator)
-            .expect("validated table")
-            .1
+        &self.tables.iter().find(|(k, _)| *k == indicator).expect("validated table").1
     }
 
     /// The individual AQI (IAQI) of one concentration, rounded up to an integer.
     /// `Ok(None)` means the standard says this sub-index is not computed.
     pub fn iaqi(&self, indicator: Indicator, concentration: f64) -> Result<Option<u32>, AqiError> {
         if !concentration.is_finite() || concentration < 0.0 {
-            return Err(AqiError::InvalidConcentration {
-                indicator: indicator.key(),
-                value: concentration,
-            });
+            return Err(AqiError::InvalidConcentration { indicator: indicator.key(), value: concentration });
         }
-        let decimals = if indicator.pollutant() == Pollutant::Co {
-            self.decimals_co
-        } else {
-            self.decimals_default
-        };
+        let decimals = if indicator.pollutant() == Pollutant::Co { self.decimals_co } else { self.decimals_default };
         let c = truncate(concentration, decimals);
         let table = self.table(indicator);
         let bp = &table.breakpoints;
@@ -309,10 +288,7 @@ impl AqiStandard {
 
     /// The level an AQI falls in.
     pub fn level(&self, aqi: u32) -> &AqiLevel {
-        self.levels
-            .iter()
-            .find(|l| aqi <= l.max_aqi)
-            .unwrap_or_else(|| self.levels.last().expect("validated levels"))
+        self.levels.iter().find(|l| aqi <= l.max_aqi).unwrap_or_else(|| self.levels.last().expect("validated levels"))
     }
 
     pub fn levels(&self) -> &[AqiLevel] {
@@ -349,10 +325,7 @@ impl Standards {
     pub fn new(mut editions: Vec<AqiStandard>) -> Result<Standards, AqiError> {
         editions.sort_by_key(|e| e.effective_from);
         if editions.is_empty() {
-            return Err(AqiError::Table {
-                source_name: "standards".into(),
-                message: "no edition given".into(),
-            });
+            return Err(AqiError::Table { source_name: "standards".into(), message: "no edition given".into() });
         }
         Ok(Standards { editions })
     }
@@ -360,11 +333,7 @@ impl Standards {
     /// The edition in force on `date`. The oldest edition also covers the dates before it,
     /// since there was no AQI standard earlier.
     pub fn for_date(&self, date: NaiveDate) -> &AqiStandard {
-        self.editions
-            .iter()
-            .rev()
-            .find(|e| e.effective_from <= date)
-            .unwrap_or(&self.editions[0])
+        self.editions.iter().rev().find(|e| e.effective_from <= date).unwrap_or(&self.editions[0])
     }
 
     pub fn editions(&self) -> &[AqiStandard] {

@@ -29,11 +29,7 @@ fn every_breakpoint_of_both_editions_gives_its_iaqi() {
         let bps: Vec<f64> = values.split_whitespace().map(|v| v.parse().unwrap()).collect();
         assert_eq!(std.breakpoints(indicator(key)), &bps[..], "{year} {key}");
         for (bp, want) in bps.iter().zip(IAQI) {
-            assert_eq!(
-                std.iaqi(indicator(key), *bp).unwrap(),
-                Some(want),
-                "{year} {key} at {bp}"
-            );
+            assert_eq!(std.iaqi(indicator(key), *bp).unwrap(), Some(want), "{year} {key} at {bp}");
             checked += 1;
         }
     }
@@ -61,11 +57,7 @@ fn values_between_breakpoints_match_hand_computation() {
         ("2026", "co_1h", 151.0, 500),
     ];
     for (year, key, c, want) in cases {
-        assert_eq!(
-            edition(year).iaqi(indicator(key), c).unwrap(),
-            Some(want),
-            "{year} {key} {c}"
-        );
+        assert_eq!(edition(year).iaqi(indicator(key), c).unwrap(), Some(want), "{year} {key} {c}");
     }
 }
 
@@ -78,32 +70,21 @@ fn footnote_cases_follow_the_edition_in_force() {
     assert_eq!(e26.iaqi(Indicator::O3_8h, 801.0).unwrap(), Some(300));
 
     // 2012 daily: O3 8 h above 800 is reported from the daily maximum 1 h value.
-    let c = DailyConcentrations {
-        o3_8h: Some(850.0),
-        o3_1h: Some(900.0),
-        ..Default::default()
-    };
+    let c = DailyConcentrations { o3_8h: Some(850.0), o3_1h: Some(900.0), ..Default::default() };
     let r = Standards::builtin().daily(date("2025-07-01"), &c).unwrap();
     assert_eq!(r.aqi, 350); // o3_1h 900: 100/200 × 100 + 300
     let r = Standards::builtin().daily(date("2026-07-01"), &c).unwrap();
     assert_eq!(r.aqi, 300);
 
     // 2012 real-time: SO2 1 h above 800 is reported from the 24 h mean.
-    let h = HourlyConcentrations {
-        so2: Some(900.0),
-        so2_24h: Some(100.0),
-        ..Default::default()
-    };
+    let h = HourlyConcentrations { so2: Some(900.0), so2_24h: Some(100.0), ..Default::default() };
     assert_eq!(Standards::builtin().hourly(date("2025-01-01"), &h).unwrap().aqi, 75);
     assert_eq!(Standards::builtin().hourly(date("2026-03-01"), &h).unwrap().aqi, 200);
 }
 
 #[test]
 fn the_edition_switches_on_2026_03_01() {
-    let c = DailyConcentrations {
-        pm25: Some(75.0),
-        ..Default::default()
-    };
+    let c = DailyConcentrations { pm25: Some(75.0), ..Default::default() };
     let before = Standards::builtin().daily(date("2026-02-28"), &c).unwrap();
     let after = Standards::builtin().daily(date("2026-03-01"), &c).unwrap();
     assert_eq!((before.aqi, before.standard.as_str()), (100, "HJ 633-2012"));
@@ -115,65 +96,28 @@ fn the_edition_switches_on_2026_03_01() {
 #[test]
 fn levels_and_primary_pollutants() {
     let s = Standards::builtin().for_date(date("2026-12-01"));
-    let cases = [
-        (0, 1, "优"),
-        (50, 1, "优"),
-        (51, 2, "良"),
-        (150, 3, "轻度污染"),
-        (151, 4, "中度污染"),
-    ];
+    let cases = [(0, 1, "优"), (50, 1, "优"), (51, 2, "良"), (150, 3, "轻度污染"), (151, 4, "中度污染")];
     for (aqi, level, category) in cases {
-        assert_eq!(
-            (s.level(aqi).level, s.level(aqi).category.as_str()),
-            (level, category),
-            "AQI {aqi}"
-        );
+        assert_eq!((s.level(aqi).level, s.level(aqi).category.as_str()), (level, category), "AQI {aqi}");
     }
-    assert_eq!(
-        (s.level(300).level, s.level(301).level, s.level(500).rgb.as_str()),
-        (5, 6, "#7E0023")
-    );
+    assert_eq!((s.level(300).level, s.level(301).level, s.level(500).rgb.as_str()), (5, 6, "#7E0023"));
 
     // A tie lists every pollutant at the maximum.
-    let tie = DailyConcentrations {
-        pm25: Some(75.0),
-        pm10: Some(150.0),
-        no2: Some(20.0),
-        ..Default::default()
-    };
+    let tie = DailyConcentrations { pm25: Some(75.0), pm10: Some(150.0), no2: Some(20.0), ..Default::default() };
     let r = Standards::builtin().daily(date("2025-01-01"), &tie).unwrap();
-    assert_eq!(
-        (r.aqi, r.primary.clone()),
-        (100, vec![Pollutant::Pm10, Pollutant::Pm25])
-    );
+    assert_eq!((r.aqi, r.primary.clone()), (100, vec![Pollutant::Pm10, Pollutant::Pm25]));
     // No primary pollutant at AQI ≤ 50.
-    let clean = DailyConcentrations {
-        pm25: Some(35.0),
-        pm10: Some(50.0),
-        ..Default::default()
-    };
-    assert!(
-        Standards::builtin()
-            .daily(date("2025-01-01"), &clean)
-            .unwrap()
-            .primary
-            .is_empty()
-    );
+    let clean = DailyConcentrations { pm25: Some(35.0), pm10: Some(50.0), ..Default::default() };
+    assert!(Standards::builtin().daily(date("2025-01-01"), &clean).unwrap().primary.is_empty());
 }
 
 #[test]
 fn bad_input_is_an_error() {
     let s = Standards::builtin();
     assert!(s.daily(date("2025-01-01"), &DailyConcentrations::default()).is_err());
-    let neg = DailyConcentrations {
-        pm25: Some(-1.0),
-        ..Default::default()
-    };
+    let neg = DailyConcentrations { pm25: Some(-1.0), ..Default::default() };
     assert!(s.daily(date("2025-01-01"), &neg).is_err());
-    let nan = DailyConcentrations {
-        pm25: Some(f64::NAN),
-        ..Default::default()
-    };
+    let nan = DailyConcentrations { pm25: Some(f64::NAN), ..Default::default() };
     assert!(s.daily(date("2025-01-01"), &nan).is_err());
 }
 

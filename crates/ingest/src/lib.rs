@@ -46,6 +46,7 @@ A malformed file is an [`IngestError`] naming the file, the line and the column,
 nothing is returned for it.
 */
 
+pub mod daily;
 mod parquet;
 mod qc;
 mod read;
@@ -64,22 +65,13 @@ pub enum IngestError {
     #[error("{file}: {source}")]
     Io { file: String, source: std::io::Error },
     #[error("{file}: line {line}, column `{column}`: {message}")]
-    Parse {
-        file: String,
-        line: u64,
-        column: String,
-        message: String,
-    },
+    Parse { file: String, line: u64, column: String, message: String },
     #[error("{file}: required column `{column}` is missing")]
     MissingColumn { file: String, column: String },
     #[error("{file}: unrecognised layout (header: {header}); pass --format")]
     UnknownLayout { file: String, header: String },
     #[error("{file}: no station `{station}`; the file has {}", available.join(", "))]
-    UnknownStation {
-        file: String,
-        station: String,
-        available: Vec<String>,
-    },
+    UnknownStation { file: String, station: String, available: Vec<String> },
     #[error("{file}: {message}")]
     Parquet { file: String, message: String },
     #[error("{file}: the file has no data rows")]
@@ -103,9 +95,7 @@ pub fn ingest<P: AsRef<Path>>(paths: &[P], options: &IngestOptions) -> Result<(O
         let p = p.as_ref();
         let raw = read::read_file(p, options.layout, options.station.as_deref())?;
         if raw.rows.is_empty() {
-            return Err(IngestError::Empty {
-                file: p.display().to_string(),
-            });
+            return Err(IngestError::Empty { file: p.display().to_string() });
         }
         files.push((p.display().to_string(), raw));
     }
@@ -114,11 +104,7 @@ pub fn ingest<P: AsRef<Path>>(paths: &[P], options: &IngestOptions) -> Result<(O
 
 /// Read one file with default options and return its only station.
 pub fn read_station(path: &Path, layout: Option<Layout>, station: Option<&str>) -> Result<StationSeries, IngestError> {
-    let options = IngestOptions {
-        layout,
-        station: station.map(str::to_owned),
-        ..Default::default()
-    };
+    let options = IngestOptions { layout, station: station.map(str::to_owned), ..Default::default() };
     let (obs, _) = ingest(&[PathBuf::from(path)], &options)?;
     let mut series = obs.series;
     match series.len() {

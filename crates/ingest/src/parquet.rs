@@ -13,27 +13,19 @@ use crate::read::{Layout, RawFile, RawRow, present};
 use crate::table::{Observations, Variable};
 
 fn polars_err(file: &str) -> impl Fn(pl::PolarsError) -> IngestError + '_ {
-    move |e| IngestError::Parquet {
-        file: file.to_owned(),
-        message: e.to_string(),
-    }
+    move |e| IngestError::Parquet { file: file.to_owned(), message: e.to_string() }
 }
 
 /// The observations as one long polars frame, sorted by station then time.
 pub fn to_frame(obs: &Observations) -> Result<pl::DataFrame, pl::PolarsError> {
-    let vars: Vec<Variable> = Variable::ALL
-        .into_iter()
-        .filter(|v| obs.series.iter().any(|s| s.column(*v).is_some()))
-        .collect();
+    let vars: Vec<Variable> =
+        Variable::ALL.into_iter().filter(|v| obs.series.iter().any(|s| s.column(*v).is_some())).collect();
     let height: usize = obs.series.iter().map(|s| s.len()).sum();
     let mut millis = Vec::with_capacity(height);
     let mut stations = Vec::with_capacity(height);
     for s in &obs.series {
         for t in &s.times {
-            let local = Shanghai
-                .from_local_datetime(t)
-                .single()
-                .expect("Asia/Shanghai has no DST");
+            let local = Shanghai.from_local_datetime(t).single().expect("Asia/Shanghai has no DST");
             millis.push(local.timestamp_millis());
             stations.push(s.station.as_str());
         }
@@ -66,10 +58,7 @@ pub fn to_frame(obs: &Observations) -> Result<pl::DataFrame, pl::PolarsError> {
 pub fn write_parquet(obs: &Observations, path: &Path) -> Result<(), IngestError> {
     let file = path.display().to_string();
     let mut df = to_frame(obs).map_err(polars_err(&file))?;
-    let out = File::create(path).map_err(|source| IngestError::Io {
-        file: file.clone(),
-        source,
-    })?;
+    let out = File::create(path).map_err(|source| IngestError::Io { file: file.clone(), source })?;
     ParquetWriter::new(out)
         .with_compression(ParquetCompression::Zstd(None))
         .finish(&mut df)
@@ -79,13 +68,8 @@ pub fn write_parquet(obs: &Observations, path: &Path) -> Result<(), IngestError>
 
 /// Read a canonical Parquet file into raw rows; QC runs again on them.
 pub(crate) fn read_raw(file: &str, bytes: Vec<u8>) -> Result<RawFile, IngestError> {
-    let df = ParquetReader::new(std::io::Cursor::new(bytes))
-        .finish()
-        .map_err(polars_err(file))?;
-    let missing = |column: &str| IngestError::MissingColumn {
-        file: file.to_owned(),
-        column: column.to_owned(),
-    };
+    let df = ParquetReader::new(std::io::Cursor::new(bytes)).finish().map_err(polars_err(file))?;
+    let missing = |column: &str| IngestError::MissingColumn { file: file.to_owned(), column: column.to_owned() };
     let time = df.column("time").map_err(|_| missing("time"))?.as_materialized_series();
     let times: Vec<NaiveDateTime> = match time.dtype() {
         DataType::Datetime(unit, tz) => {
@@ -106,11 +90,7 @@ pub(crate) fn read_raw(file: &str, bytes: Vec<u8>) -> Result<RawFile, IngestErro
                     })?;
                     let utc = DateTime::from_timestamp(t.div_euclid(per_sec), 0).expect("in range");
                     // A zone-less time is already local; a zoned one is stored as UTC.
-                    Ok(if tz.is_some() {
-                        utc.with_timezone(&Shanghai).naive_local()
-                    } else {
-                        utc.naive_utc()
-                    })
+                    Ok(if tz.is_some() { utc.with_timezone(&Shanghai).naive_local() } else { utc.naive_utc() })
                 })
                 .collect::<Result<_, IngestError>>()?
         }
@@ -123,10 +103,7 @@ pub(crate) fn read_raw(file: &str, bytes: Vec<u8>) -> Result<RawFile, IngestErro
             });
         }
     };
-    let station_col = df
-        .column("station")
-        .map_err(|_| missing("station"))?
-        .as_materialized_series();
+    let station_col = df.column("station").map_err(|_| missing("station"))?.as_materialized_series();
     let station_col = station_col.cast(&DataType::String).map_err(polars_err(file))?;
     let mut stations: Vec<String> = Vec::new();
     let mut rows: Vec<RawRow> = Vec::with_capacity(df.height());
@@ -144,6 +121,7 @@ pub(crate) fn read_raw(file: &str, bytes: Vec<u8>) -> Result<RawFile, IngestErro
             time: times[i],
             values: [f64::NAN; crate::read::NVAR],
             line: i as u64 + 1,
+            calm: false,
         });
     }
     df.column("pm25").map_err(|_| missing("pm25"))?;
@@ -151,19 +129,10 @@ pub(crate) fn read_raw(file: &str, bytes: Vec<u8>) -> Result<RawFile, IngestErro
     for v in Variable::ALL {
         let Ok(col) = df.column(v.name()) else { continue };
         vars.push(v);
-        let col = col
-            .as_materialized_series()
-            .cast(&DataType::Float64)
-            .map_err(polars_err(file))?;
+        let col = col.as_materialized_series().cast(&DataType::Float64).map_err(polars_err(file))?;
         for (row, x) in rows.iter_mut().zip(col.f64().map_err(polars_err(file))?.iter()) {
             row.values[v.index()] = x.unwrap_or(f64::NAN);
         }
     }
-    Ok(RawFile {
-        layout: Layout::Parquet,
-        stations,
-        present: present(&vars),
-        rows,
-        source_columns: Vec::new(),
-    })
+    Ok(RawFile { layout: Layout::Parquet, stations, present: present(&vars), rows, source_columns: Vec::new() })
 }

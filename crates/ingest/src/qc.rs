@@ -16,6 +16,9 @@ pub struct QcConfig {
     pub range: [(f64, f64); NVAR],
     /// A run of at least this many identical values is flagged as a flat line; `None` skips the check.
     pub flat_hours: [Option<usize>; NVAR],
+    /// Runs at or below this value are not flat lines: near the detection limit a constant
+    /// reading is expected.
+    pub flat_floor: [f64; NVAR],
     /// Hours on each side of a value that form its local distribution.
     pub spike_half_window: usize,
     /// A value is a spike when it lies more than this many robust deviations from the local median…
@@ -43,6 +46,7 @@ impl Default for QcConfig {
                 (0.0, 360.0),
                 (0.0, 300.0),
             ],
+            // Met values are often whole degrees, so they can sit still for a night.
             flat_hours: [
                 Some(12),
                 Some(12),
@@ -50,14 +54,15 @@ impl Default for QcConfig {
                 Some(12),
                 Some(12),
                 Some(12),
-                Some(12),
-                Some(12),
-                Some(12),
                 Some(24),
+                Some(24),
+                Some(24),
+                Some(36),
                 Some(24),
                 None,
                 None,
             ],
+            flat_floor: [5.0, 10.0, 5.0, 5.0, 0.3, 10.0, f64::MIN, f64::MIN, 0.0, f64::MIN, 0.0, 0.0, 0.0],
             spike_half_window: 6,
             spike_k: 6.0,
             spike_floor: [
@@ -226,13 +231,7 @@ pub(crate) fn build(files: Vec<(String, RawFile)>, cfg: &QcConfig) -> (Observati
         series.push(s);
         stations.push(r);
     }
-    (
-        Observations { series },
-        QcReport {
-            files: reports,
-            stations,
-        },
-    )
+    (Observations { series }, QcReport { files: reports, stations })
 }
 
 fn station_series(
@@ -264,11 +263,8 @@ fn station_series(
         for (k, var) in vars.iter().enumerate() {
             let v = kept.values[var.index()];
             values[k][slot] = v;
-            flags[k][slot] = if v.is_nan() {
-                QcFlags::MISSING
-            } else {
-                QcFlags::default()
-            };
+            let calm = *var == Variable::Wdir && kept.calm;
+            flags[k][slot] = if v.is_nan() && !calm { QcFlags::MISSING } else { QcFlags::default() };
             let differs = rows[i + 1..j].iter().any(|(_, r)| {
                 let w = r.values[var.index()];
                 !(w == v || (w.is_nan() && v.is_nan()))
@@ -290,40 +286,22 @@ fn station_series(
     }
     let mut columns = Vec::new();
     for (k, var) in vars.iter().enumerate() {
-        let mut col = Column {
-            variable: *var,
-            values: std::mem::take(&mut values[k]),
-            flags: std::mem::take(&mut flags[k]),
-        };
+        let mut col =
+            Column { variable: *var, values: std::mem::take(&mut values[k]), flags: std::mem::take(&mut flags[k]) };
         flag_range(&mut col, cfg.range[var.index()]);
         if let Some(floor) = cfg.spike_floor[var.index()] {
             flag_spikes(&mut col, cfg.spike_half_window, cfg.spike_k, floor);
         }
         if let Some(n) = cfg.flat_hours[var.index()] {
-            flag_flatlines(&mut col, n);
+            flag_flatlines(&mut col, n, cfg.flat_floor[var.index()]);
         }
         columns.push(col);
     }
     let gaps = gap_records(&times, &columns[0].flags);
     let counts = columns.iter().map(count_flags).collect();
-    let report = StationReport {
-        station: station.clone(),
-        start,
-        end,
-        hours,
-        source_rows,
-        columns: counts,
-        duplicates,
-        gaps,
-    };
-    (
-        StationSeries {
-            station,
-            times,
-            columns,
-        },
-        report,
-    )
+    let report =
+        StationReport { station: station.clone(), start, end, hours, source_rows, columns: counts, duplicates, gaps };
+    (StationSeries { station, times, columns }, report)
 }
 
 fn flag_range(col: &mut Column, (lo, hi): (f64, f64)) {
@@ -338,12 +316,8 @@ fn flag_range(col: &mut Column, (lo, hi): (f64, f64)) {
 /// of its neighbours within `half` hours (itself excluded).
 fn flag_spikes(col: &mut Column, half: usize, k: f64, floor: f64) {
     let n = col.values.len();
-    let usable: Vec<f64> = col
-        .values
-        .iter()
-        .zip(&col.flags)
-        .map(|(v, f)| if f.is_unusable() { f64::NAN } else { *v })
-        .collect();
+    let usable: Vec<f64> =
+        col.values.iter().zip(&col.flags).map(|(v, f)| if f.is_unusable() { f64::NAN } else { *v }).collect();
     let mut window = Vec::with_capacity(2 * half);
     let mut dev = Vec::with_capacity(2 * half);
     for i in 0..n {
@@ -353,13 +327,7 @@ fn flag_spikes(col: &mut Column, half: usize, k: f64, floor: f64) {
         }
         window.clear();
         let (a, b) = (i.saturating_sub(half), (i + half + 1).min(n));
-        window.extend(
-            usable[a..b]
-                .iter()
-                .enumerate()
-                .filter(|(j, v)| a + j != i && !v.is_nan())
-                .map(|(_, v)| *v),
-        );
+        window.extend(usable[a..b].iter().enumerate().filter(|(j, v)| a + j != i && !v.is_nan()).map(|(_, v)| *v));
         if window.len() < half {
             continue;
         }
@@ -379,7 +347,7 @@ fn median(v: &mut [f64]) -> f64 {
     *mid
 }
 
-fn flag_flatlines(col: &mut Column, min_run: usize) {
+fn flag_flatlines(col: &mut Column, min_run: usize, floor: f64) {
     let n = col.values.len();
     let mut i = 0;
     while i < n {
@@ -389,7 +357,7 @@ fn flag_flatlines(col: &mut Column, min_run: usize) {
             while j < n && col.values[j] == v {
                 j += 1;
             }
-            if j - i >= min_run {
+            if j - i >= min_run && v > floor {
                 for f in &mut col.flags[i..j] {
                     f.insert(QcFlags::FLATLINE);
                 }
@@ -408,11 +376,7 @@ fn gap_records(times: &[NaiveDateTime], flags: &[QcFlags]) -> Vec<GapRecord> {
             while j + 1 < flags.len() && flags[j + 1].contains(QcFlags::GAP) {
                 j += 1;
             }
-            gaps.push(GapRecord {
-                start: times[i],
-                end: times[j],
-                hours: j - i + 1,
-            });
+            gaps.push(GapRecord { start: times[i], end: times[j], hours: j - i + 1 });
             i = j + 1;
         } else {
             i += 1;
@@ -422,10 +386,7 @@ fn gap_records(times: &[NaiveDateTime], flags: &[QcFlags]) -> Vec<GapRecord> {
 }
 
 fn count_flags(col: &Column) -> FlagCounts {
-    let mut c = FlagCounts {
-        column: col.variable.name().to_owned(),
-        ..Default::default()
-    };
+    let mut c = FlagCounts { column: col.variable.name().to_owned(), ..Default::default() };
     for f in &col.flags {
         c.missing += usize::from(f.contains(QcFlags::MISSING));
         c.gap += usize::from(f.contains(QcFlags::GAP));

@@ -45,18 +45,12 @@ impl Layout {
 impl FromStr for Layout {
     type Err = String;
     fn from_str(s: &str) -> Result<Layout, String> {
-        [
-            Layout::Canonical,
-            Layout::Parquet,
-            Layout::UciPrsa,
-            Layout::UciFiveCity,
-            Layout::UciMultisite,
-        ]
-        .into_iter()
-        .find(|l| l.name() == s)
-        .ok_or_else(|| {
-            format!("unknown format `{s}`; expected canonical, parquet, uci-prsa, uci-5city or uci-multisite")
-        })
+        [Layout::Canonical, Layout::Parquet, Layout::UciPrsa, Layout::UciFiveCity, Layout::UciMultisite]
+            .into_iter()
+            .find(|l| l.name() == s)
+            .ok_or_else(|| {
+                format!("unknown format `{s}`; expected canonical, parquet, uci-prsa, uci-5city or uci-multisite")
+            })
     }
 }
 
@@ -78,6 +72,8 @@ pub(crate) struct RawRow {
     pub time: NaiveDateTime,
     pub values: [f64; NVAR],
     pub line: u64,
+    /// The source reported calm or variable wind: no direction, but not missing either.
+    pub calm: bool,
 }
 
 /// One file's rows before QC.
@@ -92,16 +88,11 @@ pub(crate) struct RawFile {
 
 /// The file's bytes, gunzipped when they start with the gzip magic number.
 pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, IngestError> {
-    let io = |source| IngestError::Io {
-        file: path.display().to_string(),
-        source,
-    };
+    let io = |source| IngestError::Io { file: path.display().to_string(), source };
     let raw = std::fs::read(path).map_err(io)?;
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::with_capacity(raw.len() * 5);
-        flate2::read::MultiGzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(io)?;
+        flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut out).map_err(io)?;
         Ok(out)
     } else {
         Ok(raw)
@@ -144,19 +135,14 @@ struct Cells<'a> {
 
 impl<'a> Cells<'a> {
     fn col(&self, name: &str) -> Result<usize, IngestError> {
-        self.index.get(name).copied().ok_or_else(|| IngestError::MissingColumn {
-            file: self.file.to_owned(),
-            column: name.to_owned(),
-        })
+        self.index
+            .get(name)
+            .copied()
+            .ok_or_else(|| IngestError::MissingColumn { file: self.file.to_owned(), column: name.to_owned() })
     }
 
     fn err(&self, column: &str, message: String) -> IngestError {
-        IngestError::Parse {
-            file: self.file.to_owned(),
-            line: self.line,
-            column: column.to_owned(),
-            message,
-        }
+        IngestError::Parse { file: self.file.to_owned(), line: self.line, column: column.to_owned(), message }
     }
 
     fn text(&self, col: usize) -> &str {
@@ -186,32 +172,23 @@ impl<'a> Cells<'a> {
     fn integer(&mut self, name: &str) -> Result<u32, IngestError> {
         let col = self.col(name)?;
         let text = self.text(col);
-        text.parse::<u32>()
-            .map_err(|_| self.err(name, format!("`{text}` is not a whole number")))
+        text.parse::<u32>().map_err(|_| self.err(name, format!("`{text}` is not a whole number")))
     }
 
     /// The local time from `year, month, day, hour` columns.
     fn ymdh(&mut self) -> Result<NaiveDateTime, IngestError> {
-        let (y, m, d, h) = (
-            self.integer("year")?,
-            self.integer("month")?,
-            self.integer("day")?,
-            self.integer("hour")?,
-        );
+        let (y, m, d, h) = (self.integer("year")?, self.integer("month")?, self.integer("day")?, self.integer("hour")?);
         if !(1..=12).contains(&m) {
             return Err(self.err("month", format!("{m} is not a month")));
         }
         let date = NaiveDate::from_ymd_opt(y as i32, m, d)
             .ok_or_else(|| self.err("day", format!("{y}-{m:02}-{d:02} is not a date")))?;
-        date.and_hms_opt(h, 0, 0)
-            .ok_or_else(|| self.err("hour", format!("{h} is not an hour (0–23)")))
+        date.and_hms_opt(h, 0, 0).ok_or_else(|| self.err("hour", format!("{h} is not an hour (0–23)")))
     }
 }
 
 fn cells<'a>(file: &'a str, bytes: &[u8]) -> Result<(csv::Reader<std::io::Cursor<Vec<u8>>>, Cells<'a>), IngestError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_reader(std::io::Cursor::new(bytes.to_vec()));
+    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(std::io::Cursor::new(bytes.to_vec()));
     let headers = reader
         .headers()
         .map_err(|e| IngestError::Parse {
@@ -221,28 +198,10 @@ fn cells<'a>(file: &'a str, bytes: &[u8]) -> Result<(csv::Reader<std::io::Cursor
             message: e.to_string(),
         })?
         .clone();
-    let names: Vec<String> = headers
-        .iter()
-        .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
-        .collect();
+    let names: Vec<String> = headers.iter().map(|h| h.trim().trim_start_matches('\u{feff}').to_owned()).collect();
     let index = names.iter().enumerate().map(|(i, n)| (n.clone(), i)).collect();
-    let stats = names
-        .iter()
-        .map(|n| SourceColumnStats {
-            column: n.clone(),
-            ..Default::default()
-        })
-        .collect();
-    Ok((
-        reader,
-        Cells {
-            file,
-            index,
-            record: csv::StringRecord::new(),
-            line: 1,
-            stats,
-        },
-    ))
+    let stats = names.iter().map(|n| SourceColumnStats { column: n.clone(), ..Default::default() }).collect();
+    Ok((reader, Cells { file, index, record: csv::StringRecord::new(), line: 1, stats }))
 }
 
 /// Advance to the next record; false at the end of the file.
@@ -254,12 +213,7 @@ fn next(reader: &mut csv::Reader<std::io::Cursor<Vec<u8>>>, c: &mut Cells) -> Re
         }
         Err(e) => {
             let line = e.position().map_or(c.line + 1, |p| p.line());
-            Err(IngestError::Parse {
-                file: c.file.to_owned(),
-                line,
-                column: String::new(),
-                message: e.to_string(),
-            })
+            Err(IngestError::Parse { file: c.file.to_owned(), line, column: String::new(), message: e.to_string() })
         }
     }
 }
@@ -271,9 +225,8 @@ fn empty_values() -> [f64; NVAR] {
 /// Degrees for the UCI combined direction (`cbwd`) and the 16-point compass (`wd`).
 /// Calm or variable (`cv`) has no direction.
 fn compass(text: &str) -> Option<Option<f64>> {
-    const POINTS: [&str; 16] = [
-        "N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE", "S", "SSW", "SW", "WSW", "W", "WNW", "NW", "NNW",
-    ];
+    const POINTS: [&str; 16] =
+        ["N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE", "S", "SSW", "SW", "WSW", "W", "WNW", "NW", "NNW"];
     if text.eq_ignore_ascii_case("cv") || text.eq_ignore_ascii_case("c") {
         return Some(None);
     }
@@ -302,14 +255,17 @@ impl CumulativeWind {
     }
 }
 
-fn wind_direction(c: &Cells, col: usize, name: &str) -> Result<f64, IngestError> {
+/// The direction in degrees (NaN when missing or calm) and whether the source said calm.
+fn wind_direction(c: &Cells, col: usize, name: &str) -> Result<(f64, bool), IngestError> {
     let text = c.text(col);
     if text.is_empty() || text.eq_ignore_ascii_case("na") {
-        return Ok(f64::NAN);
+        return Ok((f64::NAN, false));
     }
-    compass(text)
-        .map(|d| d.unwrap_or(f64::NAN))
-        .ok_or_else(|| c.err(name, format!("`{text}` is not a wind direction")))
+    match compass(text) {
+        Some(Some(deg)) => Ok((deg, false)),
+        Some(None) => Ok((f64::NAN, true)),
+        None => Err(c.err(name, format!("`{text}` is not a wind direction"))),
+    }
 }
 
 pub(crate) fn read_file(path: &Path, layout: Option<Layout>, station: Option<&str>) -> Result<RawFile, IngestError> {
@@ -319,10 +275,7 @@ pub(crate) fn read_file(path: &Path, layout: Option<Layout>, station: Option<&st
         Some(l) => l,
         None => {
             let first = String::from_utf8_lossy(bytes.split(|b| *b == b'\n').next().unwrap_or(&[])).into_owned();
-            return Err(IngestError::UnknownLayout {
-                file,
-                header: first.trim().chars().take(200).collect(),
-            });
+            return Err(IngestError::UnknownLayout { file, header: first.trim().chars().take(200).collect() });
         }
     };
     match layout {
@@ -336,14 +289,8 @@ pub(crate) fn read_file(path: &Path, layout: Option<Layout>, station: Option<&st
 
 fn read_prsa(file: &str, bytes: &[u8], station: Option<&str>) -> Result<RawFile, IngestError> {
     let (mut reader, mut c) = cells(file, bytes)?;
-    let (pm, dewp, temp, pres, cbwd, iws) = (
-        c.col("pm2.5")?,
-        c.col("DEWP")?,
-        c.col("TEMP")?,
-        c.col("PRES")?,
-        c.col("cbwd")?,
-        c.col("Iws")?,
-    );
+    let (pm, dewp, temp, pres, cbwd, iws) =
+        (c.col("pm2.5")?, c.col("DEWP")?, c.col("TEMP")?, c.col("PRES")?, c.col("cbwd")?, c.col("Iws")?);
     let mut rows = Vec::new();
     let mut wind = CumulativeWind { last: None };
     while next(&mut reader, &mut c)? {
@@ -353,75 +300,41 @@ fn read_prsa(file: &str, bytes: &[u8], station: Option<&str>) -> Result<RawFile,
         v[Variable::Dewp.index()] = c.number(dewp)?;
         v[Variable::Temp.index()] = c.number(temp)?;
         v[Variable::Pres.index()] = c.number(pres)?;
-        v[Variable::Wdir.index()] = wind_direction(&c, cbwd, "cbwd")?;
+        let calm: bool;
+        (v[Variable::Wdir.index()], calm) = wind_direction(&c, cbwd, "cbwd")?;
         let dir = c.text(cbwd).to_owned();
         let cum = c.number(iws)?;
         v[Variable::Wspd.index()] = wind.step(time, &dir, cum);
-        rows.push(RawRow {
-            station: 0,
-            time,
-            values: v,
-            line: c.line,
-        });
+        rows.push(RawRow { station: 0, time, values: v, line: c.line, calm });
     }
-    let present = present(&[
-        Variable::Pm25,
-        Variable::Dewp,
-        Variable::Temp,
-        Variable::Pres,
-        Variable::Wspd,
-        Variable::Wdir,
-    ]);
+    let present =
+        present(&[Variable::Pm25, Variable::Dewp, Variable::Temp, Variable::Pres, Variable::Wspd, Variable::Wdir]);
     let name = station.unwrap_or("PRSA").to_owned();
-    Ok(RawFile {
-        layout: Layout::UciPrsa,
-        stations: vec![name],
-        present,
-        rows,
-        source_columns: c.stats,
-    })
+    Ok(RawFile { layout: Layout::UciPrsa, stations: vec![name], present, rows, source_columns: c.stats })
 }
 
 fn read_five_city(file: &str, path: &Path, bytes: &[u8], station: Option<&str>) -> Result<RawFile, IngestError> {
     let (mut reader, mut c) = cells(file, bytes)?;
-    let mut sites: Vec<(String, usize)> = c
-        .index
-        .iter()
-        .filter(|(n, _)| n.starts_with("PM_"))
-        .map(|(n, i)| (n.clone(), *i))
-        .collect();
+    let mut sites: Vec<(String, usize)> =
+        c.index.iter().filter(|(n, _)| n.starts_with("PM_")).map(|(n, i)| (n.clone(), *i)).collect();
     sites.sort_by_key(|(_, i)| *i);
     // The city is the file name's leading word: `BeijingPM2010…` → Beijing.
     let stem = path.file_name().and_then(|s| s.to_str()).unwrap_or("city");
-    let city = stem
-        .split("PM")
-        .next()
-        .filter(|s| !s.is_empty())
-        .unwrap_or("city")
-        .to_owned();
+    let city = stem.split("PM").next().filter(|s| !s.is_empty()).unwrap_or("city").to_owned();
     let (name, chosen) = match station {
         Some(s) => {
             let want = s.strip_prefix("PM_").unwrap_or(s);
-            let site = sites
-                .iter()
-                .find(|(n, _)| &n[3..] == want)
-                .ok_or_else(|| IngestError::UnknownStation {
-                    file: file.to_owned(),
-                    station: s.to_owned(),
-                    available: sites.iter().map(|(n, _)| n[3..].to_owned()).collect(),
-                })?;
+            let site = sites.iter().find(|(n, _)| &n[3..] == want).ok_or_else(|| IngestError::UnknownStation {
+                file: file.to_owned(),
+                station: s.to_owned(),
+                available: sites.iter().map(|(n, _)| n[3..].to_owned()).collect(),
+            })?;
             (format!("{city} {want}"), vec![site.1])
         }
         None => (city, sites.iter().map(|(_, i)| *i).collect()),
     };
-    let (dewp, humi, pres, temp, cbwd, iws) = (
-        c.col("DEWP")?,
-        c.col("HUMI")?,
-        c.col("PRES")?,
-        c.col("TEMP")?,
-        c.col("cbwd")?,
-        c.col("Iws")?,
-    );
+    let (dewp, humi, pres, temp, cbwd, iws) =
+        (c.col("DEWP")?, c.col("HUMI")?, c.col("PRES")?, c.col("TEMP")?, c.col("cbwd")?, c.col("Iws")?);
     let precip = c.col("precipitation")?;
     let iprec = c.index.get("Iprec").copied();
     let all_sites: Vec<usize> = sites.iter().map(|(_, i)| *i).collect();
@@ -448,19 +361,15 @@ fn read_five_city(file: &str, path: &Path, bytes: &[u8], station: Option<&str>) 
         if let Some(col) = iprec {
             c.number(col)?;
         }
-        v[Variable::Wdir.index()] = wind_direction(&c, cbwd, "cbwd")?;
+        let calm: bool;
+        (v[Variable::Wdir.index()], calm) = wind_direction(&c, cbwd, "cbwd")?;
         if c.text(cbwd).eq_ignore_ascii_case("na") || c.text(cbwd).is_empty() {
             c.stats[cbwd].missing += 1;
         }
         let dir = c.text(cbwd).to_owned();
         let cum = c.number(iws)?;
         v[Variable::Wspd.index()] = wind.step(time, &dir, cum);
-        rows.push(RawRow {
-            station: 0,
-            time,
-            values: v,
-            line: c.line,
-        });
+        rows.push(RawRow { station: 0, time, values: v, line: c.line, calm });
     }
     let present = present(&[
         Variable::Pm25,
@@ -472,13 +381,7 @@ fn read_five_city(file: &str, path: &Path, bytes: &[u8], station: Option<&str>) 
         Variable::Wspd,
         Variable::Wdir,
     ]);
-    Ok(RawFile {
-        layout: Layout::UciFiveCity,
-        stations: vec![name],
-        present,
-        rows,
-        source_columns: c.stats,
-    })
+    Ok(RawFile { layout: Layout::UciFiveCity, stations: vec![name], present, rows, source_columns: c.stats })
 }
 
 fn read_multisite(file: &str, bytes: &[u8]) -> Result<RawFile, IngestError> {
@@ -497,10 +400,8 @@ fn read_multisite(file: &str, bytes: &[u8]) -> Result<RawFile, IngestError> {
         ("RAIN", Variable::Precip, 1.0),
         ("WSPM", Variable::Wspd, 1.0),
     ];
-    let cols: Vec<(usize, Variable, f64)> = numeric
-        .iter()
-        .map(|(n, v, k)| c.col(n).map(|i| (i, *v, *k)))
-        .collect::<Result<_, _>>()?;
+    let cols: Vec<(usize, Variable, f64)> =
+        numeric.iter().map(|(n, v, k)| c.col(n).map(|i| (i, *v, *k))).collect::<Result<_, _>>()?;
     let (wd, st) = (c.col("wd")?, c.col("station")?);
     let mut stations: Vec<String> = Vec::new();
     let mut rows = Vec::new();
@@ -513,7 +414,8 @@ fn read_multisite(file: &str, bytes: &[u8]) -> Result<RawFile, IngestError> {
         if c.text(wd).eq_ignore_ascii_case("na") {
             c.stats[wd].missing += 1;
         }
-        v[Variable::Wdir.index()] = wind_direction(&c, wd, "wd")?;
+        let calm: bool;
+        (v[Variable::Wdir.index()], calm) = wind_direction(&c, wd, "wd")?;
         let name = c.text(st);
         if name.is_empty() {
             return Err(c.err("station", "the station name is empty".into()));
@@ -525,22 +427,11 @@ fn read_multisite(file: &str, bytes: &[u8]) -> Result<RawFile, IngestError> {
                 stations.len() - 1
             }
         };
-        rows.push(RawRow {
-            station,
-            time,
-            values: v,
-            line: c.line,
-        });
+        rows.push(RawRow { station, time, values: v, line: c.line, calm });
     }
     let mut vars: Vec<Variable> = numeric.iter().map(|(_, v, _)| *v).collect();
     vars.push(Variable::Wdir);
-    Ok(RawFile {
-        layout: Layout::UciMultisite,
-        stations,
-        present: present(&vars),
-        rows,
-        source_columns: c.stats,
-    })
+    Ok(RawFile { layout: Layout::UciMultisite, stations, present: present(&vars), rows, source_columns: c.stats })
 }
 
 /// Parse a canonical time: `YYYY-MM-DD HH:MM[:SS]` (local) or RFC 3339 with an offset.
@@ -595,21 +486,10 @@ fn read_canonical(file: &str, bytes: &[u8]) -> Result<RawFile, IngestError> {
         for &(col, var) in &cols {
             v[var.index()] = c.number(col)?;
         }
-        rows.push(RawRow {
-            station,
-            time,
-            values: v,
-            line: c.line,
-        });
+        rows.push(RawRow { station, time, values: v, line: c.line, calm: false });
     }
     let vars: Vec<Variable> = cols.iter().map(|(_, v)| *v).collect();
-    Ok(RawFile {
-        layout: Layout::Canonical,
-        stations,
-        present: present(&vars),
-        rows,
-        source_columns: c.stats,
-    })
+    Ok(RawFile { layout: Layout::Canonical, stations, present: present(&vars), rows, source_columns: c.stats })
 }
 
 pub(crate) fn present(vars: &[Variable]) -> [bool; NVAR] {
@@ -636,23 +516,14 @@ mod tests {
 
     #[test]
     fn cumulative_wind_becomes_hourly_speed() {
-        let t0 = NaiveDate::from_ymd_opt(2014, 1, 1)
-            .unwrap()
-            .and_hms_opt(0, 0, 0)
-            .unwrap();
+        let t0 = NaiveDate::from_ymd_opt(2014, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
         let h = |k| t0 + chrono::Duration::hours(k);
         let mut w = CumulativeWind { last: None };
         // NW 1.79, 3.58 (+1.79), 6.71 (+3.13), then the direction changes and the sum restarts.
-        let got: Vec<f64> = [
-            (0, "NW", 1.79),
-            (1, "NW", 3.58),
-            (2, "NW", 6.71),
-            (3, "SE", 0.89),
-            (4, "SE", 1.78),
-        ]
-        .iter()
-        .map(|(k, d, x)| w.step(h(*k), d, *x))
-        .collect();
+        let got: Vec<f64> = [(0, "NW", 1.79), (1, "NW", 3.58), (2, "NW", 6.71), (3, "SE", 0.89), (4, "SE", 1.78)]
+            .iter()
+            .map(|(k, d, x)| w.step(h(*k), d, *x))
+            .collect();
         let want = [1.79, 1.79, 3.13, 0.89, 0.89];
         for (g, e) in got.iter().zip(want) {
             assert!((g - e).abs() < 1e-9, "{got:?}");

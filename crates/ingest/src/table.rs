@@ -159,13 +159,7 @@ impl StationSeries {
     /// The values of a variable with unusable cells (missing, gap, out of range) set to NaN.
     pub fn usable(&self, variable: Variable) -> Option<Vec<f64>> {
         let c = self.column(variable)?;
-        Some(
-            c.values
-                .iter()
-                .zip(&c.flags)
-                .map(|(v, f)| if f.is_unusable() { f64::NAN } else { *v })
-                .collect(),
-        )
+        Some(c.values.iter().zip(&c.flags).map(|(v, f)| if f.is_unusable() { f64::NAN } else { *v }).collect())
     }
 }
 
