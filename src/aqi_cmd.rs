@@ -22,8 +22,9 @@ pub fn run(input: &Path, output: &Path) -> Result<()> {
     let headers = reader.headers().map_err(|e| anyhow!("{file}: {e}"))?.clone();
     let index = |name: &str| headers.iter().position(|h| h.trim() == name);
     let date_col = index("date").ok_or_else(|| anyhow!("{file}: required column `date` is missing"))?;
-    let pollutant_cols: Vec<(usize, &str, Pollutant)> =
+    let mut pollutant_cols: Vec<(usize, &str, Pollutant)> =
         COLUMNS.iter().filter_map(|(n, p)| index(n).map(|i| (i, *n, *p))).collect();
+    pollutant_cols.sort_by_key(|(i, _, _)| *i);
     if pollutant_cols.is_empty() {
         bail!("{file}: no pollutant column; expected any of pm25,pm10,so2,no2,co,o3_8h");
     }
@@ -73,7 +74,7 @@ pub fn run(input: &Path, output: &Path) -> Result<()> {
 }
 
 fn output_fields(r: &AqiReport, cols: &[(usize, &str, Pollutant)]) -> [String; 5] {
-    let primary: Vec<&str> =
-        r.primary.iter().filter_map(|p| cols.iter().find(|(_, _, q)| q == p).map(|(_, n, _)| *n)).collect();
+    // Listed in the input's column order.
+    let primary: Vec<&str> = cols.iter().filter(|(_, _, p)| r.primary.contains(p)).map(|(_, n, _)| *n).collect();
     [r.aqi.to_string(), r.level.level.to_string(), r.level.category.clone(), primary.join(";"), r.standard.clone()]
 }

@@ -17,15 +17,18 @@ pub fn run(sample: &Path, out: &Path) -> Result<()> {
     let series = &obs.series[0];
     let mut csv = String::from("date,pm25,pm10,so2,no2,co,o3_8h,aqi,level,category,primary_pollutants,standard\n");
     let mut counts = [0usize; 6];
-    let mut shown = 0;
+    let (mut shown, mut invalid) = (0, 0);
     println!("== Daily AQI (HJ 633 by date); heavy days (AQI > 200) listed");
     for d in daily_records(series) {
         let c = d.concentrations;
+        let f = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x:.1}"));
         let Ok(r) = Standards::builtin().daily(d.date, &c) else {
-            continue; // not enough valid hours that day for any pollutant
+            // Too few valid hours for every pollutant (GB 3095 needs 20): the day is kept, without an AQI.
+            invalid += 1;
+            csv.push_str(&format!("{},,,,,,,,,数据不足,,\n", d.date));
+            continue;
         };
         counts[usize::from(r.level.level) - 1] += 1;
-        let f = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x:.1}"));
         let primary: Vec<&str> = r.primary.iter().map(|p| p.label()).collect();
         csv.push_str(&format!(
             "{},{},{},{},{},{},{},{},{},{},{},{}\n",
@@ -57,7 +60,7 @@ pub fn run(sample: &Path, out: &Path) -> Result<()> {
     std::fs::write(out.join("daily_aqi.csv"), csv)?;
     let labels = ["优", "良", "轻度污染", "中度污染", "重度污染", "严重污染"];
     let summary: Vec<String> = labels.iter().zip(counts).map(|(l, n)| format!("{l} {n}")).collect();
-    println!("  days by category: {}", summary.join(", "));
+    println!("  days by category: {}; without enough valid hours: {invalid}", summary.join(", "));
     println!("wrote {}", out.display());
     Ok(())
 }

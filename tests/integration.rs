@@ -1,1 +1,7 @@
+//! The one integration-test binary: the CLI contracts, run as a user would run them.
 
+mod common;
+
+mod cli_aqi;
+mod cli_ingest;
+mod demo;

@@ -1,0 +1,124 @@
+use serde_json::Value;
+
+use crate::common::{hazewarn, shared_data, text};
+
+/// Missing-value (NA) counts published in ../shared/data/README.md, per file and source column.
+const README_MISSING: &[(&str, &[(&str, u64)])] = &[
+    ("PRSA_data_2010.1.1-2014.12.31.csv.gz", &[("pm2.5", 2067), ("DEWP", 0), ("TEMP", 0), ("Iws", 0)]),
+    (
+        "BeijingPM20100101_20151231.csv.gz",
+        &[
+            ("PM_Dongsi", 27532),
+            ("PM_Dongsihuan", 32076),
+            ("PM_Nongzhanguan", 27653),
+            ("PM_US Post", 2197),
+            ("DEWP", 5),
+            ("HUMI", 339),
+            ("PRES", 339),
+            ("TEMP", 5),
+            ("cbwd", 5),
+            ("Iws", 5),
+            ("precipitation", 484),
+            ("Iprec", 484),
+        ],
+    ),
+];
+
+/// The multi-site table of the README: PM2.5 PM10 SO2 NO2 CO O3 TEMP PRES DEWP RAIN wd WSPM.
+const MULTISITE: &[(&str, [u64; 12])] = &[
+    ("Aotizhongxin", [925, 718, 935, 1023, 1776, 1719, 20, 20, 20, 20, 81, 14]),
+    ("Changping", [774, 582, 628, 667, 1521, 604, 53, 50, 53, 51, 140, 43]),
+    ("Dingling", [779, 656, 730, 1234, 2012, 1214, 53, 50, 53, 51, 140, 43]),
+    ("Dongsi", [750, 553, 663, 1601, 3197, 664, 20, 20, 20, 20, 78, 14]),
+    ("Guanyuan", [616, 429, 474, 659, 1753, 1173, 20, 20, 20, 20, 81, 14]),
+    ("Gucheng", [646, 381, 507, 668, 1401, 729, 51, 50, 51, 43, 159, 42]),
+];
+const MULTISITE_COLUMNS: [&str; 12] =
+    ["PM2.5", "PM10", "SO2", "NO2", "CO", "O3", "TEMP", "PRES", "DEWP", "RAIN", "wd", "WSPM"];
+
+#[test]
+fn ingest_reads_all_eight_files_and_counts_missing_values_as_published() {
+    let Some(data) = shared_data() else { return };
+    let mut files: Vec<String> = std::fs::read_dir(&data)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "gz"))
+        .map(|p| p.display().to_string())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 8);
+    let out = tempfile::tempdir().unwrap();
+    let mut args = vec!["ingest"];
+    args.extend(files.iter().map(String::as_str));
+    args.extend(["--out", out.path().to_str().unwrap()]);
+    let o = hazewarn(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(out.path().join("observations.parquet").exists() && out.path().join("qc_summary.txt").exists());
+    let report: Value = serde_json::from_slice(&std::fs::read(out.path().join("qc_report.json")).unwrap()).unwrap();
+
+    let source_missing = |file: &str, column: &str| -> u64 {
+        let f =
+            report["files"].as_array().unwrap().iter().find(|f| f["file"].as_str().unwrap().ends_with(file)).unwrap();
+        let c = f["source_columns"].as_array().unwrap().iter().find(|c| c["column"] == column).unwrap();
+        c["missing"].as_u64().unwrap()
+    };
+    for (file, cols) in README_MISSING {
+        for (col, want) in *cols {
+            assert_eq!(source_missing(file, col), *want, "{file} {col}");
+        }
+    }
+    for (station, counts) in MULTISITE {
+        let file = format!("PRSA_Data_{station}_20130301-20170228.csv.gz");
+        for (col, want) in MULTISITE_COLUMNS.iter().zip(counts) {
+            assert_eq!(source_missing(&file, col), *want, "{station} {col}");
+        }
+        // The canonical columns carry the same counts as QC flags (wd: calm is not missing).
+        let st = report["stations"].as_array().unwrap().iter().find(|s| s["station"] == *station).unwrap();
+        let flagged = |c: &str| {
+            st["columns"].as_array().unwrap().iter().find(|x| x["column"] == c).unwrap()["missing"].as_u64().unwrap()
+        };
+        assert_eq!((flagged("pm25"), flagged("co"), flagged("wdir")), (counts[0], counts[4], counts[10]), "{station}");
+        assert_eq!(st["hours"], 35064);
+    }
+    // The five-city precipitation sentinel 999990 is counted apart from NA.
+    let five = report["files"].as_array().unwrap().iter().find(|f| f["layout"] == "uci-5city").unwrap();
+    let precip = five["source_columns"].as_array().unwrap().iter().find(|c| c["column"] == "precipitation").unwrap();
+    assert_eq!(precip["sentinel"], 1);
+    // PRSA: one station, gap-free, 43,824 hours.
+    let prsa = report["stations"].as_array().unwrap().iter().find(|s| s["station"] == "PRSA").unwrap();
+    assert_eq!((prsa["hours"].as_u64(), prsa["gaps"].as_array().unwrap().len()), (Some(43824), 0));
+}
+
+#[test]
+fn five_city_station_option_selects_a_site() {
+    let Some(data) = shared_data() else { return };
+    let file = data.join("BeijingPM20100101_20151231.csv.gz");
+    let out = tempfile::tempdir().unwrap();
+    let o =
+        hazewarn(&["ingest", file.to_str().unwrap(), "--station", "US Post", "--out", out.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let report: Value = serde_json::from_slice(&std::fs::read(out.path().join("qc_report.json")).unwrap()).unwrap();
+    let st = &report["stations"][0];
+    assert_eq!(st["station"], "Beijing US Post");
+    assert_eq!(st["columns"][0]["missing"], 2197, "PM_US Post has 2,197 NA in the README");
+
+    let o =
+        hazewarn(&["ingest", file.to_str().unwrap(), "--station", "Nowhere", "--out", out.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("Dongsihuan"), "{}", text(&o));
+}
+
+#[test]
+fn a_malformed_file_fails_whole_naming_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.csv");
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&good, "time,station,pm25\n2026-01-01 00:00,A,10\n").unwrap();
+    std::fs::write(&bad, "time,station,pm25\n2026-01-01 00:00,A,10\n2026-01-01 01:00,A,abc\n").unwrap();
+    let out = dir.path().join("out");
+    let o = hazewarn(&["ingest", good.to_str().unwrap(), bad.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let msg = text(&o);
+    assert!(msg.contains("bad.csv") && msg.contains("line 3") && msg.contains("`pm25`"), "{msg}");
+    assert!(!out.exists(), "a failed import writes nothing");
+}
