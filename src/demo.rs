@@ -2,9 +2,14 @@
 
 use std::path::Path;
 
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
+use chrono::{Duration, FixedOffset, NaiveDate, TimeZone};
 use hazewarn_aqi::Standards;
 use hazewarn_ingest::{IngestOptions, daily::daily_records, ingest, write_parquet};
+use hazewarn_response::{
+    Actor, CurrentWarning, DailyForecast, GradeRuleTable, GradingProfile, GuaranteePolicy, Inventory, NoticeContext,
+    RangeBound, TransitionKind, Warning, WarningLevel, grade, notices, plan,
+};
 
 pub fn run(sample: &Path, out: &Path) -> Result<()> {
     let obs_file = sample.join(crate::sample::OBSERVATIONS_FILE);
@@ -17,6 +22,7 @@ pub fn run(sample: &Path, out: &Path) -> Result<()> {
     let series = &obs.series[0];
     let mut csv = String::from("date,pm25,pm10,so2,no2,co,o3_8h,aqi,level,category,primary_pollutants,standard\n");
     let mut counts = [0usize; 6];
+    let mut daily_aqi: Vec<(NaiveDate, u32, Vec<String>)> = Vec::new();
     let (mut shown, mut invalid) = (0, 0);
     println!("== Daily AQI (HJ 633 by date); heavy days (AQI > 200) listed");
     for d in daily_records(series) {
@@ -29,6 +35,7 @@ pub fn run(sample: &Path, out: &Path) -> Result<()> {
             continue;
         };
         counts[usize::from(r.level.level) - 1] += 1;
+        daily_aqi.push((d.date, r.aqi, r.primary.iter().map(|p| p.label().to_owned()).collect()));
         let primary: Vec<&str> = r.primary.iter().map(|p| p.label()).collect();
         csv.push_str(&format!(
             "{},{},{},{},{},{},{},{},{},{},{},{}\n",
@@ -61,6 +68,102 @@ pub fn run(sample: &Path, out: &Path) -> Result<()> {
     let labels = ["优", "良", "轻度污染", "中度污染", "重度污染", "严重污染"];
     let summary: Vec<String> = labels.iter().zip(counts).map(|(l, n)| format!("{l} {n}")).collect();
     println!("  days by category: {}; without enough valid hours: {invalid}", summary.join(", "));
+    respond(sample, out, &daily_aqi)?;
     println!("wrote {}", out.display());
+    Ok(())
+}
+
+/// Warning, plan, notices and CAP for the last winter's heaviest episode. Until the forecaster
+/// exists, the observed daily AQI is replayed as a perfect 7-day forecast, and says so.
+fn respond(sample: &Path, out: &Path, daily: &[(NaiveDate, u32, Vec<String>)]) -> Result<()> {
+    let lists = sample.join("../lists");
+    let last = daily.len().saturating_sub(150);
+    let Some(peak) =
+        (last..daily.len().saturating_sub(7)).max_by_key(|&k| daily[k..k + 3].iter().map(|d| d.1).sum::<u32>())
+    else {
+        bail!("the sample is too short for a 7-day forecast");
+    };
+    let first = peak.saturating_sub(1);
+    let forecast: Vec<DailyForecast> = daily[first..first + 7]
+        .iter()
+        .map(|(date, aqi, primary)| DailyForecast {
+            date: *date,
+            aqi_p50: *aqi,
+            aqi_p10: Some(aqi * 8 / 10),
+            aqi_p90: Some(aqi * 12 / 10),
+            primary: primary.clone(),
+        })
+        .collect();
+    let beijing = FixedOffset::east_opt(8 * 3600).expect("+08:00");
+    let issue_day = daily[first].0 - Duration::days(1);
+    let at = |h: i64| {
+        beijing.from_local_datetime(&issue_day.and_hms_opt(16, 0, 0).expect("16:00")).unwrap() + Duration::hours(h)
+    };
+    let profile = GradingProfile::national_2024();
+    let rec = grade(&profile, &forecast, CurrentWarning::default(), RangeBound::P50)?;
+    println!(
+        "\n== Warning grading ({}), forecast issued {} — REPLAY: observed daily AQI used as a perfect forecast",
+        profile.id,
+        at(0)
+    );
+    let days: Vec<String> = forecast.iter().map(|f| format!("{} {}", f.date.format("%m-%d"), f.aqi_p50)).collect();
+    println!("  D+1..D+7: {}", days.join(", "));
+    println!("  recommended: {:?} {} ({})", rec.action, rec.level, rec.response_level.map_or("-", |r| r.zh()));
+    for r in &rec.reasons {
+        println!("  - {}", r.zh);
+    }
+    std::fs::write(out.join("recommendation.json"), serde_json::to_string_pretty(&rec)?)?;
+    let (Some(start), Some(end)) = (rec.start, rec.end) else {
+        println!("  no warning: nothing to plan");
+        return Ok(());
+    };
+    let forecast_id = format!("replay-{}", at(0).format("%Y%m%dT%H"));
+    let who = |h: i64, reason: &'static str| Actor { by: "demo:office", at: at(h), reason, forecast_id: "" };
+    let (draft, issue) = (who(0, "依据预测自动生成预警建议"), who(1, "会商后发布"));
+    let draft = Actor { forecast_id: &forecast_id, ..draft };
+    let issue = Actor { forecast_id: &forecast_id, ..issue };
+    let mut warning = Warning::draft(&format!("LH-{}", start.format("%Y%m%d")), rec.level, start, end, &draft)?;
+    warning.issue(&issue)?;
+    std::fs::write(out.join("warning.json"), serde_json::to_string_pretty(&warning)?)?;
+
+    let rules = GradeRuleTable::builtin();
+    let list = crate::response_cmd::load_list(&lists.join(crate::sample_list::LIST_FILE), &rules)?;
+    let inventory = Inventory::from_csv(&std::fs::read(lists.join(crate::sample_list::INVENTORY_FILE))?)?;
+    let p = plan(&list, &rules, rec.level, &inventory, &profile.targets, GuaranteePolicy::HeatLed)?;
+    println!(
+        "\n== Reduction plan (illustrative list: {} enterprises, {} lines)",
+        list.enterprises.len(),
+        list.line_count()
+    );
+    crate::response_cmd::print_plan(&p);
+    std::fs::write(out.join("plan.json"), serde_json::to_string_pretty(&p)?)?;
+
+    let step = warning.current();
+    let ctx = NoticeContext {
+        warning_id: warning.id.clone(),
+        step: step.step,
+        kind: TransitionKind::Issue,
+        level: step.level,
+        issued_at: step.at,
+        effective_from: step.start,
+        effective_until: step.end,
+        ack_hours: 2,
+        issuer: hazewarn_response::CapConfig::luohe().sender_name,
+        basis: profile.basis.clone(),
+        office_contact: "0395-0000000（示例）".into(),
+    };
+    let made = notices(&p, &ctx, &[]);
+    crate::response_cmd::write_notices(&made, &out.join("notices"))?;
+    let cap = crate::response_cmd::cap_xml(&warning)?;
+    std::fs::write(out.join("cap.xml"), &cap)?;
+    println!(
+        "\n== {} curtailment notices in {}, public alert in {}",
+        made.len(),
+        out.join("notices").display(),
+        out.join("cap.xml").display()
+    );
+    if warning.level() == WarningLevel::None {
+        bail!("the demo warning lost its level");
+    }
     Ok(())
 }

@@ -4,12 +4,15 @@
 mod aqi_cmd;
 mod demo;
 mod ingest_cmd;
+mod response_cmd;
 mod sample;
+mod sample_list;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+use hazewarn_response::{GuaranteePolicy, RangeBound, TransitionKind, WarningLevel};
 
 #[derive(Parser)]
 #[command(name = "hazewarn", version, about = "Heavy-pollution weather early warning and emergency response")]
@@ -51,6 +54,94 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Grade a daily AQI forecast into a warning recommendation (issue, upgrade, downgrade, extend, lift).
+    #[command(
+        after_help = "Example:\n  hazewarn grade --daily forecast.csv --profile national-2024 --current none --json\n\n\
+        IN.csv: date,aqi_p50[,aqi_p10,aqi_p90,primary]; the first row is D+1. Profiles: national-2024 (default),\n\
+        national-2019, example-local, or a TOML file of your own."
+    )]
+    Grade {
+        #[arg(long)]
+        daily: PathBuf,
+        #[arg(long, default_value = "national-2024")]
+        profile: String,
+        #[arg(long, default_value = "none")]
+        current: Level,
+        /// Last day covered by the warning in force, to tell an extension from a continuation.
+        #[arg(long)]
+        current_end: Option<chrono::NaiveDate>,
+        /// Grade multi-day episodes on p90 (the upper bound of the range) instead of p50.
+        #[arg(long, default_value = "p50")]
+        bound: Bound,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The emergency reduction list: a template to fill in, and validated, versioned imports.
+    #[command(subcommand)]
+    List(ListCommand),
+    /// Apply the reduction list at a level and compare the cuts with the 10/20/30 % targets.
+    #[command(
+        after_help = "Example:\n  hazewarn plan --list data/lists/luohe-illustrative.csv --level orange \\\n    \
+        --inventory data/lists/inventory-illustrative.csv --json > plan.json"
+    )]
+    Plan {
+        /// CSV, XLSX, or an imported version (list-vNNNN.json).
+        #[arg(long)]
+        list: PathBuf,
+        #[arg(long)]
+        level: Level,
+        /// City total emissions: pollutant,total_kg_d for SO2, NOx, PM and VOCs.
+        #[arg(long)]
+        inventory: PathBuf,
+        #[arg(long, default_value = "national-2024")]
+        profile: String,
+        /// Grade-rule table (TOML); the shipped one has the verified cement rows.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// How 保障类 enterprises are treated.
+        #[arg(long, default_value = "exempt")]
+        guarantee: Guarantee,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Curtailment notices for every affected enterprise of a plan (JSON, text and HTML).
+    #[command(after_help = "Example:\n  hazewarn notices --plan plan.json --out out/notices \\\n    \
+        --issued-at 2026-12-01T17:00:00+08:00 --from 2026-12-02T00:00:00+08:00 --until 2026-12-05T00:00:00+08:00")]
+    Notices {
+        #[arg(long)]
+        plan: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        warning_id: Option<String>,
+        /// The warning step (1 = issue); notice ids are stable per warning, step and enterprise.
+        #[arg(long, default_value_t = 1)]
+        step: u32,
+        #[arg(long, default_value = "issue")]
+        kind: Kind,
+        /// When the notices are issued (default: now).
+        #[arg(long)]
+        issued_at: Option<String>,
+        /// When the measures take effect (default: issue + 24 h).
+        #[arg(long)]
+        from: Option<String>,
+        /// When they end (default: from + 72 h).
+        #[arg(long)]
+        until: Option<String>,
+        #[arg(long, default_value_t = 2)]
+        ack_hours: u32,
+        /// Notices of earlier steps, which the new ones supersede.
+        #[arg(long)]
+        previous: Option<PathBuf>,
+    },
+    /// The CAP 1.2 public alert for the latest step of a warning (JSON from the warning workflow).
+    #[command(after_help = "Example:\n  hazewarn cap --warning out/demo/warning.json")]
+    Cap {
+        #[arg(long)]
+        warning: PathBuf,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Run the daily cycle offline on the bundled synthetic sample city and write out/demo/.
     #[command(after_help = "Example:\n  cargo run --release -- demo")]
     Demo {
@@ -60,13 +151,75 @@ enum Command {
         out: PathBuf,
     },
     /// Regenerate the synthetic sample city (seeded, so the same seed gives the same files).
-    #[command(after_help = "Example:\n  hazewarn sample --seed 20241 --out data/sample")]
+    #[command(after_help = "Example:\n  hazewarn sample --seed 20241 --out data/sample --lists data/lists")]
     Sample {
         #[arg(long, default_value_t = sample::DEFAULT_SEED)]
         seed: u64,
         #[arg(long, default_value = "data/sample")]
         out: PathBuf,
+        /// Where the illustrative reduction list and inventory go.
+        #[arg(long, default_value = "data/lists")]
+        lists: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum ListCommand {
+    /// Write an empty list with the documented columns (.csv or .xlsx by the extension).
+    #[command(after_help = "Example:\n  hazewarn list template --out 减排清单模板.xlsx")]
+    Template {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Validate a CSV or XLSX list and store it as the next version; any error changes nothing.
+    #[command(after_help = "Example:\n  hazewarn list import 2026清单.xlsx --dir lists/")]
+    Import {
+        file: PathBuf,
+        #[arg(long, default_value = "lists")]
+        dir: PathBuf,
+        #[arg(long)]
+        rules: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Level {
+    None,
+    Yellow,
+    Orange,
+    Red,
+}
+
+impl From<Level> for WarningLevel {
+    fn from(l: Level) -> WarningLevel {
+        match l {
+            Level::None => WarningLevel::None,
+            Level::Yellow => WarningLevel::Yellow,
+            Level::Orange => WarningLevel::Orange,
+            Level::Red => WarningLevel::Red,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Bound {
+    P50,
+    P90,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Guarantee {
+    Exempt,
+    HeatLed,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Kind {
+    Issue,
+    Upgrade,
+    Downgrade,
+    Extend,
+    Lift,
 }
 
 fn main() -> ExitCode {
@@ -75,8 +228,50 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Aqi { input, output } => aqi_cmd::run(&input, &output),
         Command::Ingest { files, format, station, out } => ingest_cmd::run(&files, format, station, &out),
+        Command::Grade { daily, profile, current, current_end, bound, json } => {
+            let bound = match bound {
+                Bound::P50 => RangeBound::P50,
+                Bound::P90 => RangeBound::P90,
+            };
+            response_cmd::run_grade(&daily, &profile, current.into(), current_end, bound, json)
+        }
+        Command::List(ListCommand::Template { out }) => response_cmd::run_list_template(&out),
+        Command::List(ListCommand::Import { file, dir, rules }) => {
+            response_cmd::run_list_import(&file, &dir, rules.as_deref())
+        }
+        Command::Plan { list, level, inventory, profile, rules, guarantee, json } => {
+            let guarantee = match guarantee {
+                Guarantee::Exempt => GuaranteePolicy::Exempt,
+                Guarantee::HeatLed => GuaranteePolicy::HeatLed,
+            };
+            response_cmd::run_plan(&list, level.into(), &inventory, &profile, rules.as_deref(), guarantee, json)
+                .map(|_| ())
+        }
+        Command::Notices { plan, out, warning_id, step, kind, issued_at, from, until, ack_hours, previous } => {
+            let kind = match kind {
+                Kind::Issue => TransitionKind::Issue,
+                Kind::Upgrade => TransitionKind::Upgrade,
+                Kind::Downgrade => TransitionKind::Downgrade,
+                Kind::Extend => TransitionKind::Extend,
+                Kind::Lift => TransitionKind::Lift,
+            };
+            let args = response_cmd::NoticeArgs {
+                plan,
+                out,
+                warning_id,
+                step,
+                kind,
+                issued_at,
+                from,
+                until,
+                ack_hours,
+                previous,
+            };
+            response_cmd::run_notices(&args).map(|_| ())
+        }
+        Command::Cap { warning, out } => response_cmd::run_cap(&warning, out.as_deref()),
         Command::Demo { sample, out } => demo::run(&sample, &out),
-        Command::Sample { seed, out } => sample::write(seed, &out),
+        Command::Sample { seed, out, lists } => sample::write(seed, &out, &lists),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

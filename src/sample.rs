@@ -214,11 +214,17 @@ pub fn observations_csv(seed: u64) -> String {
     s
 }
 
-pub fn write(seed: u64, out: &Path) -> Result<()> {
+/// Write the sample city into `out` and its illustrative reduction list into `lists`.
+pub fn write(seed: u64, out: &Path, lists: &Path) -> Result<()> {
     std::fs::create_dir_all(out)?;
     let path = out.join(OBSERVATIONS_FILE);
     std::fs::write(&path, observations_csv(seed))?;
     println!("wrote {} (synthetic, seed {seed})", path.display());
+    std::fs::create_dir_all(lists)?;
+    let (list, inventory) = crate::sample_list::list_and_inventory_csv(seed);
+    std::fs::write(lists.join(crate::sample_list::LIST_FILE), list)?;
+    std::fs::write(lists.join(crate::sample_list::INVENTORY_FILE), inventory)?;
+    println!("wrote {} (illustrative)", lists.display());
     Ok(())
 }
 

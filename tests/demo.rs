@@ -15,14 +15,27 @@ fn demo_ingests_the_sample_and_writes_its_outputs() {
     assert_eq!(daily.lines().count(), 1 + 821);
     assert!(daily.contains("HJ 633-2012") && daily.contains("HJ 633-2026"));
     assert!(out.path().join("observations.parquet").exists());
+    // The response half: a warning, its plan, notices and the public alert.
+    assert!(stdout.contains("recommended: Issue orange"), "{stdout}");
+    let warning: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("warning.json")).unwrap()).unwrap();
+    assert_eq!(warning["state"], "issued");
+    assert!(std::fs::read_to_string(out.path().join("cap.xml")).unwrap().contains("<msgType>Alert</msgType>"));
+    assert!(std::fs::read_dir(out.path().join("notices")).unwrap().count() >= 3 * 60);
 }
 
 #[test]
 fn the_committed_sample_is_what_the_generator_makes() {
     let out = tempfile::tempdir().unwrap();
-    let o = hazewarn(&["sample", "--out", out.path().to_str().unwrap()]);
+    let lists = out.path().join("lists");
+    let o = hazewarn(&["sample", "--out", out.path().to_str().unwrap(), "--lists", lists.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
-    let made = std::fs::read(out.path().join("observations.csv")).unwrap();
-    let committed = std::fs::read(repo().join("data/sample/observations.csv")).unwrap();
-    assert!(made == committed, "data/sample/observations.csv is stale: run `hazewarn sample`");
+    for (made, committed) in [
+        (out.path().join("observations.csv"), "data/sample/observations.csv"),
+        (lists.join("luohe-illustrative.csv"), "data/lists/luohe-illustrative.csv"),
+        (lists.join("inventory-illustrative.csv"), "data/lists/inventory-illustrative.csv"),
+    ] {
+        let same = std::fs::read(&made).unwrap() == std::fs::read(repo().join(committed)).unwrap();
+        assert!(same, "{committed} is stale: run `hazewarn sample`");
+    }
 }

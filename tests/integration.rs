@@ -4,4 +4,5 @@ mod common;
 
 mod cli_aqi;
 mod cli_ingest;
+mod cli_response;
 mod demo;

@@ -197,11 +197,19 @@ impl QcReport {
     }
 }
 
+/// One station's rows from every file, with the variables any of them carried.
+struct StationGroup {
+    station: String,
+    present: [bool; NVAR],
+    /// (file index, row)
+    rows: Vec<(usize, RawRow)>,
+}
+
 /// Reindex each station to a complete hourly grid and flag every cell.
 pub(crate) fn build(files: Vec<(String, RawFile)>, cfg: &QcConfig) -> (Observations, QcReport) {
     let mut reports = Vec::new();
     // Group rows by station name across files, keeping the order they were read in.
-    let mut groups: Vec<(String, [bool; NVAR], Vec<(usize, RawRow)>)> = Vec::new();
+    let mut groups: Vec<StationGroup> = Vec::new();
     for (fi, (name, file)) in files.iter().enumerate() {
         reports.push(FileReport {
             file: name.clone(),
@@ -211,23 +219,23 @@ pub(crate) fn build(files: Vec<(String, RawFile)>, cfg: &QcConfig) -> (Observati
         });
         for row in &file.rows {
             let station = &file.stations[row.station];
-            let gi = match groups.iter().position(|g| &g.0 == station) {
+            let gi = match groups.iter().position(|g| &g.station == station) {
                 Some(i) => i,
                 None => {
-                    groups.push((station.clone(), [false; NVAR], Vec::new()));
+                    groups.push(StationGroup { station: station.clone(), present: [false; NVAR], rows: Vec::new() });
                     groups.len() - 1
                 }
             };
-            for (p, q) in groups[gi].1.iter_mut().zip(file.present) {
+            for (p, q) in groups[gi].present.iter_mut().zip(file.present) {
                 *p |= q;
             }
-            groups[gi].2.push((fi, row.clone()));
+            groups[gi].rows.push((fi, row.clone()));
         }
     }
     let mut series = Vec::new();
     let mut stations = Vec::new();
-    for (station, present, rows) in groups {
-        let (s, r) = station_series(station, present, rows, &files, cfg);
+    for g in groups {
+        let (s, r) = station_series(g.station, g.present, g.rows, &files, cfg);
         series.push(s);
         stations.push(r);
     }

@@ -187,8 +187,10 @@ impl<'a> Cells<'a> {
     }
 }
 
-fn cells<'a>(file: &'a str, bytes: &[u8]) -> Result<(csv::Reader<std::io::Cursor<Vec<u8>>>, Cells<'a>), IngestError> {
-    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(std::io::Cursor::new(bytes.to_vec()));
+type Csv<'b> = csv::Reader<&'b [u8]>;
+
+fn cells<'a, 'b>(file: &'a str, bytes: &'b [u8]) -> Result<(Csv<'b>, Cells<'a>), IngestError> {
+    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
     let headers = reader
         .headers()
         .map_err(|e| IngestError::Parse {
@@ -205,7 +207,7 @@ fn cells<'a>(file: &'a str, bytes: &[u8]) -> Result<(csv::Reader<std::io::Cursor
 }
 
 /// Advance to the next record; false at the end of the file.
-fn next(reader: &mut csv::Reader<std::io::Cursor<Vec<u8>>>, c: &mut Cells) -> Result<bool, IngestError> {
+fn next(reader: &mut Csv, c: &mut Cells) -> Result<bool, IngestError> {
     match reader.read_record(&mut c.record) {
         Ok(more) => {
             c.line = c.record.position().map_or(c.line + 1, |p| p.line());
