@@ -2,6 +2,7 @@
 //! Library crates hold the logic; this binary parses flags, touches files and maps errors to exit codes.
 
 mod aqi_cmd;
+mod backtest;
 mod demo;
 mod ingest_cmd;
 mod response_cmd;
@@ -142,6 +143,41 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Train up to a date, issue one forecast a day over a test range, and verify it against the baselines.
+    #[command(
+        after_help = "Example:\n  hazewarn backtest --obs ../shared/data/PRSA_data_2010.1.1-2014.12.31.csv.gz \\\n    \
+        --train-until 2013-12-31 --test-from 2014-01-01 --test-until 2014-12-31 \\\n    \
+        --hourly-out h.csv --daily-out d.csv --report r.json\n\n\
+        --future-met observed passes the observed meteorology after the issue time in as a perfect NWP\n\
+        forecast; the report labels it. --model writes a baseline instead: persistence, climatology, damped."
+    )]
+    Backtest {
+        #[arg(long)]
+        obs: PathBuf,
+        #[arg(long, default_value = "auto")]
+        format: String,
+        #[arg(long)]
+        station: Option<String>,
+        #[arg(long)]
+        train_until: chrono::NaiveDate,
+        #[arg(long)]
+        test_from: chrono::NaiveDate,
+        #[arg(long)]
+        test_until: chrono::NaiveDate,
+        #[arg(long, default_value_t = 16)]
+        issue_hour: u32,
+        #[arg(long, default_value = "none")]
+        future_met: FutureMet,
+        /// linear (elastic net, default), gbdt, or a baseline: persistence, climatology, damped.
+        #[arg(long, default_value = "linear")]
+        model: String,
+        #[arg(long)]
+        hourly_out: PathBuf,
+        #[arg(long)]
+        daily_out: PathBuf,
+        #[arg(long)]
+        report: PathBuf,
+    },
     /// Run the daily cycle offline on the bundled synthetic sample city and write out/demo/.
     #[command(after_help = "Example:\n  cargo run --release -- demo")]
     Demo {
@@ -199,6 +235,12 @@ impl From<Level> for WarningLevel {
             Level::Red => WarningLevel::Red,
         }
     }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FutureMet {
+    None,
+    Observed,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -270,6 +312,36 @@ fn main() -> ExitCode {
             response_cmd::run_notices(&args).map(|_| ())
         }
         Command::Cap { warning, out } => response_cmd::run_cap(&warning, out.as_deref()),
+        Command::Backtest {
+            obs,
+            format,
+            station,
+            train_until,
+            test_from,
+            test_until,
+            issue_hour,
+            future_met,
+            model,
+            hourly_out,
+            daily_out,
+            report,
+        } => (|| {
+            let format = if format == "auto" { None } else { Some(format.parse().map_err(anyhow::Error::msg)?) };
+            backtest::run(&backtest::BacktestArgs {
+                obs,
+                format,
+                station,
+                train_until,
+                test_from,
+                test_until,
+                issue_hour,
+                future_met: matches!(future_met, FutureMet::Observed),
+                model,
+                hourly_out,
+                daily_out,
+                report,
+            })
+        })(),
         Command::Demo { sample, out } => demo::run(&sample, &out),
         Command::Sample { seed, out, lists } => sample::write(seed, &out, &lists),
     };

@@ -1,0 +1,148 @@
+//! The hourly inputs a forecast reads, with the derived series the features use.
+
+use chrono::{Datelike, Duration, NaiveDateTime, Timelike};
+use hazewarn_ingest::{StationSeries, Variable};
+
+/// Observations (and, in backtests, the met that stands in for an NWP forecast) on a regular
+/// hourly grid. NaN is missing. Built from the canonical table with unusable cells masked.
+#[derive(Debug, Clone)]
+pub struct Hourly {
+    pub start: NaiveDateTime,
+    pub pm25: Vec<f64>,
+    pub temp: Vec<f64>,
+    pub dewp: Vec<f64>,
+    pub rh: Vec<f64>,
+    pub pres: Vec<f64>,
+    pub wspd: Vec<f64>,
+    /// Wind components (m/s, towards +x east, +y north); 0 when calm, NaN when missing.
+    pub u: Vec<f64>,
+    pub v: Vec<f64>,
+    pub precip: Vec<f64>,
+}
+
+fn or_nan(s: &StationSeries, v: Variable) -> Vec<f64> {
+    s.usable(v).unwrap_or_else(|| vec![f64::NAN; s.len()])
+}
+
+/// Relative humidity from temperature and dew point (Magnus formula), %.
+pub fn rh_from(temp: f64, dewp: f64) -> f64 {
+    let e = |t: f64| (17.62 * t / (243.12 + t)).exp();
+    (100.0 * e(dewp) / e(temp)).min(100.0)
+}
+
+impl Hourly {
+    pub fn from_series(s: &StationSeries) -> Hourly {
+        let (temp, dewp) = (or_nan(s, Variable::Temp), or_nan(s, Variable::Dewp));
+        let mut rh = or_nan(s, Variable::Rh);
+        for i in 0..rh.len() {
+            if rh[i].is_nan() {
+                rh[i] = rh_from(temp[i], dewp[i]);
+            }
+        }
+        let wspd = or_nan(s, Variable::Wspd);
+        let wdir = or_nan(s, Variable::Wdir);
+        // The wind blows *from* wdir, so it moves air towards wdir + 180°.
+        let comp = |f: fn(f64) -> f64| -> Vec<f64> {
+            wspd.iter()
+                .zip(&wdir)
+                .map(|(w, d)| {
+                    if w.is_nan() {
+                        f64::NAN
+                    } else if d.is_nan() {
+                        0.0
+                    } else {
+                        -w * f(d.to_radians())
+                    }
+                })
+                .collect()
+        };
+        let (u, v) = (comp(f64::sin), comp(f64::cos));
+        Hourly {
+            start: s.times[0],
+            pm25: or_nan(s, Variable::Pm25),
+            temp,
+            dewp,
+            rh,
+            pres: or_nan(s, Variable::Pres),
+            wspd,
+            u,
+            v,
+            precip: or_nan(s, Variable::Precip),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.pm25.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pm25.is_empty()
+    }
+
+    pub fn time(&self, i: usize) -> NaiveDateTime {
+        self.start + Duration::hours(i as i64)
+    }
+
+    /// The index of a time on the grid, if it lies on it.
+    pub fn index(&self, t: NaiveDateTime) -> Option<usize> {
+        let h = (t - self.start).num_hours();
+        (h >= 0 && (h as usize) < self.len() && self.time(h as usize) == t).then_some(h as usize)
+    }
+}
+
+/// Month × hour means of PM2.5 (the climatology baseline), from a training period.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Climatology {
+    /// [month 1..12][hour 0..23]
+    pub mean: Vec<[f64; 24]>,
+    /// Quantiles of daily means per month: (p10, p50, p90).
+    pub daily_quantiles: Vec<(f64, f64, f64)>,
+}
+
+impl Climatology {
+    pub fn fit(h: &Hourly, until: usize) -> Climatology {
+        let mut sum = vec![[0.0; 24]; 12];
+        let mut n = vec![[0usize; 24]; 12];
+        let mut daily: Vec<Vec<f64>> = vec![Vec::new(); 12];
+        let (mut dsum, mut dn, mut dmonth) = (0.0, 0, 0usize);
+        for i in 0..until.min(h.len()) {
+            let t = h.time(i);
+            let (m, hr) = (t.month0() as usize, t.hour() as usize);
+            if hr == 0 {
+                if dn >= 20 {
+                    daily[dmonth].push(dsum / dn as f64);
+                }
+                (dsum, dn, dmonth) = (0.0, 0, m);
+            }
+            let x = h.pm25[i];
+            if !x.is_nan() {
+                sum[m][hr] += x;
+                n[m][hr] += 1;
+                dsum += x;
+                dn += 1;
+            }
+        }
+        let all: f64 = sum.iter().flatten().sum::<f64>() / n.iter().flatten().sum::<usize>().max(1) as f64;
+        let mean = sum
+            .iter()
+            .zip(&n)
+            .map(|(s, c)| std::array::from_fn(|k| if c[k] > 0 { s[k] / c[k] as f64 } else { all }))
+            .collect();
+        let daily_quantiles = daily
+            .into_iter()
+            .map(|mut v| {
+                if v.is_empty() {
+                    return (all * 0.4, all, all * 2.0);
+                }
+                v.sort_by(f64::total_cmp);
+                let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
+                (q(0.1), q(0.5), q(0.9))
+            })
+            .collect();
+        Climatology { mean, daily_quantiles }
+    }
+
+    pub fn at(&self, t: NaiveDateTime) -> f64 {
+        self.mean[t.month0() as usize][t.hour() as usize]
+    }
+}

@@ -1,0 +1,53 @@
+/*!
+The PM2.5 forecaster: hourly PM2.5 for leads 1..=96 h with p10/p50/p90, and the built-in
+baselines it must beat.
+
+The flow follows linfa and augurs: [`ModelParams`] (checked) → [`ModelParams::fit`] →
+[`FittedModel`] → [`FittedModel::predict`] → [`Forecast`]. Inputs are an [`Hourly`] table
+built from the canonical observations, and optionally a met-forecast table on the same grid.
+
+* **Baselines**, always computed beside the model: persistence (the last PM2.5 at issue,
+  forward-filled up to 6 h), climatology (month × hour means of the training period,
+  [`Climatology`]) and damped persistence (climatology plus a per-lead least-squares share of
+  the current anomaly).
+* **Model**: gradient-boosted trees (perpetual) with a direct multi-horizon strategy: one model
+  per lead band (1, 2, 3–4, 5–8, 9–18, 19–36, 37–60, 61–96 h), with lead as a feature within the band. The target is the departure from damped persistence,
+  so the trees learn corrections to the strongest baseline and shrink towards it when unsure.
+  Features are listed in [`features`].
+* **Quantiles** come from split-conformal calibration: residuals of a model fitted without the
+  last 20 % of training issues, normalised by `15 + 0.5·forecast`, give q10/q90 per lead bucket.
+  `p50` is the squared-loss central estimate (the conditional mean), since that is what RMSE and
+  the daily means are scored on; p10/p90 bracket it.
+* **Emissions**: without an emissions-history table the calendar proxy of [`calendar`]
+  (heating season, Spring Festival, weekends) is the emission index.
+
+No IO and no clock: issue times are indices into the table given, and nothing observed after
+the issue index is read. Future meteorology enters only through the met table, and only when
+the model was fitted with it.
+*/
+
+pub mod calendar;
+mod data;
+pub mod features;
+mod gbdt;
+mod linear;
+mod model;
+pub mod verify;
+
+pub use data::{Climatology, Hourly, rh_from};
+pub use features::Derived;
+pub use gbdt::GbdtParams;
+pub use model::{BandModel, FittedModel, Forecast, LeadForecast, MAX_LEAD, ModelKind, ModelParams};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ForecastError {
+    #[error("model parameters: {0}")]
+    Params(String),
+    #[error("not enough data: {0}")]
+    NotEnoughData(String),
+    #[error("model: {0}")]
+    Model(String),
+}
+
+#[cfg(test)]
+mod tests;

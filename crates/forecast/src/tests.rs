@@ -1,0 +1,92 @@
+use chrono::NaiveDate;
+use hazewarn_ingest::{IngestOptions, ingest};
+
+use crate::*;
+
+/// A small synthetic city (made here, seeded): PM2.5 builds up under weak wind and clears with
+/// strong wind, so meteorology carries real information.
+fn synthetic(days: usize) -> Hourly {
+    let mut s = String::from("time,station,pm25,temp,dewp,pres,wspd,wdir,precip\n");
+    let (mut pm, mut w, mut seed) = (60.0f64, 2.0f64, 7u64);
+    let mut rnd = || {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let t0 = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+    for i in 0..days * 24 {
+        if rnd() < 0.02 {
+            w = if w < 2.5 { 4.0 + 3.0 * rnd() } else { 0.5 + 1.5 * rnd() };
+        }
+        pm = (pm + 6.0 - (0.02 + 0.03 * w) * pm + 4.0 * (rnd() - 0.5)).max(3.0);
+        let t = t0 + chrono::Duration::hours(i as i64);
+        s += &format!("{},c,{pm:.1},5,-5,1015,{w:.2},300,0\n", t.format("%Y-%m-%d %H:%M"));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("c.csv");
+    std::fs::write(&p, s).unwrap();
+    let (obs, _) = ingest(&[p], &IngestOptions::default()).unwrap();
+    Hourly::from_series(&obs.series[0])
+}
+
+#[test]
+fn parameters_are_checked() {
+    let mut p = ModelParams::new(false, 16);
+    assert!(p.check().is_ok());
+    p.train_leads.push(97);
+    assert!(p.check().is_err());
+    let mut p = ModelParams::new(false, 16);
+    p.issue_hours = vec![24];
+    assert!(p.check().is_err());
+    let h = synthetic(10);
+    assert!(matches!(ModelParams::new(false, 16).fit(&h, h.len(), None), Err(ForecastError::NotEnoughData(_))));
+    assert!(ModelParams::new(true, 16).fit(&h, h.len(), None).is_err(), "future met needs a met table");
+}
+
+#[test]
+fn nothing_observed_after_the_issue_time_enters_a_forecast() {
+    let h = synthetic(200);
+    let until = 150 * 24;
+    let model = ModelParams::new(false, 16).fit(&h, until, None).unwrap();
+    let i0 = 170 * 24 + 16;
+    let a = model.predict(&Derived::new(&h), i0, None).unwrap();
+    // Rewrite everything after the issue time: the forecast must not move.
+    let mut future = h.clone();
+    for i in i0 + 1..future.len() {
+        future.pm25[i] = 999.0;
+        future.wspd[i] = 0.0;
+        future.temp[i] = 40.0;
+    }
+    let b = model.predict(&Derived::new(&future), i0, None).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(a.leads.len(), MAX_LEAD);
+    assert!(a.leads.iter().all(|l| l.p10 <= l.p50 && l.p50 <= l.p90 && l.p10 >= 0.0));
+}
+
+#[test]
+fn future_met_is_read_only_from_the_met_table_and_it_helps() {
+    let h = synthetic(260);
+    let until = 200 * 24;
+    let model = ModelParams::new(true, 16).fit(&h, until, Some(&h)).unwrap();
+    let d = Derived::new(&h);
+    // Observed PM2.5 after the issue changes nothing while the met table stays the same.
+    let i0 = 230 * 24 + 16;
+    let mut future = h.clone();
+    for x in &mut future.pm25[i0 + 1..] {
+        *x = 999.0;
+    }
+    let a = model.predict(&Derived::new(&future), i0, Some(&d)).unwrap();
+    let b = model.predict(&d, i0, Some(&d)).unwrap();
+    assert_eq!(a, b);
+    // With the wind known, the model beats climatology and damped persistence at 24 h on unseen days.
+    let (mut em, mut ed, mut ec) = (0.0, 0.0, 0.0);
+    for day in 201..258 {
+        let i0 = day * 24 + 16;
+        let f = model.predict(&d, i0, Some(&d)).unwrap();
+        let l = &f.leads[23];
+        let o = h.pm25[i0 + 24];
+        em += (l.p50 - o).powi(2);
+        ed += (l.damped - o).powi(2);
+        ec += (l.climatology - o).powi(2);
+    }
+    assert!(em < ed && em < ec, "model {em:.0}, damped {ed:.0}, climatology {ec:.0}");
+}

@@ -1,0 +1,319 @@
+//! `hazewarn backtest`: train up to a date, issue one forecast a day over a test range, write
+//! the hourly and daily forecasts and a verification report for the model and the baselines.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Result, anyhow, bail};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use hazewarn_aqi::{DailyConcentrations, Standards};
+use hazewarn_forecast::verify::{Contingency, ErrorStats, contingency, error_stats};
+use hazewarn_forecast::{Derived, Forecast, Hourly, MAX_LEAD, ModelKind, ModelParams};
+use hazewarn_ingest::{Layout, read_station};
+use hazewarn_response::{CurrentWarning, DailyForecast, GradingProfile, RangeBound, grade};
+use serde::Serialize;
+
+pub struct BacktestArgs {
+    pub obs: PathBuf,
+    pub format: Option<Layout>,
+    pub station: Option<String>,
+    pub train_until: NaiveDate,
+    pub test_from: NaiveDate,
+    pub test_until: NaiveDate,
+    pub issue_hour: u32,
+    pub future_met: bool,
+    pub model: String,
+    pub hourly_out: PathBuf,
+    pub daily_out: PathBuf,
+    pub report: PathBuf,
+}
+
+pub const MODELS: [&str; 6] = ["linear", "gbdt", "perpetual", "persistence", "climatology", "damped"];
+const REPORT_LEADS: [usize; 7] = [1, 6, 12, 24, 48, 72, 96];
+
+/// One model's value at a lead: (p10, p50, p90).
+fn pick(f: &Forecast, model: &str, lead: usize) -> (f64, f64, f64) {
+    let l = &f.leads[lead - 1];
+    match model {
+        "persistence" => (l.persistence, l.persistence, l.persistence),
+        "climatology" => (l.climatology, l.climatology, l.climatology),
+        "damped" => (l.damped, l.damped, l.damped),
+        _ => (l.p10, l.p50, l.p90),
+    }
+}
+
+fn iso(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S+08:00").to_string()
+}
+
+fn pm25_aqi(date: NaiveDate, pm: f64) -> Option<u32> {
+    let c = DailyConcentrations { pm25: Some(pm.max(0.0)), ..Default::default() };
+    (!pm.is_nan()).then(|| Standards::builtin().daily(date, &c).map(|r| r.aqi).ok()).flatten()
+}
+
+fn aqi_level(aqi: u32) -> u8 {
+    Standards::builtin().editions()[0].level(aqi).level
+}
+
+/// Daily (p10, p50, p90) of one model for calendar days D+1..D+7. Hours past 96 h are the trend:
+/// climatology, with the month's spread of daily means as the range.
+fn daily_of(f: &Forecast, model: &str, clim: &hazewarn_forecast::Climatology) -> Vec<(NaiveDate, f64, f64, f64)> {
+    let issue_day = f.issue.date();
+    (1..=7)
+        .map(|k| {
+            let date = issue_day + Duration::days(k);
+            let (mut s10, mut s50, mut s90) = (0.0, 0.0, 0.0);
+            for h in 0..24 {
+                let tv = date.and_hms_opt(h, 0, 0).expect("hour");
+                let lead = (tv - f.issue).num_hours();
+                let (a, b, c) = if (1..=MAX_LEAD as i64).contains(&lead) {
+                    pick(f, model, lead as usize)
+                } else {
+                    let m = clim.at(tv);
+                    let (q10, q50, q90) =
+                        clim.daily_quantiles[tv.date().format("%m").to_string().parse::<usize>().unwrap_or(1) - 1];
+                    (m * q10 / q50.max(1.0), m, m * q90 / q50.max(1.0))
+                };
+                (s10, s50, s90) = (s10 + a, s50 + b, s90 + c);
+            }
+            (date, s10 / 24.0, s50 / 24.0, s90 / 24.0)
+        })
+        .collect()
+}
+
+#[derive(Serialize, Default)]
+struct DailyScore {
+    n: usize,
+    rmse: Option<f64>,
+    level_accuracy: Option<f64>,
+    aqi_gt150: Contingency,
+    aqi_gt200: Contingency,
+}
+
+#[derive(Serialize, Default)]
+struct ModelScore {
+    hourly: BTreeMap<String, ErrorStats>,
+    daily: BTreeMap<String, DailyScore>,
+    /// Warning level from D+1..D+3 under the national 2024 rules, forecast vs observed.
+    warning_level_agreement: Option<f64>,
+    warning_any: Contingency,
+    /// Share of observations inside p10–p90, per reported lead and over leads 1..=72 (model only).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    interval_coverage: BTreeMap<String, f64>,
+}
+
+pub fn run(a: &BacktestArgs) -> Result<()> {
+    if !MODELS.contains(&a.model.as_str()) {
+        bail!("unknown model `{}`; choose one of {}", a.model, MODELS.join(", "));
+    }
+    if a.test_from > a.test_until || a.train_until >= a.test_from {
+        bail!("expected --train-until < --test-from ≤ --test-until");
+    }
+    if a.issue_hour > 23 {
+        bail!("--issue-hour must be 0..=23");
+    }
+    let t_start = Instant::now();
+    let series = read_station(&a.obs, a.format, a.station.as_deref())?;
+    let h = Hourly::from_series(&series);
+    let t_load = t_start.elapsed().as_secs_f64();
+    let day_start = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight");
+    let until = h.index(day_start(a.train_until + Duration::days(1))).unwrap_or(h.len());
+    if until < 24 * 120 {
+        bail!(
+            "{}: only {} training hours before {}; at least 120 days are needed",
+            a.obs.display(),
+            until,
+            a.train_until
+        );
+    }
+    let mut params = ModelParams::new(a.future_met, a.issue_hour);
+    params.kind = match a.model.as_str() {
+        "gbdt" => ModelKind::Gbdt,
+        "perpetual" => ModelKind::Perpetual,
+        _ => ModelKind::Linear,
+    };
+    let met = a.future_met.then_some(&h);
+    let t_fit0 = Instant::now();
+    let model = params.fit(&h, until, met)?;
+    let t_fit = t_fit0.elapsed().as_secs_f64();
+
+    let derived = Derived::new(&h);
+    let t_pred0 = Instant::now();
+    let mut forecasts = Vec::new();
+    let mut skipped = 0;
+    let mut day = a.test_from;
+    while day <= a.test_until {
+        match h.index(day.and_hms_opt(a.issue_hour, 0, 0).expect("hour")) {
+            Some(i0) if !derived.pm_now(i0).is_nan() => {
+                forecasts.push(model.predict(&derived, i0, a.future_met.then_some(&derived))?)
+            }
+            _ => skipped += 1,
+        }
+        day += Duration::days(1);
+    }
+    let t_pred = t_pred0.elapsed().as_secs_f64();
+    if forecasts.is_empty() {
+        bail!("no forecast could be issued in {}..{}: no PM2.5 at the issue hour", a.test_from, a.test_until);
+    }
+    write_outputs(a, &forecasts, &model.clim)?;
+
+    // Verification against what was observed.
+    let obs_at = |t: NaiveDateTime| h.index(t).map_or(f64::NAN, |i| h.pm25[i]);
+    let obs_daily = |d: NaiveDate| {
+        let v: Vec<f64> = (0..24).map(|k| obs_at(day_start(d) + Duration::hours(k))).filter(|x| !x.is_nan()).collect();
+        if v.len() >= 20 { v.iter().sum::<f64>() / v.len() as f64 } else { f64::NAN }
+    };
+    let profile = GradingProfile::national_2024();
+    let fitted = match a.model.as_str() {
+        "gbdt" | "perpetual" => a.model.as_str(),
+        _ => "linear",
+    };
+    let mut report = BTreeMap::new();
+    for name in [fitted, "persistence", "climatology", "damped"] {
+        let mut s = ModelScore::default();
+        for lead in REPORT_LEADS {
+            let pairs = forecasts.iter().map(|f| (pick(f, name, lead).1, obs_at(f.leads[lead - 1].valid)));
+            s.hourly.insert(lead.to_string(), error_stats(pairs));
+            if name == fitted {
+                let (mut inside, mut n) = (0, 0);
+                for f in &forecasts {
+                    let o = obs_at(f.leads[lead - 1].valid);
+                    if !o.is_nan() {
+                        let (p10, _, p90) = pick(f, name, lead);
+                        n += 1;
+                        inside += usize::from(p10 <= o && o <= p90);
+                    }
+                }
+                if n > 0 {
+                    s.interval_coverage.insert(lead.to_string(), inside as f64 / n as f64);
+                }
+            }
+        }
+        if name == fitted {
+            let (mut inside, mut n) = (0, 0);
+            for f in &forecasts {
+                for l in &f.leads[..72] {
+                    let o = obs_at(l.valid);
+                    if !o.is_nan() {
+                        n += 1;
+                        inside += usize::from(l.p10 <= o && o <= l.p90);
+                    }
+                }
+            }
+            s.interval_coverage.insert("1-72".into(), inside as f64 / n.max(1) as f64);
+        }
+        let dailies: Vec<Vec<(NaiveDate, f64, f64, f64)>> =
+            forecasts.iter().map(|f| daily_of(f, name, &model.clim)).collect();
+        for k in 0..3 {
+            let pairs: Vec<(NaiveDate, f64, f64)> =
+                dailies.iter().map(|d| (d[k].0, d[k].2, obs_daily(d[k].0))).filter(|(_, _, o)| !o.is_nan()).collect();
+            let es = error_stats(pairs.iter().map(|(_, f, o)| (*f, *o)));
+            let lv = |d: NaiveDate, x: f64| pm25_aqi(d, x).map(aqi_level);
+            let level_ok = pairs.iter().filter(|(d, f, o)| lv(*d, *f) == lv(*d, *o)).count();
+            let gt = |th: u32| {
+                contingency(pairs.iter().map(|(d, f, o)| (pm25_aqi(*d, *f) > Some(th), pm25_aqi(*d, *o) > Some(th))))
+            };
+            s.daily.insert(
+                (k + 1).to_string(),
+                DailyScore {
+                    n: pairs.len(),
+                    rmse: es.rmse,
+                    level_accuracy: (!pairs.is_empty()).then(|| level_ok as f64 / pairs.len() as f64),
+                    aqi_gt150: gt(150),
+                    aqi_gt200: gt(200),
+                },
+            );
+        }
+        let mut agree = (0, 0);
+        let mut any = Vec::new();
+        for d in &dailies {
+            let obs: Vec<f64> = d[..3].iter().map(|x| obs_daily(x.0)).collect();
+            if obs.iter().any(|x| x.is_nan()) {
+                continue;
+            }
+            let as_forecast = |vals: Vec<(NaiveDate, f64)>| -> Vec<DailyForecast> {
+                vals.into_iter()
+                    .map(|(date, pm)| DailyForecast {
+                        date,
+                        aqi_p50: pm25_aqi(date, pm).unwrap_or(0),
+                        aqi_p10: None,
+                        aqi_p90: None,
+                        primary: vec!["PM2.5".into()],
+                    })
+                    .collect()
+            };
+            let f = as_forecast(d[..3].iter().map(|x| (x.0, x.2)).collect());
+            let o = as_forecast(d[..3].iter().zip(&obs).map(|(x, o)| (x.0, *o)).collect());
+            let g =
+                |x: &[DailyForecast]| grade(&profile, x, CurrentWarning::default(), RangeBound::P50).map(|r| r.level);
+            let (lf, lo) = (g(&f)?, g(&o)?);
+            agree.0 += usize::from(lf == lo);
+            agree.1 += 1;
+            any.push((lf > hazewarn_response::WarningLevel::None, lo > hazewarn_response::WarningLevel::None));
+        }
+        s.warning_level_agreement = (agree.1 > 0).then(|| agree.0 as f64 / agree.1 as f64);
+        s.warning_any = contingency(any);
+        report.insert(name.to_owned(), s);
+    }
+    let json = serde_json::json!({
+        "observations": a.obs.display().to_string(),
+        "station": series.station,
+        "future_met": if a.future_met {
+            "observed: the observed meteorology after each issue time is passed in as if it were a perfect NWP forecast"
+        } else {
+            "none: no meteorology after the issue time is used"
+        },
+        "train": {"from": iso(h.time(0)), "until": iso(h.time(until - 1)), "rows": model.train_rows,
+                  "features": Derived::feature_names(a.future_met)},
+        "test": {"from": a.test_from, "until": a.test_until, "issue_hour": a.issue_hour,
+                 "issues": forecasts.len(), "skipped_issues": skipped},
+        "model": fitted,
+        "p50": "the model's squared-loss central estimate; p10/p90 from split-conformal residual quantiles per lead bucket",
+        "written_model": a.model,
+        "models": report,
+        "timings_s": {"load": t_load, "fit": t_fit, "predict": t_pred,
+                      "predict_per_issue_ms": 1000.0 * t_pred / forecasts.len() as f64,
+                      "total": t_start.elapsed().as_secs_f64()},
+    });
+    std::fs::write(&a.report, serde_json::to_string_pretty(&json)?)
+        .map_err(|e| anyhow!("{}: {e}", a.report.display()))?;
+    let g = &json["models"][fitted]["hourly"];
+    let dp = &json["models"]["damped"]["hourly"];
+    eprintln!(
+        "backtest: {} issues; RMSE {fitted}/damped at 24 h {:.1}/{:.1}, 72 h {:.1}/{:.1}; fit {:.1} s, predict {:.1} ms/issue",
+        forecasts.len(),
+        g["24"]["rmse"].as_f64().unwrap_or(f64::NAN),
+        dp["24"]["rmse"].as_f64().unwrap_or(f64::NAN),
+        g["72"]["rmse"].as_f64().unwrap_or(f64::NAN),
+        dp["72"]["rmse"].as_f64().unwrap_or(f64::NAN),
+        t_fit,
+        1000.0 * t_pred / forecasts.len() as f64
+    );
+    Ok(())
+}
+
+fn write_outputs(a: &BacktestArgs, forecasts: &[Forecast], clim: &hazewarn_forecast::Climatology) -> Result<()> {
+    let open =
+        |p: &Path| std::fs::File::create(p).map(std::io::BufWriter::new).map_err(|e| anyhow!("{}: {e}", p.display()));
+    let mut hw = open(&a.hourly_out)?;
+    writeln!(hw, "issue_time,valid_time,lead_hours,pm25_p10,pm25_p50,pm25_p90")?;
+    let mut dw = open(&a.daily_out)?;
+    writeln!(dw, "issue_time,date,lead_day,pm25_p10,pm25_p50,pm25_p90,aqi_p50,level_p50,trend")?;
+    for f in forecasts {
+        let it = iso(f.issue);
+        for l in &f.leads {
+            let (p10, p50, p90) = pick(f, &a.model, l.lead);
+            writeln!(hw, "{it},{},{},{p10:.1},{p50:.1},{p90:.1}", iso(l.valid), l.lead)?;
+        }
+        for (k, (date, p10, p50, p90)) in daily_of(f, &a.model, clim).into_iter().enumerate() {
+            let aqi = pm25_aqi(date, p50).unwrap_or(0);
+            // D+4 onwards is past the skilful range: a trend, not a forecast.
+            writeln!(dw, "{it},{date},{},{p10:.1},{p50:.1},{p90:.1},{aqi},{},{}", k + 1, aqi_level(aqi), k >= 3)?;
+        }
+    }
+    hw.flush()?;
+    dw.flush()?;
+    Ok(())
+}
