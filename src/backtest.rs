@@ -130,9 +130,9 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
     }
     let mut params = ModelParams::new(a.future_met, a.issue_hour);
     params.kind = match a.model.as_str() {
-        "gbdt" => ModelKind::Gbdt,
+        "linear" => ModelKind::Linear,
         "perpetual" => ModelKind::Perpetual,
-        _ => ModelKind::Linear,
+        _ => ModelKind::Gbdt,
     };
     let met = a.future_met.then_some(&h);
     let t_fit0 = Instant::now();
@@ -167,8 +167,8 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
     };
     let profile = GradingProfile::national_2024();
     let fitted = match a.model.as_str() {
-        "gbdt" | "perpetual" => a.model.as_str(),
-        _ => "linear",
+        "linear" | "perpetual" => a.model.as_str(),
+        _ => "gbdt",
     };
     let mut report = BTreeMap::new();
     for name in [fitted, "persistence", "climatology", "damped"] {

@@ -168,8 +168,8 @@ enum Command {
         issue_hour: u32,
         #[arg(long, default_value = "none")]
         future_met: FutureMet,
-        /// linear (elastic net, default), gbdt, or a baseline: persistence, climatology, damped.
-        #[arg(long, default_value = "linear")]
+        /// gbdt (default), linear (elastic net), perpetual, or a baseline: persistence, climatology, damped.
+        #[arg(long, default_value = "gbdt")]
         model: String,
         #[arg(long)]
         hourly_out: PathBuf,

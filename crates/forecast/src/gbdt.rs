@@ -72,8 +72,8 @@ fn edges(values: impl Iterator<Item = f64>) -> Vec<f64> {
 }
 
 impl Gbdt {
-    /// Fit on row-major `rows` (n × p) and targets `y`.
-    pub fn fit(rows: &[f64], y: &[f64], p: usize, params: &GbdtParams) -> Gbdt {
+    /// Fit on row-major `rows` (n × p) and targets `y`, with optional sample weights.
+    pub fn fit(rows: &[f64], y: &[f64], weights: Option<&[f64]>, p: usize, params: &GbdtParams) -> Gbdt {
         let n = y.len();
         let cuts: Vec<Vec<f64>> = (0..p).map(|j| edges((0..n).map(|i| rows[i * p + j]))).collect();
         // Column-major bin indices.
@@ -86,7 +86,9 @@ impl Gbdt {
                 }
             }
         }
-        let base = y.iter().sum::<f64>() / n.max(1) as f64;
+        let ones = vec![1.0; n];
+        let w = weights.unwrap_or(&ones);
+        let base = y.iter().zip(w).map(|(a, b)| a * b).sum::<f64>() / w.iter().sum::<f64>().max(1e-9);
         let mut pred = vec![base; n];
         let mut rng = Rng(params.seed);
         let mut trees = Vec::with_capacity(params.trees);
@@ -94,7 +96,7 @@ impl Gbdt {
             let resid: Vec<f64> = y.iter().zip(&pred).map(|(a, b)| a - b).collect();
             let rows_in: Vec<u32> = (0..n as u32).filter(|_| rng.next() < params.subsample).collect();
             let feats: Vec<usize> = (0..p).filter(|_| rng.next() < params.colsample).collect();
-            let tree = grow(&bins, n, &cuts, &resid, rows_in, &feats, params);
+            let tree = grow(&bins, n, &cuts, &resid, w, rows_in, &feats, params);
             for (i, v) in pred.iter_mut().enumerate() {
                 *v += params.learning_rate * eval(&tree, |j| rows[i * p + j]);
             }
@@ -138,27 +140,36 @@ struct Best {
     missing_left: bool,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn grow(
     bins: &[u8],
     n: usize,
     cuts: &[Vec<f64>],
     r: &[f64],
+    w: &[f64],
     rows: Vec<u32>,
     feats: &[usize],
     prm: &GbdtParams,
 ) -> Vec<Node> {
     let mut nodes = vec![Node::Leaf(0.0)];
     let mut stack = vec![(0usize, rows, 0usize)];
-    let leaf = |rows: &[u32]| rows.iter().map(|i| r[*i as usize]).sum::<f64>() / (rows.len() as f64 + prm.lambda);
+    // Weighted squared loss: gradient w·r, hessian w.
+    let leaf = |rows: &[u32]| {
+        let g: f64 = rows.iter().map(|i| w[*i as usize] * r[*i as usize]).sum();
+        let h: f64 = rows.iter().map(|i| w[*i as usize]).sum();
+        g / (h + prm.lambda)
+    };
     while let Some((id, rows, depth)) = stack.pop() {
         if depth >= prm.depth || rows.len() < 2 * prm.min_leaf {
             nodes[id] = Node::Leaf(leaf(&rows));
             continue;
         }
-        let (g_all, h_all) = (rows.iter().map(|i| r[*i as usize]).sum::<f64>(), rows.len() as f64);
+        let g_all: f64 = rows.iter().map(|i| w[*i as usize] * r[*i as usize]).sum();
+        let h_all: f64 = rows.iter().map(|i| w[*i as usize]).sum();
         let parent = g_all * g_all / (h_all + prm.lambda);
         let mut best: Option<Best> = None;
         let mut hg = [0.0f64; MAX_BINS + 1];
+        let mut hw = [0.0f64; MAX_BINS + 1];
         let mut hh = [0usize; MAX_BINS + 1];
         for &j in feats {
             let nb = cuts[j].len();
@@ -166,31 +177,35 @@ fn grow(
                 continue;
             }
             hg[..=nb].fill(0.0);
+            hw[..=nb].fill(0.0);
             hh[..=nb].fill(0);
-            let (mut gm, mut hm) = (0.0, 0usize);
+            let (mut gm, mut wm, mut hm) = (0.0, 0.0, 0usize);
             let col = &bins[j * n..(j + 1) * n];
             for &i in &rows {
                 let b = col[i as usize];
+                let (wi, gi) = (w[i as usize], w[i as usize] * r[i as usize]);
                 if b == MISSING {
-                    gm += r[i as usize];
+                    gm += gi;
+                    wm += wi;
                     hm += 1;
                 } else {
-                    hg[b as usize] += r[i as usize];
+                    hg[b as usize] += gi;
+                    hw[b as usize] += wi;
                     hh[b as usize] += 1;
                 }
             }
-            let (mut gl, mut hl) = (0.0, 0usize);
+            let (mut gl, mut wl, mut hl) = (0.0, 0.0, 0usize);
             for b in 0..nb {
                 gl += hg[b];
+                wl += hw[b];
                 hl += hh[b];
                 for missing_left in [false, true] {
-                    let (gl2, hl2) = if missing_left { (gl + gm, hl + hm) } else { (gl, hl) };
-                    let hr2 = rows.len() - hl2;
-                    if hl2 < prm.min_leaf || hr2 < prm.min_leaf {
+                    let (gl2, wl2, hl2) = if missing_left { (gl + gm, wl + wm, hl + hm) } else { (gl, wl, hl) };
+                    if hl2 < prm.min_leaf || rows.len() - hl2 < prm.min_leaf {
                         continue;
                     }
-                    let gr2 = g_all - gl2;
-                    let gain = gl2 * gl2 / (hl2 as f64 + prm.lambda) + gr2 * gr2 / (hr2 as f64 + prm.lambda) - parent;
+                    let (gr2, wr2) = (g_all - gl2, h_all - wl2);
+                    let gain = gl2 * gl2 / (wl2 + prm.lambda) + gr2 * gr2 / (wr2 + prm.lambda) - parent;
                     if best.as_ref().is_none_or(|x| gain > x.gain) {
                         best = Some(Best { gain, feature: j, bin: b, missing_left });
                     }
@@ -244,7 +259,7 @@ mod tests {
                 0.0
             });
         }
-        let m = Gbdt::fit(&rows, &y, 2, &GbdtParams { min_leaf: 20, ..Default::default() });
+        let m = Gbdt::fit(&rows, &y, None, 2, &GbdtParams { min_leaf: 20, ..Default::default() });
         let p = m.predict(&[0.9, 0.3, 0.1, 0.3, f64::NAN, 0.3], 2);
         assert!((p[0] - 10.0).abs() < 0.5 && p[1].abs() < 0.5 && (p[2] - 5.0).abs() < 0.8, "{p:?}");
     }
