@@ -3,6 +3,7 @@
 mod common;
 
 mod cli_aqi;
+mod cli_backtest;
 mod cli_ingest;
 mod cli_response;
 mod demo;

@@ -49,7 +49,7 @@ pub enum ModelKind {
 pub enum BandModel {
     Linear(LinearBand),
     Gbdt(Gbdt),
-    Perpetual(PerpetualBooster),
+    Perpetual(Box<PerpetualBooster>),
 }
 
 impl BandModel {
@@ -225,7 +225,7 @@ impl ModelParams {
         Ok(match kind {
             ModelKind::Linear => BandModel::Linear(LinearBand::fit(rows, y, p, self.penalty)?),
             ModelKind::Gbdt => BandModel::Gbdt(Gbdt::fit(rows, y, Some(w), p, &self.gbdt)),
-            ModelKind::Perpetual => BandModel::Perpetual(self.booster(rows, y, p)?),
+            ModelKind::Perpetual => BandModel::Perpetual(Box::new(self.booster(rows, y, p)?)),
         })
     }
 

@@ -1,0 +1,120 @@
+use serde_json::Value;
+
+use crate::common::{hazewarn, repo, shared_data, text};
+
+fn run(obs: &str, train_until: &str, from: &str, until: &str, extra: &[&str]) -> (tempfile::TempDir, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let (h, d, r) = (dir.path().join("h.csv"), dir.path().join("d.csv"), dir.path().join("r.json"));
+    let mut args = vec![
+        "backtest",
+        "--obs",
+        obs,
+        "--train-until",
+        train_until,
+        "--test-from",
+        from,
+        "--test-until",
+        until,
+        "--hourly-out",
+        h.to_str().unwrap(),
+        "--daily-out",
+        d.to_str().unwrap(),
+        "--report",
+        r.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    let o = hazewarn(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    let report = serde_json::from_slice(&std::fs::read(&r).unwrap()).unwrap();
+    (dir, report)
+}
+
+#[test]
+fn backtest_writes_the_contract_files_on_the_sample_city() {
+    let obs = repo().join("data/sample/observations.csv");
+    let (dir, r) = run(obs.to_str().unwrap(), "2025-09-30", "2025-12-01", "2025-12-10", &[]);
+    let hourly = std::fs::read_to_string(dir.path().join("h.csv")).unwrap();
+    let lines: Vec<&str> = hourly.lines().collect();
+    assert_eq!(lines[0], "issue_time,valid_time,lead_hours,pm25_p10,pm25_p50,pm25_p90");
+    assert_eq!(lines.len(), 1 + 10 * 96);
+    assert!(lines[1].starts_with("2025-12-01T16:00:00+08:00,2025-12-01T17:00:00+08:00,1,"), "{}", lines[1]);
+    for l in &lines[1..] {
+        let q: Vec<f64> = l.split(',').skip(3).map(|x| x.parse().unwrap()).collect();
+        assert!(q[0] <= q[1] && q[1] <= q[2] && q[0] >= 0.0, "{l}");
+    }
+    let daily = std::fs::read_to_string(dir.path().join("d.csv")).unwrap();
+    let dl: Vec<&str> = daily.lines().collect();
+    assert!(dl[0].starts_with("issue_time,date,lead_day,pm25_p10,pm25_p50,pm25_p90,aqi_p50,level_p50"));
+    assert_eq!(dl.len(), 1 + 10 * 7);
+    assert!(dl[1].starts_with("2025-12-01T16:00:00+08:00,2025-12-02,1,") && dl[1].ends_with(",false"));
+    assert!(dl[7].ends_with(",true"), "D+7 is a trend: {}", dl[7]);
+    for m in ["gbdt", "persistence", "climatology", "damped"] {
+        for lead in ["1", "6", "12", "24", "48", "72", "96"] {
+            assert!(r["models"][m]["hourly"][lead]["rmse"].as_f64().is_some(), "{m} {lead}");
+        }
+        assert!(r["models"][m]["daily"]["1"]["aqi_gt200"].is_object());
+    }
+    assert!(r["models"]["gbdt"]["interval_coverage"]["1-72"].as_f64().is_some());
+    assert!(r["future_met"].as_str().unwrap().starts_with("none"));
+    assert!(r["timings_s"]["fit"].as_f64().is_some());
+}
+
+#[test]
+fn backtest_on_prsa_labels_observed_met_and_beats_persistence_where_it_should() {
+    let Some(data) = shared_data() else { return };
+    let obs = data.join("PRSA_data_2010.1.1-2014.12.31.csv.gz");
+    let (_dir, r) = run(obs.to_str().unwrap(), "2012-12-31", "2013-01-01", "2013-02-28", &["--future-met", "observed"]);
+    assert!(r["future_met"].as_str().unwrap().starts_with("observed"));
+    let rmse = |m: &str, lead: &str| r["models"][m]["hourly"][lead]["rmse"].as_f64().unwrap();
+    // With the weather known, a day ahead is far better than assuming nothing changes.
+    assert!(
+        rmse("gbdt", "24") < 0.8 * rmse("persistence", "24"),
+        "{} vs {}",
+        rmse("gbdt", "24"),
+        rmse("persistence", "24")
+    );
+    assert_eq!(r["test"]["issues"].as_u64().unwrap() + r["test"]["skipped_issues"].as_u64().unwrap(), 59);
+}
+
+#[test]
+fn backtest_refuses_bad_ranges_and_models() {
+    let obs = repo().join("data/sample/observations.csv");
+    let o = hazewarn(&[
+        "backtest",
+        "--obs",
+        obs.to_str().unwrap(),
+        "--train-until",
+        "2025-12-31",
+        "--test-from",
+        "2025-12-01",
+        "--test-until",
+        "2025-12-10",
+        "--hourly-out",
+        "/dev/null",
+        "--daily-out",
+        "/dev/null",
+        "--report",
+        "/dev/null",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = hazewarn(&[
+        "backtest",
+        "--obs",
+        obs.to_str().unwrap(),
+        "--train-until",
+        "2025-06-30",
+        "--test-from",
+        "2025-12-01",
+        "--test-until",
+        "2025-12-10",
+        "--model",
+        "oracle",
+        "--hourly-out",
+        "/dev/null",
+        "--daily-out",
+        "/dev/null",
+        "--report",
+        "/dev/null",
+    ]);
+    assert!(text(&o).contains("unknown model"), "{}", text(&o));
+}
