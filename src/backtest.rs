@@ -48,7 +48,7 @@ fn iso(t: NaiveDateTime) -> String {
     t.format("%Y-%m-%dT%H:%M:%S+08:00").to_string()
 }
 
-fn pm25_aqi(date: NaiveDate, pm: f64) -> Option<u32> {
+pub(crate) fn pm25_aqi(date: NaiveDate, pm: f64) -> Option<u32> {
     let c = DailyConcentrations { pm25: Some(pm.max(0.0)), ..Default::default() };
     (!pm.is_nan()).then(|| Standards::builtin().daily(date, &c).map(|r| r.aqi).ok()).flatten()
 }
@@ -59,7 +59,11 @@ fn aqi_level(aqi: u32) -> u8 {
 
 /// Daily (p10, p50, p90) of one model for calendar days D+1..D+7. Hours past 96 h are the trend:
 /// climatology, with the month's spread of daily means as the range.
-fn daily_of(f: &Forecast, model: &str, clim: &hazewarn_forecast::Climatology) -> Vec<(NaiveDate, f64, f64, f64)> {
+pub(crate) fn daily_of(
+    f: &Forecast,
+    model: &str,
+    clim: &hazewarn_forecast::Climatology,
+) -> Vec<(NaiveDate, f64, f64, f64)> {
     let issue_day = f.issue.date();
     (1..=7)
         .map(|k| {

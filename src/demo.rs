@@ -5,7 +5,8 @@ use std::path::Path;
 use anyhow::{Context as _, Result, bail};
 use chrono::{Duration, FixedOffset, NaiveDate, TimeZone};
 use hazewarn_aqi::Standards;
-use hazewarn_ingest::{IngestOptions, daily::daily_records, ingest, write_parquet};
+use hazewarn_forecast::{Derived, Hourly, ModelParams};
+use hazewarn_ingest::{IngestOptions, StationSeries, daily::daily_records, ingest, write_parquet};
 use hazewarn_response::{
     Actor, CurrentWarning, DailyForecast, GradeRuleTable, GradingProfile, GuaranteePolicy, Inventory, NoticeContext,
     RangeBound, TransitionKind, Warning, WarningLevel, grade, notices, plan,
@@ -68,14 +69,13 @@ pub fn run(sample: &Path, out: &Path) -> Result<()> {
     let labels = ["优", "良", "轻度污染", "中度污染", "重度污染", "严重污染"];
     let summary: Vec<String> = labels.iter().zip(counts).map(|(l, n)| format!("{l} {n}")).collect();
     println!("  days by category: {}; without enough valid hours: {invalid}", summary.join(", "));
-    respond(sample, out, &daily_aqi)?;
+    respond(sample, out, series, &daily_aqi)?;
     println!("wrote {}", out.display());
     Ok(())
 }
 
-/// Warning, plan, notices and CAP for the last winter's heaviest episode. Until the forecaster
-/// exists, the observed daily AQI is replayed as a perfect 7-day forecast, and says so.
-fn respond(sample: &Path, out: &Path, daily: &[(NaiveDate, u32, Vec<String>)]) -> Result<()> {
+/// Forecast, warning, plan, notices and CAP for the issue before the last winter's heaviest episode.
+fn respond(sample: &Path, out: &Path, series: &StationSeries, daily: &[(NaiveDate, u32, Vec<String>)]) -> Result<()> {
     let lists = sample.join("../lists");
     let last = daily.len().saturating_sub(150);
     let Some(peak) =
@@ -84,30 +84,77 @@ fn respond(sample: &Path, out: &Path, daily: &[(NaiveDate, u32, Vec<String>)]) -
         bail!("the sample is too short for a 7-day forecast");
     };
     let first = peak.saturating_sub(1);
-    let forecast: Vec<DailyForecast> = daily[first..first + 7]
-        .iter()
-        .map(|(date, aqi, primary)| DailyForecast {
-            date: *date,
-            aqi_p50: *aqi,
-            aqi_p10: Some(aqi * 8 / 10),
-            aqi_p90: Some(aqi * 12 / 10),
-            primary: primary.clone(),
-        })
-        .collect();
     let beijing = FixedOffset::east_opt(8 * 3600).expect("+08:00");
     let issue_day = daily[first].0 - Duration::days(1);
-    let at = |h: i64| {
-        beijing.from_local_datetime(&issue_day.and_hms_opt(16, 0, 0).expect("16:00")).unwrap() + Duration::hours(h)
-    };
+    let issue_time = issue_day.and_hms_opt(16, 0, 0).expect("16:00");
+    let at = |h: i64| beijing.from_local_datetime(&issue_time).unwrap() + Duration::hours(h);
+
+    // Forecast: train on everything up to the issue time, then forecast 96 h and D+1..D+7.
+    // The sample has no NWP feed, so its own meteorology stands in as a perfect met forecast.
+    let h = Hourly::from_series(series);
+    let i0 = h.index(issue_time).context("the issue time is outside the sample")?;
+    let t0 = std::time::Instant::now();
+    let model = ModelParams::new(true, 16).fit(&h, i0 + 1, Some(&h))?;
+    let d = Derived::new(&h);
+    let f = model.predict(&d, i0, Some(&d))?;
+    let fitted_in = t0.elapsed().as_secs_f64();
+    let days = crate::backtest::daily_of(&f, "gbdt", &model.clim);
+    let mut hourly_csv = String::from("issue_time,valid_time,lead_hours,pm25_p10,pm25_p50,pm25_p90\n");
+    for l in &f.leads {
+        hourly_csv += &format!(
+            "{},{},{},{:.1},{:.1},{:.1}\n",
+            at(0).to_rfc3339(),
+            l.valid.format("%Y-%m-%dT%H:%M:%S+08:00"),
+            l.lead,
+            l.p10,
+            l.p50,
+            l.p90
+        );
+    }
+    std::fs::write(out.join("forecast_hourly.csv"), hourly_csv)?;
+    let mut daily_csv = String::from("issue_time,date,lead_day,pm25_p10,pm25_p50,pm25_p90,aqi_p50,trend\n");
+    let aqi = |date, pm| crate::backtest::pm25_aqi(date, pm).unwrap_or(0);
+    let forecast: Vec<DailyForecast> = days
+        .iter()
+        .enumerate()
+        .map(|(k, (date, p10, p50, p90))| {
+            daily_csv += &format!(
+                "{},{date},{},{p10:.1},{p50:.1},{p90:.1},{},{}\n",
+                at(0).to_rfc3339(),
+                k + 1,
+                aqi(*date, *p50),
+                k >= 3
+            );
+            DailyForecast {
+                date: *date,
+                aqi_p50: aqi(*date, *p50),
+                aqi_p10: Some(aqi(*date, *p10)),
+                aqi_p90: Some(aqi(*date, *p90)),
+                primary: vec!["PM2.5".into()],
+            }
+        })
+        .collect();
+    std::fs::write(out.join("forecast_daily.csv"), daily_csv)?;
     let profile = GradingProfile::national_2024();
     let rec = grade(&profile, &forecast, CurrentWarning::default(), RangeBound::P50)?;
     println!(
-        "\n== Warning grading ({}), forecast issued {} — REPLAY: observed daily AQI used as a perfect forecast",
-        profile.id,
+        "\n== Forecast issued {} (GBDT trained on the sample up to the issue time in {fitted_in:.1} s; \
+         the sample's own meteorology stands in for an NWP forecast)",
         at(0)
     );
-    let days: Vec<String> = forecast.iter().map(|f| format!("{} {}", f.date.format("%m-%d"), f.aqi_p50)).collect();
-    println!("  D+1..D+7: {}", days.join(", "));
+    for (k, fc) in forecast.iter().enumerate() {
+        let observed = daily.iter().find(|x| x.0 == fc.date).map_or("-".to_owned(), |x| x.1.to_string());
+        let trend = if k >= 3 { "  (trend)" } else { "" };
+        println!(
+            "  D+{} {}  AQI {:>3} [{:>3}–{:>3}]  observed {observed}{trend}",
+            k + 1,
+            fc.date,
+            fc.aqi_p50,
+            fc.aqi_p10.unwrap_or(0),
+            fc.aqi_p90.unwrap_or(0)
+        );
+    }
+    println!("\n== Warning grading ({})", profile.id);
     println!("  recommended: {:?} {} ({})", rec.action, rec.level, rec.response_level.map_or("-", |r| r.zh()));
     for r in &rec.reasons {
         println!("  - {}", r.zh);
@@ -117,7 +164,7 @@ fn respond(sample: &Path, out: &Path, daily: &[(NaiveDate, u32, Vec<String>)]) -
         println!("  no warning: nothing to plan");
         return Ok(());
     };
-    let forecast_id = format!("replay-{}", at(0).format("%Y%m%dT%H"));
+    let forecast_id = format!("gbdt-{}", at(0).format("%Y%m%dT%H"));
     let who = |h: i64, reason: &'static str| Actor { by: "demo:office", at: at(h), reason, forecast_id: "" };
     let (draft, issue) = (who(0, "依据预测自动生成预警建议"), who(1, "会商后发布"));
     let draft = Actor { forecast_id: &forecast_id, ..draft };

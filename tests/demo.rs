@@ -16,7 +16,9 @@ fn demo_ingests_the_sample_and_writes_its_outputs() {
     assert!(daily.contains("HJ 633-2012") && daily.contains("HJ 633-2026"));
     assert!(out.path().join("observations.parquet").exists());
     // The response half: a warning, its plan, notices and the public alert.
-    assert!(stdout.contains("recommended: Issue orange"), "{stdout}");
+    assert!(stdout.contains("recommended: Issue"), "{stdout}");
+    let hourly = std::fs::read_to_string(out.path().join("forecast_hourly.csv")).unwrap();
+    assert_eq!(hourly.lines().count(), 1 + 96);
     let warning: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.path().join("warning.json")).unwrap()).unwrap();
     assert_eq!(warning["state"], "issued");
