@@ -7,7 +7,7 @@ use crate::calendar::emission_index;
 use crate::data::{Climatology, Hourly};
 
 /// Issue-time features, then valid-time features, then future-met features (in `observed`/NWP mode).
-pub const ISSUE_FEATURES: [&str; 28] = [
+pub const ISSUE_FEATURES: [&str; 29] = [
     "pm0",
     "lag1",
     "lag3",
@@ -36,10 +36,11 @@ pub const ISSUE_FEATURES: [&str; 28] = [
     "calm24",
     "lowwind_run",
     "precip24",
+    "stagnation_h",
 ];
 pub const VALID_FEATURES: [&str; 9] =
     ["lead", "hour_sin", "hour_cos", "doy_sin", "doy_cos", "weekend", "emission_index", "clim_valid", "damped"];
-pub const MET_FEATURES: [&str; 14] = [
+pub const MET_FEATURES: [&str; 17] = [
     "f_temp",
     "f_dpd",
     "f_rh",
@@ -54,6 +55,9 @@ pub const MET_FEATURES: [&str; 14] = [
     "f_calm_frac",
     "f_precip_sum",
     "f_precip_sum12",
+    "f_stagnation_h",
+    "f_wspd_max",
+    "f_rh_mean12",
 ];
 
 /// Series derived once from the hourly table.
@@ -67,7 +71,10 @@ pub struct Derived<'a> {
     wspd_mean12: Vec<f64>,
     calm24: Vec<f64>,
     lowwind_run: Vec<f64>,
+    /// Hours since the wind last reached 4 m/s (a ventilating event), capped at 120.
+    stagnation: Vec<f64>,
     precip24: Vec<f64>,
+    rh_mean12: Vec<f64>,
     // Prefix sums for the future-met aggregates.
     wspd_sum: Vec<f64>,
     wspd_n: Vec<f64>,
@@ -132,6 +139,11 @@ impl<'a> Derived<'a> {
             let low = h.wspd[i] < 2.0;
             lowwind_run[i] = if low { if i > 0 { lowwind_run[i - 1] + 1.0 } else { 1.0 } } else { 0.0 };
         }
+        let mut stagnation = vec![120.0; n];
+        for i in 0..n {
+            let prev: f64 = if i > 0 { stagnation[i - 1] } else { 120.0 };
+            stagnation[i] = if h.wspd[i] >= 4.0 { 0.0 } else { (prev + 1.0).min(120.0) };
+        }
         let precip0: Vec<f64> = h.precip.iter().map(|p| if p.is_nan() { 0.0 } else { *p }).collect();
         let precip24 = rolling_mean(&precip0, 24).iter().map(|m| m * 24.0).collect();
         Derived {
@@ -142,7 +154,9 @@ impl<'a> Derived<'a> {
             wspd_mean12: rolling_mean(&h.wspd, 12),
             calm24,
             lowwind_run,
+            stagnation,
             precip24,
+            rh_mean12: rolling_mean(&h.rh, 12),
             wspd_sum: prefix(&h.wspd, |w| (!w.is_nan()).then_some(w)),
             wspd_n: prefix(&h.wspd, |w| (!w.is_nan()).then_some(1.0)),
             calm_n: prefix(&h.wspd, |w| (!w.is_nan() && w < 1.5).then_some(1.0)),
@@ -215,6 +229,7 @@ impl<'a> Derived<'a> {
             self.calm24[i0],
             self.lowwind_run[i0],
             self.precip24[i0],
+            self.stagnation[i0],
         ]);
         let tv = t0 + Duration::hours(lead as i64);
         let hour = f64::from(tv.hour()) * std::f64::consts::TAU / 24.0;
@@ -266,6 +281,9 @@ impl<'a> Derived<'a> {
                 frac(&dm.calm_n, a, b),
                 psum(a, b),
                 psum(a12, b),
+                get(&dm.stagnation, iv),
+                m.wspd[a.min(m.len())..b.min(m.len())].iter().copied().filter(|w| !w.is_nan()).fold(f64::NAN, f64::max),
+                get(&dm.rh_mean12, iv),
             ]);
         }
     }
