@@ -161,7 +161,7 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
     if forecasts.is_empty() {
         bail!("no forecast could be issued in {}..{}: no PM2.5 at the issue hour", a.test_from, a.test_until);
     }
-    write_outputs(a, &forecasts, &model.clim)?;
+    write_outputs(&a.hourly_out, &a.daily_out, &a.model, &forecasts, &model.clim)?;
 
     // Verification against what was observed.
     let obs_at = |t: NaiveDateTime| h.index(t).map_or(f64::NAN, |i| h.pm25[i]);
@@ -298,20 +298,27 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
     Ok(())
 }
 
-fn write_outputs(a: &BacktestArgs, forecasts: &[Forecast], clim: &hazewarn_forecast::Climatology) -> Result<()> {
+/// The contract's H.csv and D.csv for `model` (the fitted model or a baseline).
+pub(crate) fn write_outputs(
+    hourly_out: &Path,
+    daily_out: &Path,
+    model: &str,
+    forecasts: &[Forecast],
+    clim: &hazewarn_forecast::Climatology,
+) -> Result<()> {
     let open =
         |p: &Path| std::fs::File::create(p).map(std::io::BufWriter::new).map_err(|e| anyhow!("{}: {e}", p.display()));
-    let mut hw = open(&a.hourly_out)?;
+    let mut hw = open(hourly_out)?;
     writeln!(hw, "issue_time,valid_time,lead_hours,pm25_p10,pm25_p50,pm25_p90")?;
-    let mut dw = open(&a.daily_out)?;
+    let mut dw = open(daily_out)?;
     writeln!(dw, "issue_time,date,lead_day,pm25_p10,pm25_p50,pm25_p90,aqi_p50,level_p50,trend")?;
     for f in forecasts {
         let it = iso(f.issue);
         for l in &f.leads {
-            let (p10, p50, p90) = pick(f, &a.model, l.lead);
+            let (p10, p50, p90) = pick(f, model, l.lead);
             writeln!(hw, "{it},{},{},{p10:.1},{p50:.1},{p90:.1}", iso(l.valid), l.lead)?;
         }
-        for (k, (date, p10, p50, p90)) in daily_of(f, &a.model, clim).into_iter().enumerate() {
+        for (k, (date, p10, p50, p90)) in daily_of(f, model, clim).into_iter().enumerate() {
             let aqi = pm25_aqi(date, p50).unwrap_or(0);
             // D+4 onwards is past the skilful range: a trend, not a forecast.
             writeln!(dw, "{it},{date},{},{p10:.1},{p50:.1},{p90:.1},{aqi},{},{}", k + 1, aqi_level(aqi), k >= 3)?;

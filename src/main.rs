@@ -4,6 +4,7 @@
 mod aqi_cmd;
 mod backtest;
 mod demo;
+mod forecast_cmd;
 mod ingest_cmd;
 mod response_cmd;
 mod sample;
@@ -178,6 +179,57 @@ enum Command {
         #[arg(long)]
         report: PathBuf,
     },
+    /// Fit a forecaster and save it with its model card.
+    #[command(
+        after_help = "Example:\n  hazewarn train --obs data/sample/observations.csv --future-met observed --out /tmp/sample-gbdt\n\n\
+        A model trained on ../shared/data is refused inside the repository."
+    )]
+    Train {
+        #[arg(long)]
+        obs: PathBuf,
+        #[arg(long, default_value = "auto")]
+        format: String,
+        #[arg(long)]
+        station: Option<String>,
+        /// Last day of training data (default: all of it).
+        #[arg(long)]
+        until: Option<chrono::NaiveDate>,
+        #[arg(long, default_value_t = 16)]
+        issue_hour: u32,
+        #[arg(long, default_value = "none")]
+        future_met: FutureMet,
+        /// gbdt (default) or linear.
+        #[arg(long, default_value = "gbdt")]
+        model: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Issue one forecast from a saved model: hourly 1..96 h and daily D+1..D+7, as the backtest writes them.
+    #[command(
+        after_help = "Example:\n  hazewarn forecast --model /tmp/sample-gbdt --obs data/sample/observations.csv \\\n    \
+        --met met.csv --issue-time '2026-01-01 16:00' --hourly-out h.csv --daily-out d.csv\n\n\
+        MET.csv: issue_time,valid_time and any of temp,dewp,rh,pres,wspd,wdir,precip (an NWP run).\n\
+        Observations after the issue time are ignored."
+    )]
+    Forecast {
+        #[arg(long)]
+        model: PathBuf,
+        #[arg(long)]
+        obs: PathBuf,
+        #[arg(long, default_value = "auto")]
+        format: String,
+        #[arg(long)]
+        station: Option<String>,
+        #[arg(long)]
+        met: Option<PathBuf>,
+        /// Local time (Asia/Shanghai), e.g. "2026-01-01 16:00".
+        #[arg(long, value_parser = parse_local_time)]
+        issue_time: chrono::NaiveDateTime,
+        #[arg(long)]
+        hourly_out: PathBuf,
+        #[arg(long)]
+        daily_out: PathBuf,
+    },
     /// Run the daily cycle offline on the bundled synthetic sample city and write out/demo/.
     #[command(after_help = "Example:\n  cargo run --release -- demo")]
     Demo {
@@ -264,6 +316,18 @@ enum Kind {
     Lift,
 }
 
+fn parse_local_time(s: &str) -> Result<chrono::NaiveDateTime, String> {
+    let s = s.trim().replace('T', " ");
+    ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(&s, f).ok())
+        .ok_or_else(|| format!("`{s}` is not a local time such as 2026-01-01 16:00"))
+}
+
+fn layout(format: &str) -> anyhow::Result<Option<hazewarn_ingest::Layout>> {
+    if format == "auto" { Ok(None) } else { Ok(Some(format.parse().map_err(anyhow::Error::msg)?)) }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse(); // usage errors exit with 2
     init_logging(cli.verbose);
@@ -326,7 +390,7 @@ fn main() -> ExitCode {
             daily_out,
             report,
         } => (|| {
-            let format = if format == "auto" { None } else { Some(format.parse().map_err(anyhow::Error::msg)?) };
+            let format = layout(&format)?;
             backtest::run(&backtest::BacktestArgs {
                 obs,
                 format,
@@ -342,6 +406,33 @@ fn main() -> ExitCode {
                 report,
             })
         })(),
+        Command::Train { obs, format, station, until, issue_hour, future_met, model, out } => {
+            layout(&format).and_then(|format| {
+                forecast_cmd::train(&forecast_cmd::TrainArgs {
+                    obs,
+                    format,
+                    station,
+                    until,
+                    issue_hour,
+                    future_met: matches!(future_met, FutureMet::Observed),
+                    model,
+                    out,
+                })
+            })
+        }
+        Command::Forecast { model, obs, format, station, met, issue_time, hourly_out, daily_out } => layout(&format)
+            .and_then(|format| {
+                forecast_cmd::forecast(&forecast_cmd::ForecastArgs {
+                    model,
+                    obs,
+                    format,
+                    station,
+                    met,
+                    issue_time,
+                    hourly_out,
+                    daily_out,
+                })
+            }),
         Command::Demo { sample, out } => demo::run(&sample, &out),
         Command::Sample { seed, out, lists } => sample::write(seed, &out, &lists),
     };

@@ -118,3 +118,43 @@ fn backtest_refuses_bad_ranges_and_models() {
     ]);
     assert!(text(&o).contains("unknown model"), "{}", text(&o));
 }
+
+#[test]
+fn train_saves_a_model_and_forecast_issues_from_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let obs = repo().join("data/sample/observations.csv");
+    let model = dir.path().join("m");
+    let o =
+        hazewarn(&["train", "--obs", obs.to_str().unwrap(), "--until", "2025-06-30", "--out", model.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(std::fs::read_to_string(model.join("card.md")).unwrap().contains("Held-out skill"));
+    let (h, d) = (dir.path().join("h.csv"), dir.path().join("d.csv"));
+    let args = [
+        "forecast",
+        "--model",
+        model.to_str().unwrap(),
+        "--obs",
+        obs.to_str().unwrap(),
+        "--issue-time",
+        "2025-12-01 16:00",
+        "--hourly-out",
+        h.to_str().unwrap(),
+        "--daily-out",
+        d.to_str().unwrap(),
+    ];
+    let o = hazewarn(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(std::fs::read_to_string(&h).unwrap().lines().count(), 1 + 96);
+    assert_eq!(std::fs::read_to_string(&d).unwrap().lines().count(), 1 + 7);
+}
+
+#[test]
+fn a_model_trained_on_shared_data_is_refused_inside_the_repository() {
+    let Some(data) = shared_data() else { return };
+    let obs = data.join("PRSA_data_2010.1.1-2014.12.31.csv.gz");
+    let out = repo().join("target/should-not-exist-model");
+    let o = hazewarn(&["train", "--obs", obs.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("may not be written inside the repository"), "{}", text(&o));
+    let _ = std::fs::remove_dir_all(out);
+}

@@ -37,7 +37,9 @@ pub mod verify;
 pub use data::{Climatology, Hourly, rh_from};
 pub use features::Derived;
 pub use gbdt::GbdtParams;
-pub use model::{BandModel, FittedModel, Forecast, LeadForecast, MAX_LEAD, ModelKind, ModelParams};
+pub use model::{
+    BandModel, BucketSkill, FittedModel, Forecast, LeadForecast, MAX_LEAD, MODEL_SCHEMA, ModelKind, ModelParams,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ForecastError {

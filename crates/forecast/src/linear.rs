@@ -7,10 +7,13 @@ use ndarray::{Array1, Array2};
 
 use crate::ForecastError;
 
+/// A fitted band: the standardisation and the elastic net's coefficients.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LinearBand {
     mean: Vec<f64>,
     sd: Vec<f64>,
-    model: ElasticNet<f64>,
+    weights: Vec<f64>,
+    intercept: f64,
 }
 
 fn standardise(rows: &[f64], p: usize, mean: &[f64], sd: &[f64]) -> Array2<f64> {
@@ -41,13 +44,19 @@ impl LinearBand {
             .l1_ratio(0.5)
             .fit(&ds)
             .map_err(|e| ForecastError::Model(format!("elastic net: {e}")))?;
-        Ok(LinearBand { mean, sd, model })
+        Ok(LinearBand { mean, sd, weights: model.hyperplane().to_vec(), intercept: model.intercept() })
     }
 
     pub fn predict(&self, rows: &[f64], p: usize) -> Vec<f64> {
-        if rows.is_empty() {
-            return Vec::new();
-        }
-        self.model.predict(&standardise(rows, p, &self.mean, &self.sd)).to_vec()
+        rows.chunks(p)
+            .map(|r| {
+                let z = r
+                    .iter()
+                    .zip(&self.mean)
+                    .zip(&self.sd)
+                    .map(|((v, m), s)| if v.is_finite() { (v - m) / s } else { 0.0 });
+                self.intercept + z.zip(&self.weights).map(|(z, w)| z * w).sum::<f64>()
+            })
+            .collect()
     }
 }

@@ -46,6 +46,7 @@ pub enum ModelKind {
 }
 
 /// A band's fitted learner.
+#[derive(Serialize, Deserialize)]
 pub enum BandModel {
     Linear(LinearBand),
     Gbdt(Gbdt),
@@ -164,6 +165,7 @@ impl ModelParams {
         let p = Derived::n_features(self.future_met);
         let split = issues.len() - (issues.len() as f64 * self.calibration_share) as usize;
         let mut resid: Vec<Vec<f64>> = vec![Vec::new(); BUCKETS.len()];
+        let mut sq: Vec<(usize, f64, f64)> = vec![(0, 0.0, 0.0); BUCKETS.len()];
         let mut boosters = Vec::with_capacity(BANDS.len());
         let mut train_rows = 0;
         for b in 0..BANDS.len() {
@@ -176,6 +178,8 @@ impl ModelParams {
                 let damped = xc[k * p + crate::features::ISSUE_FEATURES.len() + 8]; // the `damped` feature
                 let pred = (pred_c[k] + damped).max(0.0);
                 resid[bucket(lc[k])].push((yc[k] + damped - pred) / scale(pred));
+                let e = &mut sq[bucket(lc[k])];
+                *e = (e.0 + 1, e.1 + (yc[k] + damped - pred).powi(2), e.2 + yc[k].powi(2));
             }
             // 2. The band's model itself, on every training issue.
             let (x, y, _, w) = rows(&issues, b);
@@ -194,7 +198,20 @@ impl ModelParams {
                 (q(0.1), q(0.9))
             })
             .collect();
+        let skill = BUCKETS
+            .iter()
+            .zip(&sq)
+            .filter(|(_, (n, _, _))| *n > 0)
+            .map(|(leads, (n, m, d))| BucketSkill {
+                leads: *leads,
+                n: *n,
+                rmse_model: (m / *n as f64).sqrt(),
+                rmse_damped: (d / *n as f64).sqrt(),
+            })
+            .collect();
         Ok(FittedModel {
+            schema: MODEL_SCHEMA.to_owned(),
+            skill,
             params: self.clone(),
             clim,
             phi,
@@ -306,8 +323,22 @@ pub struct Forecast {
     pub leads: Vec<LeadForecast>,
 }
 
+/// Held-out skill of one lead bucket, measured while calibrating (for the model card).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BucketSkill {
+    pub leads: (usize, usize),
+    pub n: usize,
+    pub rmse_model: f64,
+    pub rmse_damped: f64,
+}
+
+/// The schema of a saved model; bump it when the saved fields or the features change.
+pub const MODEL_SCHEMA: &str = "hazewarn-forecast/1";
+
 /// A fitted forecaster.
+#[derive(Serialize, Deserialize)]
 pub struct FittedModel {
+    pub schema: String,
     pub params: ModelParams,
     pub clim: Climatology,
     pub phi: Vec<f64>,
@@ -318,9 +349,46 @@ pub struct FittedModel {
     pub train_rows: usize,
     pub train_start: NaiveDateTime,
     pub train_end: NaiveDateTime,
+    pub skill: Vec<BucketSkill>,
 }
 
 impl FittedModel {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a fitted model serialises")
+    }
+
+    /// Load a saved model, refusing another schema.
+    pub fn from_json(text: &str) -> Result<FittedModel, ForecastError> {
+        let m: FittedModel =
+            serde_json::from_str(text).map_err(|e| ForecastError::Model(format!("saved model: {e}")))?;
+        if m.schema != MODEL_SCHEMA {
+            return Err(ForecastError::Model(format!("saved model has schema {}, expected {MODEL_SCHEMA}", m.schema)));
+        }
+        Ok(m)
+    }
+
+    /// A markdown model card: data period, features, held-out skill against damped persistence.
+    pub fn model_card(&self, name: &str, data: &str) -> String {
+        let mut s = format!(
+            "# Model card: {name}\n\n- schema: `{}`\n- learner: {:?} per lead band, correcting damped persistence\n\
+             - data: {data}\n- training period: {} to {} ({} rows)\n- future meteorology: {}\n\
+             - quantiles: split-conformal on the last {:.0} % of training issues\n\n## Features\n\n{}\n\n\
+             ## Held-out skill (calibration issues)\n\n| leads (h) | n | RMSE model | RMSE damped persistence |\n|---|---|---|---|\n",
+            self.schema,
+            self.params.kind,
+            self.train_start,
+            self.train_end,
+            self.train_rows,
+            if self.params.future_met { "used (from a met forecast table)" } else { "not used" },
+            100.0 * self.params.calibration_share,
+            Derived::feature_names(self.params.future_met).join(", "),
+        );
+        for b in &self.skill {
+            s += &format!("| {}–{} | {} | {:.1} | {:.1} |\n", b.leads.0, b.leads.1, b.n, b.rmse_model, b.rmse_damped);
+        }
+        s
+    }
+
     /// Forecast from issue index `i0` of `d`'s table. Observations after `i0` are not read; met
     /// after it comes from `met` when the model was fitted with future met.
     pub fn predict(&self, d: &Derived, i0: usize, met: Option<&Derived>) -> Result<Forecast, ForecastError> {

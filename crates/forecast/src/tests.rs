@@ -90,3 +90,20 @@ fn future_met_is_read_only_from_the_met_table_and_it_helps() {
     }
     assert!(em < ed && em < ec, "model {em:.0}, damped {ed:.0}, climatology {ec:.0}");
 }
+
+#[test]
+fn a_saved_model_forecasts_exactly_like_the_fitted_one() {
+    let h = synthetic(120);
+    let d = Derived::new(&h);
+    for kind in [ModelKind::Gbdt, ModelKind::Linear] {
+        let mut p = ModelParams::new(true, 16);
+        p.kind = kind;
+        let model = p.fit(&h, 100 * 24, Some(&h)).unwrap();
+        let back = FittedModel::from_json(&model.to_json()).unwrap();
+        let i0 = 110 * 24 + 16;
+        assert_eq!(model.predict(&d, i0, Some(&d)).unwrap(), back.predict(&d, i0, Some(&d)).unwrap(), "{kind:?}");
+        let card = model.model_card("t", "synthetic");
+        assert!(card.contains("stagnation_h") && card.contains("| 1–3 |"), "{card}");
+    }
+    assert!(FittedModel::from_json(&"{\"schema\":\"other\"}".to_string()).is_err());
+}

@@ -1,0 +1,194 @@
+//! `hazewarn train` and `hazewarn forecast`: fit and save a model; issue one forecast from it.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use hazewarn_forecast::{Derived, FittedModel, Hourly, MAX_LEAD, ModelKind, ModelParams, rh_from};
+use hazewarn_ingest::{Layout, read_station};
+
+pub struct TrainArgs {
+    pub obs: PathBuf,
+    pub format: Option<Layout>,
+    pub station: Option<String>,
+    pub until: Option<NaiveDate>,
+    pub issue_hour: u32,
+    pub future_met: bool,
+    pub model: String,
+    pub out: PathBuf,
+}
+
+/// True when `dir` lies inside this repository (an ancestor holds crates/forecast).
+fn inside_repository(dir: &Path) -> bool {
+    dir.canonicalize().ok().is_some_and(|d| d.ancestors().any(|a| a.join("crates/forecast/Cargo.toml").exists()))
+}
+
+pub fn train(a: &TrainArgs) -> Result<()> {
+    let third_party = a.obs.canonicalize().ok().is_some_and(|p| p.to_string_lossy().contains("/shared/data/"));
+    std::fs::create_dir_all(&a.out).with_context(|| a.out.display().to_string())?;
+    if third_party && inside_repository(&a.out) {
+        bail!(
+            "{}: a model trained on ../shared/data may not be written inside the repository (models/ is for what \
+             the project may redistribute); choose a directory outside it",
+            a.out.display()
+        );
+    }
+    let series = read_station(&a.obs, a.format, a.station.as_deref())?;
+    let h = Hourly::from_series(&series);
+    let until = match a.until {
+        Some(d) => h.index((d + Duration::days(1)).and_hms_opt(0, 0, 0).expect("midnight")).unwrap_or(h.len()),
+        None => h.len(),
+    };
+    let mut params = ModelParams::new(a.future_met, a.issue_hour);
+    params.kind = match a.model.as_str() {
+        "gbdt" => ModelKind::Gbdt,
+        "linear" => ModelKind::Linear,
+        other => bail!("`{other}` cannot be saved; train gbdt or linear"),
+    };
+    let model = params.fit(&h, until, a.future_met.then_some(&h))?;
+    std::fs::write(a.out.join("model.json"), model.to_json())?;
+    let name = a.out.file_name().and_then(|n| n.to_str()).unwrap_or("model");
+    let data = format!("{} (station {})", a.obs.display(), series.station);
+    std::fs::write(a.out.join("card.md"), model.model_card(name, &data))?;
+    println!("saved {} ({} training rows) and its model card", a.out.join("model.json").display(), model.train_rows);
+    Ok(())
+}
+
+pub struct ForecastArgs {
+    pub model: PathBuf,
+    pub obs: PathBuf,
+    pub format: Option<Layout>,
+    pub station: Option<String>,
+    pub met: Option<PathBuf>,
+    pub issue_time: NaiveDateTime,
+    pub hourly_out: PathBuf,
+    pub daily_out: PathBuf,
+}
+
+/// Met forecast rows (`issue_time,valid_time,<met columns>`) laid onto `met` after index `i0`.
+fn lay_met_forecast(path: &Path, met: &mut Hourly, i0: usize, issue: NaiveDateTime) -> Result<usize> {
+    let file = path.display();
+    let mut reader = csv::Reader::from_path(path).map_err(|e| anyhow!("{file}: {e}"))?;
+    let headers = reader.headers()?.clone();
+    let col = |n: &str| headers.iter().position(|h| h.trim() == n);
+    let (ic, vc) = (
+        col("issue_time").ok_or_else(|| anyhow!("{file}: required column `issue_time` is missing"))?,
+        col("valid_time").ok_or_else(|| anyhow!("{file}: required column `valid_time` is missing"))?,
+    );
+    let cols: Vec<(&str, usize)> = ["temp", "dewp", "rh", "pres", "wspd", "wdir", "precip"]
+        .iter()
+        .filter_map(|n| col(n).map(|c| (*n, c)))
+        .collect();
+    let parse_time = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s.trim())
+            .map(|t| t.with_timezone(&chrono_tz::Asia::Shanghai).naive_local())
+            .or_else(|_| NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%d %H:%M:%S"))
+            .or_else(|_| NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%d %H:%M"))
+    };
+    let mut laid = 0;
+    let mut wdir = vec![f64::NAN; met.len()];
+    for (k, r) in reader.records().enumerate() {
+        let r = r.map_err(|e| anyhow!("{file}: {e}"))?;
+        let line = k + 2;
+        let it = parse_time(r.get(ic).unwrap_or(""))
+            .map_err(|_| anyhow!("{file}: line {line}, column `issue_time`: not a time"))?;
+        let vt = parse_time(r.get(vc).unwrap_or(""))
+            .map_err(|_| anyhow!("{file}: line {line}, column `valid_time`: not a time"))?;
+        if it != issue || vt <= issue {
+            continue; // another run, or not in the future of this one
+        }
+        let Some(i) = met.index(vt).filter(|i| *i > i0) else { continue };
+        for (name, c) in &cols {
+            let text = r.get(*c).unwrap_or("").trim();
+            let v = if text.is_empty() || text == "NA" {
+                f64::NAN
+            } else {
+                text.parse::<f64>()
+                    .map_err(|_| anyhow!("{file}: line {line}, column `{name}`: `{text}` is not a number"))?
+            };
+            match *name {
+                "temp" => met.temp[i] = v,
+                "dewp" => met.dewp[i] = v,
+                "rh" => met.rh[i] = v,
+                "pres" => met.pres[i] = v,
+                "wspd" => met.wspd[i] = v,
+                "wdir" => wdir[i] = v,
+                _ => met.precip[i] = v,
+            }
+        }
+        if met.rh[i].is_nan() {
+            met.rh[i] = rh_from(met.temp[i], met.dewp[i]);
+        }
+        laid += 1;
+    }
+    for i in i0 + 1..met.len() {
+        let (w, d) = (met.wspd[i], wdir[i]);
+        // Calm (no direction) counts as no transport; a missing speed stays missing.
+        met.u[i] = if w.is_nan() {
+            f64::NAN
+        } else if d.is_nan() {
+            0.0
+        } else {
+            -w * d.to_radians().sin()
+        };
+        met.v[i] = if w.is_nan() {
+            f64::NAN
+        } else if d.is_nan() {
+            0.0
+        } else {
+            -w * d.to_radians().cos()
+        };
+    }
+    Ok(laid)
+}
+
+/// Cut the table at `i0` (nothing later is read) and extend it with empty hours for the leads.
+fn cut_and_extend(h: &Hourly, i0: usize) -> Hourly {
+    let n = i0 + 1 + MAX_LEAD;
+    let fit = |v: &[f64]| -> Vec<f64> { (0..n).map(|i| if i <= i0 { v[i] } else { f64::NAN }).collect() };
+    Hourly {
+        start: h.start,
+        pm25: fit(&h.pm25),
+        temp: fit(&h.temp),
+        dewp: fit(&h.dewp),
+        rh: fit(&h.rh),
+        pres: fit(&h.pres),
+        wspd: fit(&h.wspd),
+        u: fit(&h.u),
+        v: fit(&h.v),
+        precip: fit(&h.precip),
+    }
+}
+
+pub fn forecast(a: &ForecastArgs) -> Result<()> {
+    let text = std::fs::read_to_string(a.model.join("model.json"))
+        .with_context(|| a.model.join("model.json").display().to_string())?;
+    let model = FittedModel::from_json(&text)?;
+    let series = read_station(&a.obs, a.format, a.station.as_deref())?;
+    let full = Hourly::from_series(&series);
+    let i0 = full
+        .index(a.issue_time)
+        .ok_or_else(|| anyhow!("{}: no hour {} in the observations", a.obs.display(), a.issue_time))?;
+    let h = cut_and_extend(&full, i0);
+    let d = Derived::new(&h);
+    let f = if model.params.future_met {
+        let path =
+            a.met.as_ref().ok_or_else(|| anyhow!("this model was trained with future meteorology: pass --met FILE"))?;
+        let mut met = h.clone();
+        let laid = lay_met_forecast(path, &mut met, i0, a.issue_time)?;
+        if laid == 0 {
+            bail!("{}: no rows with issue_time {} and a later valid_time", path.display(), a.issue_time);
+        }
+        let dm = Derived::new(&met);
+        model.predict(&d, i0, Some(&dm))?
+    } else {
+        model.predict(&d, i0, None)?
+    };
+    let name = match model.params.kind {
+        ModelKind::Linear => "linear",
+        _ => "gbdt",
+    };
+    crate::backtest::write_outputs(&a.hourly_out, &a.daily_out, name, &[f], &model.clim)?;
+    println!("wrote {} and {}", a.hourly_out.display(), a.daily_out.display());
+    Ok(())
+}
