@@ -105,5 +105,5 @@ fn a_saved_model_forecasts_exactly_like_the_fitted_one() {
         let card = model.model_card("t", "synthetic");
         assert!(card.contains("stagnation_h") && card.contains("| 1–3 |"), "{card}");
     }
-    assert!(FittedModel::from_json(&"{\"schema\":\"other\"}".to_string()).is_err());
+    assert!(FittedModel::from_json("{\"schema\":\"other\"}").is_err());
 }
