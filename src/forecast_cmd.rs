@@ -121,23 +121,19 @@ fn lay_met_forecast(path: &Path, met: &mut Hourly, i0: usize, issue: NaiveDateTi
         }
         laid += 1;
     }
-    for i in i0 + 1..met.len() {
-        let (w, d) = (met.wspd[i], wdir[i]);
-        // Calm (no direction) counts as no transport; a missing speed stays missing.
-        met.u[i] = if w.is_nan() {
+    // Calm (no direction) counts as no transport; a missing speed stays missing.
+    let component = |w: f64, d: f64, f: fn(f64) -> f64| {
+        if w.is_nan() {
             f64::NAN
         } else if d.is_nan() {
             0.0
         } else {
-            -w * d.to_radians().sin()
-        };
-        met.v[i] = if w.is_nan() {
-            f64::NAN
-        } else if d.is_nan() {
-            0.0
-        } else {
-            -w * d.to_radians().cos()
-        };
+            -w * f(d.to_radians())
+        }
+    };
+    for (i, d) in wdir.iter().enumerate().skip(i0 + 1) {
+        met.u[i] = component(met.wspd[i], *d, f64::sin);
+        met.v[i] = component(met.wspd[i], *d, f64::cos);
     }
     Ok(laid)
 }
