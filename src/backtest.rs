@@ -25,6 +25,7 @@ pub struct BacktestArgs {
     pub issue_hour: u32,
     pub future_met: bool,
     pub model: String,
+    pub emissions: Option<PathBuf>,
     pub hourly_out: PathBuf,
     pub daily_out: PathBuf,
     pub report: PathBuf,
@@ -120,7 +121,8 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
     }
     let t_start = Instant::now();
     let series = read_station(&a.obs, a.format, a.station.as_deref())?;
-    let h = Hourly::from_series(&series);
+    let mut h = Hourly::from_series(&series);
+    crate::forecast_cmd::apply_emissions(&mut h, a.emissions.as_deref())?;
     let t_load = t_start.elapsed().as_secs_f64();
     let day_start = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight");
     let until = h.index(day_start(a.train_until + Duration::days(1))).unwrap_or(h.len());
@@ -148,7 +150,10 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
     let mut forecasts = Vec::new();
     let mut skipped = 0;
     let mut day = a.test_from;
+    // Drawn only when stderr is a terminal.
+    let bar = indicatif::ProgressBar::new((a.test_until - a.test_from).num_days() as u64 + 1);
     while day <= a.test_until {
+        bar.inc(1);
         match h.index(day.and_hms_opt(a.issue_hour, 0, 0).expect("hour")) {
             Some(i0) if !derived.pm_now(i0).is_nan() => {
                 forecasts.push(model.predict(&derived, i0, a.future_met.then_some(&derived))?)
@@ -157,6 +162,7 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
         }
         day += Duration::days(1);
     }
+    bar.finish_and_clear();
     let t_pred = t_pred0.elapsed().as_secs_f64();
     if forecasts.is_empty() {
         bail!("no forecast could be issued in {}..{}: no PM2.5 at the issue hour", a.test_from, a.test_until);

@@ -15,6 +15,7 @@ pub struct TrainArgs {
     pub issue_hour: u32,
     pub future_met: bool,
     pub model: String,
+    pub emissions: Option<PathBuf>,
     pub out: PathBuf,
 }
 
@@ -34,7 +35,8 @@ pub fn train(a: &TrainArgs) -> Result<()> {
         );
     }
     let series = read_station(&a.obs, a.format, a.station.as_deref())?;
-    let h = Hourly::from_series(&series);
+    let mut h = Hourly::from_series(&series);
+    apply_emissions(&mut h, a.emissions.as_deref())?;
     let until = match a.until {
         Some(d) => h.index((d + Duration::days(1)).and_hms_opt(0, 0, 0).expect("midnight")).unwrap_or(h.len()),
         None => h.len(),
@@ -60,6 +62,7 @@ pub struct ForecastArgs {
     pub format: Option<Layout>,
     pub station: Option<String>,
     pub met: Option<PathBuf>,
+    pub emissions: Option<PathBuf>,
     pub issue_time: NaiveDateTime,
     pub hourly_out: PathBuf,
     pub daily_out: PathBuf,
@@ -153,6 +156,7 @@ fn cut_and_extend(h: &Hourly, i0: usize) -> Hourly {
         u: fit(&h.u),
         v: fit(&h.v),
         precip: fit(&h.precip),
+        emission: (0..n).map(|i| h.emission_at(i)).collect(),
     }
 }
 
@@ -161,7 +165,8 @@ pub fn forecast(a: &ForecastArgs) -> Result<()> {
         .with_context(|| a.model.join("model.json").display().to_string())?;
     let model = FittedModel::from_json(&text)?;
     let series = read_station(&a.obs, a.format, a.station.as_deref())?;
-    let full = Hourly::from_series(&series);
+    let mut full = Hourly::from_series(&series);
+    apply_emissions(&mut full, a.emissions.as_deref())?;
     let i0 = full
         .index(a.issue_time)
         .ok_or_else(|| anyhow!("{}: no hour {} in the observations", a.obs.display(), a.issue_time))?;
@@ -186,5 +191,51 @@ pub fn forecast(a: &ForecastArgs) -> Result<()> {
     };
     crate::backtest::write_outputs(&a.hourly_out, &a.daily_out, name, &[f], &model.clim)?;
     println!("wrote {} and {}", a.hourly_out.display(), a.daily_out.display());
+    Ok(())
+}
+
+/// An emissions-history table: `time,sector,index` (local time). Curtailments of past and active
+/// warnings enter as rows with a lowered index for the sectors they cut.
+pub fn read_emissions(path: &Path) -> Result<Vec<(NaiveDateTime, String, f64)>> {
+    let file = path.display();
+    let mut reader = csv::Reader::from_path(path).map_err(|e| anyhow!("{file}: {e}"))?;
+    let headers = reader.headers()?.clone();
+    let col = |n: &str| {
+        headers.iter().position(|h| h.trim() == n).ok_or_else(|| anyhow!("{file}: required column `{n}` is missing"))
+    };
+    let (tc, sc, ic) = (col("time")?, col("sector")?, col("index")?);
+    let mut out = Vec::new();
+    for (k, r) in reader.records().enumerate() {
+        let r = r.map_err(|e| anyhow!("{file}: {e}"))?;
+        let line = k + 2;
+        let text = r.get(tc).unwrap_or("").trim();
+        let t = crate::parse_local_time(text)
+            .or_else(|_| {
+                chrono::DateTime::parse_from_rfc3339(text)
+                    .map(|t| t.with_timezone(&chrono_tz::Asia::Shanghai).naive_local())
+                    .map_err(|e| e.to_string())
+            })
+            .map_err(|_| anyhow!("{file}: line {line}, column `time`: `{text}` is not a time"))?;
+        let v: f64 = r
+            .get(ic)
+            .unwrap_or("")
+            .trim()
+            .parse()
+            .ok()
+            .filter(|v: &f64| v.is_finite() && *v >= 0.0)
+            .ok_or_else(|| anyhow!("{file}: line {line}, column `index`: not a non-negative number"))?;
+        out.push((t, r.get(sc).unwrap_or("").trim().to_owned(), v));
+    }
+    Ok(out)
+}
+
+/// Apply an optional emissions table to a table, reporting rows that fall off its grid.
+pub fn apply_emissions(h: &mut Hourly, path: Option<&Path>) -> Result<()> {
+    if let Some(p) = path {
+        let off = h.apply_emissions(&read_emissions(p)?);
+        if off > 0 {
+            tracing::info!(rows = off, file = %p.display(), "emission rows outside the observation period were not used");
+        }
+    }
     Ok(())
 }

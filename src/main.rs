@@ -172,6 +172,9 @@ enum Command {
         /// gbdt (default), linear (elastic net), perpetual, or a baseline: persistence, climatology, damped.
         #[arg(long, default_value = "gbdt")]
         model: String,
+        /// Emissions-history table (time,sector,index); default: the calendar proxy.
+        #[arg(long)]
+        emissions: Option<PathBuf>,
         #[arg(long)]
         hourly_out: PathBuf,
         #[arg(long)]
@@ -201,6 +204,9 @@ enum Command {
         /// gbdt (default) or linear.
         #[arg(long, default_value = "gbdt")]
         model: String,
+        /// Emissions-history table (time,sector,index); default: the calendar proxy.
+        #[arg(long)]
+        emissions: Option<PathBuf>,
         #[arg(long)]
         out: PathBuf,
     },
@@ -222,6 +228,9 @@ enum Command {
         station: Option<String>,
         #[arg(long)]
         met: Option<PathBuf>,
+        /// Emissions-history table (time,sector,index), including planned curtailments.
+        #[arg(long)]
+        emissions: Option<PathBuf>,
         /// Local time (Asia/Shanghai), e.g. "2026-01-01 16:00".
         #[arg(long, value_parser = parse_local_time)]
         issue_time: chrono::NaiveDateTime,
@@ -316,7 +325,7 @@ enum Kind {
     Lift,
 }
 
-fn parse_local_time(s: &str) -> Result<chrono::NaiveDateTime, String> {
+pub(crate) fn parse_local_time(s: &str) -> Result<chrono::NaiveDateTime, String> {
     let s = s.trim().replace('T', " ");
     ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
         .iter()
@@ -386,6 +395,7 @@ fn main() -> ExitCode {
             issue_hour,
             future_met,
             model,
+            emissions,
             hourly_out,
             daily_out,
             report,
@@ -401,12 +411,13 @@ fn main() -> ExitCode {
                 issue_hour,
                 future_met: matches!(future_met, FutureMet::Observed),
                 model,
+                emissions,
                 hourly_out,
                 daily_out,
                 report,
             })
         })(),
-        Command::Train { obs, format, station, until, issue_hour, future_met, model, out } => {
+        Command::Train { obs, format, station, until, issue_hour, future_met, model, emissions, out } => {
             layout(&format).and_then(|format| {
                 forecast_cmd::train(&forecast_cmd::TrainArgs {
                     obs,
@@ -416,23 +427,26 @@ fn main() -> ExitCode {
                     issue_hour,
                     future_met: matches!(future_met, FutureMet::Observed),
                     model,
+                    emissions,
                     out,
                 })
             })
         }
-        Command::Forecast { model, obs, format, station, met, issue_time, hourly_out, daily_out } => layout(&format)
-            .and_then(|format| {
+        Command::Forecast { model, obs, format, station, met, emissions, issue_time, hourly_out, daily_out } => {
+            layout(&format).and_then(|format| {
                 forecast_cmd::forecast(&forecast_cmd::ForecastArgs {
                     model,
                     obs,
                     format,
                     station,
                     met,
+                    emissions,
                     issue_time,
                     hourly_out,
                     daily_out,
                 })
-            }),
+            })
+        }
         Command::Demo { sample, out } => demo::run(&sample, &out),
         Command::Sample { seed, out, lists } => sample::write(seed, &out, &lists),
     };

@@ -158,3 +158,47 @@ fn a_model_trained_on_shared_data_is_refused_inside_the_repository() {
     assert!(text(&o).contains("may not be written inside the repository"), "{}", text(&o));
     let _ = std::fs::remove_dir_all(out);
 }
+
+#[test]
+fn forecast_reads_an_emissions_table_and_names_its_bad_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let obs = repo().join("data/sample/observations.csv");
+    let model = dir.path().join("m");
+    let o =
+        hazewarn(&["train", "--obs", obs.to_str().unwrap(), "--until", "2025-03-31", "--out", model.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let em = dir.path().join("e.csv");
+    // A curtailment: industry at 70 % of normal for the days after the issue.
+    let mut rows = String::from("time,sector,index\n");
+    for h in 0..96 {
+        let t = chrono::NaiveDate::from_ymd_opt(2025, 12, 1).unwrap().and_hms_opt(17, 0, 0).unwrap()
+            + chrono::Duration::hours(h);
+        rows += &format!("{},industry,0.7\n", t.format("%Y-%m-%d %H:%M"));
+    }
+    std::fs::write(&em, &rows).unwrap();
+    let (h, d) = (dir.path().join("h.csv"), dir.path().join("d.csv"));
+    let args = |e: &str| {
+        vec![
+            "forecast".to_owned(),
+            "--model".into(),
+            model.display().to_string(),
+            "--obs".into(),
+            obs.display().to_string(),
+            "--emissions".into(),
+            e.to_owned(),
+            "--issue-time".into(),
+            "2025-12-01 16:00".into(),
+            "--hourly-out".into(),
+            h.display().to_string(),
+            "--daily-out".into(),
+            d.display().to_string(),
+        ]
+    };
+    let run = |a: Vec<String>| hazewarn(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let o = run(args(em.to_str().unwrap()));
+    assert!(o.status.success(), "{}", text(&o));
+    std::fs::write(&em, "time,sector,index\n2025-12-01 17:00,industry,lots\n").unwrap();
+    let o = run(args(em.to_str().unwrap()));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("line 2, column `index`"), "{}", text(&o));
+}

@@ -18,6 +18,8 @@ pub struct Hourly {
     pub u: Vec<f64>,
     pub v: Vec<f64>,
     pub precip: Vec<f64>,
+    /// Emission index per hour: the calendar proxy unless an emissions-history table says otherwise.
+    pub emission: Vec<f64>,
 }
 
 fn or_nan(s: &StationSeries, v: Variable) -> Vec<f64> {
@@ -68,6 +70,7 @@ impl Hourly {
             u,
             v,
             precip: or_nan(s, Variable::Precip),
+            emission: (0..s.len()).map(|i| crate::calendar::emission_index(s.times[i])).collect(),
         }
     }
 
@@ -77,6 +80,34 @@ impl Hourly {
 
     pub fn is_empty(&self) -> bool {
         self.pm25.is_empty()
+    }
+
+    /// Apply an emissions-history table: (time, sector, index) rows, averaged over sectors per
+    /// hour. Hours the table does not cover keep the calendar proxy. Rows off the grid are ignored
+    /// and counted in the return value.
+    pub fn apply_emissions(&mut self, rows: &[(NaiveDateTime, String, f64)]) -> usize {
+        let mut sum = vec![(0.0, 0usize); self.len()];
+        let mut off = 0;
+        for (t, _, v) in rows {
+            match self.index(*t) {
+                Some(i) => {
+                    sum[i].0 += v;
+                    sum[i].1 += 1;
+                }
+                None => off += 1,
+            }
+        }
+        for (e, (s, n)) in self.emission.iter_mut().zip(sum) {
+            if n > 0 {
+                *e = s / n as f64;
+            }
+        }
+        off
+    }
+
+    /// The emission index at hour `i`, or the calendar proxy past the end of the table.
+    pub fn emission_at(&self, i: usize) -> f64 {
+        self.emission.get(i).copied().unwrap_or_else(|| crate::calendar::emission_index(self.time(i)))
     }
 
     pub fn time(&self, i: usize) -> NaiveDateTime {

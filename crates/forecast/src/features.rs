@@ -3,7 +3,6 @@
 
 use chrono::{Datelike, Duration, Timelike};
 
-use crate::calendar::emission_index;
 use crate::data::{Climatology, Hourly};
 
 /// Issue-time features, then valid-time features, then future-met features (in `observed`/NWP mode).
@@ -242,7 +241,7 @@ impl<'a> Derived<'a> {
             doy.sin(),
             doy.cos(),
             weekend,
-            emission_index(tv),
+            h.emission_at(i0 + lead),
             clim.at(tv),
             damped,
         ]);

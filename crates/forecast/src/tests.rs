@@ -107,3 +107,20 @@ fn a_saved_model_forecasts_exactly_like_the_fitted_one() {
     }
     assert!(FittedModel::from_json("{\"schema\":\"other\"}").is_err());
 }
+
+#[test]
+fn an_emissions_table_overrides_the_calendar_proxy_where_it_has_rows() {
+    let mut h = synthetic(3);
+    let t = |k: i64| h.start + chrono::Duration::hours(k);
+    let proxy = h.emission[5];
+    let rows = vec![
+        (t(5), "industry".to_owned(), 0.4),
+        (t(5), "traffic".to_owned(), 0.8),
+        (t(10_000), "industry".to_owned(), 0.1),
+    ];
+    let off = h.apply_emissions(&rows);
+    assert_eq!(off, 1);
+    assert!((h.emission[5] - 0.6).abs() < 1e-12, "sectors are averaged");
+    assert_eq!(h.emission[6], proxy, "uncovered hours keep the proxy");
+    assert_eq!(h.emission_at(h.len() + 3), calendar::emission_index(h.time(h.len() + 3)));
+}
