@@ -39,7 +39,7 @@ pub const ISSUE_FEATURES: [&str; 29] = [
 ];
 pub const VALID_FEATURES: [&str; 9] =
     ["lead", "hour_sin", "hour_cos", "doy_sin", "doy_cos", "weekend", "emission_index", "clim_valid", "damped"];
-pub const MET_FEATURES: [&str; 17] = [
+pub const MET_FEATURES: [&str; 19] = [
     "f_temp",
     "f_dpd",
     "f_rh",
@@ -57,6 +57,8 @@ pub const MET_FEATURES: [&str; 17] = [
     "f_stagnation_h",
     "f_wspd_max",
     "f_rh_mean12",
+    "f_wspd_mean24",
+    "f_calm_frac24",
 ];
 
 /// Series derived once from the hourly table.
@@ -283,6 +285,9 @@ impl<'a> Derived<'a> {
                 get(&dm.stagnation, iv),
                 m.wspd[a.min(m.len())..b.min(m.len())].iter().copied().filter(|w| !w.is_nan()).fold(f64::NAN, f64::max),
                 get(&dm.rh_mean12, iv),
+                // The day before the valid hour, whether observed (before the issue) or forecast.
+                mean_between(&dm.wspd_sum, &dm.wspd_n, b.saturating_sub(24), b),
+                frac(&dm.calm_n, b.saturating_sub(24), b),
             ]);
         }
     }
