@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, anyhow, bail};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use hazewarn_forecast::{Derived, FittedModel, Hourly, MAX_LEAD, ModelKind, ModelParams, rh_from};
-use hazewarn_ingest::{Layout, read_station};
+use hazewarn_ingest::{Layout, parse_local_time, read_station};
 
 pub struct TrainArgs {
     pub obs: PathBuf,
@@ -82,12 +82,7 @@ fn lay_met_forecast(path: &Path, met: &mut Hourly, i0: usize, issue: NaiveDateTi
         .iter()
         .filter_map(|n| col(n).map(|c| (*n, c)))
         .collect();
-    let parse_time = |s: &str| {
-        chrono::DateTime::parse_from_rfc3339(s.trim())
-            .map(|t| t.with_timezone(&chrono_tz::Asia::Shanghai).naive_local())
-            .or_else(|_| NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%d %H:%M:%S"))
-            .or_else(|_| NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%d %H:%M"))
-    };
+    let parse_time = |s: &str| parse_local_time(s.trim()).ok_or(());
     let mut laid = 0;
     let mut wdir = vec![f64::NAN; met.len()];
     for (k, r) in reader.records().enumerate() {
@@ -209,13 +204,8 @@ pub fn read_emissions(path: &Path) -> Result<Vec<(NaiveDateTime, String, f64)>> 
         let r = r.map_err(|e| anyhow!("{file}: {e}"))?;
         let line = k + 2;
         let text = r.get(tc).unwrap_or("").trim();
-        let t = crate::parse_local_time(text)
-            .or_else(|_| {
-                chrono::DateTime::parse_from_rfc3339(text)
-                    .map(|t| t.with_timezone(&chrono_tz::Asia::Shanghai).naive_local())
-                    .map_err(|e| e.to_string())
-            })
-            .map_err(|_| anyhow!("{file}: line {line}, column `time`: `{text}` is not a time"))?;
+        let t = parse_local_time(text)
+            .ok_or_else(|| anyhow!("{file}: line {line}, column `time`: `{text}` is not a time"))?;
         let v: f64 = r
             .get(ic)
             .unwrap_or("")

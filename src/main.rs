@@ -325,11 +325,8 @@ enum Kind {
     Lift,
 }
 
-pub(crate) fn parse_local_time(s: &str) -> Result<chrono::NaiveDateTime, String> {
-    let s = s.trim().replace('T', " ");
-    ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
-        .iter()
-        .find_map(|f| chrono::NaiveDateTime::parse_from_str(&s, f).ok())
+fn parse_local_time(s: &str) -> Result<chrono::NaiveDateTime, String> {
+    hazewarn_ingest::parse_local_time(s.trim())
         .ok_or_else(|| format!("`{s}` is not a local time such as 2026-01-01 16:00"))
 }
 

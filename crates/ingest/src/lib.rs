@@ -56,7 +56,7 @@ use std::path::{Path, PathBuf};
 
 pub use parquet::{to_frame, write_parquet};
 pub use qc::{DuplicateRecord, FileReport, FlagCounts, GapRecord, QcConfig, QcReport, StationReport};
-pub use read::{Layout, SourceColumnStats, detect_layout};
+pub use read::{Layout, SourceColumnStats, detect_layout, parse_local_time};
 pub use table::{Column, Observations, QcFlags, StationSeries, Variable};
 
 /// Everything ingest can fail on. Each names the file, and the line and column where known.

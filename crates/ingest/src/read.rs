@@ -436,8 +436,9 @@ fn read_multisite(file: &str, bytes: &[u8]) -> Result<RawFile, IngestError> {
     Ok(RawFile { layout: Layout::UciMultisite, stations, present: present(&vars), rows, source_columns: c.stats })
 }
 
-/// Parse a canonical time: `YYYY-MM-DD HH:MM[:SS]` (local) or RFC 3339 with an offset.
-pub(crate) fn parse_time(text: &str) -> Option<NaiveDateTime> {
+/// Parse a canonical time: `YYYY-MM-DD HH:MM[:SS]` (local) or RFC 3339 with an offset,
+/// returned as Asia/Shanghai local time.
+pub fn parse_local_time(text: &str) -> Option<NaiveDateTime> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Some(t.with_timezone(&Shanghai).naive_local());
     }
@@ -469,7 +470,8 @@ fn read_canonical(file: &str, bytes: &[u8]) -> Result<RawFile, IngestError> {
     let mut rows = Vec::new();
     while next(&mut reader, &mut c)? {
         let text = c.text(tcol).to_owned();
-        let time = parse_time(&text).ok_or_else(|| c.err("time", format!("`{text}` is not a valid local time")))?;
+        let time =
+            parse_local_time(&text).ok_or_else(|| c.err("time", format!("`{text}` is not a valid local time")))?;
         if time.and_utc().timestamp() % 3600 != 0 {
             return Err(c.err("time", format!("`{text}` is not on the hour")));
         }
@@ -552,9 +554,9 @@ mod tests {
 
     #[test]
     fn canonical_times_accept_offsets() {
-        let t = parse_time("2026-01-10T10:00:00Z").unwrap();
+        let t = parse_local_time("2026-01-10T10:00:00Z").unwrap();
         assert_eq!(t.to_string(), "2026-01-10 18:00:00");
-        assert_eq!(parse_time("2026-01-10 18:00").unwrap(), t);
-        assert!(parse_time("2026-02-30 01:00").is_none());
+        assert_eq!(parse_local_time("2026-01-10 18:00").unwrap(), t);
+        assert!(parse_local_time("2026-02-30 01:00").is_none());
     }
 }
