@@ -11,23 +11,42 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use hazewarn_aqi::{DailyConcentrations, Standards};
 use hazewarn_forecast::verify::{Contingency, ErrorStats, contingency, error_stats};
 use hazewarn_forecast::{Derived, Forecast, Hourly, MAX_LEAD, ModelKind, ModelParams};
-use hazewarn_ingest::{Layout, read_station};
+use hazewarn_ingest::read_station;
+
+use crate::forecast_cmd::{Format, FutureMet};
 use hazewarn_response::{CurrentWarning, DailyForecast, GradingProfile, RangeBound, grade};
 use serde::Serialize;
 
+#[derive(clap::Args)]
 pub struct BacktestArgs {
+    #[arg(long)]
     pub obs: PathBuf,
-    pub format: Option<Layout>,
+    /// auto, canonical, parquet, uci-prsa, uci-5city or uci-multisite.
+    #[arg(long, default_value = "auto")]
+    pub format: Format,
+    #[arg(long)]
     pub station: Option<String>,
+    #[arg(long)]
     pub train_until: NaiveDate,
+    #[arg(long)]
     pub test_from: NaiveDate,
+    #[arg(long)]
     pub test_until: NaiveDate,
+    #[arg(long, default_value_t = 16)]
     pub issue_hour: u32,
-    pub future_met: bool,
+    #[arg(long, value_enum, default_value = "none")]
+    pub future_met: FutureMet,
+    /// gbdt (default), linear (elastic net), perpetual, or a baseline: persistence, climatology, damped.
+    #[arg(long, default_value = "gbdt")]
     pub model: String,
+    /// Emissions-history table (time,sector,index); default: the calendar proxy.
+    #[arg(long)]
     pub emissions: Option<PathBuf>,
+    #[arg(long)]
     pub hourly_out: PathBuf,
+    #[arg(long)]
     pub daily_out: PathBuf,
+    #[arg(long)]
     pub report: PathBuf,
 }
 
@@ -119,8 +138,9 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
     if a.issue_hour > 23 {
         bail!("--issue-hour must be 0..=23");
     }
+    let future_met = a.future_met == FutureMet::Observed;
     let t_start = Instant::now();
-    let series = read_station(&a.obs, a.format, a.station.as_deref())?;
+    let series = read_station(&a.obs, a.format.0, a.station.as_deref())?;
     let mut h = Hourly::from_series(&series);
     crate::forecast_cmd::apply_emissions(&mut h, a.emissions.as_deref())?;
     let t_load = t_start.elapsed().as_secs_f64();
@@ -134,13 +154,13 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
             a.train_until
         );
     }
-    let mut params = ModelParams::new(a.future_met, a.issue_hour);
+    let mut params = ModelParams::new(future_met, a.issue_hour);
     params.kind = match a.model.as_str() {
         "linear" => ModelKind::Linear,
         "perpetual" => ModelKind::Perpetual,
         _ => ModelKind::Gbdt,
     };
-    let met = a.future_met.then_some(&h);
+    let met = future_met.then_some(&h);
     let t_fit0 = Instant::now();
     let model = params.fit(&h, until, met)?;
     let t_fit = t_fit0.elapsed().as_secs_f64();
@@ -156,7 +176,7 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
         bar.inc(1);
         match h.index(day.and_hms_opt(a.issue_hour, 0, 0).expect("hour")) {
             Some(i0) if !derived.pm_now(i0).is_nan() => {
-                forecasts.push(model.predict(&derived, i0, a.future_met.then_some(&derived))?)
+                forecasts.push(model.predict(&derived, i0, future_met.then_some(&derived))?)
             }
             _ => skipped += 1,
         }
@@ -270,13 +290,13 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
     let json = serde_json::json!({
         "observations": a.obs.display().to_string(),
         "station": series.station,
-        "future_met": if a.future_met {
+        "future_met": if future_met {
             "observed: the observed meteorology after each issue time is passed in as if it were a perfect NWP forecast"
         } else {
             "none: no meteorology after the issue time is used"
         },
         "train": {"from": iso(h.time(0)), "until": iso(h.time(until - 1)), "rows": model.train_rows,
-                  "features": Derived::feature_names(a.future_met)},
+                  "features": Derived::feature_names(future_met)},
         "test": {"from": a.test_from, "until": a.test_until, "issue_hour": a.issue_hour,
                  "issues": forecasts.len(), "skipped_issues": skipped},
         "model": fitted,

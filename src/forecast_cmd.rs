@@ -7,15 +7,48 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use hazewarn_forecast::{Derived, FittedModel, Hourly, MAX_LEAD, ModelKind, ModelParams, rh_from};
 use hazewarn_ingest::{Layout, parse_local_time, read_station};
 
+/// `--format`: `auto` (detect from the header) or a layout name.
+#[derive(Debug, Clone, Copy)]
+pub struct Format(pub Option<Layout>);
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Format, String> {
+        if s == "auto" { Ok(Format(None)) } else { s.parse().map(|l| Format(Some(l))) }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FutureMet {
+    /// No meteorology after the issue time.
+    None,
+    /// The observed meteorology after the issue time, as if it were a perfect NWP forecast.
+    Observed,
+}
+
+#[derive(clap::Args)]
 pub struct TrainArgs {
+    #[arg(long)]
     pub obs: PathBuf,
-    pub format: Option<Layout>,
+    /// auto, canonical, parquet, uci-prsa, uci-5city or uci-multisite.
+    #[arg(long, default_value = "auto")]
+    pub format: Format,
+    #[arg(long)]
     pub station: Option<String>,
+    /// Last day of training data (default: all of it).
+    #[arg(long)]
     pub until: Option<NaiveDate>,
+    #[arg(long, default_value_t = 16)]
     pub issue_hour: u32,
-    pub future_met: bool,
+    #[arg(long, value_enum, default_value = "none")]
+    pub future_met: FutureMet,
+    /// gbdt (default) or linear.
+    #[arg(long, default_value = "gbdt")]
     pub model: String,
+    /// Emissions-history table (time,sector,index); default: the calendar proxy.
+    #[arg(long)]
     pub emissions: Option<PathBuf>,
+    #[arg(long)]
     pub out: PathBuf,
 }
 
@@ -34,20 +67,21 @@ pub fn train(a: &TrainArgs) -> Result<()> {
             a.out.display()
         );
     }
-    let series = read_station(&a.obs, a.format, a.station.as_deref())?;
+    let series = read_station(&a.obs, a.format.0, a.station.as_deref())?;
     let mut h = Hourly::from_series(&series);
     apply_emissions(&mut h, a.emissions.as_deref())?;
     let until = match a.until {
         Some(d) => h.index((d + Duration::days(1)).and_hms_opt(0, 0, 0).expect("midnight")).unwrap_or(h.len()),
         None => h.len(),
     };
-    let mut params = ModelParams::new(a.future_met, a.issue_hour);
+    let observed = a.future_met == FutureMet::Observed;
+    let mut params = ModelParams::new(observed, a.issue_hour);
     params.kind = match a.model.as_str() {
         "gbdt" => ModelKind::Gbdt,
         "linear" => ModelKind::Linear,
         other => bail!("`{other}` cannot be saved; train gbdt or linear"),
     };
-    let model = params.fit(&h, until, a.future_met.then_some(&h))?;
+    let model = params.fit(&h, until, observed.then_some(&h))?;
     std::fs::write(a.out.join("model.json"), model.to_json())?;
     let name = a.out.file_name().and_then(|n| n.to_str()).unwrap_or("model");
     let data = format!("{} (station {})", a.obs.display(), series.station);
@@ -56,16 +90,33 @@ pub fn train(a: &TrainArgs) -> Result<()> {
     Ok(())
 }
 
+#[derive(clap::Args)]
 pub struct ForecastArgs {
+    #[arg(long)]
     pub model: PathBuf,
+    #[arg(long)]
     pub obs: PathBuf,
-    pub format: Option<Layout>,
+    #[arg(long, default_value = "auto")]
+    pub format: Format,
+    #[arg(long)]
     pub station: Option<String>,
+    /// Met forecast: issue_time,valid_time and any of temp,dewp,rh,pres,wspd,wdir,precip.
+    #[arg(long)]
     pub met: Option<PathBuf>,
+    /// Emissions-history table (time,sector,index), including planned curtailments.
+    #[arg(long)]
     pub emissions: Option<PathBuf>,
+    /// Local time (Asia/Shanghai), e.g. "2026-01-01 16:00".
+    #[arg(long, value_parser = parse_issue_time)]
     pub issue_time: NaiveDateTime,
+    #[arg(long)]
     pub hourly_out: PathBuf,
+    #[arg(long)]
     pub daily_out: PathBuf,
+}
+
+fn parse_issue_time(s: &str) -> Result<NaiveDateTime, String> {
+    parse_local_time(s.trim()).ok_or_else(|| format!("`{s}` is not a local time such as 2026-01-01 16:00"))
 }
 
 /// Met forecast rows (`issue_time,valid_time,<met columns>`) laid onto `met` after index `i0`.
@@ -159,7 +210,7 @@ pub fn forecast(a: &ForecastArgs) -> Result<()> {
     let text = std::fs::read_to_string(a.model.join("model.json"))
         .with_context(|| a.model.join("model.json").display().to_string())?;
     let model = FittedModel::from_json(&text)?;
-    let series = read_station(&a.obs, a.format, a.station.as_deref())?;
+    let series = read_station(&a.obs, a.format.0, a.station.as_deref())?;
     let mut full = Hourly::from_series(&series);
     apply_emissions(&mut full, a.emissions.as_deref())?;
     let i0 = full

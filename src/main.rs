@@ -152,64 +152,13 @@ enum Command {
         --future-met observed passes the observed meteorology after the issue time in as a perfect NWP\n\
         forecast; the report labels it. --model writes a baseline instead: persistence, climatology, damped."
     )]
-    Backtest {
-        #[arg(long)]
-        obs: PathBuf,
-        #[arg(long, default_value = "auto")]
-        format: String,
-        #[arg(long)]
-        station: Option<String>,
-        #[arg(long)]
-        train_until: chrono::NaiveDate,
-        #[arg(long)]
-        test_from: chrono::NaiveDate,
-        #[arg(long)]
-        test_until: chrono::NaiveDate,
-        #[arg(long, default_value_t = 16)]
-        issue_hour: u32,
-        #[arg(long, default_value = "none")]
-        future_met: FutureMet,
-        /// gbdt (default), linear (elastic net), perpetual, or a baseline: persistence, climatology, damped.
-        #[arg(long, default_value = "gbdt")]
-        model: String,
-        /// Emissions-history table (time,sector,index); default: the calendar proxy.
-        #[arg(long)]
-        emissions: Option<PathBuf>,
-        #[arg(long)]
-        hourly_out: PathBuf,
-        #[arg(long)]
-        daily_out: PathBuf,
-        #[arg(long)]
-        report: PathBuf,
-    },
+    Backtest(backtest::BacktestArgs),
     /// Fit a forecaster and save it with its model card.
     #[command(
         after_help = "Example:\n  hazewarn train --obs data/sample/observations.csv --future-met observed --out /tmp/sample-gbdt\n\n\
         A model trained on ../shared/data is refused inside the repository."
     )]
-    Train {
-        #[arg(long)]
-        obs: PathBuf,
-        #[arg(long, default_value = "auto")]
-        format: String,
-        #[arg(long)]
-        station: Option<String>,
-        /// Last day of training data (default: all of it).
-        #[arg(long)]
-        until: Option<chrono::NaiveDate>,
-        #[arg(long, default_value_t = 16)]
-        issue_hour: u32,
-        #[arg(long, default_value = "none")]
-        future_met: FutureMet,
-        /// gbdt (default) or linear.
-        #[arg(long, default_value = "gbdt")]
-        model: String,
-        /// Emissions-history table (time,sector,index); default: the calendar proxy.
-        #[arg(long)]
-        emissions: Option<PathBuf>,
-        #[arg(long)]
-        out: PathBuf,
-    },
+    Train(forecast_cmd::TrainArgs),
     /// Issue one forecast from a saved model: hourly 1..96 h and daily D+1..D+7, as the backtest writes them.
     #[command(
         after_help = "Example:\n  hazewarn forecast --model /tmp/sample-gbdt --obs data/sample/observations.csv \\\n    \
@@ -217,28 +166,7 @@ enum Command {
         MET.csv: issue_time,valid_time and any of temp,dewp,rh,pres,wspd,wdir,precip (an NWP run).\n\
         Observations after the issue time are ignored."
     )]
-    Forecast {
-        #[arg(long)]
-        model: PathBuf,
-        #[arg(long)]
-        obs: PathBuf,
-        #[arg(long, default_value = "auto")]
-        format: String,
-        #[arg(long)]
-        station: Option<String>,
-        #[arg(long)]
-        met: Option<PathBuf>,
-        /// Emissions-history table (time,sector,index), including planned curtailments.
-        #[arg(long)]
-        emissions: Option<PathBuf>,
-        /// Local time (Asia/Shanghai), e.g. "2026-01-01 16:00".
-        #[arg(long, value_parser = parse_local_time)]
-        issue_time: chrono::NaiveDateTime,
-        #[arg(long)]
-        hourly_out: PathBuf,
-        #[arg(long)]
-        daily_out: PathBuf,
-    },
+    Forecast(forecast_cmd::ForecastArgs),
     /// Run the daily cycle offline on the bundled synthetic sample city and write out/demo/.
     #[command(after_help = "Example:\n  cargo run --release -- demo")]
     Demo {
@@ -299,12 +227,6 @@ impl From<Level> for WarningLevel {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum FutureMet {
-    None,
-    Observed,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
 enum Bound {
     P50,
     P90,
@@ -323,15 +245,6 @@ enum Kind {
     Downgrade,
     Extend,
     Lift,
-}
-
-fn parse_local_time(s: &str) -> Result<chrono::NaiveDateTime, String> {
-    hazewarn_ingest::parse_local_time(s.trim())
-        .ok_or_else(|| format!("`{s}` is not a local time such as 2026-01-01 16:00"))
-}
-
-fn layout(format: &str) -> anyhow::Result<Option<hazewarn_ingest::Layout>> {
-    if format == "auto" { Ok(None) } else { Ok(Some(format.parse().map_err(anyhow::Error::msg)?)) }
 }
 
 fn main() -> ExitCode {
@@ -382,68 +295,9 @@ fn main() -> ExitCode {
             response_cmd::run_notices(&args).map(|_| ())
         }
         Command::Cap { warning, out } => response_cmd::run_cap(&warning, out.as_deref()),
-        Command::Backtest {
-            obs,
-            format,
-            station,
-            train_until,
-            test_from,
-            test_until,
-            issue_hour,
-            future_met,
-            model,
-            emissions,
-            hourly_out,
-            daily_out,
-            report,
-        } => (|| {
-            let format = layout(&format)?;
-            backtest::run(&backtest::BacktestArgs {
-                obs,
-                format,
-                station,
-                train_until,
-                test_from,
-                test_until,
-                issue_hour,
-                future_met: matches!(future_met, FutureMet::Observed),
-                model,
-                emissions,
-                hourly_out,
-                daily_out,
-                report,
-            })
-        })(),
-        Command::Train { obs, format, station, until, issue_hour, future_met, model, emissions, out } => {
-            layout(&format).and_then(|format| {
-                forecast_cmd::train(&forecast_cmd::TrainArgs {
-                    obs,
-                    format,
-                    station,
-                    until,
-                    issue_hour,
-                    future_met: matches!(future_met, FutureMet::Observed),
-                    model,
-                    emissions,
-                    out,
-                })
-            })
-        }
-        Command::Forecast { model, obs, format, station, met, emissions, issue_time, hourly_out, daily_out } => {
-            layout(&format).and_then(|format| {
-                forecast_cmd::forecast(&forecast_cmd::ForecastArgs {
-                    model,
-                    obs,
-                    format,
-                    station,
-                    met,
-                    emissions,
-                    issue_time,
-                    hourly_out,
-                    daily_out,
-                })
-            })
-        }
+        Command::Backtest(args) => backtest::run(&args),
+        Command::Train(args) => forecast_cmd::train(&args),
+        Command::Forecast(args) => forecast_cmd::forecast(&args),
         Command::Demo { sample, out } => demo::run(&sample, &out),
         Command::Sample { seed, out, lists } => sample::write(seed, &out, &lists),
     };
