@@ -24,6 +24,11 @@ fn band(lead: usize) -> usize {
 /// Lead buckets for the conformal quantiles: (first, last) lead hour.
 const BUCKETS: [(usize, usize); 8] = [(1, 3), (4, 6), (7, 12), (13, 24), (25, 36), (37, 48), (49, 72), (73, 96)];
 
+/// Where the `damped` feature sits in a row.
+const DAMPED: usize = crate::features::ISSUE_FEATURES.len() + 8;
+/// The shares of a band's correction that held-out issues may choose from.
+const SHRINKAGE: [f64; 6] = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0];
+
 fn bucket(lead: usize) -> usize {
     BUCKETS.iter().position(|(a, b)| (*a..=*b).contains(&lead)).unwrap_or(BUCKETS.len() - 1)
 }
@@ -167,6 +172,7 @@ impl ModelParams {
         let mut resid: Vec<Vec<f64>> = vec![Vec::new(); BUCKETS.len()];
         let mut sq: Vec<(usize, f64, f64)> = vec![(0, 0.0, 0.0); BUCKETS.len()];
         let mut boosters = Vec::with_capacity(BANDS.len());
+        let mut shrinkage = Vec::with_capacity(BANDS.len());
         let mut train_rows = 0;
         for b in 0..BANDS.len() {
             // 1. Calibrate the quantiles on issues the band's model has not seen.
@@ -174,9 +180,25 @@ impl ModelParams {
             let (xc, yc, lc, _) = rows(&issues[split..], b);
             let model_a = self.band_model(b, &xa, &ya, &wa, p)?;
             let pred_c = model_a.predict(&xc, p);
+            // How much of the learner's correction to trust, chosen on the held-out issues: with
+            // little data or little signal the learner is shrunk towards damped persistence.
+            let sse = |a: f64| {
+                (0..yc.len())
+                    .map(|k| {
+                        let damped = xc[k * p + DAMPED];
+                        (yc[k] + damped - (a * pred_c[k] + damped).max(0.0)).powi(2)
+                    })
+                    .sum::<f64>()
+            };
+            let alpha = if yc.is_empty() {
+                1.0
+            } else {
+                SHRINKAGE.into_iter().min_by(|a, b| sse(*a).total_cmp(&sse(*b))).unwrap_or(1.0)
+            };
+            shrinkage.push(alpha);
             for k in 0..yc.len() {
-                let damped = xc[k * p + crate::features::ISSUE_FEATURES.len() + 8]; // the `damped` feature
-                let pred = (pred_c[k] + damped).max(0.0);
+                let damped = xc[k * p + DAMPED];
+                let pred = (alpha * pred_c[k] + damped).max(0.0);
                 resid[bucket(lc[k])].push((yc[k] + damped - pred) / scale(pred));
                 let e = &mut sq[bucket(lc[k])];
                 *e = (e.0 + 1, e.1 + (yc[k] + damped - pred).powi(2), e.2 + yc[k].powi(2));
@@ -217,6 +239,7 @@ impl ModelParams {
             phi,
             quantiles,
             bands: boosters,
+            shrinkage,
             train_rows,
             train_start: h.time(0),
             train_end: h.time(until - 1),
@@ -346,6 +369,8 @@ pub struct FittedModel {
     pub quantiles: Vec<(f64, f64)>,
     /// One learner per lead band.
     pub bands: Vec<BandModel>,
+    /// The share of each band's correction applied, chosen on held-out issues.
+    pub shrinkage: Vec<f64>,
     pub train_rows: usize,
     pub train_start: NaiveDateTime,
     pub train_end: NaiveDateTime,
@@ -406,7 +431,8 @@ impl FittedModel {
         }
         let mut pred = Vec::with_capacity(MAX_LEAD);
         for (b, (first, last)) in BANDS.iter().enumerate() {
-            pred.extend(self.bands[b].predict(&x[(first - 1) * p..last * p], p));
+            let alpha = self.shrinkage[b];
+            pred.extend(self.bands[b].predict(&x[(first - 1) * p..last * p], p).into_iter().map(|c| alpha * c));
         }
         let t0 = d.h.time(i0);
         let persistence = d.pm_now(i0);
