@@ -11,7 +11,9 @@ built from the canonical observations, and optionally a met-forecast table on th
   [`Climatology`]) and damped persistence (climatology plus a per-lead least-squares share of
   the current anomaly).
 * **Model**: gradient-boosted trees (perpetual) with a direct multi-horizon strategy: one model
-  per lead band (1, 2, 3–4, 5–8, 9–18, 19–36, 37–60, 61–96 h), with lead as a feature within the band. The target is the departure from damped persistence,
+  per lead band (1, 2, 3–4, 5–8, 9–18, 19–36, 37–60, 61–96 h), with lead as a feature within the band.
+  Each band's correction is shrunk towards damped persistence by a share chosen on held-out
+  issues, so a city with little history or little signal falls back to the strongest baseline. The target is the departure from damped persistence,
   so the trees learn corrections to the strongest baseline and shrink towards it when unsure.
   Features are listed in [`features`].
 * **Quantiles** come from split-conformal calibration: residuals of a model fitted without the
