@@ -6,26 +6,19 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::forecast_cmd::{FutureMet, ObsArgs};
 use anyhow::{Result, anyhow, bail};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use hazewarn_aqi::{DailyConcentrations, Standards};
 use hazewarn_forecast::verify::{Contingency, ErrorStats, contingency, error_stats};
-use hazewarn_forecast::{Derived, Forecast, Hourly, MAX_LEAD, ModelKind, ModelParams};
-use hazewarn_ingest::read_station;
-
-use crate::forecast_cmd::{Format, FutureMet};
+use hazewarn_forecast::{Derived, Forecast, MAX_LEAD, ModelKind, ModelParams};
 use hazewarn_response::{CurrentWarning, DailyForecast, GradingProfile, RangeBound, grade};
 use serde::Serialize;
 
 #[derive(clap::Args)]
 pub struct BacktestArgs {
-    #[arg(long)]
-    pub obs: PathBuf,
-    /// auto, canonical, parquet, uci-prsa, uci-5city or uci-multisite.
-    #[arg(long, default_value = "auto")]
-    pub format: Format,
-    #[arg(long)]
-    pub station: Option<String>,
+    #[command(flatten)]
+    pub source: ObsArgs,
     #[arg(long)]
     pub train_until: NaiveDate,
     #[arg(long)]
@@ -39,9 +32,6 @@ pub struct BacktestArgs {
     /// gbdt (default), linear (elastic net), perpetual, or a baseline: persistence, climatology, damped.
     #[arg(long, default_value = "gbdt")]
     pub model: String,
-    /// Emissions-history table (time,sector,index); default: the calendar proxy.
-    #[arg(long)]
-    pub emissions: Option<PathBuf>,
     #[arg(long)]
     pub hourly_out: PathBuf,
     #[arg(long)]
@@ -140,16 +130,14 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
     }
     let future_met = a.future_met == FutureMet::Observed;
     let t_start = Instant::now();
-    let series = read_station(&a.obs, a.format.0, a.station.as_deref())?;
-    let mut h = Hourly::from_series(&series);
-    crate::forecast_cmd::apply_emissions(&mut h, a.emissions.as_deref())?;
+    let (series, h) = a.source.load()?;
     let t_load = t_start.elapsed().as_secs_f64();
     let day_start = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight");
     let until = h.index(day_start(a.train_until + Duration::days(1))).unwrap_or(h.len());
     if until < 24 * 120 {
         bail!(
             "{}: only {} training hours before {}; at least 120 days are needed",
-            a.obs.display(),
+            a.source.obs.display(),
             until,
             a.train_until
         );
@@ -288,7 +276,7 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
         report.insert(name.to_owned(), s);
     }
     let json = serde_json::json!({
-        "observations": a.obs.display().to_string(),
+        "observations": a.source.obs.display().to_string(),
         "station": series.station,
         "future_met": if future_met {
             "observed: the observed meteorology after each issue time is passed in as if it were a perfect NWP forecast"

@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
-use hazewarn_forecast::{Derived, FittedModel, Hourly, MAX_LEAD, ModelKind, ModelParams, rh_from};
-use hazewarn_ingest::{Layout, parse_local_time, read_station};
+use hazewarn_forecast::{Derived, FittedModel, Hourly, MAX_LEAD, ModelKind, ModelParams, rh_from, wind_components};
+use hazewarn_ingest::{Layout, StationSeries, parse_local_time, read_station};
 
 /// `--format`: `auto` (detect from the header) or a layout name.
 #[derive(Debug, Clone, Copy)]
@@ -26,8 +26,9 @@ pub enum FutureMet {
     Observed,
 }
 
+/// Where the observations come from, shared by backtest, train and forecast.
 #[derive(clap::Args)]
-pub struct TrainArgs {
+pub struct ObsArgs {
     #[arg(long)]
     pub obs: PathBuf,
     /// auto, canonical, parquet, uci-prsa, uci-5city or uci-multisite.
@@ -35,6 +36,30 @@ pub struct TrainArgs {
     pub format: Format,
     #[arg(long)]
     pub station: Option<String>,
+    /// Emissions-history table (time,sector,index), with curtailments; default: the calendar proxy.
+    #[arg(long)]
+    pub emissions: Option<PathBuf>,
+}
+
+impl ObsArgs {
+    /// The station's series and the forecaster's hourly table, with the emissions table applied.
+    pub fn load(&self) -> Result<(StationSeries, Hourly)> {
+        let series = read_station(&self.obs, self.format.0, self.station.as_deref())?;
+        let mut h = Hourly::from_series(&series);
+        if let Some(p) = &self.emissions {
+            let off = h.apply_emissions(&read_emissions(p)?);
+            if off > 0 {
+                tracing::info!(rows = off, file = %p.display(), "emission rows outside the observation period were not used");
+            }
+        }
+        Ok((series, h))
+    }
+}
+
+#[derive(clap::Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub source: ObsArgs,
     /// Last day of training data (default: all of it).
     #[arg(long)]
     pub until: Option<NaiveDate>,
@@ -45,9 +70,6 @@ pub struct TrainArgs {
     /// gbdt (default) or linear.
     #[arg(long, default_value = "gbdt")]
     pub model: String,
-    /// Emissions-history table (time,sector,index); default: the calendar proxy.
-    #[arg(long)]
-    pub emissions: Option<PathBuf>,
     #[arg(long)]
     pub out: PathBuf,
 }
@@ -58,7 +80,7 @@ fn inside_repository(dir: &Path) -> bool {
 }
 
 pub fn train(a: &TrainArgs) -> Result<()> {
-    let third_party = a.obs.canonicalize().ok().is_some_and(|p| p.to_string_lossy().contains("/shared/data/"));
+    let third_party = a.source.obs.canonicalize().ok().is_some_and(|p| p.to_string_lossy().contains("/shared/data/"));
     std::fs::create_dir_all(&a.out).with_context(|| a.out.display().to_string())?;
     if third_party && inside_repository(&a.out) {
         bail!(
@@ -67,9 +89,7 @@ pub fn train(a: &TrainArgs) -> Result<()> {
             a.out.display()
         );
     }
-    let series = read_station(&a.obs, a.format.0, a.station.as_deref())?;
-    let mut h = Hourly::from_series(&series);
-    apply_emissions(&mut h, a.emissions.as_deref())?;
+    let (series, h) = a.source.load()?;
     let until = match a.until {
         Some(d) => h.index((d + Duration::days(1)).and_hms_opt(0, 0, 0).expect("midnight")).unwrap_or(h.len()),
         None => h.len(),
@@ -84,7 +104,7 @@ pub fn train(a: &TrainArgs) -> Result<()> {
     let model = params.fit(&h, until, observed.then_some(&h))?;
     std::fs::write(a.out.join("model.json"), model.to_json())?;
     let name = a.out.file_name().and_then(|n| n.to_str()).unwrap_or("model");
-    let data = format!("{} (station {})", a.obs.display(), series.station);
+    let data = format!("{} (station {})", a.source.obs.display(), series.station);
     std::fs::write(a.out.join("card.md"), model.model_card(name, &data))?;
     println!("saved {} ({} training rows) and its model card", a.out.join("model.json").display(), model.train_rows);
     Ok(())
@@ -94,18 +114,11 @@ pub fn train(a: &TrainArgs) -> Result<()> {
 pub struct ForecastArgs {
     #[arg(long)]
     pub model: PathBuf,
-    #[arg(long)]
-    pub obs: PathBuf,
-    #[arg(long, default_value = "auto")]
-    pub format: Format,
-    #[arg(long)]
-    pub station: Option<String>,
+    #[command(flatten)]
+    pub source: ObsArgs,
     /// Met forecast: issue_time,valid_time and any of temp,dewp,rh,pres,wspd,wdir,precip.
     #[arg(long)]
     pub met: Option<PathBuf>,
-    /// Emissions-history table (time,sector,index), including planned curtailments.
-    #[arg(long)]
-    pub emissions: Option<PathBuf>,
     /// Local time (Asia/Shanghai), e.g. "2026-01-01 16:00".
     #[arg(long, value_parser = parse_issue_time)]
     pub issue_time: NaiveDateTime,
@@ -170,19 +183,8 @@ fn lay_met_forecast(path: &Path, met: &mut Hourly, i0: usize, issue: NaiveDateTi
         }
         laid += 1;
     }
-    // Calm (no direction) counts as no transport; a missing speed stays missing.
-    let component = |w: f64, d: f64, f: fn(f64) -> f64| {
-        if w.is_nan() {
-            f64::NAN
-        } else if d.is_nan() {
-            0.0
-        } else {
-            -w * f(d.to_radians())
-        }
-    };
     for (i, d) in wdir.iter().enumerate().skip(i0 + 1) {
-        met.u[i] = component(met.wspd[i], *d, f64::sin);
-        met.v[i] = component(met.wspd[i], *d, f64::cos);
+        (met.u[i], met.v[i]) = wind_components(met.wspd[i], *d);
     }
     Ok(laid)
 }
@@ -210,12 +212,10 @@ pub fn forecast(a: &ForecastArgs) -> Result<()> {
     let text = std::fs::read_to_string(a.model.join("model.json"))
         .with_context(|| a.model.join("model.json").display().to_string())?;
     let model = FittedModel::from_json(&text)?;
-    let series = read_station(&a.obs, a.format.0, a.station.as_deref())?;
-    let mut full = Hourly::from_series(&series);
-    apply_emissions(&mut full, a.emissions.as_deref())?;
+    let (_, full) = a.source.load()?;
     let i0 = full
         .index(a.issue_time)
-        .ok_or_else(|| anyhow!("{}: no hour {} in the observations", a.obs.display(), a.issue_time))?;
+        .ok_or_else(|| anyhow!("{}: no hour {} in the observations", a.source.obs.display(), a.issue_time))?;
     let h = cut_and_extend(&full, i0);
     let d = Derived::new(&h);
     let f = if model.params.future_met {
@@ -268,15 +268,4 @@ pub fn read_emissions(path: &Path) -> Result<Vec<(NaiveDateTime, String, f64)>> 
         out.push((t, r.get(sc).unwrap_or("").trim().to_owned(), v));
     }
     Ok(out)
-}
-
-/// Apply an optional emissions table to a table, reporting rows that fall off its grid.
-pub fn apply_emissions(h: &mut Hourly, path: Option<&Path>) -> Result<()> {
-    if let Some(p) = path {
-        let off = h.apply_emissions(&read_emissions(p)?);
-        if off > 0 {
-            tracing::info!(rows = off, file = %p.display(), "emission rows outside the observation period were not used");
-        }
-    }
-    Ok(())
 }

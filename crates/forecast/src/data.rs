@@ -26,6 +26,19 @@ fn or_nan(s: &StationSeries, v: Variable) -> Vec<f64> {
     s.usable(v).unwrap_or_else(|| vec![f64::NAN; s.len()])
 }
 
+/// Wind components (u east, v north) from speed and the direction the wind blows from. Calm (no
+/// direction) is no transport; a missing speed stays missing.
+pub fn wind_components(speed: f64, from_deg: f64) -> (f64, f64) {
+    if speed.is_nan() {
+        (f64::NAN, f64::NAN)
+    } else if from_deg.is_nan() {
+        (0.0, 0.0)
+    } else {
+        // Air moves towards from_deg + 180°.
+        (-speed * from_deg.to_radians().sin(), -speed * from_deg.to_radians().cos())
+    }
+}
+
 /// Relative humidity from temperature and dew point (Magnus formula), %.
 pub fn rh_from(temp: f64, dewp: f64) -> f64 {
     let e = |t: f64| (17.62 * t / (243.12 + t)).exp();
@@ -43,22 +56,7 @@ impl Hourly {
         }
         let wspd = or_nan(s, Variable::Wspd);
         let wdir = or_nan(s, Variable::Wdir);
-        // The wind blows *from* wdir, so it moves air towards wdir + 180°.
-        let comp = |f: fn(f64) -> f64| -> Vec<f64> {
-            wspd.iter()
-                .zip(&wdir)
-                .map(|(w, d)| {
-                    if w.is_nan() {
-                        f64::NAN
-                    } else if d.is_nan() {
-                        0.0
-                    } else {
-                        -w * f(d.to_radians())
-                    }
-                })
-                .collect()
-        };
-        let (u, v) = (comp(f64::sin), comp(f64::cos));
+        let (u, v): (Vec<f64>, Vec<f64>) = wspd.iter().zip(&wdir).map(|(w, d)| wind_components(*w, *d)).unzip();
         Hourly {
             start: s.times[0],
             pm25: or_nan(s, Variable::Pm25),

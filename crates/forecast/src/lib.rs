@@ -36,7 +36,7 @@ mod linear;
 mod model;
 pub mod verify;
 
-pub use data::{Climatology, Hourly, rh_from};
+pub use data::{Climatology, Hourly, rh_from, wind_components};
 pub use features::Derived;
 pub use gbdt::GbdtParams;
 pub use model::{
