@@ -119,14 +119,19 @@ fn backtest_refuses_bad_ranges_and_models() {
     assert!(text(&o).contains("unknown model"), "{}", text(&o));
 }
 
-#[test]
-fn train_saves_a_model_and_forecast_issues_from_it() {
+/// A model trained on the sample city up to `until`: (its temporary directory, the sample, the model).
+fn trained_on_sample(until: &str) -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let obs = repo().join("data/sample/observations.csv");
     let model = dir.path().join("m");
-    let o =
-        hazewarn(&["train", "--obs", obs.to_str().unwrap(), "--until", "2025-06-30", "--out", model.to_str().unwrap()]);
+    let o = hazewarn(&["train", "--obs", obs.to_str().unwrap(), "--until", until, "--out", model.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
+    (dir, obs, model)
+}
+
+#[test]
+fn train_saves_a_model_and_forecast_issues_from_it() {
+    let (dir, obs, model) = trained_on_sample("2025-06-30");
     assert!(std::fs::read_to_string(model.join("card.md")).unwrap().contains("Held-out skill"));
     let (h, d) = (dir.path().join("h.csv"), dir.path().join("d.csv"));
     let args = [
@@ -161,12 +166,7 @@ fn a_model_trained_on_shared_data_is_refused_inside_the_repository() {
 
 #[test]
 fn forecast_reads_an_emissions_table_and_names_its_bad_rows() {
-    let dir = tempfile::tempdir().unwrap();
-    let obs = repo().join("data/sample/observations.csv");
-    let model = dir.path().join("m");
-    let o =
-        hazewarn(&["train", "--obs", obs.to_str().unwrap(), "--until", "2025-03-31", "--out", model.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", text(&o));
+    let (dir, obs, model) = trained_on_sample("2025-03-31");
     let em = dir.path().join("e.csv");
     // A curtailment: industry at 70 % of normal for the days after the issue.
     let mut rows = String::from("time,sector,index\n");
