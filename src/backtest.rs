@@ -143,11 +143,8 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
         );
     }
     let mut params = ModelParams::new(future_met, a.issue_hour);
-    params.kind = match a.model.as_str() {
-        "linear" => ModelKind::Linear,
-        "perpetual" => ModelKind::Perpetual,
-        _ => ModelKind::Gbdt,
-    };
+    // A baseline is written from the default model's run: the baselines ride along with every forecast.
+    params.kind = ModelKind::from_name(&a.model).unwrap_or(ModelKind::Gbdt);
     let met = future_met.then_some(&h);
     let t_fit0 = Instant::now();
     let model = params.fit(&h, until, met)?;
@@ -184,10 +181,7 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
         if v.len() >= 20 { v.iter().sum::<f64>() / v.len() as f64 } else { f64::NAN }
     };
     let profile = GradingProfile::national_2024();
-    let fitted = match a.model.as_str() {
-        "linear" | "perpetual" => a.model.as_str(),
-        _ => "gbdt",
-    };
+    let fitted = params.kind.name();
     let mut report = BTreeMap::new();
     for name in [fitted, "persistence", "climatology", "damped"] {
         let mut s = ModelScore::default();

@@ -96,10 +96,9 @@ pub fn train(a: &TrainArgs) -> Result<()> {
     };
     let observed = a.future_met == FutureMet::Observed;
     let mut params = ModelParams::new(observed, a.issue_hour);
-    params.kind = match a.model.as_str() {
-        "gbdt" => ModelKind::Gbdt,
-        "linear" => ModelKind::Linear,
-        other => bail!("`{other}` cannot be saved; train gbdt or linear"),
+    params.kind = match ModelKind::from_name(&a.model) {
+        Some(k @ (ModelKind::Gbdt | ModelKind::Linear)) => k,
+        _ => bail!("`{}` cannot be saved; train gbdt or linear", a.model),
     };
     let model = params.fit(&h, until, observed.then_some(&h))?;
     std::fs::write(a.out.join("model.json"), model.to_json())?;
@@ -231,11 +230,7 @@ pub fn forecast(a: &ForecastArgs) -> Result<()> {
     } else {
         model.predict(&d, i0, None)?
     };
-    let name = match model.params.kind {
-        ModelKind::Linear => "linear",
-        _ => "gbdt",
-    };
-    crate::backtest::write_outputs(&a.hourly_out, &a.daily_out, name, &[f], &model.clim)?;
+    crate::backtest::write_outputs(&a.hourly_out, &a.daily_out, model.params.kind.name(), &[f], &model.clim)?;
     println!("wrote {} and {}", a.hourly_out.display(), a.daily_out.display());
     Ok(())
 }

@@ -50,6 +50,23 @@ pub enum ModelKind {
     Perpetual,
 }
 
+impl ModelKind {
+    pub const ALL: [ModelKind; 3] = [ModelKind::Gbdt, ModelKind::Linear, ModelKind::Perpetual];
+
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Linear => "linear",
+            ModelKind::Gbdt => "gbdt",
+            ModelKind::Perpetual => "perpetual",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<ModelKind> {
+        ModelKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
 /// A band's fitted learner.
 #[derive(Serialize, Deserialize)]
 pub enum BandModel {
