@@ -9,9 +9,9 @@ use std::time::Instant;
 use crate::forecast_cmd::{FutureMet, ObsArgs};
 use anyhow::{Result, anyhow, bail};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
-use hazewarn_aqi::{DailyConcentrations, Standards};
+use hazewarn_aqi::Standards;
 use hazewarn_forecast::verify::{Contingency, ErrorStats, contingency, error_stats};
-use hazewarn_forecast::{Derived, Forecast, MAX_LEAD, ModelKind, ModelParams};
+use hazewarn_forecast::{Derived, Forecast, ModelKind, ModelParams, Series, daily_outlook, pm25_daily_aqi};
 use hazewarn_response::{CurrentWarning, DailyForecast, GradingProfile, RangeBound, grade};
 use serde::Serialize;
 
@@ -43,58 +43,17 @@ pub struct BacktestArgs {
 pub const MODELS: [&str; 6] = ["linear", "gbdt", "perpetual", "persistence", "climatology", "damped"];
 const REPORT_LEADS: [usize; 7] = [1, 6, 12, 24, 48, 72, 96];
 
-/// One model's value at a lead: (p10, p50, p90).
-fn pick(f: &Forecast, model: &str, lead: usize) -> (f64, f64, f64) {
-    let l = &f.leads[lead - 1];
-    match model {
-        "persistence" => (l.persistence, l.persistence, l.persistence),
-        "climatology" => (l.climatology, l.climatology, l.climatology),
-        "damped" => (l.damped, l.damped, l.damped),
-        _ => (l.p10, l.p50, l.p90),
-    }
-}
-
 fn iso(t: NaiveDateTime) -> String {
     t.format("%Y-%m-%dT%H:%M:%S+08:00").to_string()
-}
-
-pub(crate) fn pm25_aqi(date: NaiveDate, pm: f64) -> Option<u32> {
-    let c = DailyConcentrations { pm25: Some(pm.max(0.0)), ..Default::default() };
-    (!pm.is_nan()).then(|| Standards::builtin().daily(date, &c).map(|r| r.aqi).ok()).flatten()
 }
 
 fn aqi_level(aqi: u32) -> u8 {
     Standards::builtin().editions()[0].level(aqi).level
 }
 
-/// Daily (p10, p50, p90) of one model for calendar days D+1..D+7. Hours past 96 h are the trend:
-/// climatology, with the month's spread of daily means as the range.
-pub(crate) fn daily_of(
-    f: &Forecast,
-    model: &str,
-    clim: &hazewarn_forecast::Climatology,
-) -> Vec<(NaiveDate, f64, f64, f64)> {
-    let issue_day = f.issue.date();
-    (1..=7)
-        .map(|k| {
-            let date = issue_day + Duration::days(k);
-            let (mut s10, mut s50, mut s90) = (0.0, 0.0, 0.0);
-            for h in 0..24 {
-                let tv = date.and_hms_opt(h, 0, 0).expect("hour");
-                let lead = (tv - f.issue).num_hours();
-                let (a, b, c) = if (1..=MAX_LEAD as i64).contains(&lead) {
-                    pick(f, model, lead as usize)
-                } else {
-                    let m = clim.at(tv);
-                    let (q10, q50, q90) =
-                        clim.daily_quantiles[tv.date().format("%m").to_string().parse::<usize>().unwrap_or(1) - 1];
-                    (m * q10 / q50.max(1.0), m, m * q90 / q50.max(1.0))
-                };
-                (s10, s50, s90) = (s10 + a, s50 + b, s90 + c);
-            }
-            (date, s10 / 24.0, s50 / 24.0, s90 / 24.0)
-        })
-        .collect()
+/// Daily (date, p10, p50, p90) of one model or baseline for D+1..D+7.
+pub(crate) fn daily_of(f: &Forecast, model: &str, clim: &hazewarn_forecast::Climatology) -> Vec<(NaiveDate, f64, f64, f64)> {
+    daily_outlook(f, Series::named(model), clim).into_iter().map(|d| (d.date, d.p10, d.p50, d.p90)).collect()
 }
 
 #[derive(Serialize, Default)]
@@ -186,14 +145,14 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
     for name in [fitted, "persistence", "climatology", "damped"] {
         let mut s = ModelScore::default();
         for lead in REPORT_LEADS {
-            let pairs = forecasts.iter().map(|f| (pick(f, name, lead).1, obs_at(f.leads[lead - 1].valid)));
+            let pairs = forecasts.iter().map(|f| (Series::named(name).at(f, lead).1, obs_at(f.leads[lead - 1].valid)));
             s.hourly.insert(lead.to_string(), error_stats(pairs));
             if name == fitted {
                 let (mut inside, mut n) = (0, 0);
                 for f in &forecasts {
                     let o = obs_at(f.leads[lead - 1].valid);
                     if !o.is_nan() {
-                        let (p10, _, p90) = pick(f, name, lead);
+                        let (p10, _, p90) = Series::named(name).at(f, lead);
                         n += 1;
                         inside += usize::from(p10 <= o && o <= p90);
                     }
@@ -222,10 +181,10 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
             let pairs: Vec<(NaiveDate, f64, f64)> =
                 dailies.iter().map(|d| (d[k].0, d[k].2, obs_daily(d[k].0))).filter(|(_, _, o)| !o.is_nan()).collect();
             let es = error_stats(pairs.iter().map(|(_, f, o)| (*f, *o)));
-            let lv = |d: NaiveDate, x: f64| pm25_aqi(d, x).map(aqi_level);
+            let lv = |d: NaiveDate, x: f64| pm25_daily_aqi(d, x).map(aqi_level);
             let level_ok = pairs.iter().filter(|(d, f, o)| lv(*d, *f) == lv(*d, *o)).count();
             let gt = |th: u32| {
-                contingency(pairs.iter().map(|(d, f, o)| (pm25_aqi(*d, *f) > Some(th), pm25_aqi(*d, *o) > Some(th))))
+                contingency(pairs.iter().map(|(d, f, o)| (pm25_daily_aqi(*d, *f) > Some(th), pm25_daily_aqi(*d, *o) > Some(th))))
             };
             s.daily.insert(
                 (k + 1).to_string(),
@@ -249,7 +208,7 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
                 vals.into_iter()
                     .map(|(date, pm)| DailyForecast {
                         date,
-                        aqi_p50: pm25_aqi(date, pm).unwrap_or(0),
+                        aqi_p50: pm25_daily_aqi(date, pm).unwrap_or(0),
                         aqi_p10: None,
                         aqi_p90: None,
                         primary: vec!["PM2.5".into()],
@@ -323,11 +282,11 @@ pub(crate) fn write_outputs(
     for f in forecasts {
         let it = iso(f.issue);
         for l in &f.leads {
-            let (p10, p50, p90) = pick(f, model, l.lead);
+            let (p10, p50, p90) = Series::named(model).at(f, l.lead);
             writeln!(hw, "{it},{},{},{p10:.1},{p50:.1},{p90:.1}", iso(l.valid), l.lead)?;
         }
         for (k, (date, p10, p50, p90)) in daily_of(f, model, clim).into_iter().enumerate() {
-            let aqi = pm25_aqi(date, p50).unwrap_or(0);
+            let aqi = pm25_daily_aqi(date, p50).unwrap_or(0);
             // D+4 onwards is past the skilful range: a trend, not a forecast.
             writeln!(dw, "{it},{date},{},{p10:.1},{p50:.1},{p90:.1},{aqi},{},{}", k + 1, aqi_level(aqi), k >= 3)?;
         }

@@ -113,7 +113,7 @@ fn respond(sample: &Path, out: &Path, series: &StationSeries, daily: &[(NaiveDat
     }
     std::fs::write(out.join("forecast_hourly.csv"), hourly_csv)?;
     let mut daily_csv = String::from("issue_time,date,lead_day,pm25_p10,pm25_p50,pm25_p90,aqi_p50,trend\n");
-    let aqi = |date, pm| crate::backtest::pm25_aqi(date, pm).unwrap_or(0);
+    let aqi = |date, pm| hazewarn_forecast::pm25_daily_aqi(date, pm).unwrap_or(0);
     let forecast: Vec<DailyForecast> = days
         .iter()
         .enumerate()

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
-use hazewarn_forecast::{Derived, FittedModel, Hourly, MAX_LEAD, ModelKind, ModelParams, rh_from, wind_components};
+use hazewarn_forecast::{Derived, FittedModel, Hourly, ModelKind, ModelParams, parse_met_forecast_csv};
 use hazewarn_ingest::{Layout, StationSeries, parse_local_time, read_station};
 
 /// `--format`: `auto` (detect from the header) or a layout name.
@@ -131,82 +131,6 @@ fn parse_issue_time(s: &str) -> Result<NaiveDateTime, String> {
     parse_local_time(s.trim()).ok_or_else(|| format!("`{s}` is not a local time such as 2026-01-01 16:00"))
 }
 
-/// Met forecast rows (`issue_time,valid_time,<met columns>`) laid onto `met` after index `i0`.
-fn lay_met_forecast(path: &Path, met: &mut Hourly, i0: usize, issue: NaiveDateTime) -> Result<usize> {
-    let file = path.display();
-    let mut reader = csv::Reader::from_path(path).map_err(|e| anyhow!("{file}: {e}"))?;
-    let headers = reader.headers()?.clone();
-    let col = |n: &str| headers.iter().position(|h| h.trim() == n);
-    let (ic, vc) = (
-        col("issue_time").ok_or_else(|| anyhow!("{file}: required column `issue_time` is missing"))?,
-        col("valid_time").ok_or_else(|| anyhow!("{file}: required column `valid_time` is missing"))?,
-    );
-    let cols: Vec<(&str, usize)> = ["temp", "dewp", "rh", "pres", "wspd", "wdir", "precip"]
-        .iter()
-        .filter_map(|n| col(n).map(|c| (*n, c)))
-        .collect();
-    let parse_time = |s: &str| parse_local_time(s.trim()).ok_or(());
-    let mut laid = 0;
-    let mut wdir = vec![f64::NAN; met.len()];
-    for (k, r) in reader.records().enumerate() {
-        let r = r.map_err(|e| anyhow!("{file}: {e}"))?;
-        let line = k + 2;
-        let it = parse_time(r.get(ic).unwrap_or(""))
-            .map_err(|_| anyhow!("{file}: line {line}, column `issue_time`: not a time"))?;
-        let vt = parse_time(r.get(vc).unwrap_or(""))
-            .map_err(|_| anyhow!("{file}: line {line}, column `valid_time`: not a time"))?;
-        if it != issue || vt <= issue {
-            continue; // another run, or not in the future of this one
-        }
-        let Some(i) = met.index(vt).filter(|i| *i > i0) else { continue };
-        for (name, c) in &cols {
-            let text = r.get(*c).unwrap_or("").trim();
-            let v = if text.is_empty() || text == "NA" {
-                f64::NAN
-            } else {
-                text.parse::<f64>()
-                    .map_err(|_| anyhow!("{file}: line {line}, column `{name}`: `{text}` is not a number"))?
-            };
-            match *name {
-                "temp" => met.temp[i] = v,
-                "dewp" => met.dewp[i] = v,
-                "rh" => met.rh[i] = v,
-                "pres" => met.pres[i] = v,
-                "wspd" => met.wspd[i] = v,
-                "wdir" => wdir[i] = v,
-                _ => met.precip[i] = v,
-            }
-        }
-        if met.rh[i].is_nan() {
-            met.rh[i] = rh_from(met.temp[i], met.dewp[i]);
-        }
-        laid += 1;
-    }
-    for (i, d) in wdir.iter().enumerate().skip(i0 + 1) {
-        (met.u[i], met.v[i]) = wind_components(met.wspd[i], *d);
-    }
-    Ok(laid)
-}
-
-/// Cut the table at `i0` (nothing later is read) and extend it with empty hours for the leads.
-fn cut_and_extend(h: &Hourly, i0: usize) -> Hourly {
-    let n = i0 + 1 + MAX_LEAD;
-    let fit = |v: &[f64]| -> Vec<f64> { (0..n).map(|i| if i <= i0 { v[i] } else { f64::NAN }).collect() };
-    Hourly {
-        start: h.start,
-        pm25: fit(&h.pm25),
-        temp: fit(&h.temp),
-        dewp: fit(&h.dewp),
-        rh: fit(&h.rh),
-        pres: fit(&h.pres),
-        wspd: fit(&h.wspd),
-        u: fit(&h.u),
-        v: fit(&h.v),
-        precip: fit(&h.precip),
-        emission: (0..n).map(|i| h.emission_at(i)).collect(),
-    }
-}
-
 pub fn forecast(a: &ForecastArgs) -> Result<()> {
     let text = std::fs::read_to_string(a.model.join("model.json"))
         .with_context(|| a.model.join("model.json").display().to_string())?;
@@ -215,13 +139,15 @@ pub fn forecast(a: &ForecastArgs) -> Result<()> {
     let i0 = full
         .index(a.issue_time)
         .ok_or_else(|| anyhow!("{}: no hour {} in the observations", a.source.obs.display(), a.issue_time))?;
-    let h = cut_and_extend(&full, i0);
+    let h = full.cut_at(i0);
     let d = Derived::new(&h);
     let f = if model.params.future_met {
         let path =
             a.met.as_ref().ok_or_else(|| anyhow!("this model was trained with future meteorology: pass --met FILE"))?;
         let mut met = h.clone();
-        let laid = lay_met_forecast(path, &mut met, i0, a.issue_time)?;
+        let bytes = std::fs::read(path).with_context(|| path.display().to_string())?;
+        let hours = parse_met_forecast_csv(&path.display().to_string(), &bytes, a.issue_time)?;
+        let laid = met.lay_met_forecast(&hours, i0);
         if laid == 0 {
             bail!("{}: no rows with issue_time {} and a later valid_time", path.display(), a.issue_time);
         }
@@ -238,29 +164,6 @@ pub fn forecast(a: &ForecastArgs) -> Result<()> {
 /// An emissions-history table: `time,sector,index` (local time). Curtailments of past and active
 /// warnings enter as rows with a lowered index for the sectors they cut.
 pub fn read_emissions(path: &Path) -> Result<Vec<(NaiveDateTime, String, f64)>> {
-    let file = path.display();
-    let mut reader = csv::Reader::from_path(path).map_err(|e| anyhow!("{file}: {e}"))?;
-    let headers = reader.headers()?.clone();
-    let col = |n: &str| {
-        headers.iter().position(|h| h.trim() == n).ok_or_else(|| anyhow!("{file}: required column `{n}` is missing"))
-    };
-    let (tc, sc, ic) = (col("time")?, col("sector")?, col("index")?);
-    let mut out = Vec::new();
-    for (k, r) in reader.records().enumerate() {
-        let r = r.map_err(|e| anyhow!("{file}: {e}"))?;
-        let line = k + 2;
-        let text = r.get(tc).unwrap_or("").trim();
-        let t = parse_local_time(text)
-            .ok_or_else(|| anyhow!("{file}: line {line}, column `time`: `{text}` is not a time"))?;
-        let v: f64 = r
-            .get(ic)
-            .unwrap_or("")
-            .trim()
-            .parse()
-            .ok()
-            .filter(|v: &f64| v.is_finite() && *v >= 0.0)
-            .ok_or_else(|| anyhow!("{file}: line {line}, column `index`: not a non-negative number"))?;
-        out.push((t, r.get(sc).unwrap_or("").trim().to_owned(), v));
-    }
-    Ok(out)
+    let bytes = std::fs::read(path).with_context(|| path.display().to_string())?;
+    Ok(hazewarn_forecast::parse_emissions_csv(&path.display().to_string(), &bytes)?)
 }

@@ -72,3 +72,35 @@ mod tests {
         assert_eq!(emission_index(t("2014-03-16 12:00")), 0.9); // heating over, a Sunday
     }
 }
+
+/// Parses an emissions-history table: `time,sector,index` (local time, a non-negative index).
+/// Errors name the file, line and column.
+pub fn parse_emissions_csv(
+    file: &str,
+    bytes: &[u8],
+) -> Result<Vec<(chrono::NaiveDateTime, String, f64)>, crate::ForecastError> {
+    let bad = |m: String| crate::ForecastError::Input(format!("{file}: {m}"));
+    let text = std::str::from_utf8(bytes).map_err(|_| bad("not UTF-8 text".into()))?;
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or("").split(',').map(str::trim).collect();
+    let col = |n: &str| header.iter().position(|h| *h == n).ok_or_else(|| bad(format!("required column `{n}` is missing")));
+    let (tc, sc, ic) = (col("time")?, col("sector")?, col("index")?);
+    let mut out = Vec::new();
+    for (k, l) in lines.enumerate() {
+        if l.trim().is_empty() {
+            continue;
+        }
+        let line = k + 2;
+        let cells: Vec<&str> = l.split(',').map(str::trim).collect();
+        let cell = |c: usize| cells.get(c).copied().unwrap_or("");
+        let t = hazewarn_ingest::parse_local_time(cell(tc))
+            .ok_or_else(|| bad(format!("line {line}, column `time`: `{}` is not a time", cell(tc))))?;
+        let v: f64 = cell(ic)
+            .parse()
+            .ok()
+            .filter(|v: &f64| v.is_finite() && *v >= 0.0)
+            .ok_or_else(|| bad(format!("line {line}, column `index`: not a non-negative number")))?;
+        out.push((t, cell(sc).to_owned(), v));
+    }
+    Ok(out)
+}

@@ -29,16 +29,21 @@ the model was fitted with it.
 */
 
 pub mod calendar;
+pub mod daily;
 mod data;
 pub mod features;
 mod gbdt;
 mod linear;
+mod met;
 mod model;
 pub mod verify;
 
+pub use calendar::parse_emissions_csv;
+pub use daily::{DailyOutlook, Series, daily_outlook, pm25_daily_aqi};
 pub use data::{Climatology, Hourly, rh_from, wind_components};
 pub use features::Derived;
 pub use gbdt::GbdtParams;
+pub use met::{MetForecastHour, parse_met_forecast_csv};
 pub use model::{
     BandModel, BucketSkill, FittedModel, Forecast, LeadForecast, MAX_LEAD, MODEL_SCHEMA, ModelKind, ModelParams,
 };
@@ -51,6 +56,8 @@ pub enum ForecastError {
     NotEnoughData(String),
     #[error("model: {0}")]
     Model(String),
+    #[error("{0}")]
+    Input(String),
 }
 
 #[cfg(test)]

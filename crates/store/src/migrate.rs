@@ -1,0 +1,54 @@
+//! Schema migrations, embedded in the binary and applied in order, each in one transaction.
+//! On PostgreSQL an advisory lock keeps two instances from migrating at once.
+
+use sqlx::Executor as _;
+
+use crate::{Backend, Result, Store, StoreError};
+
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+const LOCK_KEY: i64 = 0x6861_7a65; // "haze"
+
+/// The statements of a migration: full-line `--` comments removed, split at `;`.
+fn statements(sql: &str) -> Vec<String> {
+    let text: String =
+        sql.lines().filter(|l| !l.trim_start().starts_with("--")).map(|l| format!("{l}\n")).collect();
+    text.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+pub(crate) async fn run(store: &Store) -> Result<()> {
+    let mut conn = store.pool.acquire().await?;
+    if store.backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_lock($1)").bind(LOCK_KEY).execute(&mut *conn).await?;
+    }
+    let result = apply(&mut conn).await;
+    if store.backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_unlock($1)").bind(LOCK_KEY).execute(&mut *conn).await?;
+    }
+    result
+}
+
+async fn apply(conn: &mut sqlx::AnyConnection) -> Result<()> {
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)",
+    )
+    .await?;
+    let applied: Vec<(i64,)> = sqlx::query_as("SELECT version FROM schema_migrations").fetch_all(&mut *conn).await?;
+    for &(version, name, sql) in MIGRATIONS {
+        if applied.iter().any(|a| a.0 == version) {
+            continue;
+        }
+        let err = |source| StoreError::Migrate { version, name, source };
+        let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(err)?;
+        for s in statements(sql) {
+            sqlx::query(sqlx::AssertSqlSafe(s)).execute(&mut *tx).await.map_err(err)?;
+        }
+        sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
+            .bind(version)
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+        tx.commit().await.map_err(err)?;
+    }
+    Ok(())
+}

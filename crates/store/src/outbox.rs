@@ -1,0 +1,261 @@
+//! The transactional outbox. A message is written in the same transaction as the change that
+//! caused it; a dispatcher claims due messages under a lease, delivers them, and records each
+//! attempt. Delivery is at least once: a dispatcher that dies mid-send leaves its lease to
+//! expire, and the message is claimed again with the same idempotency key.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::{sql, Result, Store, StoreError, WriteTx, ts};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutboxStatus {
+    Pending,
+    Sent,
+    Dead,
+}
+
+impl OutboxStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Sent => "sent",
+            OutboxStatus::Dead => "dead",
+        }
+    }
+
+    fn parse(s: &str) -> Result<OutboxStatus> {
+        Ok(match s {
+            "pending" => OutboxStatus::Pending,
+            "sent" => OutboxStatus::Sent,
+            "dead" => OutboxStatus::Dead,
+            other => return Err(StoreError::Corrupt { what: "outbox status".into(), detail: other.into() }),
+        })
+    }
+}
+
+/// A message to deliver on one channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMessage {
+    /// Unique per message and channel; enqueuing the same id twice keeps the first.
+    pub id: String,
+    /// `notice`, `alert` (the public CAP alert) or `office`.
+    pub kind: String,
+    /// What it is about: a notice id, a warning id.
+    pub subject: String,
+    pub channel: String,
+    pub target: String,
+    /// What receivers deduplicate on: the notice id for notices.
+    pub idempotency_key: String,
+    pub payload: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutboxEntry {
+    pub id: String,
+    pub kind: String,
+    pub subject: String,
+    pub channel: String,
+    pub target: String,
+    pub idempotency_key: String,
+    pub payload: String,
+    pub status: OutboxStatus,
+    pub attempts: i64,
+    pub next_attempt_at: String,
+    pub last_error: Option<String>,
+    pub sent_at: Option<String>,
+}
+
+/// How one delivery attempt ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeliveryOutcome {
+    Sent { detail: String },
+    /// Try again at `at`.
+    Retry { at: DateTime<Utc>, error: String },
+    /// Give up: the message moves to the dead-letter state, visible to the office.
+    Dead { error: String },
+}
+
+const COLUMNS: &str =
+    "id, kind, subject, channel, target, idempotency_key, payload, status, attempts, next_attempt_at, last_error, sent_at";
+type Row = (String, String, String, String, String, String, String, String, i64, String, Option<String>, Option<String>);
+
+fn entry(r: Row) -> Result<OutboxEntry> {
+    Ok(OutboxEntry {
+        id: r.0,
+        kind: r.1,
+        subject: r.2,
+        channel: r.3,
+        target: r.4,
+        idempotency_key: r.5,
+        payload: r.6,
+        status: OutboxStatus::parse(&r.7)?,
+        attempts: r.8,
+        next_attempt_at: r.9,
+        last_error: r.10,
+        sent_at: r.11,
+    })
+}
+
+impl WriteTx {
+    /// Queues a message, due now. Returns false when a message with this id was already queued.
+    pub async fn enqueue(&mut self, m: &NewMessage, now: DateTime<Utc>) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO outbox (id, kind, subject, channel, target, idempotency_key, payload, status, attempts, \
+             next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&m.id)
+        .bind(&m.kind)
+        .bind(&m.subject)
+        .bind(&m.channel)
+        .bind(&m.target)
+        .bind(&m.idempotency_key)
+        .bind(&m.payload)
+        .bind(ts(now))
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+impl Store {
+    /// Leases up to `limit` due messages to `owner` until `now + lease`. A message whose lease
+    /// expired (its dispatcher died) is due again.
+    pub async fn claim_due(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: i64,
+    ) -> Result<Vec<OutboxEntry>> {
+        let now_s = ts(now);
+        let free = "status = 'pending' AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2)";
+        let statement = format!(
+            "UPDATE outbox SET lease_owner = $1, lease_until = $3 WHERE id IN \
+             (SELECT id FROM outbox WHERE {free} ORDER BY next_attempt_at, id LIMIT $4) AND {free} \
+             RETURNING {COLUMNS}"
+        );
+        let mut tx = self.write().await?;
+        let rows: Vec<Row> = sqlx::query_as(sql(statement))
+            .bind(owner)
+            .bind(&now_s)
+            .bind(ts(now + lease))
+            .bind(limit)
+            .fetch_all(tx.conn())
+            .await?;
+        tx.commit().await?;
+        rows.into_iter().map(entry).collect()
+    }
+
+    /// Records one attempt and its outcome, and releases the lease.
+    pub async fn record_attempt(&self, id: &str, at: DateTime<Utc>, outcome: &DeliveryOutcome) -> Result<()> {
+        let mut tx = self.write().await?;
+        let (status, next, error, detail) = match outcome {
+            DeliveryOutcome::Sent { detail } => ("sent", ts(at), None, detail.clone()),
+            DeliveryOutcome::Retry { at: next, error } => ("pending", ts(*next), Some(error.clone()), error.clone()),
+            DeliveryOutcome::Dead { error } => ("dead", ts(at), Some(error.clone()), error.clone()),
+        };
+        let sent_at = (status == "sent").then(|| ts(at));
+        let row: Option<(i64,)> = sqlx::query_as(
+            "UPDATE outbox SET status = $2, attempts = attempts + 1, next_attempt_at = $3, last_error = $4, \
+             sent_at = COALESCE(sent_at, $5), lease_owner = NULL, lease_until = NULL \
+             WHERE id = $1 AND status = 'pending' RETURNING attempts",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(&next)
+        .bind(error)
+        .bind(sent_at)
+        .fetch_optional(tx.conn())
+        .await?;
+        // Already settled by another dispatcher whose lease this one outlived: keep the first word.
+        let Some((attempt,)) = row else { return Ok(()) };
+        sqlx::query(
+            "INSERT INTO delivery_attempts (outbox_id, attempt, at, outcome, detail) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (outbox_id, attempt) DO NOTHING",
+        )
+        .bind(id)
+        .bind(attempt)
+        .bind(ts(at))
+        .bind(status)
+        .bind(detail)
+        .execute(tx.conn())
+        .await?;
+        if status == "dead" {
+            tx.audit(at, "dispatcher", "dead-letter", id, outcome_error(outcome)).await?;
+        }
+        tx.commit().await
+    }
+
+    /// Messages in one state, oldest first.
+    pub async fn outbox_in(&self, status: OutboxStatus, limit: i64) -> Result<Vec<OutboxEntry>> {
+        let rows: Vec<Row> =
+            sqlx::query_as(sql(format!("SELECT {COLUMNS} FROM outbox WHERE status = $1 ORDER BY created_at, id LIMIT $2")))
+                .bind(status.as_str())
+                .bind(limit)
+                .fetch_all(self.pool())
+                .await?;
+        rows.into_iter().map(entry).collect()
+    }
+
+    pub async fn outbox_entry(&self, id: &str) -> Result<OutboxEntry> {
+        let row: Option<Row> = sqlx::query_as(sql(format!("SELECT {COLUMNS} FROM outbox WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        entry(row.ok_or_else(|| StoreError::NotFound(format!("outbox message {id}")))?)
+    }
+
+    /// (pending, sent, dead) counts.
+    pub async fn outbox_counts(&self) -> Result<(i64, i64, i64)> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetch_all(self.pool()).await?;
+        let get = |s: &str| rows.iter().find(|r| r.0 == s).map_or(0, |r| r.1);
+        Ok((get("pending"), get("sent"), get("dead")))
+    }
+
+    /// The earliest time a pending message is due, if any.
+    pub async fn next_due(&self) -> Result<Option<String>> {
+        let row: (Option<String>,) =
+            sqlx::query_as("SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'")
+                .fetch_one(self.pool())
+                .await?;
+        Ok(row.0)
+    }
+
+    /// Puts a dead letter back in the queue, due now, with a fresh attempt budget; audited.
+    pub async fn retry_dead(&self, id: &str, by: &str, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $2 WHERE id = $1 AND status = 'dead'",
+        )
+        .bind(id)
+        .bind(ts(now))
+        .execute(tx.conn())
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound(format!("dead letter {id}")));
+        }
+        tx.audit(now, by, "retry-dead-letter", id, "").await?;
+        tx.commit().await
+    }
+
+    /// Every attempt at one message: (attempt, at, outcome, detail).
+    pub async fn attempts(&self, id: &str) -> Result<Vec<(i64, String, String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT attempt, at, outcome, detail FROM delivery_attempts WHERE outbox_id = $1 ORDER BY attempt",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+}
+
+fn outcome_error(o: &DeliveryOutcome) -> &str {
+    match o {
+        DeliveryOutcome::Sent { detail } => detail,
+        DeliveryOutcome::Retry { error, .. } | DeliveryOutcome::Dead { error } => error,
+    }
+}

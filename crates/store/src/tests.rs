@@ -1,0 +1,237 @@
+//! Every test runs against SQLite and against PostgreSQL (a fresh schema, dropped afterwards).
+
+use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+use hazewarn_response::{Actor, CurtailmentNotice, TransitionKind, Warning, WarningLevel};
+
+use crate::forecasts::{ForecastRun, ReviewAction};
+use crate::jobs::SlotClaim;
+use crate::users::{Role, User};
+use crate::{DeliveryOutcome, NewMessage, OutboxStatus, Store, scratch};
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 5, 8, 0, 0).unwrap()
+}
+
+/// Runs `check` on a SQLite file and on a PostgreSQL schema.
+async fn on_both<F, Fut>(tag: &str, check: F)
+where
+    F: Fn(Store) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Store::connect(&format!("sqlite://{}", dir.path().join("hw.db").display())).await.unwrap();
+    check(sqlite).await;
+    let (pg, schema) = scratch::postgres(tag).await.expect(
+        "PostgreSQL at 127.0.0.1:5432 (database test, user postgres) runs on every development and CI machine",
+    );
+    check(pg.clone()).await;
+    pg.close().await;
+    scratch::drop_schema(scratch::POSTGRES_URL, &schema).await.unwrap();
+}
+
+fn message(id: &str) -> NewMessage {
+    NewMessage {
+        id: id.into(),
+        kind: "notice".into(),
+        subject: id.into(),
+        channel: "webhook".into(),
+        target: "http://127.0.0.1:9/".into(),
+        idempotency_key: id.into(),
+        payload: "{}".into(),
+    }
+}
+
+#[tokio::test]
+async fn migrations_apply_once_and_reconnect_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("hw.db").display());
+    let a = Store::connect(&url).await.unwrap();
+    let mut tx = a.write().await.unwrap();
+    tx.audit(t0(), "test", "first", "s", "").await.unwrap();
+    tx.commit().await.unwrap();
+    a.close().await;
+    let b = Store::connect(&url).await.unwrap();
+    assert_eq!(b.verify_audit().await.unwrap().entries, 1);
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM schema_migrations").fetch_one(b.pool()).await.unwrap();
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn audit_chain_detects_edits_deletions_and_rollback_leaves_no_entry() {
+    on_both("audit", |s| async move {
+        for k in 0..5 {
+            let mut tx = s.write().await.unwrap();
+            tx.audit(t0() + Duration::minutes(k), "office", "test", &format!("s{k}"), "detail").await.unwrap();
+            tx.commit().await.unwrap();
+        }
+        // A transaction that does not commit leaves nothing behind.
+        let mut tx = s.write().await.unwrap();
+        tx.audit(t0(), "office", "rolled-back", "x", "").await.unwrap();
+        drop(tx);
+        let report = s.verify_audit().await.unwrap();
+        assert!(report.ok(), "{report:?}");
+        assert_eq!(report.entries, 5);
+
+        sqlx::query("UPDATE audit_log SET detail = 'edited' WHERE seq = 3").execute(s.pool()).await.unwrap();
+        let report = s.verify_audit().await.unwrap();
+        assert_eq!(report.broken.as_ref().map(|b| b.0), Some(3), "{report:?}");
+
+        sqlx::query("UPDATE audit_log SET detail = 'detail' WHERE seq = 3").execute(s.pool()).await.unwrap();
+        assert!(s.verify_audit().await.unwrap().ok());
+        sqlx::query("DELETE FROM audit_log WHERE seq = 5").execute(s.pool()).await.unwrap();
+        assert!(!s.verify_audit().await.unwrap().ok(), "a removed last entry shows against the head");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn outbox_leases_retries_and_dead_letters() {
+    on_both("outbox", |s| async move {
+        let mut tx = s.write().await.unwrap();
+        assert!(tx.enqueue(&message("a"), t0()).await.unwrap());
+        assert!(!tx.enqueue(&message("a"), t0()).await.unwrap(), "same id twice keeps the first");
+        assert!(tx.enqueue(&message("b"), t0()).await.unwrap());
+        tx.commit().await.unwrap();
+
+        let lease = Duration::seconds(30);
+        let first = s.claim_due("one", t0(), lease, 10).await.unwrap();
+        assert_eq!(first.len(), 2);
+        assert!(s.claim_due("two", t0() + Duration::seconds(1), lease, 10).await.unwrap().is_empty());
+        // The first dispatcher dies; after the lease both are due again.
+        let again = s.claim_due("two", t0() + Duration::seconds(31), lease, 10).await.unwrap();
+        assert_eq!(again.len(), 2);
+
+        let later = t0() + Duration::minutes(1);
+        s.record_attempt("a", later, &DeliveryOutcome::Retry { at: later + Duration::seconds(10), error: "503".into() })
+            .await
+            .unwrap();
+        // `a` waits for its retry time; `b`'s second lease has expired, so only `b` is due.
+        let due = s.claim_due("two", later + Duration::seconds(5), lease, 10).await.unwrap();
+        assert_eq!(due.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["b"]);
+        let due = s.claim_due("two", later + Duration::seconds(10), lease, 10).await.unwrap();
+        assert_eq!(due.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["a"]);
+        assert_eq!(due[0].attempts, 1);
+        s.record_attempt("a", later, &DeliveryOutcome::Sent { detail: "200".into() }).await.unwrap();
+        // A late report from a dispatcher that lost its lease does not undo a delivery.
+        s.record_attempt("a", later, &DeliveryOutcome::Dead { error: "late".into() }).await.unwrap();
+        assert_eq!(s.outbox_entry("a").await.unwrap().status, OutboxStatus::Sent);
+
+        s.record_attempt("b", later, &DeliveryOutcome::Dead { error: "410 Gone".into() }).await.unwrap();
+        let dead = s.outbox_in(OutboxStatus::Dead, 10).await.unwrap();
+        assert_eq!(dead.len(), 1);
+        assert_eq!(dead[0].last_error.as_deref(), Some("410 Gone"));
+        assert_eq!(s.outbox_counts().await.unwrap(), (0, 1, 1));
+        s.retry_dead("b", "office", later).await.unwrap();
+        assert_eq!(s.outbox_counts().await.unwrap(), (1, 1, 0));
+        assert_eq!(s.attempts("a").await.unwrap().len(), 2);
+        assert!(s.verify_audit().await.unwrap().ok());
+    })
+    .await;
+}
+
+fn beijing(h: u32) -> DateTime<FixedOffset> {
+    FixedOffset::east_opt(8 * 3600).unwrap().with_ymd_and_hms(2026, 1, 5, h, 0, 0).unwrap()
+}
+
+fn notice(id: &str, code: &str) -> CurtailmentNotice {
+    serde_json::from_value(serde_json::json!({
+        "id": id, "content_hash": "h", "warning_id": "W1", "step": 1, "kind": "issue",
+        "credit_code": code, "enterprise": "E", "level": "orange",
+        "issued_at": beijing(10), "effective_from": beijing(12), "effective_until": beijing(23),
+        "ack_deadline": beijing(12), "lines": [], "transport_zh": "", "basis": "", "issuer": "",
+        "contact": "", "endpoint": "", "supersedes": null
+    }))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn warnings_are_audited_once_per_step_and_notices_are_unique_per_step() {
+    on_both("warn", |s| async move {
+        let who = |h, reason| Actor { by: "office", at: beijing(h), reason, forecast_id: "run-1" };
+        let mut w = Warning::draft("W1", WarningLevel::Yellow, beijing(12), beijing(23), &who(9, "draft")).unwrap();
+        let mut tx = s.write().await.unwrap();
+        tx.save_warning(&w).await.unwrap();
+        tx.commit().await.unwrap();
+        w.issue(&who(10, "issue")).unwrap();
+        let mut tx = s.write().await.unwrap();
+        tx.save_warning(&w).await.unwrap();
+        tx.save_warning(&w).await.unwrap();
+        assert!(tx.insert_notice(&notice("W1-1-A", "A"), t0()).await.unwrap());
+        assert!(!tx.insert_notice(&notice("W1-1-A", "A"), t0()).await.unwrap());
+        assert!(!tx.insert_notice(&notice("other-id", "A"), t0()).await.unwrap(), "one notice per enterprise and step");
+        tx.commit().await.unwrap();
+
+        let tail = s.audit_tail(10).await.unwrap();
+        let actions: Vec<&str> = tail.iter().rev().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["warning-draft", "warning-issue"]);
+        assert_eq!(s.warning_in_force().await.unwrap().unwrap().current().kind, TransitionKind::Issue);
+
+        // Deadline 12:00 +08:00 = 04:00 UTC; overdue after it, until acknowledged.
+        let after = Utc.with_ymd_and_hms(2026, 1, 5, 4, 30, 0).unwrap();
+        assert_eq!(s.overdue(after, crate::response::OverdueMark::Reminded).await.unwrap().len(), 1);
+        let acked = s.acknowledge("W1-1-A", "enterprise-a", after).await.unwrap();
+        assert!(acked.acknowledged_at.is_some());
+        assert!(s.overdue(after, crate::response::OverdueMark::Reminded).await.unwrap().is_empty());
+        assert_eq!(s.ack_counts("W1").await.unwrap(), (1, 1));
+        assert!(s.verify_audit().await.unwrap().ok());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn job_slots_run_once_and_expired_or_failed_slots_can_be_retaken() {
+    on_both("jobs", |s| async move {
+        let lease = Duration::minutes(10);
+        assert_eq!(s.claim_slot("forecast", "s1", "i1", t0(), lease).await.unwrap(), SlotClaim::Claimed);
+        assert_eq!(s.claim_slot("forecast", "s1", "i2", t0(), lease).await.unwrap(), SlotClaim::Busy);
+        assert_eq!(
+            s.claim_slot("forecast", "s1", "i2", t0() + Duration::minutes(11), lease).await.unwrap(),
+            SlotClaim::Claimed,
+            "the first runner died; its lease expired"
+        );
+        s.finish_slot("forecast", "s1", "i2", t0(), true, "ok").await.unwrap();
+        assert_eq!(s.claim_slot("forecast", "s1", "i1", t0(), lease).await.unwrap(), SlotClaim::Done);
+        assert_eq!(s.claim_slot("forecast", "s2", "i1", t0(), lease).await.unwrap(), SlotClaim::Claimed);
+        s.finish_slot("forecast", "s2", "i1", t0(), false, "source down").await.unwrap();
+        assert_eq!(s.claim_slot("forecast", "s2", "i2", t0(), lease).await.unwrap(), SlotClaim::Claimed);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn forecast_reviews_and_users() {
+    on_both("review", |s| async move {
+        let run = ForecastRun {
+            id: "run-1".into(),
+            issue_time: crate::ts(t0()),
+            model: "gbdt".into(),
+            created_at: crate::ts(t0()),
+            inputs: "{}".into(),
+            hourly: "[]".into(),
+            daily: "[]".into(),
+            status: "issued".into(),
+        };
+        let mut tx = s.write().await.unwrap();
+        assert!(tx.save_forecast_run(&run).await.unwrap());
+        assert!(!tx.save_forecast_run(&run).await.unwrap());
+        tx.commit().await.unwrap();
+        assert!(s.latest_forecast_run(t0(), true).await.unwrap().is_none());
+        assert!(s.review("run-1", ReviewAction::Adjust, "f", "", Some("[]"), t0()).await.is_err(), "reason needed");
+        s.review("run-1", ReviewAction::Annotate, "f", "fog likely", None, t0()).await.unwrap();
+        assert!(s.latest_forecast_run(t0(), true).await.unwrap().is_none());
+        s.review("run-1", ReviewAction::Approve, "f", "", None, t0()).await.unwrap();
+        assert_eq!(s.latest_forecast_run(t0(), true).await.unwrap().unwrap().status, "approved");
+        assert_eq!(s.reviews("run-1").await.unwrap().len(), 2);
+
+        let ent = User { name: "acme".into(), role: Role::Enterprise, credit_code: Some("91411100MA000000X".into()) };
+        s.add_user(&ent, "secret-token", "admin", t0()).await.unwrap();
+        assert!(s.add_user(&ent, "other", "admin", t0()).await.is_err());
+        let office = User { name: "office".into(), role: Role::Office, credit_code: Some("x".into()) };
+        assert!(s.add_user(&office, "t2", "admin", t0()).await.is_err(), "only enterprises carry a credit code");
+        assert_eq!(s.user_by_token("secret-token").await.unwrap(), Some(ent));
+        assert_eq!(s.user_by_token("wrong").await.unwrap(), None);
+        let (stored,): (String,) = sqlx::query_as("SELECT token_hash FROM users").fetch_one(s.pool()).await.unwrap();
+        assert_ne!(stored, "secret-token");
+    })
+    .await;
+}
