@@ -3,6 +3,7 @@
 
 mod aqi_cmd;
 mod backtest;
+mod cycle_cmd;
 mod demo;
 mod forecast_cmd;
 mod ingest_cmd;
@@ -186,6 +187,89 @@ enum Command {
         #[arg(long, default_value = "data/lists")]
         lists: PathBuf,
     },
+    /// Run the city's jobs on their cron schedules (Asia/Shanghai) until stopped.
+    #[command(after_help = "Example:\n  hazewarn run --config city.toml")]
+    Run(cycle_cmd::ConfigArg),
+    /// Run one full cycle (forecast with ingest, evaluate, dispatch, verify) for a given time.
+    #[command(after_help = "Example:\n  hazewarn cycle --config city.toml --at 2026-01-05T16:00:00+08:00")]
+    Cycle {
+        #[command(flatten)]
+        config: cycle_cmd::ConfigArg,
+        #[arg(long)]
+        at: chrono::DateTime<chrono::FixedOffset>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Deliver due notices and alerts from the outbox.
+    #[command(after_help = "Example:\n  hazewarn dispatch --config city.toml --until-empty")]
+    Dispatch {
+        #[command(flatten)]
+        config: cycle_cmd::ConfigArg,
+        /// Keep going (waiting for retries) until nothing is pending.
+        #[arg(long)]
+        until_empty: bool,
+    },
+    /// The emergency office's warning steps; each is audited and queues its notices.
+    Warning {
+        #[command(flatten)]
+        config: cycle_cmd::ConfigArg,
+        #[command(subcommand)]
+        command: cycle_cmd::WarningCommand,
+    },
+    /// A forecaster's review of a forecast run: approve, adjust (with a reason) or annotate.
+    #[command(after_help = "Example:\n  hazewarn review --config city.toml --run LH-20260105T16 --action approve --by zhang")]
+    Review {
+        #[command(flatten)]
+        config: cycle_cmd::ConfigArg,
+        #[arg(long)]
+        run: String,
+        #[arg(long)]
+        action: String,
+        #[arg(long)]
+        by: String,
+        #[arg(long, default_value = "")]
+        note: String,
+        /// For adjust: the adjusted daily rows (JSON, as stored with the run).
+        #[arg(long)]
+        daily: Option<PathBuf>,
+    },
+    /// The delivery outbox: status, dead letters, retry.
+    Outbox {
+        #[command(flatten)]
+        config: cycle_cmd::ConfigArg,
+        #[command(subcommand)]
+        command: cycle_cmd::OutboxCommand,
+    },
+    /// Check the audit log's hash chain.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Users and their bearer tokens.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the chain; exit 1 naming the first broken entry.
+    Verify(cycle_cmd::ConfigArg),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user (forecaster, office, enterprise bound to a credit code, admin); prints the token once.
+    Add {
+        #[command(flatten)]
+        config: cycle_cmd::ConfigArg,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        credit_code: Option<String>,
+        /// Use this token instead of a random one.
+        #[arg(long)]
+        token: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -300,6 +384,18 @@ fn main() -> ExitCode {
         Command::Forecast(args) => forecast_cmd::forecast(&args),
         Command::Demo { sample, out } => demo::run(&sample, &out),
         Command::Sample { seed, out, lists } => sample::write(seed, &out, &lists),
+        Command::Run(c) => cycle_cmd::run_scheduler(&c),
+        Command::Cycle { config, at, json } => cycle_cmd::cycle(&config, at, json),
+        Command::Dispatch { config, until_empty } => cycle_cmd::dispatch(&config, until_empty),
+        Command::Warning { config, command } => cycle_cmd::warning(&config, &command),
+        Command::Review { config, run, action, by, note, daily } => {
+            cycle_cmd::review(&config, &run, &action, &by, &note, daily.as_deref())
+        }
+        Command::Outbox { config, command } => cycle_cmd::outbox(&config, &command),
+        Command::Audit(AuditCommand::Verify(c)) => cycle_cmd::audit_verify(&c),
+        Command::User(UserCommand::Add { config, name, role, credit_code, token }) => {
+            cycle_cmd::user_add(&config, &name, &role, credit_code.as_deref(), token.as_deref())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,149 @@
+//! Delivery channels. A [`Channel`] sends one outbox message and says whether it arrived, may be
+//! retried, or never will. Adding SMS or e-mail is one more implementation of the trait.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::time::Duration;
+
+use hazewarn_store::OutboxEntry;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+/// How one send ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SendResult {
+    Delivered(String),
+    /// Worth retrying; `retry_after` is the receiver's own `Retry-After`, when it sent one.
+    Transient { error: String, retry_after: Option<Duration> },
+    /// Retrying cannot help (the receiver refused the message): dead-letter it.
+    Permanent(String),
+}
+
+pub type SendFuture<'a> = Pin<Box<dyn Future<Output = SendResult> + Send + 'a>>;
+
+pub trait Channel: Send + Sync {
+    fn name(&self) -> &str;
+    /// Where a message of this kind goes: `endpoint` is the enterprise's own, possibly empty.
+    fn target(&self, kind: &str, endpoint: &str) -> String;
+    fn send<'a>(&'a self, message: &'a OutboxEntry) -> SendFuture<'a>;
+}
+
+/// The signature header value: `sha256=` and the hex HMAC-SHA256 of the body.
+pub fn signature(secret: &[u8], body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length");
+    mac.update(body);
+    let bytes = mac.finalize().into_bytes();
+    format!("sha256={}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+pub const SIGNATURE_HEADER: &str = "X-Hazewarn-Signature";
+pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
+
+/// HTTP POST of the message's JSON payload.
+pub struct Webhook {
+    pub name: String,
+    pub url: String,
+    pub secret: Vec<u8>,
+    pub client: reqwest::Client,
+}
+
+impl Webhook {
+    pub fn new(name: &str, url: &str, secret: &[u8], timeout: Duration) -> Webhook {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .pool_max_idle_per_host(64)
+            .build()
+            .expect("an HTTP client with rustls");
+        Webhook { name: name.to_owned(), url: url.to_owned(), secret: secret.to_vec(), client }
+    }
+}
+
+/// `Retry-After` as seconds or an HTTP date (relative to the response's arrival).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(s) = v.parse::<u64>() {
+        return Some(Duration::from_secs(s));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    (at.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().ok()
+}
+
+impl Channel for Webhook {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn target(&self, kind: &str, endpoint: &str) -> String {
+        let own = endpoint.starts_with("http://") || endpoint.starts_with("https://");
+        if kind == "notice" && own { endpoint.to_owned() } else { self.url.clone() }
+    }
+
+    fn send<'a>(&'a self, m: &'a OutboxEntry) -> SendFuture<'a> {
+        Box::pin(async move {
+            let body = m.payload.as_bytes().to_vec();
+            let sent = self
+                .client
+                .post(&m.target)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header(IDEMPOTENCY_HEADER, &m.idempotency_key)
+                .header("X-Hazewarn-Kind", &m.kind)
+                .header(SIGNATURE_HEADER, signature(&self.secret, &body))
+                .body(body)
+                .send()
+                .await;
+            match sent {
+                Err(e) if e.is_timeout() => SendResult::Transient { error: format!("timed out: {e}"), retry_after: None },
+                Err(e) => SendResult::Transient { error: format!("{e}"), retry_after: None },
+                Ok(r) => {
+                    let status = r.status();
+                    let wait = retry_after(r.headers());
+                    if status.is_success() {
+                        SendResult::Delivered(format!("HTTP {}", status.as_u16()))
+                    } else if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408 {
+                        SendResult::Transient { error: format!("HTTP {status}"), retry_after: wait }
+                    } else {
+                        SendResult::Permanent(format!("HTTP {status}: the receiver refused the message"))
+                    }
+                }
+            }
+        })
+    }
+}
+
+/// Writes `<idempotency key>.json` into a directory, through a temporary file and a rename, so a
+/// reader never sees half a message and a repeat overwrites the same file.
+pub struct FileDrop {
+    pub name: String,
+    pub dir: PathBuf,
+}
+
+impl Channel for FileDrop {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn target(&self, _kind: &str, _endpoint: &str) -> String {
+        self.dir.display().to_string()
+    }
+
+    fn send<'a>(&'a self, m: &'a OutboxEntry) -> SendFuture<'a> {
+        Box::pin(async move {
+            let dir = PathBuf::from(&m.target);
+            let safe: String =
+                m.idempotency_key.chars().map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect();
+            let tmp = dir.join(format!(".{safe}.tmp"));
+            let path = dir.join(format!("{safe}.json"));
+            let write = async {
+                tokio::fs::create_dir_all(&dir).await?;
+                tokio::fs::write(&tmp, m.payload.as_bytes()).await?;
+                tokio::fs::rename(&tmp, &path).await
+            };
+            match write.await {
+                Ok(()) => SendResult::Delivered(path.display().to_string()),
+                Err(e) => SendResult::Transient { error: format!("{}: {e}", path.display()), retry_after: None },
+            }
+        })
+    }
+}

@@ -1,0 +1,136 @@
+//! A city at run time: its configuration, store, clock, rule tables and delivery channels.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use hazewarn_response::{
+    CapConfig, GradeRuleTable, GradingProfile, GuaranteePolicy, Inventory, ReductionList, ResponseError,
+};
+use hazewarn_store::Store;
+use sha2::{Digest, Sha256};
+
+use crate::channel::{Channel, FileDrop, Webhook};
+use crate::clock::Clock;
+use crate::config::{ChannelConfig, Config};
+use crate::dispatch::Dispatcher;
+use crate::{SchedulerError, beijing};
+
+pub struct City {
+    pub config: Config,
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub profile: GradingProfile,
+    pub rules: GradeRuleTable,
+    pub inventory: Inventory,
+    pub cap: CapConfig,
+    pub channels: Vec<Arc<dyn Channel>>,
+    /// This instance's name in leases and job runs.
+    pub owner: String,
+}
+
+fn list_error(file: &str, e: ResponseError) -> SchedulerError {
+    match e {
+        ResponseError::ListImport(issues) => {
+            let table: Vec<String> = issues.iter().map(|i| format!("  {i}")).collect();
+            SchedulerError::Input(format!("{file}: {} problem(s); nothing was imported\n{}", issues.len(), table.join("\n")))
+        }
+        other => SchedulerError::Input(format!("{file}: {other}")),
+    }
+}
+
+/// Parses a reduction list from CSV or XLSX bytes (by the file name's extension).
+pub fn parse_list(name: &str, bytes: &[u8], rules: &GradeRuleTable) -> Result<ReductionList, SchedulerError> {
+    let parsed = if name.to_ascii_lowercase().ends_with(".xlsx") {
+        ReductionList::from_xlsx(bytes, rules)
+    } else {
+        ReductionList::from_csv(bytes, rules)
+    };
+    parsed.map_err(|e| list_error(name, e))
+}
+
+impl City {
+    pub async fn open(config: Config, clock: Arc<dyn Clock>) -> Result<City, SchedulerError> {
+        let store = Store::connect(&config.store.url).await?;
+        let profile = if config.city.profile.ends_with(".toml") {
+            let text = std::fs::read_to_string(&config.city.profile)
+                .map_err(|e| SchedulerError::Config(format!("{}: {e}", config.city.profile)))?;
+            GradingProfile::from_toml(&config.city.profile, &text)?
+        } else {
+            GradingProfile::builtin(&config.city.profile)?
+        };
+        let inventory_file = config.data.inventory.display().to_string();
+        let inventory = Inventory::from_csv(
+            &std::fs::read(&config.data.inventory).map_err(|e| SchedulerError::Input(format!("{inventory_file}: {e}")))?,
+        )
+        .map_err(|e| SchedulerError::Input(format!("{inventory_file}: {e}")))?;
+        let timeout = std::time::Duration::from_millis(config.delivery.timeout_ms);
+        let mut channels: Vec<Arc<dyn Channel>> = Vec::new();
+        for c in &config.channels {
+            channels.push(match c {
+                ChannelConfig::Webhook { name, url, secret, secret_env } => {
+                    let secret = match (secret, secret_env) {
+                        (Some(s), _) => s.clone(),
+                        (None, Some(var)) => std::env::var(var).map_err(|_| {
+                            SchedulerError::Config(format!("channel `{name}`: environment variable {var} is not set"))
+                        })?,
+                        (None, None) => {
+                            return Err(SchedulerError::Config(format!("channel `{name}`: a signing secret is required")));
+                        }
+                    };
+                    Arc::new(Webhook::new(name, url, secret.as_bytes(), timeout))
+                }
+                ChannelConfig::FileDrop { name, dir } => Arc::new(FileDrop { name: name.clone(), dir: dir.clone() }),
+            });
+        }
+        let owner = format!("{}-{}", hostname(), std::process::id());
+        let cap = config.cap.clone().unwrap_or_else(CapConfig::luohe);
+        Ok(City { config, store, clock, profile, rules: GradeRuleTable::builtin(), inventory, cap, channels, owner })
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub fn now_local(&self) -> DateTime<FixedOffset> {
+        beijing(self.clock.now())
+    }
+
+    pub fn guarantee(&self) -> GuaranteePolicy {
+        if self.config.city.guarantee == "exempt" { GuaranteePolicy::Exempt } else { GuaranteePolicy::HeatLed }
+    }
+
+    pub fn dispatcher(&self) -> Dispatcher {
+        Dispatcher::new(
+            self.store.clone(),
+            self.channels.clone(),
+            self.config.delivery.clone(),
+            self.clock.clone(),
+            &self.owner,
+        )
+    }
+
+    /// The latest stored reduction list; the configured file is imported first when there is none.
+    pub async fn list(&self) -> Result<(i64, ReductionList), SchedulerError> {
+        if let Some(found) = self.store.latest_list().await? {
+            return Ok(found);
+        }
+        let path = &self.config.data.list;
+        let name = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| SchedulerError::Input(format!("{name}: {e}")))?;
+        self.import_list(&name, &bytes, "scheduler").await
+    }
+
+    /// Validates and stores a new list version; an invalid list changes nothing.
+    pub async fn import_list(&self, name: &str, bytes: &[u8], by: &str) -> Result<(i64, ReductionList), SchedulerError> {
+        let list = parse_list(name, bytes, &self.rules)?;
+        let sha: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+        let mut tx = self.store.write().await?;
+        let version = tx.save_list(&list, name, &sha, by, self.now()).await?;
+        tx.commit().await?;
+        Ok((version, list))
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname").map(|s| s.trim().to_owned()).unwrap_or_else(|_| "host".into())
+}

@@ -1,0 +1,270 @@
+//! The city's configuration (TOML): where data lives, the sources, schedules, policy, delivery
+//! channels. Relative paths are relative to the configuration file.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::SchedulerError;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub city: City,
+    pub store: StoreConfig,
+    pub data: DataConfig,
+    #[serde(default)]
+    pub sources: Vec<Source>,
+    #[serde(default)]
+    pub schedule: Schedule,
+    #[serde(default)]
+    pub policy: Policy,
+    #[serde(default)]
+    pub delivery: Delivery,
+    #[serde(default)]
+    pub channels: Vec<ChannelConfig>,
+    /// Who sends the public CAP alert (default: Luohe's office).
+    pub cap: Option<hazewarn_response::CapConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct City {
+    /// Short id used in warning and run ids, e.g. `LH`.
+    pub id: String,
+    pub name: String,
+    /// A built-in grading profile (`national-2024`, …) or a path to a profile TOML.
+    #[serde(default = "default_profile")]
+    pub profile: String,
+    /// `heat-led` (以热定产) or `exempt` for 保障类 enterprises.
+    #[serde(default = "default_guarantee")]
+    pub guarantee: String,
+    #[serde(default = "default_contact")]
+    pub office_contact: String,
+}
+
+fn default_profile() -> String {
+    "national-2024".into()
+}
+fn default_guarantee() -> String {
+    "heat-led".into()
+}
+fn default_contact() -> String {
+    "重污染天气应急指挥部办公室".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `sqlite://FILE` (default for one instance) or `postgres://…`.
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataConfig {
+    /// Where fetched files and the canonical Parquet are written.
+    pub work_dir: PathBuf,
+    /// Local observation files, read every cycle with any fetched ones.
+    #[serde(default)]
+    pub observations: Vec<PathBuf>,
+    /// Layout of the observation files (default: detected).
+    pub format: Option<String>,
+    pub station: Option<String>,
+    /// A model directory written by `hazewarn train` (holds model.json).
+    pub model: PathBuf,
+    /// A model trained without future meteorology, used when the NWP feed fails.
+    pub fallback_model: Option<PathBuf>,
+    /// A met-forecast CSV (issue_time,valid_time,met columns) for offline runs.
+    pub met_forecast: Option<PathBuf>,
+    /// Emissions-history table (time,sector,index); curtailments in force are added to it.
+    pub emissions: Option<PathBuf>,
+    /// The reduction list imported when the store has none (CSV or XLSX).
+    pub list: PathBuf,
+    pub inventory: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    /// Canonical hourly observations as CSV.
+    ObservationsCsv,
+    /// Canonical hourly observations as a JSON array of objects keyed by the canonical columns.
+    ObservationsJson,
+    /// The Open-Meteo forecast JSON (`hourly` arrays) as the NWP meteorological forecast.
+    OpenMeteo,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    pub name: String,
+    pub kind: SourceKind,
+    pub url: String,
+    #[serde(default = "default_timeout")]
+    pub timeout_s: f64,
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+}
+
+fn default_timeout() -> f64 {
+    10.0
+}
+fn default_retries() -> u32 {
+    3
+}
+
+/// Six-field cron expressions (sec min hour day month weekday), Asia/Shanghai.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Schedule {
+    pub ingest: String,
+    pub forecast: Vec<String>,
+    pub evaluate: Vec<String>,
+    pub dispatch: String,
+    pub verify: String,
+}
+
+impl Default for Schedule {
+    fn default() -> Schedule {
+        Schedule {
+            ingest: "0 5 * * * *".into(),
+            forecast: vec!["0 0 6 * * *".into(), "0 0 16 * * *".into()],
+            evaluate: vec!["0 20 6 * * *".into(), "0 20 16 * * *".into()],
+            dispatch: "*/30 * * * * *".into(),
+            verify: "0 45 * * * *".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Policy {
+    /// Grade the latest forecast without waiting for a forecaster's approval.
+    pub auto_approve: bool,
+    /// Issue the recommended action without waiting for the office.
+    pub auto_issue: bool,
+    /// Hours an enterprise has to acknowledge a notice.
+    pub ack_hours: u32,
+    /// Hours after the deadline before an unacknowledged notice is escalated to the office.
+    pub escalate_after_hours: u32,
+    /// Hours between public-alert updates while a warning is in force, per level.
+    pub update_hours_yellow: u32,
+    pub update_hours_orange: u32,
+    pub update_hours_red: u32,
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy {
+            auto_approve: false,
+            auto_issue: false,
+            ack_hours: 2,
+            escalate_after_hours: 2,
+            update_hours_yellow: 8,
+            update_hours_orange: 4,
+            update_hours_red: 4,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Delivery {
+    pub max_attempts: u32,
+    pub base_backoff_ms: u64,
+    pub max_backoff_ms: u64,
+    pub timeout_ms: u64,
+    pub lease_s: u64,
+    pub batch: u32,
+    pub concurrency: usize,
+}
+
+impl Default for Delivery {
+    fn default() -> Delivery {
+        Delivery {
+            max_attempts: 10,
+            base_backoff_ms: 5_000,
+            max_backoff_ms: 600_000,
+            timeout_ms: 10_000,
+            lease_s: 120,
+            batch: 200,
+            concurrency: 32,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum ChannelConfig {
+    /// HTTP POST of the JSON message, HMAC-SHA256 signed. Notices go to the enterprise's own
+    /// endpoint when it is an http(s) URL, else to `url`.
+    Webhook {
+        name: String,
+        url: String,
+        /// The signing secret, or the environment variable holding it.
+        secret: Option<String>,
+        secret_env: Option<String>,
+    },
+    /// Writes each message as `<idempotency key>.json` into a directory, atomically.
+    FileDrop { name: String, dir: PathBuf },
+}
+
+impl ChannelConfig {
+    pub fn name(&self) -> &str {
+        match self {
+            ChannelConfig::Webhook { name, .. } | ChannelConfig::FileDrop { name, .. } => name,
+        }
+    }
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, SchedulerError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| SchedulerError::Config(format!("{}: {e}", path.display())))?;
+        Config::parse(&text, path.parent().unwrap_or(Path::new(".")))
+            .map_err(|e| SchedulerError::Config(format!("{}: {e}", path.display())))
+    }
+
+    /// Parses a configuration whose relative paths are relative to `base`.
+    pub fn parse(text: &str, base: &Path) -> Result<Config, String> {
+        let mut c: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        let abs = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        let d = &mut c.data;
+        abs(&mut d.work_dir);
+        abs(&mut d.model);
+        abs(&mut d.list);
+        abs(&mut d.inventory);
+        d.observations.iter_mut().for_each(abs);
+        for p in [&mut d.fallback_model, &mut d.met_forecast, &mut d.emissions].into_iter().flatten() {
+            abs(p);
+        }
+        for ch in &mut c.channels {
+            if let ChannelConfig::FileDrop { dir, .. } = ch {
+                abs(dir);
+            }
+        }
+        if let Some(rest) = c.store.url.strip_prefix("sqlite://")
+            && !rest.starts_with('/')
+            && !rest.starts_with(':')
+        {
+            c.store.url = format!("sqlite://{}", base.join(rest).display());
+        }
+        if !["heat-led", "exempt"].contains(&c.city.guarantee.as_str()) {
+            return Err(format!("city.guarantee: `{}` is not heat-led or exempt", c.city.guarantee));
+        }
+        let mut names: Vec<&str> = c.channels.iter().map(ChannelConfig::name).collect();
+        names.sort_unstable();
+        if names.windows(2).any(|w| w[0] == w[1]) {
+            return Err("channels: two channels share a name".into());
+        }
+        if c.delivery.max_attempts == 0 || c.delivery.batch == 0 || c.delivery.concurrency == 0 {
+            return Err("delivery: max_attempts, batch and concurrency must be at least 1".into());
+        }
+        Ok(c)
+    }
+}

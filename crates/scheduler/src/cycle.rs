@@ -1,0 +1,406 @@
+//! The jobs of the daily cycle: ingest, forecast, evaluate, dispatch (with acknowledgement
+//! reminders and public-alert updates) and verify. Each is idempotent for its slot.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Duration, NaiveDateTime, Timelike, Utc};
+use hazewarn_forecast::{
+    Derived, FittedModel, Hourly, MetForecastHour, Series, daily_outlook, parse_met_forecast_csv, pm25_daily_aqi,
+};
+use hazewarn_ingest::{IngestOptions, StationSeries, ingest, write_parquet};
+use hazewarn_response::{CurrentWarning, DailyForecast, RangeBound, grade};
+use hazewarn_store::forecasts::ForecastRun;
+use hazewarn_store::response::OverdueMark;
+use hazewarn_store::ts;
+use serde::{Deserialize, Serialize};
+
+use crate::city::City;
+use crate::config::SourceKind;
+use crate::respond::Step;
+use crate::{SchedulerError, beijing, sources};
+
+/// How one input fared in a cycle; stored with the forecast run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InputStatus {
+    pub name: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+/// What ingest gathered for a cycle.
+pub struct Inputs {
+    pub series: StationSeries,
+    pub met: Option<Vec<MetForecastHour>>,
+    pub status: Vec<InputStatus>,
+}
+
+/// One day of a stored forecast: what grading and the pages read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DailyRow {
+    pub date: chrono::NaiveDate,
+    pub lead_day: usize,
+    pub pm25_p10: f64,
+    pub pm25_p50: f64,
+    pub pm25_p90: f64,
+    pub aqi_p10: u32,
+    pub aqi_p50: u32,
+    pub aqi_p90: u32,
+    pub trend: bool,
+}
+
+/// The local (Asia/Shanghai) hour a forecast issued at `now` carries.
+pub fn issue_hour(now: DateTime<Utc>) -> NaiveDateTime {
+    let local = beijing(now).naive_local();
+    local.with_minute(0).and_then(|t| t.with_second(0)).and_then(|t| t.with_nanosecond(0)).expect("valid hour")
+}
+
+impl City {
+    fn fetched_dir(&self) -> PathBuf {
+        self.config.data.work_dir.join("fetched")
+    }
+
+    /// Pulls the HTTP sources (when `fetch`), then reads every observation file with QC. A failing
+    /// source is reported in the status and the cycle goes on with the data it has.
+    pub async fn gather(&self, now: DateTime<Utc>, fetch: bool) -> Result<Inputs, SchedulerError> {
+        let dir = self.fetched_dir();
+        std::fs::create_dir_all(&dir).map_err(|e| SchedulerError::Input(format!("{}: {e}", dir.display())))?;
+        let slot = issue_hour(now).format("%Y%m%dT%H").to_string();
+        let mut status = Vec::new();
+        let client = reqwest::Client::new();
+        let mut met: Option<Vec<MetForecastHour>> = None;
+        for s in &self.config.sources {
+            let ext = if s.kind == SourceKind::OpenMeteo { "json" } else { "csv" };
+            let path = dir.join(format!("{}-{slot}.{ext}", s.name));
+            if fetch && !path.exists() {
+                let got = match sources::fetch(&client, s).await {
+                    Ok(bytes) if s.kind == SourceKind::ObservationsJson => {
+                        sources::json_observations_to_csv(&s.name, &bytes).map(String::into_bytes)
+                    }
+                    Ok(bytes) if s.kind == SourceKind::OpenMeteo => {
+                        sources::parse_open_meteo(&s.name, &bytes).map(|_| bytes)
+                    }
+                    other => other,
+                };
+                match got {
+                    Ok(bytes) => {
+                        // Written whole, then renamed: a half-written file is never read.
+                        let tmp = path.with_extension("part");
+                        std::fs::write(&tmp, &bytes)
+                            .and_then(|()| std::fs::rename(&tmp, &path))
+                            .map_err(|e| SchedulerError::Input(format!("{}: {e}", path.display())))?;
+                    }
+                    Err(e) => {
+                        tracing::warn!(source = %s.name, error = %e, "source failed; the cycle goes on without it");
+                        status.push(InputStatus { name: s.name.clone(), ok: false, detail: e });
+                        continue;
+                    }
+                }
+            }
+            if s.kind == SourceKind::OpenMeteo {
+                // The latest run of the feed fetched so far.
+                let latest = std::fs::read_dir(&dir)
+                    .map_err(|e| SchedulerError::Input(format!("{}: {e}", dir.display())))?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| {
+                        p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                            n.starts_with(&format!("{}-", s.name)) && n.ends_with(".json") && *n <= *format!("{}-{slot}.json", s.name)
+                        })
+                    })
+                    .max();
+                if let Some(p) = latest {
+                    let bytes = std::fs::read(&p).map_err(|e| SchedulerError::Input(format!("{}: {e}", p.display())))?;
+                    let hours = sources::parse_open_meteo(&s.name, &bytes).map_err(SchedulerError::Input)?;
+                    status.push(InputStatus { name: s.name.clone(), ok: true, detail: format!("{} forecast hours", hours.len()) });
+                    met = Some(hours);
+                }
+            } else if path.exists() {
+                status.push(InputStatus { name: s.name.clone(), ok: true, detail: path.display().to_string() });
+            }
+        }
+        let mut files = self.config.data.observations.clone();
+        let fetched_obs = self.config.sources.iter().filter(|s| sources::is_observations(s.kind));
+        let mut fetched: Vec<PathBuf> = Vec::new();
+        for s in fetched_obs {
+            if let Ok(rd) = std::fs::read_dir(&dir) {
+                for e in rd.flatten() {
+                    let n = e.file_name().to_string_lossy().to_string();
+                    if n.starts_with(&format!("{}-", s.name)) && n.ends_with(".csv") {
+                        fetched.push(e.path());
+                    }
+                }
+            }
+        }
+        fetched.sort();
+        files.extend(fetched);
+        let options = IngestOptions {
+            layout: self.config.data.format.as_deref().map(str::parse).transpose().map_err(SchedulerError::Config)?,
+            station: self.config.data.station.clone(),
+            ..Default::default()
+        };
+        let (obs, report) = ingest(&files, &options).map_err(|e| SchedulerError::Input(e.to_string()))?;
+        let series = obs.series.first().cloned().ok_or_else(|| SchedulerError::Input("no station in the observations".into()))?;
+        let parquet = self.config.data.work_dir.join("observations.parquet");
+        write_parquet(&obs, &parquet).map_err(|e| SchedulerError::Input(e.to_string()))?;
+        status.push(InputStatus { name: "observations".into(), ok: true, detail: format!("{} files; {}", files.len(), report.summary().lines().next().unwrap_or("")) });
+        if met.is_none()
+            && let Some(p) = &self.config.data.met_forecast
+        {
+            let bytes = std::fs::read(p).map_err(|e| SchedulerError::Input(format!("{}: {e}", p.display())))?;
+            let hours = parse_met_forecast_csv(&p.display().to_string(), &bytes, issue_hour(now))?;
+            if !hours.is_empty() {
+                status.push(InputStatus { name: "met-forecast-file".into(), ok: true, detail: format!("{} hours", hours.len()) });
+                met = Some(hours);
+            }
+        }
+        Ok(Inputs { series, met, status })
+    }
+
+    fn load_model(&self, dir: &std::path::Path) -> Result<FittedModel, SchedulerError> {
+        let path = dir.join("model.json");
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            SchedulerError::Input(format!("{}: {e} (train one with `hazewarn train … --out {}`)", path.display(), dir.display()))
+        })?;
+        Ok(FittedModel::from_json(&text)?)
+    }
+
+    /// Issues the forecast for the hour of `now` and stores it; a second call for the same hour
+    /// returns the stored run.
+    pub async fn forecast(&self, now: DateTime<Utc>) -> Result<ForecastRun, SchedulerError> {
+        let issue = issue_hour(now);
+        let id = format!("{}-{}", self.config.city.id, issue.format("%Y%m%dT%H"));
+        if let Some(run) = self.store.forecast_run(&id).await? {
+            return Ok(run);
+        }
+        let mut inputs = self.gather(now, true).await?;
+        let mut model = self.load_model(&self.config.data.model)?;
+        if model.params.future_met && inputs.met.is_none() {
+            let Some(fallback) = &self.config.data.fallback_model else {
+                return Err(SchedulerError::Input(
+                    "the model needs a meteorological forecast and no met source answered (configure data.fallback_model)".into(),
+                ));
+            };
+            inputs.status.push(InputStatus { name: "nwp".into(), ok: false, detail: "missing: fell back to the model without future meteorology".into() });
+            model = self.load_model(fallback)?;
+        }
+        let mut h = Hourly::from_series(&inputs.series);
+        if let Some(p) = &self.config.data.emissions {
+            let bytes = std::fs::read(p).map_err(|e| SchedulerError::Input(format!("{}: {e}", p.display())))?;
+            h.apply_emissions(&hazewarn_forecast::parse_emissions_csv(&p.display().to_string(), &bytes)?);
+        }
+        let i0 = (issue - h.start).num_hours();
+        let last_obs = (0..h.len()).rev().find(|&i| !h.pm25[i].is_nan());
+        let Some(last) = last_obs.filter(|&l| i0 >= 0 && i0 - (l as i64) <= 6) else {
+            return Err(SchedulerError::Input(format!(
+                "observations end at {}; a forecast issued {issue} needs PM2.5 within the 6 hours before it",
+                last_obs.map_or("-".into(), |l| h.time(l).to_string())
+            )));
+        };
+        if (i0 as usize) > last {
+            inputs.status.push(InputStatus { name: "observations".into(), ok: false, detail: format!("late: the last PM2.5 is {}", h.time(last)) });
+        }
+        let i0 = i0 as usize;
+        let cut = h.cut_at(i0);
+        let d = Derived::new(&cut);
+        let f = match (&inputs.met, model.params.future_met) {
+            (Some(hours), true) => {
+                let mut met = cut.clone();
+                met.lay_met_forecast(hours, i0);
+                model.predict(&d, i0, Some(&Derived::new(&met)))?
+            }
+            _ => model.predict(&d, i0, None)?,
+        };
+        let daily: Vec<DailyRow> = daily_outlook(&f, Series::Model, &model.clim)
+            .into_iter()
+            .map(|o| {
+                let aqi = |x: f64| pm25_daily_aqi(o.date, x).unwrap_or(0);
+                DailyRow {
+                    date: o.date,
+                    lead_day: o.lead_day,
+                    pm25_p10: o.p10,
+                    pm25_p50: o.p50,
+                    pm25_p90: o.p90,
+                    aqi_p10: aqi(o.p10),
+                    aqi_p50: aqi(o.p50),
+                    aqi_p90: aqi(o.p90),
+                    trend: o.trend,
+                }
+            })
+            .collect();
+        let run = ForecastRun {
+            id: id.clone(),
+            issue_time: ts(crate::utc_of_local(issue)),
+            model: model.params.kind.name().to_owned(),
+            created_at: ts(now),
+            inputs: serde_json::to_string(&inputs.status).expect("serialises"),
+            hourly: serde_json::to_string(&f.leads).expect("serialises"),
+            daily: serde_json::to_string(&daily).expect("serialises"),
+            status: if self.config.policy.auto_approve { "approved" } else { "issued" }.into(),
+        };
+        let mut tx = self.store.write().await?;
+        if tx.save_forecast_run(&run).await? {
+            tx.audit(now, "scheduler", "forecast-issue", &id, &run.inputs).await?;
+        }
+        tx.commit().await?;
+        Ok(self.store.forecast_run(&id).await?.unwrap_or(run))
+    }
+
+    /// Grades the latest approved forecast (or the latest one, with auto-approval). The
+    /// recommendation is stored and sent to the office; with auto-issue it is also carried out.
+    pub async fn evaluate(&self, now: DateTime<Utc>) -> Result<Option<(String, Option<Step>)>, SchedulerError> {
+        let Some(run) = self.store.latest_forecast_run(now, !self.config.policy.auto_approve).await? else {
+            return Ok(None);
+        };
+        if self.store.recommendation(&run.id).await?.is_some() {
+            return Ok(Some((run.id, None))); // graded before: nothing new
+        }
+        let daily = self.daily_of(&run).await?;
+        let forecast: Vec<DailyForecast> = daily
+            .iter()
+            .map(|d| DailyForecast {
+                date: d.date,
+                aqi_p50: d.aqi_p50,
+                aqi_p10: Some(d.aqi_p10),
+                aqi_p90: Some(d.aqi_p90),
+                primary: vec!["PM2.5".into()],
+            })
+            .collect();
+        let in_force = self.store.warning_in_force().await?;
+        let current = in_force.as_ref().map_or(CurrentWarning::default(), |w| CurrentWarning {
+            level: w.level(),
+            end: Some((w.current().end - Duration::seconds(1)).date_naive()),
+        });
+        let rec = grade(&self.profile, &forecast, current, RangeBound::P50)?;
+        let step = Step::recommended(&rec);
+        let mut tx = self.store.write().await?;
+        tx.save_recommendation(&run.id, now, &rec).await?;
+        let detail = serde_json::to_string(&rec).expect("serialises");
+        tx.audit(now, "scheduler", "recommendation", &run.id, &detail).await?;
+        if step.is_some() && !self.config.policy.auto_issue {
+            let key = format!("office-recommendation-{}", run.id);
+            self.enqueue_everywhere(&mut tx, "office", &key, &run.id, &detail, now).await?;
+        }
+        tx.commit().await?;
+        if let (Some(step), true) = (step, self.config.policy.auto_issue) {
+            let reason: Vec<&str> = rec.reasons.iter().map(|r| r.zh.as_str()).collect();
+            self.apply(step, "scheduler (auto-issue)", &reason.join("；"), &run.id, now).await?;
+        }
+        Ok(Some((run.id, step)))
+    }
+
+    /// The office approves a run's recommendation: the recommended step is carried out.
+    pub async fn approve_recommendation(
+        &self,
+        run_id: &str,
+        by: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<hazewarn_response::Warning, SchedulerError> {
+        let rec = self
+            .store
+            .recommendation(run_id)
+            .await?
+            .ok_or_else(|| SchedulerError::Conflict(format!("forecast run {run_id} has not been graded")))?;
+        let step = Step::recommended(&rec)
+            .ok_or_else(|| SchedulerError::Conflict(format!("the grading of {run_id} recommends no action")))?;
+        self.apply(step, by, reason, run_id, now).await
+    }
+
+    /// The daily rows of a run, with a forecaster's adjustment applied when there is one.
+    pub async fn daily_of(&self, run: &ForecastRun) -> Result<Vec<DailyRow>, SchedulerError> {
+        let adjusted = self.store.reviews(&run.id).await?.into_iter().rev().find_map(|r| r.adjusted_daily);
+        let text = adjusted.as_deref().unwrap_or(&run.daily);
+        serde_json::from_str(text).map_err(|e| SchedulerError::Input(format!("daily forecast of {}: {e}", run.id)))
+    }
+
+    /// Reminds enterprises whose acknowledgement deadline passed, escalates to the office once
+    /// the grace period passed too, and re-publishes the public alert at the configured cadence.
+    pub async fn follow_up(&self, now: DateTime<Utc>) -> Result<(usize, usize), SchedulerError> {
+        let p = &self.config.policy;
+        let mut reminded = 0;
+        for n in self.store.overdue(now, OverdueMark::Reminded).await? {
+            let mut tx = self.store.write().await?;
+            if tx.mark_overdue(&n.notice.id, OverdueMark::Reminded, now).await? {
+                let key = format!("reminder-{}", n.notice.id);
+                let payload = serde_json::json!({"reminder": true, "notice": n.notice}).to_string();
+                for ch in &self.channels {
+                    let m = hazewarn_store::NewMessage {
+                        id: format!("{key}@{}", ch.name()),
+                        kind: "notice".into(),
+                        subject: n.notice.id.clone(),
+                        channel: ch.name().to_owned(),
+                        target: ch.target("notice", &n.notice.endpoint),
+                        idempotency_key: key.clone(),
+                        payload: payload.clone(),
+                    };
+                    tx.enqueue(&m, now).await?;
+                }
+                reminded += 1;
+            }
+            tx.commit().await?;
+        }
+        let mut escalated = 0;
+        let grace = Duration::hours(i64::from(p.escalate_after_hours));
+        for n in self.store.overdue(now - grace, OverdueMark::Escalated).await? {
+            let mut tx = self.store.write().await?;
+            if tx.mark_overdue(&n.notice.id, OverdueMark::Escalated, now).await? {
+                let key = format!("escalation-{}", n.notice.id);
+                let payload = serde_json::json!({"escalation": true, "notice_id": n.notice.id,
+                    "enterprise": n.notice.enterprise, "credit_code": n.notice.credit_code,
+                    "ack_deadline": n.notice.ack_deadline})
+                .to_string();
+                self.enqueue_everywhere(&mut tx, "office", &key, &n.notice.id, &payload, now).await?;
+                tx.audit(now, "scheduler", "notice-escalate", &n.notice.id, "not acknowledged").await?;
+                escalated += 1;
+            }
+            tx.commit().await?;
+        }
+        if let Some(w) = self.store.warning_in_force().await? {
+            let hours = match w.level() {
+                hazewarn_response::WarningLevel::Yellow => p.update_hours_yellow,
+                hazewarn_response::WarningLevel::Orange => p.update_hours_orange,
+                _ => p.update_hours_red,
+            };
+            let since = now - w.current().at.with_timezone(&Utc);
+            let k = since.num_hours() / i64::from(hours.max(1));
+            if k >= 1 {
+                let step = w.current().step;
+                let key = format!("alert-{}-{step}-update-{k}", w.id);
+                let payload = serde_json::json!({"warning_id": w.id, "step": step, "update": k,
+                    "level": w.level(), "cap_xml": self.alert(&w)?.to_xml()})
+                .to_string();
+                let mut tx = self.store.write().await?;
+                self.enqueue_everywhere(&mut tx, "alert", &key, &w.id, &payload, now).await?;
+                tx.commit().await?;
+            }
+        }
+        Ok((reminded, escalated))
+    }
+
+    /// Scores past runs' leads that now have observations. Returns how many leads were scored.
+    pub async fn verify(&self, now: DateTime<Utc>) -> Result<usize, SchedulerError> {
+        let inputs = self.gather(now, false).await?;
+        let h = Hourly::from_series(&inputs.series);
+        let runs = self.store.forecast_runs_between(now - Duration::days(10), now).await?;
+        let mut scores = Vec::new();
+        for run in runs {
+            let leads: Vec<hazewarn_forecast::LeadForecast> = serde_json::from_str(&run.hourly)
+                .map_err(|e| SchedulerError::Input(format!("hourly forecast of {}: {e}", run.id)))?;
+            for l in leads {
+                let Some(obs) = h.index(l.valid).map(|i| h.pm25[i]).filter(|x| !x.is_nan()) else { continue };
+                scores.push(hazewarn_store::forecasts::Score {
+                    run_id: run.id.clone(),
+                    lead_hours: l.lead as i64,
+                    valid_time: ts(crate::utc_of_local(l.valid)),
+                    observed: obs,
+                    p10: l.p10,
+                    p50: l.p50,
+                    p90: l.p90,
+                });
+            }
+        }
+        let mut tx = self.store.write().await?;
+        let n = tx.save_scores(&scores, now).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+}

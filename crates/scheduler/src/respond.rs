@@ -1,0 +1,187 @@
+//! Warning steps. One transaction holds the transition, its plan, its notices, the public alert
+//! and their outbox rows, so a crash leaves either all of them or none.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use hazewarn_response::{
+    Action, Actor, CapAlert, CurtailmentPlan, NoticeContext, Recommendation, TransitionKind, Warning, WarningLevel,
+    notices, plan, warning_alert,
+};
+use hazewarn_store::NewMessage;
+use serde::{Deserialize, Serialize};
+
+use crate::city::City;
+use crate::{SchedulerError, beijing};
+
+/// What the office (or auto-issue) does to the warning.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "lowercase")]
+pub enum Step {
+    Issue { level: WarningLevel, start: DateTime<FixedOffset>, end: DateTime<FixedOffset> },
+    Upgrade { level: WarningLevel, end: DateTime<FixedOffset> },
+    Downgrade { level: WarningLevel, end: DateTime<FixedOffset> },
+    Extend { end: DateTime<FixedOffset> },
+    Lift,
+}
+
+impl Step {
+    /// The step a grading recommends; `None` when it recommends nothing.
+    pub fn recommended(r: &Recommendation) -> Option<Step> {
+        let end = r.end;
+        Some(match r.action {
+            Action::None => return None,
+            Action::Issue => Step::Issue { level: r.level, start: r.start?, end: end? },
+            Action::Upgrade => Step::Upgrade { level: r.level, end: end? },
+            Action::Downgrade => Step::Downgrade { level: r.level, end: end? },
+            Action::Extend => Step::Extend { end: end? },
+            Action::Lift => Step::Lift,
+        })
+    }
+}
+
+/// The message body of a public alert on the webhook and file channels.
+#[derive(Debug, Serialize)]
+struct AlertMessage<'a> {
+    warning_id: &'a str,
+    step: u32,
+    kind: TransitionKind,
+    level: WarningLevel,
+    cap_xml: String,
+}
+
+impl City {
+    /// Performs a warning step for `by`, citing `reason` and the forecast run it rests on.
+    pub async fn apply(
+        &self,
+        step: Step,
+        by: &str,
+        reason: &str,
+        forecast_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Warning, SchedulerError> {
+        let (list_version, list) = self.list().await?;
+        let mut tx = self.store.write().await?;
+        let who = Actor { by, at: beijing(at), reason, forecast_id };
+        let in_force = tx.warning_in_force().await?;
+        let w = match (step, in_force) {
+            (Step::Issue { .. }, Some(w)) => {
+                return Err(SchedulerError::Conflict(format!(
+                    "warning {} ({}) is in force: upgrade, downgrade, extend or lift it instead",
+                    w.id,
+                    w.level().zh()
+                )));
+            }
+            (Step::Issue { level, start, end }, None) => {
+                let base = format!("{}-{}", self.config.city.id, start.format("%Y%m%d"));
+                let mut id = base.clone();
+                let mut k = 1;
+                while tx.warning_exists(&id).await? {
+                    k += 1;
+                    id = format!("{base}-{k}");
+                }
+                let mut w = Warning::draft(&id, level, start, end, &who)?;
+                w.issue(&who)?;
+                w
+            }
+            (_, None) => return Err(SchedulerError::Conflict("no warning is in force".into())),
+            (step, Some(mut w)) => {
+                match step {
+                    Step::Upgrade { level, end } => w.upgrade(level, end, &who)?,
+                    Step::Downgrade { level, end } => w.downgrade(level, end, &who)?,
+                    Step::Extend { end } => w.extend(end, &who)?,
+                    Step::Lift => w.lift(&who)?,
+                    Step::Issue { .. } => unreachable!("handled above"),
+                }
+                w
+            }
+        };
+        let current = w.current().clone();
+        let plan: CurtailmentPlan = if current.kind == TransitionKind::Lift {
+            tx.latest_plan(&w.id).await?.ok_or_else(|| SchedulerError::Conflict(format!("{} has no plan", w.id)))?
+        } else {
+            let p = plan(&list, &self.rules, current.level, &self.inventory, &self.profile.targets, self.guarantee())?;
+            tx.save_plan(&w.id, current.step, list_version, &p).await?;
+            p
+        };
+        let previous = tx.notices_of(&w.id).await?;
+        let ctx = NoticeContext {
+            warning_id: w.id.clone(),
+            step: current.step,
+            kind: current.kind,
+            level: current.level,
+            issued_at: current.at,
+            effective_from: current.start,
+            effective_until: current.end,
+            ack_hours: self.config.policy.ack_hours,
+            issuer: self.cap.sender_name.clone(),
+            basis: self.profile.basis.clone(),
+            office_contact: self.config.city.office_contact.clone(),
+        };
+        for n in notices(&plan, &ctx, &previous) {
+            if !tx.insert_notice(&n, at).await? {
+                continue;
+            }
+            let payload = n.to_json();
+            for ch in &self.channels {
+                let m = NewMessage {
+                    id: format!("{}@{}", n.id, ch.name()),
+                    kind: "notice".into(),
+                    subject: n.id.clone(),
+                    channel: ch.name().to_owned(),
+                    target: ch.target("notice", &n.endpoint),
+                    idempotency_key: n.id.clone(),
+                    payload: payload.clone(),
+                };
+                tx.enqueue(&m, at).await?;
+            }
+        }
+        let alert = self.alert(&w)?;
+        let key = format!("alert-{}-{}", w.id, current.step);
+        let payload = serde_json::to_string(&AlertMessage {
+            warning_id: &w.id,
+            step: current.step,
+            kind: current.kind,
+            level: current.level,
+            cap_xml: alert.to_xml(),
+        })
+        .expect("alert serialises");
+        self.enqueue_everywhere(&mut tx, "alert", &key, &w.id, &payload, at).await?;
+        tx.save_warning(&w).await?;
+        tx.commit().await?;
+        Ok(w)
+    }
+
+    /// The CAP alert of a warning's latest step (earlier steps are its references).
+    pub fn alert(&self, w: &Warning) -> Result<CapAlert, SchedulerError> {
+        let mut sent: Vec<CapAlert> = Vec::new();
+        for (k, step) in w.transitions.iter().filter(|t| t.kind != TransitionKind::Draft).enumerate() {
+            let a = warning_alert(w, step, &self.cap, &sent, (k % 10) as u8)?;
+            sent.push(a);
+        }
+        sent.pop().ok_or_else(|| SchedulerError::Conflict(format!("warning {} is still a draft", w.id)))
+    }
+
+    /// Queues one message on every channel.
+    pub(crate) async fn enqueue_everywhere(
+        &self,
+        tx: &mut hazewarn_store::WriteTx,
+        kind: &str,
+        key: &str,
+        subject: &str,
+        payload: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), SchedulerError> {
+        for ch in &self.channels {
+            let m = NewMessage {
+                id: format!("{key}@{}", ch.name()),
+                kind: kind.to_owned(),
+                subject: subject.to_owned(),
+                channel: ch.name().to_owned(),
+                target: ch.target(kind, ""),
+                idempotency_key: key.to_owned(),
+                payload: payload.to_owned(),
+            };
+            tx.enqueue(&m, at).await?;
+        }
+        Ok(())
+    }
+}

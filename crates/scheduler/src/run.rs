@@ -1,0 +1,117 @@
+//! Running jobs: once for a given time (`cycle`), or on the configured cron schedules (`run`).
+//! Every job but dispatch claims its slot in the store first, so a slot runs once across
+//! instances and a second run of a finished slot changes nothing.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use tokio_cron_scheduler::{Job, JobScheduler};
+
+use crate::city::City;
+use crate::cycle::issue_hour;
+use crate::{SchedulerError, beijing};
+use hazewarn_store::jobs::SlotClaim;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JobOutcome {
+    pub job: String,
+    pub slot: String,
+    /// `done`, `failed`, `skipped (done before)` or `skipped (another instance holds it)`.
+    pub status: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CycleReport {
+    pub at: String,
+    pub jobs: Vec<JobOutcome>,
+}
+
+const JOB_LEASE_MINUTES: i64 = 30;
+
+/// Runs one job for the slot of `now` (the local hour).
+pub async fn run_job(city: &City, job: &str, now: DateTime<Utc>) -> Result<JobOutcome, SchedulerError> {
+    let slot = issue_hour(now).format("%Y-%m-%dT%H:00+08:00").to_string();
+    let outcome = |status: &str, detail: String| JobOutcome { job: job.into(), slot: slot.clone(), status: status.into(), detail };
+    if job == "dispatch" {
+        // The outbox has its own leases; dispatch may run any number of times.
+        let (reminded, escalated) = city.follow_up(now).await?;
+        let r = city.dispatcher().dispatch_due().await?;
+        let detail = format!("{} sent, {} to retry, {} dead; {reminded} reminders, {escalated} escalations", r.sent, r.retried, r.dead);
+        return Ok(outcome("done", detail));
+    }
+    match city.store.claim_slot(job, &slot, &city.owner, now, Duration::minutes(JOB_LEASE_MINUTES)).await? {
+        SlotClaim::Done => return Ok(outcome("skipped (done before)", String::new())),
+        SlotClaim::Busy => return Ok(outcome("skipped (another instance holds it)", String::new())),
+        SlotClaim::Claimed => {}
+    }
+    let result: Result<String, SchedulerError> = async {
+        Ok(match job {
+            "ingest" => {
+                let inputs = city.gather(now, true).await?;
+                let failed: Vec<&str> = inputs.status.iter().filter(|s| !s.ok).map(|s| s.name.as_str()).collect();
+                format!("{} hours; failed sources: {}", inputs.series.len(), if failed.is_empty() { "none".into() } else { failed.join(", ") })
+            }
+            "forecast" => {
+                let run = city.forecast(now).await?;
+                format!("run {} ({})", run.id, run.model)
+            }
+            "evaluate" => match city.evaluate(now).await? {
+                None => "no approved forecast to grade".into(),
+                Some((run, None)) => format!("{run}: no new action"),
+                Some((run, Some(step))) => format!("{run}: {}", serde_json::to_string(&step).expect("serialises")),
+            },
+            "verify" => format!("{} leads scored", city.verify(now).await?),
+            other => return Err(SchedulerError::Job(format!("unknown job `{other}`"))),
+        })
+    }
+    .await;
+    let (ok, detail) = match &result {
+        Ok(d) => (true, d.clone()),
+        Err(e) => (false, e.to_string()),
+    };
+    city.store.finish_slot(job, &slot, &city.owner, city.now(), ok, &detail).await?;
+    tracing::info!(job, slot = %slot, ok, detail = %detail, "job finished");
+    Ok(outcome(if ok { "done" } else { "failed" }, detail))
+}
+
+/// Runs the whole cycle once for `now`: forecast (with ingest), evaluate, dispatch, verify. A
+/// failing job is reported and the cycle goes on.
+pub async fn cycle(city: &City, now: DateTime<Utc>) -> Result<CycleReport, SchedulerError> {
+    let mut jobs = Vec::new();
+    for job in ["forecast", "evaluate", "dispatch", "verify"] {
+        jobs.push(match run_job(city, job, now).await {
+            Ok(o) => o,
+            Err(e) => JobOutcome { job: job.into(), slot: String::new(), status: "failed".into(), detail: e.to_string() },
+        });
+    }
+    Ok(CycleReport { at: beijing(now).to_rfc3339(), jobs })
+}
+
+/// Registers every job on its cron schedule (Asia/Shanghai) and runs until ctrl-c.
+pub async fn run(city: Arc<City>) -> Result<(), SchedulerError> {
+    let err = |e: tokio_cron_scheduler::JobSchedulerError| SchedulerError::Job(e.to_string());
+    let sched = JobScheduler::new().await.map_err(err)?;
+    let s = &city.config.schedule;
+    let mut entries: Vec<(&str, String)> = vec![("ingest", s.ingest.clone()), ("dispatch", s.dispatch.clone()), ("verify", s.verify.clone())];
+    entries.extend(s.forecast.iter().map(|c| ("forecast", c.clone())));
+    entries.extend(s.evaluate.iter().map(|c| ("evaluate", c.clone())));
+    for (job, cron) in entries {
+        let c = city.clone();
+        let j = Job::new_async_tz(cron.as_str(), chrono_tz::Asia::Shanghai, move |_, _| {
+            let c = c.clone();
+            Box::pin(async move {
+                if let Err(e) = run_job(&c, job, c.now()).await {
+                    tracing::error!(job, error = %e, "job failed");
+                }
+            })
+        })
+        .map_err(|e| SchedulerError::Config(format!("schedule `{cron}` for {job}: {e}")))?;
+        sched.add(j).await.map_err(err)?;
+    }
+    sched.start().await.map_err(err)?;
+    tracing::info!(owner = %city.owner, "scheduler running; ctrl-c stops it");
+    tokio::signal::ctrl_c().await.map_err(|e| SchedulerError::Job(e.to_string()))?;
+    Ok(())
+}
