@@ -52,7 +52,11 @@ fn aqi_level(aqi: u32) -> u8 {
 }
 
 /// Daily (date, p10, p50, p90) of one model or baseline for D+1..D+7.
-pub(crate) fn daily_of(f: &Forecast, model: &str, clim: &hazewarn_forecast::Climatology) -> Vec<(NaiveDate, f64, f64, f64)> {
+pub(crate) fn daily_of(
+    f: &Forecast,
+    model: &str,
+    clim: &hazewarn_forecast::Climatology,
+) -> Vec<(NaiveDate, f64, f64, f64)> {
     daily_outlook(f, Series::named(model), clim).into_iter().map(|d| (d.date, d.p10, d.p50, d.p90)).collect()
 }
 
@@ -184,7 +188,11 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
             let lv = |d: NaiveDate, x: f64| pm25_daily_aqi(d, x).map(aqi_level);
             let level_ok = pairs.iter().filter(|(d, f, o)| lv(*d, *f) == lv(*d, *o)).count();
             let gt = |th: u32| {
-                contingency(pairs.iter().map(|(d, f, o)| (pm25_daily_aqi(*d, *f) > Some(th), pm25_daily_aqi(*d, *o) > Some(th))))
+                contingency(
+                    pairs
+                        .iter()
+                        .map(|(d, f, o)| (pm25_daily_aqi(*d, *f) > Some(th), pm25_daily_aqi(*d, *o) > Some(th))),
+                )
             };
             s.daily.insert(
                 (k + 1).to_string(),

@@ -159,7 +159,8 @@ pub fn warning(c: &ConfigArg, cmd: &WarningCommand) -> Result<()> {
             }
             WarningCommand::Approve { run, by, reason } => city.approve_recommendation(run, by, reason, now).await?,
             WarningCommand::Issue { level: l, start, end, by, reason, forecast } => {
-                city.apply(Step::Issue { level: level(l)?, start: *start, end: *end }, by, reason, forecast, now).await?
+                city.apply(Step::Issue { level: level(l)?, start: *start, end: *end }, by, reason, forecast, now)
+                    .await?
             }
             WarningCommand::Change { step, level: l, end, by, reason } => {
                 let need = || l.as_deref().map(level).ok_or_else(|| anyhow!("--level is required to {step}"));

@@ -217,7 +217,9 @@ enum Command {
         command: cycle_cmd::WarningCommand,
     },
     /// A forecaster's review of a forecast run: approve, adjust (with a reason) or annotate.
-    #[command(after_help = "Example:\n  hazewarn review --config city.toml --run LH-20260105T16 --action approve --by zhang")]
+    #[command(
+        after_help = "Example:\n  hazewarn review --config city.toml --run LH-20260105T16 --action approve --by zhang"
+    )]
     Review {
         #[command(flatten)]
         config: cycle_cmd::ConfigArg,

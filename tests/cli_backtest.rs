@@ -1,6 +1,6 @@
 use serde_json::Value;
 
-use crate::common::{hazewarn, repo, shared_data, text};
+use crate::common::{hazewarn, repo, shared_data, text, trained_on_sample};
 
 fn run(obs: &str, train_until: &str, from: &str, until: &str, extra: &[&str]) -> (tempfile::TempDir, Value) {
     let dir = tempfile::tempdir().unwrap();
@@ -117,16 +117,6 @@ fn backtest_refuses_bad_ranges_and_models() {
         "/dev/null",
     ]);
     assert!(text(&o).contains("unknown model"), "{}", text(&o));
-}
-
-/// A model trained on the sample city up to `until`: (its temporary directory, the sample, the model).
-fn trained_on_sample(until: &str) -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let obs = repo().join("data/sample/observations.csv");
-    let model = dir.path().join("m");
-    let o = hazewarn(&["train", "--obs", obs.to_str().unwrap(), "--until", until, "--out", model.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", text(&o));
-    (dir, obs, model)
 }
 
 #[test]

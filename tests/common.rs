@@ -25,3 +25,13 @@ pub fn shared_data() -> Option<PathBuf> {
 pub fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
+
+/// A model trained on the sample city up to `until`: (its temporary directory, the sample, the model).
+pub fn trained_on_sample(until: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let obs = repo().join("data/sample/observations.csv");
+    let model = dir.path().join("m");
+    let o = hazewarn(&["train", "--obs", obs.to_str().unwrap(), "--until", until, "--out", model.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    (dir, obs, model)
+}

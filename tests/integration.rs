@@ -4,6 +4,8 @@ mod common;
 
 mod cli_aqi;
 mod cli_backtest;
+mod cli_delivery;
 mod cli_ingest;
 mod cli_response;
 mod demo;
+mod receiver;

@@ -59,20 +59,6 @@ pub fn emission_index(t: NaiveDateTime) -> f64 {
     e
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_proxy_follows_the_calendar() {
-        let t = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
-        assert_eq!(emission_index(t("2014-07-02 12:00")), 1.0); // a summer Wednesday
-        assert_eq!(emission_index(t("2014-12-03 12:00")), 1.5); // heating season
-        assert!((emission_index(t("2014-02-01 12:00")) - 1.5 * 0.6 * 0.9).abs() < 1e-12); // festival Saturday
-        assert_eq!(emission_index(t("2014-03-16 12:00")), 0.9); // heating over, a Sunday
-    }
-}
-
 /// Parses an emissions-history table: `time,sector,index` (local time, a non-negative index).
 /// Errors name the file, line and column.
 pub fn parse_emissions_csv(
@@ -83,7 +69,8 @@ pub fn parse_emissions_csv(
     let text = std::str::from_utf8(bytes).map_err(|_| bad("not UTF-8 text".into()))?;
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap_or("").split(',').map(str::trim).collect();
-    let col = |n: &str| header.iter().position(|h| *h == n).ok_or_else(|| bad(format!("required column `{n}` is missing")));
+    let col =
+        |n: &str| header.iter().position(|h| *h == n).ok_or_else(|| bad(format!("required column `{n}` is missing")));
     let (tc, sc, ic) = (col("time")?, col("sector")?, col("index")?);
     let mut out = Vec::new();
     for (k, l) in lines.enumerate() {
@@ -104,3 +91,18 @@ pub fn parse_emissions_csv(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_proxy_follows_the_calendar() {
+        let t = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        assert_eq!(emission_index(t("2014-07-02 12:00")), 1.0); // a summer Wednesday
+        assert_eq!(emission_index(t("2014-12-03 12:00")), 1.5); // heating season
+        assert!((emission_index(t("2014-02-01 12:00")) - 1.5 * 0.6 * 0.9).abs() < 1e-12); // festival Saturday
+        assert_eq!(emission_index(t("2014-03-16 12:00")), 0.9); // heating over, a Sunday
+    }
+}
+

@@ -102,7 +102,10 @@ pub fn parse_met_forecast_csv(
             let v = if text.is_empty() || text == "NA" {
                 None
             } else {
-                Some(text.parse::<f64>().map_err(|_| bad(format!("line {line}, column `{name}`: `{text}` is not a number")))?)
+                Some(
+                    text.parse::<f64>()
+                        .map_err(|_| bad(format!("line {line}, column `{name}`: `{text}` is not a number")))?,
+                )
             };
             match *name {
                 "temp" => m.temp = v,

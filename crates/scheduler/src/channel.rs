@@ -15,7 +15,10 @@ use sha2::Sha256;
 pub enum SendResult {
     Delivered(String),
     /// Worth retrying; `retry_after` is the receiver's own `Retry-After`, when it sent one.
-    Transient { error: String, retry_after: Option<Duration> },
+    Transient {
+        error: String,
+        retry_after: Option<Duration>,
+    },
     /// Retrying cannot help (the receiver refused the message): dead-letter it.
     Permanent(String),
 }
@@ -94,7 +97,9 @@ impl Channel for Webhook {
                 .send()
                 .await;
             match sent {
-                Err(e) if e.is_timeout() => SendResult::Transient { error: format!("timed out: {e}"), retry_after: None },
+                Err(e) if e.is_timeout() => {
+                    SendResult::Transient { error: format!("timed out: {e}"), retry_after: None }
+                }
                 Err(e) => SendResult::Transient { error: format!("{e}"), retry_after: None },
                 Ok(r) => {
                     let status = r.status();
@@ -131,8 +136,11 @@ impl Channel for FileDrop {
     fn send<'a>(&'a self, m: &'a OutboxEntry) -> SendFuture<'a> {
         Box::pin(async move {
             let dir = PathBuf::from(&m.target);
-            let safe: String =
-                m.idempotency_key.chars().map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect();
+            let safe: String = m
+                .idempotency_key
+                .chars()
+                .map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+                .collect();
             let tmp = dir.join(format!(".{safe}.tmp"));
             let path = dir.join(format!("{safe}.json"));
             let write = async {

@@ -32,7 +32,11 @@ fn list_error(file: &str, e: ResponseError) -> SchedulerError {
     match e {
         ResponseError::ListImport(issues) => {
             let table: Vec<String> = issues.iter().map(|i| format!("  {i}")).collect();
-            SchedulerError::Input(format!("{file}: {} problem(s); nothing was imported\n{}", issues.len(), table.join("\n")))
+            SchedulerError::Input(format!(
+                "{file}: {} problem(s); nothing was imported\n{}",
+                issues.len(),
+                table.join("\n")
+            ))
         }
         other => SchedulerError::Input(format!("{file}: {other}")),
     }
@@ -60,7 +64,8 @@ impl City {
         };
         let inventory_file = config.data.inventory.display().to_string();
         let inventory = Inventory::from_csv(
-            &std::fs::read(&config.data.inventory).map_err(|e| SchedulerError::Input(format!("{inventory_file}: {e}")))?,
+            &std::fs::read(&config.data.inventory)
+                .map_err(|e| SchedulerError::Input(format!("{inventory_file}: {e}")))?,
         )
         .map_err(|e| SchedulerError::Input(format!("{inventory_file}: {e}")))?;
         let timeout = std::time::Duration::from_millis(config.delivery.timeout_ms);
@@ -74,7 +79,9 @@ impl City {
                             SchedulerError::Config(format!("channel `{name}`: environment variable {var} is not set"))
                         })?,
                         (None, None) => {
-                            return Err(SchedulerError::Config(format!("channel `{name}`: a signing secret is required")));
+                            return Err(SchedulerError::Config(format!(
+                                "channel `{name}`: a signing secret is required"
+                            )));
                         }
                     };
                     Arc::new(Webhook::new(name, url, secret.as_bytes(), timeout))
@@ -121,7 +128,12 @@ impl City {
     }
 
     /// Validates and stores a new list version; an invalid list changes nothing.
-    pub async fn import_list(&self, name: &str, bytes: &[u8], by: &str) -> Result<(i64, ReductionList), SchedulerError> {
+    pub async fn import_list(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        by: &str,
+    ) -> Result<(i64, ReductionList), SchedulerError> {
         let list = parse_list(name, bytes, &self.rules)?;
         let sha: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
         let mut tx = self.store.write().await?;

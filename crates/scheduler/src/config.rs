@@ -220,8 +220,8 @@ impl ChannelConfig {
 
 impl Config {
     pub fn load(path: &Path) -> Result<Config, SchedulerError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| SchedulerError::Config(format!("{}: {e}", path.display())))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| SchedulerError::Config(format!("{}: {e}", path.display())))?;
         Config::parse(&text, path.parent().unwrap_or(Path::new(".")))
             .map_err(|e| SchedulerError::Config(format!("{}: {e}", path.display())))
     }

@@ -103,14 +103,21 @@ impl City {
                     .filter_map(|e| e.ok().map(|e| e.path()))
                     .filter(|p| {
                         p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                            n.starts_with(&format!("{}-", s.name)) && n.ends_with(".json") && *n <= *format!("{}-{slot}.json", s.name)
+                            n.starts_with(&format!("{}-", s.name))
+                                && n.ends_with(".json")
+                                && *n <= *format!("{}-{slot}.json", s.name)
                         })
                     })
                     .max();
                 if let Some(p) = latest {
-                    let bytes = std::fs::read(&p).map_err(|e| SchedulerError::Input(format!("{}: {e}", p.display())))?;
+                    let bytes =
+                        std::fs::read(&p).map_err(|e| SchedulerError::Input(format!("{}: {e}", p.display())))?;
                     let hours = sources::parse_open_meteo(&s.name, &bytes).map_err(SchedulerError::Input)?;
-                    status.push(InputStatus { name: s.name.clone(), ok: true, detail: format!("{} forecast hours", hours.len()) });
+                    status.push(InputStatus {
+                        name: s.name.clone(),
+                        ok: true,
+                        detail: format!("{} forecast hours", hours.len()),
+                    });
                     met = Some(hours);
                 }
             } else if path.exists() {
@@ -138,17 +145,29 @@ impl City {
             ..Default::default()
         };
         let (obs, report) = ingest(&files, &options).map_err(|e| SchedulerError::Input(e.to_string()))?;
-        let series = obs.series.first().cloned().ok_or_else(|| SchedulerError::Input("no station in the observations".into()))?;
+        let series = obs
+            .series
+            .first()
+            .cloned()
+            .ok_or_else(|| SchedulerError::Input("no station in the observations".into()))?;
         let parquet = self.config.data.work_dir.join("observations.parquet");
         write_parquet(&obs, &parquet).map_err(|e| SchedulerError::Input(e.to_string()))?;
-        status.push(InputStatus { name: "observations".into(), ok: true, detail: format!("{} files; {}", files.len(), report.summary().lines().next().unwrap_or("")) });
+        status.push(InputStatus {
+            name: "observations".into(),
+            ok: true,
+            detail: format!("{} files; {}", files.len(), report.summary().lines().next().unwrap_or("")),
+        });
         if met.is_none()
             && let Some(p) = &self.config.data.met_forecast
         {
             let bytes = std::fs::read(p).map_err(|e| SchedulerError::Input(format!("{}: {e}", p.display())))?;
             let hours = parse_met_forecast_csv(&p.display().to_string(), &bytes, issue_hour(now))?;
             if !hours.is_empty() {
-                status.push(InputStatus { name: "met-forecast-file".into(), ok: true, detail: format!("{} hours", hours.len()) });
+                status.push(InputStatus {
+                    name: "met-forecast-file".into(),
+                    ok: true,
+                    detail: format!("{} hours", hours.len()),
+                });
                 met = Some(hours);
             }
         }
@@ -158,7 +177,11 @@ impl City {
     fn load_model(&self, dir: &std::path::Path) -> Result<FittedModel, SchedulerError> {
         let path = dir.join("model.json");
         let text = std::fs::read_to_string(&path).map_err(|e| {
-            SchedulerError::Input(format!("{}: {e} (train one with `hazewarn train … --out {}`)", path.display(), dir.display()))
+            SchedulerError::Input(format!(
+                "{}: {e} (train one with `hazewarn train … --out {}`)",
+                path.display(),
+                dir.display()
+            ))
         })?;
         Ok(FittedModel::from_json(&text)?)
     }
@@ -179,7 +202,11 @@ impl City {
                     "the model needs a meteorological forecast and no met source answered (configure data.fallback_model)".into(),
                 ));
             };
-            inputs.status.push(InputStatus { name: "nwp".into(), ok: false, detail: "missing: fell back to the model without future meteorology".into() });
+            inputs.status.push(InputStatus {
+                name: "nwp".into(),
+                ok: false,
+                detail: "missing: fell back to the model without future meteorology".into(),
+            });
             model = self.load_model(fallback)?;
         }
         let mut h = Hourly::from_series(&inputs.series);
@@ -196,7 +223,11 @@ impl City {
             )));
         };
         if (i0 as usize) > last {
-            inputs.status.push(InputStatus { name: "observations".into(), ok: false, detail: format!("late: the last PM2.5 is {}", h.time(last)) });
+            inputs.status.push(InputStatus {
+                name: "observations".into(),
+                ok: false,
+                detail: format!("late: the last PM2.5 is {}", h.time(last)),
+            });
         }
         let i0 = i0 as usize;
         let cut = h.cut_at(i0);
@@ -385,7 +416,7 @@ impl City {
         for run in runs {
             let leads: Vec<hazewarn_forecast::LeadForecast> = serde_json::from_str(&run.hourly)
                 .map_err(|e| SchedulerError::Input(format!("hourly forecast of {}: {e}", run.id)))?;
-            for l in leads {
+            for l in leads.into_iter().filter(|l| l.valid <= issue_hour(now)) {
                 let Some(obs) = h.index(l.valid).map(|i| h.pm25[i]).filter(|x| !x.is_nan()) else { continue };
                 scores.push(hazewarn_store::forecasts::Score {
                     run_id: run.id.clone(),

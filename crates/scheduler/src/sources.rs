@@ -28,7 +28,9 @@ pub async fn fetch(client: &reqwest::Client, s: &Source) -> Result<Vec<u8>, Stri
                 Ok(b) => return Ok(b.to_vec()),
                 Err(e) => last = format!("reading the body: {e}"),
             },
-            Ok(r) if r.status().is_server_error() || r.status().as_u16() == 429 => last = format!("HTTP {}", r.status()),
+            Ok(r) if r.status().is_server_error() || r.status().as_u16() == 429 => {
+                last = format!("HTTP {}", r.status())
+            }
             Ok(r) => return Err(format!("source `{}` ({}): HTTP {}", s.name, s.url, r.status())),
             Err(e) => last = if e.is_timeout() { format!("timed out after {} s", s.timeout_s) } else { e.to_string() },
         }
@@ -79,11 +81,8 @@ pub fn parse_open_meteo(source: &str, bytes: &[u8]) -> Result<Vec<MetForecastHou
     let hourly = v.get("hourly").and_then(Value::as_object).ok_or_else(|| err("no `hourly` object".into()))?;
     let times = hourly.get("time").and_then(Value::as_array).ok_or_else(|| err("no `hourly.time` array".into()))?;
     let offset = v.get("utc_offset_seconds").and_then(Value::as_i64).unwrap_or(8 * 3600);
-    let kmh = v
-        .get("hourly_units")
-        .and_then(|u| u.get("wind_speed_10m"))
-        .and_then(Value::as_str)
-        .is_none_or(|u| u == "km/h");
+    let kmh =
+        v.get("hourly_units").and_then(|u| u.get("wind_speed_10m")).and_then(Value::as_str).is_none_or(|u| u == "km/h");
     let series = |name: &str| -> Result<Option<Vec<Option<f64>>>, String> {
         let Some(a) = hourly.get(name) else { return Ok(None) };
         let a = a.as_array().ok_or_else(|| err(format!("`hourly.{name}` is not an array")))?;

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::{sql, Result, Store, StoreError, WriteTx, ts};
+use crate::{Result, Store, StoreError, WriteTx, sql, ts};
 
 /// A stored forecast run. `hourly` and `daily` are the JSON of the forecast; `inputs` says which
 /// inputs were present and which were missing.

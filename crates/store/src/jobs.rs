@@ -28,6 +28,8 @@ pub struct JobRun {
     pub detail: String,
 }
 
+type JobRow = (String, String, String, String, String, Option<String>, String);
+
 impl Store {
     pub async fn claim_slot(
         &self,
@@ -104,9 +106,19 @@ impl Store {
         tx.commit().await
     }
 
+    /// A slot's status (`running`, `done`, `failed`), if it was ever claimed.
+    pub async fn slot_status(&self, job: &str, slot: &str) -> Result<Option<String>> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT status FROM job_runs WHERE job = $1 AND slot = $2")
+            .bind(job)
+            .bind(slot)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|r| r.0))
+    }
+
     /// The latest job runs, newest first.
     pub async fn job_runs(&self, limit: i64) -> Result<Vec<JobRun>> {
-        let rows: Vec<(String, String, String, String, String, Option<String>, String)> = sqlx::query_as(
+        let rows: Vec<JobRow> = sqlx::query_as(
             "SELECT job, slot, status, owner, started_at, finished_at, detail FROM job_runs \
              ORDER BY started_at DESC, job LIMIT $1",
         )

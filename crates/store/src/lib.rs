@@ -179,7 +179,7 @@ mod tests;
 /// Scratch databases for tests: a SQLite file in a temporary directory, or a fresh PostgreSQL
 /// schema that is dropped afterwards.
 pub mod scratch {
-    use crate::{sql, Result, Store};
+    use crate::{Result, Store, sql};
     use std::sync::atomic::{AtomicU32, Ordering};
 
     /// The PostgreSQL server every development and CI machine runs.

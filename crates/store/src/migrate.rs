@@ -10,8 +10,7 @@ const LOCK_KEY: i64 = 0x6861_7a65; // "haze"
 
 /// The statements of a migration: full-line `--` comments removed, split at `;`.
 fn statements(sql: &str) -> Vec<String> {
-    let text: String =
-        sql.lines().filter(|l| !l.trim_start().starts_with("--")).map(|l| format!("{l}\n")).collect();
+    let text: String = sql.lines().filter(|l| !l.trim_start().starts_with("--")).map(|l| format!("{l}\n")).collect();
     text.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 
@@ -28,10 +27,8 @@ pub(crate) async fn run(store: &Store) -> Result<()> {
 }
 
 async fn apply(conn: &mut sqlx::AnyConnection) -> Result<()> {
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)",
-    )
-    .await?;
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)")
+        .await?;
     let applied: Vec<(i64,)> = sqlx::query_as("SELECT version FROM schema_migrations").fetch_all(&mut *conn).await?;
     for &(version, name, sql) in MIGRATIONS {
         if applied.iter().any(|a| a.0 == version) {

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use crate::{sql, Result, Store, StoreError, WriteTx, ts};
+use crate::{Result, Store, StoreError, WriteTx, sql, ts};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -70,16 +70,23 @@ pub struct OutboxEntry {
 /// How one delivery attempt ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeliveryOutcome {
-    Sent { detail: String },
+    Sent {
+        detail: String,
+    },
     /// Try again at `at`.
-    Retry { at: DateTime<Utc>, error: String },
+    Retry {
+        at: DateTime<Utc>,
+        error: String,
+    },
     /// Give up: the message moves to the dead-letter state, visible to the office.
-    Dead { error: String },
+    Dead {
+        error: String,
+    },
 }
 
-const COLUMNS: &str =
-    "id, kind, subject, channel, target, idempotency_key, payload, status, attempts, next_attempt_at, last_error, sent_at";
-type Row = (String, String, String, String, String, String, String, String, i64, String, Option<String>, Option<String>);
+const COLUMNS: &str = "id, kind, subject, channel, target, idempotency_key, payload, status, attempts, next_attempt_at, last_error, sent_at";
+type Row =
+    (String, String, String, String, String, String, String, String, i64, String, Option<String>, Option<String>);
 
 fn entry(r: Row) -> Result<OutboxEntry> {
     Ok(OutboxEntry {
@@ -191,12 +198,13 @@ impl Store {
 
     /// Messages in one state, oldest first.
     pub async fn outbox_in(&self, status: OutboxStatus, limit: i64) -> Result<Vec<OutboxEntry>> {
-        let rows: Vec<Row> =
-            sqlx::query_as(sql(format!("SELECT {COLUMNS} FROM outbox WHERE status = $1 ORDER BY created_at, id LIMIT $2")))
-                .bind(status.as_str())
-                .bind(limit)
-                .fetch_all(self.pool())
-                .await?;
+        let rows: Vec<Row> = sqlx::query_as(sql(format!(
+            "SELECT {COLUMNS} FROM outbox WHERE status = $1 ORDER BY created_at, id LIMIT $2"
+        )))
+        .bind(status.as_str())
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
         rows.into_iter().map(entry).collect()
     }
 
@@ -218,10 +226,9 @@ impl Store {
 
     /// The earliest time a pending message is due, if any.
     pub async fn next_due(&self) -> Result<Option<String>> {
-        let row: (Option<String>,) =
-            sqlx::query_as("SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'")
-                .fetch_one(self.pool())
-                .await?;
+        let row: (Option<String>,) = sqlx::query_as("SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'")
+            .fetch_one(self.pool())
+            .await?;
         Ok(row.0)
     }
 

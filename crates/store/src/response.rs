@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use hazewarn_response::{CurtailmentNotice, CurtailmentPlan, Recommendation, ReductionList, Warning, WarningState};
 use serde::de::DeserializeOwned;
 
-use crate::{sql, Result, Store, StoreError, WriteTx, ts};
+use crate::{Result, Store, StoreError, WriteTx, sql, ts};
 
 fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("domain types serialise")
@@ -124,7 +124,13 @@ impl WriteTx {
         Ok(version)
     }
 
-    pub async fn save_plan(&mut self, warning_id: &str, step: u32, list_version: i64, p: &CurtailmentPlan) -> Result<()> {
+    pub async fn save_plan(
+        &mut self,
+        warning_id: &str,
+        step: u32,
+        list_version: i64,
+        p: &CurtailmentPlan,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO plans (warning_id, step, list_version, body) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (warning_id, step) DO NOTHING",
@@ -168,21 +174,21 @@ impl Store {
 
     /// The warning in force (issued and not lifted), the latest if several.
     pub async fn warning_in_force(&self) -> Result<Option<Warning>> {
-        let row: Option<(String,)> = sqlx::query_as(
-            "SELECT body FROM warnings WHERE state = $1 ORDER BY updated_at DESC, id DESC LIMIT 1",
-        )
-        .bind(kebab(&WarningState::Issued))
-        .fetch_optional(self.pool())
-        .await?;
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT body FROM warnings WHERE state = $1 ORDER BY updated_at DESC, id DESC LIMIT 1")
+                .bind(kebab(&WarningState::Issued))
+                .fetch_optional(self.pool())
+                .await?;
         row.map(|r| from_json("warning", &r.0)).transpose()
     }
 
     /// Warnings in one state (`draft`, `issued`, `lifted`), latest first.
     pub async fn warnings_in(&self, state: WarningState) -> Result<Vec<Warning>> {
-        let rows: Vec<(String,)> = sqlx::query_as("SELECT body FROM warnings WHERE state = $1 ORDER BY updated_at DESC")
-            .bind(kebab(&state))
-            .fetch_all(self.pool())
-            .await?;
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT body FROM warnings WHERE state = $1 ORDER BY updated_at DESC")
+                .bind(kebab(&state))
+                .fetch_all(self.pool())
+                .await?;
         rows.iter().map(|r| from_json("warning", &r.0)).collect()
     }
 
@@ -276,12 +282,10 @@ impl Store {
 
     /// How many of a warning's notices are acknowledged: (acknowledged, total).
     pub async fn ack_counts(&self, warning_id: &str) -> Result<(i64, i64)> {
-        Ok(sqlx::query_as(
-            "SELECT COUNT(acknowledged_at), COUNT(*) FROM notices WHERE warning_id = $1",
-        )
-        .bind(warning_id)
-        .fetch_one(self.pool())
-        .await?)
+        Ok(sqlx::query_as("SELECT COUNT(acknowledged_at), COUNT(*) FROM notices WHERE warning_id = $1")
+            .bind(warning_id)
+            .fetch_one(self.pool())
+            .await?)
     }
 }
 
@@ -314,16 +318,14 @@ impl WriteTx {
     }
 }
 
-
 impl WriteTx {
     /// The warning in force, read under this transaction's write lock.
     pub async fn warning_in_force(&mut self) -> Result<Option<Warning>> {
-        let row: Option<(String,)> = sqlx::query_as(
-            "SELECT body FROM warnings WHERE state = $1 ORDER BY updated_at DESC, id DESC LIMIT 1",
-        )
-        .bind(kebab(&WarningState::Issued))
-        .fetch_optional(self.conn())
-        .await?;
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT body FROM warnings WHERE state = $1 ORDER BY updated_at DESC, id DESC LIMIT 1")
+                .bind(kebab(&WarningState::Issued))
+                .fetch_optional(self.conn())
+                .await?;
         row.map(|r| from_json("warning", &r.0)).transpose()
     }
 

@@ -21,9 +21,9 @@ where
     let dir = tempfile::tempdir().unwrap();
     let sqlite = Store::connect(&format!("sqlite://{}", dir.path().join("hw.db").display())).await.unwrap();
     check(sqlite).await;
-    let (pg, schema) = scratch::postgres(tag).await.expect(
-        "PostgreSQL at 127.0.0.1:5432 (database test, user postgres) runs on every development and CI machine",
-    );
+    let (pg, schema) = scratch::postgres(tag)
+        .await
+        .expect("PostgreSQL at 127.0.0.1:5432 (database test, user postgres) runs on every development and CI machine");
     check(pg.clone()).await;
     pg.close().await;
     scratch::drop_schema(scratch::POSTGRES_URL, &schema).await.unwrap();
@@ -102,9 +102,13 @@ async fn outbox_leases_retries_and_dead_letters() {
         assert_eq!(again.len(), 2);
 
         let later = t0() + Duration::minutes(1);
-        s.record_attempt("a", later, &DeliveryOutcome::Retry { at: later + Duration::seconds(10), error: "503".into() })
-            .await
-            .unwrap();
+        s.record_attempt(
+            "a",
+            later,
+            &DeliveryOutcome::Retry { at: later + Duration::seconds(10), error: "503".into() },
+        )
+        .await
+        .unwrap();
         // `a` waits for its retry time; `b`'s second lease has expired, so only `b` is due.
         let due = s.claim_due("two", later + Duration::seconds(5), lease, 10).await.unwrap();
         assert_eq!(due.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["b"]);

@@ -63,7 +63,11 @@ impl Store {
         if done.rows_affected() != 1 {
             return Err(StoreError::Conflict(format!("user {} (or that token) exists", user.name)));
         }
-        let detail = format!("role {}{}", user.role.as_str(), user.credit_code.as_deref().map_or(String::new(), |c| format!(", enterprise {c}")));
+        let detail = format!(
+            "role {}{}",
+            user.role.as_str(),
+            user.credit_code.as_deref().map_or(String::new(), |c| format!(", enterprise {c}"))
+        );
         tx.audit(now, by, "user-add", &user.name, &detail).await?;
         tx.commit().await
     }

@@ -1,0 +1,287 @@
+//! Delivery that loses nothing: a real flaky webhook receiver, a dispatcher killed with SIGKILL
+//! in the middle of 1,000 notices and restarted, on SQLite and on PostgreSQL; and two instances
+//! on one PostgreSQL database running each job slot once.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use hazewarn_response::CreditCode;
+use hazewarn_store::{OutboxStatus, Store, scratch};
+
+use crate::common::{hazewarn, repo, text, trained_on_sample};
+use crate::receiver::{Mischief, Receiver};
+
+const SECRET: &str = "test-signing-secret";
+
+/// A reduction list of `n` enterprises, one line each, with their own measures.
+fn list_csv(n: usize) -> String {
+    let mut s = hazewarn_response::COLUMNS.iter().map(|c| c.0).collect::<Vec<_>>().join(",");
+    s.push('\n');
+    for i in 0..n {
+        let code = CreditCode::with_check(&format!("91411100MA{:07}", 1_000_000 + i)).unwrap();
+        s += &format!(
+            "{},测试企业{i:04}有限公司,示例县,测试行业,C,,,联系人,,1#线,1000,1000,900,1,2,3,4,0,cut:20,cut:40,stop\n",
+            code.as_str()
+        );
+    }
+    s
+}
+
+fn write_config(dir: &Path, store_url: &str, hook: &str, model: &Path, list: &Path, extra: &str) -> PathBuf {
+    let lists = repo().join("data/lists");
+    let config = format!(
+        r#"
+[city]
+id = "T"
+name = "测试市"
+
+[store]
+url = "{store_url}"
+
+[data]
+work_dir = "work"
+observations = ["{obs}"]
+model = "{model}"
+list = "{list}"
+inventory = "{inventory}"
+
+[delivery]
+max_attempts = 20
+base_backoff_ms = 20
+max_backoff_ms = 300
+timeout_ms = 1000
+lease_s = 3
+batch = 100
+concurrency = 16
+
+[[channels]]
+kind = "webhook"
+name = "hook"
+url = "{hook}"
+secret = "{SECRET}"
+{extra}
+"#,
+        obs = repo().join("data/sample/observations.csv").display(),
+        model = model.display(),
+        list = list.display(),
+        inventory = lists.join("inventory-illustrative.csv").display(),
+    );
+    let path = dir.join("city.toml");
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Runtime::new().unwrap()
+}
+
+/// Issues an orange warning to 1,000 enterprises, kills the dispatcher mid-way, restarts it,
+/// and checks that nothing was lost or doubled.
+fn sigkill_mid_dispatch(store_url: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("list.csv");
+    std::fs::write(&list, list_csv(1000)).unwrap();
+    let mischief = Mischief { fail: 0.15, busy: 0.05, hang: 0.03, slow: 0.1, hang_ms: 1_300 };
+    let receiver = Receiver::start(SECRET, mischief, 7);
+    let config = write_config(dir.path(), store_url, &receiver.url, Path::new("unused"), &list, "");
+    let cfg = config.to_str().unwrap();
+    let o = hazewarn(&[
+        "warning",
+        "--config",
+        cfg,
+        "issue",
+        "--level",
+        "orange",
+        "--start",
+        "2026-01-05T00:00:00+08:00",
+        "--end",
+        "2026-01-08T00:00:00+08:00",
+        "--by",
+        "office",
+        "--reason",
+        "会商后发布",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("1000 notices"), "{}", text(&o));
+
+    let dispatch = || {
+        Command::new(env!("CARGO_BIN_EXE_hazewarn"))
+            .args(["dispatch", "--config", cfg, "--until-empty"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut first = dispatch();
+    let t0 = Instant::now();
+    while receiver.accepted().len() < 300 {
+        assert!(t0.elapsed() < Duration::from_secs(120), "the dispatcher made no progress");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    first.kill().unwrap(); // SIGKILL
+    first.wait().unwrap();
+    let store = rt().block_on(Store::connect(store_url)).unwrap();
+    let (pending, _, _) = rt().block_on(store.outbox_counts()).unwrap();
+    assert!(pending > 0, "the kill came after the dispatch had finished; nothing was tested");
+
+    let second = dispatch().wait_with_output().unwrap();
+    assert!(second.status.success(), "{}", text(&second));
+
+    let warning = rt().block_on(store.warning_in_force()).unwrap().expect("the warning is in force");
+    let notices = rt().block_on(store.notices_of(&warning.id, None)).unwrap();
+    assert_eq!(notices.len(), 1000);
+    let dead: BTreeMap<String, String> = rt()
+        .block_on(store.outbox_in(OutboxStatus::Dead, 10_000))
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.idempotency_key, e.last_error.unwrap_or_default()))
+        .collect();
+    assert!(dead.values().all(|why| !why.is_empty()), "every dead letter says why");
+    let (pending, _, _) = rt().block_on(store.outbox_counts()).unwrap();
+    assert_eq!(pending, 0, "the outbox is empty or dead-lettered");
+
+    let log = receiver.log.lock().unwrap().clone();
+    assert!(log.iter().all(|r| r.signature_ok), "every request carries a valid HMAC-SHA256 signature");
+    let accepted: BTreeSet<&str> = log.iter().filter(|r| r.status == 200).map(|r| r.idempotency_key.as_str()).collect();
+    let mut ids_per_enterprise: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for r in log.iter().filter(|r| r.status == 200 && !r.idempotency_key.starts_with("alert-")) {
+        let body: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(body["id"], r.idempotency_key.as_str(), "the idempotency key is the notice id");
+        let code = body["credit_code"].as_str().unwrap().to_owned();
+        ids_per_enterprise.entry(code).or_default().insert(r.idempotency_key.clone());
+    }
+    for n in &notices {
+        let id = &n.notice.id;
+        assert!(
+            accepted.contains(id.as_str()) || dead.contains_key(id),
+            "notice {id} was neither delivered nor dead-lettered"
+        );
+    }
+    assert!(
+        ids_per_enterprise.values().all(|ids| ids.len() == 1),
+        "an enterprise got two different notices for one step"
+    );
+    let repeats = log.iter().filter(|r| r.status == 200).count() - accepted.len();
+    eprintln!(
+        "{} requests, {} accepted ({} repeats the receiver can drop by key), {} dead letters",
+        log.len(),
+        accepted.len(),
+        repeats,
+        dead.len()
+    );
+    let o = hazewarn(&["audit", "verify", "--config", cfg]);
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+#[test]
+fn sigkill_mid_dispatch_of_1000_notices_loses_none_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    sigkill_mid_dispatch(&format!("sqlite://{}", dir.path().join("hw.db").display()));
+}
+
+/// A fresh schema on the PostgreSQL server every machine runs; dropped afterwards.
+fn with_postgres(tag: &str, check: impl FnOnce(&str)) {
+    let schema = scratch::schema_name(tag);
+    let url = rt()
+        .block_on(scratch::create_schema(scratch::POSTGRES_URL, &schema))
+        .expect("PostgreSQL at 127.0.0.1:5432 (database test, user postgres) runs on every machine, CI included");
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&url)));
+    rt().block_on(scratch::drop_schema(scratch::POSTGRES_URL, &schema)).unwrap();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
+
+#[test]
+fn sigkill_mid_dispatch_of_1000_notices_loses_none_on_postgres() {
+    with_postgres("kill", sigkill_mid_dispatch);
+}
+
+#[test]
+fn two_instances_on_one_postgres_database_run_each_slot_once() {
+    let (_m, _obs, model) = trained_on_sample("2025-12-31");
+    with_postgres("two", |url| {
+        let dir = tempfile::tempdir().unwrap();
+        let drop_dir = dir.path().join("drop");
+        let extra = format!(
+            "[policy]\nauto_approve = true\nauto_issue = true\n\n[[channels]]\nkind = \"file-drop\"\nname = \"files\"\ndir = \"{}\"\n",
+            drop_dir.display()
+        );
+        let receiver = Receiver::start(SECRET, Mischief { fail: 0.0, busy: 0.0, hang: 0.0, slow: 0.0, hang_ms: 0 }, 1);
+        let list = repo().join("data/lists/luohe-illustrative.csv");
+        let config = write_config(dir.path(), url, &receiver.url, &model, &list, &extra);
+        // The store is migrated once before the race, as a deployment would.
+        rt().block_on(Store::connect(url)).unwrap();
+        let cycle = || {
+            Command::new(env!("CARGO_BIN_EXE_hazewarn"))
+                .args(["cycle", "--config", config.to_str().unwrap(), "--at", "2026-01-01T16:00:00+08:00", "--json"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (cycle(), cycle());
+        let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+        assert!(a.status.success(), "{}", text(&a));
+        assert!(b.status.success(), "{}", text(&b));
+        let reports: Vec<serde_json::Value> =
+            [&a, &b].iter().map(|o| serde_json::from_slice(&o.stdout).unwrap()).collect();
+        for job in ["forecast", "evaluate", "verify"] {
+            let done = reports
+                .iter()
+                .filter(|r| r["jobs"].as_array().unwrap().iter().any(|j| j["job"] == job && j["status"] == "done"))
+                .count();
+            assert_eq!(done, 1, "{job} ran in exactly one instance: {reports:?}");
+        }
+        let store = rt().block_on(Store::connect(url)).unwrap();
+        let runs: Vec<(String, String)> =
+            rt().block_on(sqlx::query_as("SELECT job, slot FROM job_runs").fetch_all(store.pool())).unwrap();
+        assert_eq!(runs.len(), 3, "{runs:?}");
+        let w = rt()
+            .block_on(store.warning_in_force())
+            .unwrap()
+            .unwrap_or_else(|| panic!("the sample's January episode is warned of: {reports:?}"));
+        let notices = rt().block_on(store.notices_of(&w.id, None)).unwrap();
+        let codes: BTreeSet<&str> = notices.iter().map(|n| n.notice.credit_code.as_str()).collect();
+        assert_eq!(codes.len(), notices.len(), "one notice per enterprise");
+        assert!(!notices.is_empty());
+    });
+}
+
+#[test]
+fn a_second_cycle_for_the_same_time_changes_nothing() {
+    let (_m, _obs, model) = trained_on_sample("2025-12-31");
+    let dir = tempfile::tempdir().unwrap();
+    let drop_dir = dir.path().join("drop");
+    let extra = format!(
+        "[policy]\nauto_approve = true\nauto_issue = true\n\n[[channels]]\nkind = \"file-drop\"\nname = \"files\"\ndir = \"{}\"\n",
+        drop_dir.display()
+    );
+    let receiver = Receiver::start(SECRET, Mischief { fail: 0.0, busy: 0.0, hang: 0.0, slow: 0.0, hang_ms: 0 }, 1);
+    let list = repo().join("data/lists/luohe-illustrative.csv");
+    let url = format!("sqlite://{}", dir.path().join("hw.db").display());
+    let config = write_config(dir.path(), &url, &receiver.url, &model, &list, &extra);
+    let cfg = config.to_str().unwrap();
+    let at = "2026-01-01T16:00:00+08:00";
+    let first = hazewarn(&["cycle", "--config", cfg, "--at", at]);
+    assert!(first.status.success(), "{}", text(&first));
+    let files = std::fs::read_dir(&drop_dir).unwrap().count();
+    let requests = receiver.log.lock().unwrap().len();
+    let audit = |o: &std::process::Output| String::from_utf8_lossy(&o.stdout).to_string();
+    let before = audit(&hazewarn(&["audit", "verify", "--config", cfg]));
+    assert!(before.contains("intact"), "{before}");
+
+    let second = hazewarn(&["cycle", "--config", cfg, "--at", at]);
+    assert!(second.status.success(), "{}", text(&second));
+    assert!(text(&second).matches("skipped (done before)").count() == 3, "{}", text(&second));
+    assert_eq!(std::fs::read_dir(&drop_dir).unwrap().count(), files);
+    assert_eq!(receiver.log.lock().unwrap().len(), requests);
+    assert_eq!(audit(&hazewarn(&["audit", "verify", "--config", cfg])), before, "no new audit entries");
+
+    // Both channels carried the same messages (the notices and the public alert).
+    let status = hazewarn(&["outbox", "--config", cfg, "status"]);
+    assert!(text(&status).starts_with("0 pending"), "{}", text(&status));
+    assert_eq!(files, requests);
+}
