@@ -105,4 +105,3 @@ mod tests {
         assert_eq!(emission_index(t("2014-03-16 12:00")), 0.9); // heating over, a Sunday
     }
 }
-
