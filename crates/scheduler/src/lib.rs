@@ -62,3 +62,6 @@ pub fn beijing(t: DateTime<Utc>) -> DateTime<FixedOffset> {
 pub fn utc_of_local(t: NaiveDateTime) -> DateTime<Utc> {
     FixedOffset::east_opt(8 * 3600).expect("+08:00").from_local_datetime(&t).unwrap().with_timezone(&Utc)
 }
+
+#[cfg(test)]
+mod tests;

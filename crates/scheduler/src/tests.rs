@@ -1,0 +1,154 @@
+//! A simulated week of the daily cycle on the synthetic sample city, run in seconds on a
+//! [`ManualClock`], with the real store (SQLite) and the file-drop channel.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{Duration, TimeZone, Timelike, Utc};
+use hazewarn_forecast::{Hourly, ModelParams};
+use hazewarn_ingest::{IngestOptions, ingest};
+use hazewarn_response::WarningState;
+
+use crate::{City, Config, ManualClock, run_job};
+
+fn repo() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+/// A model trained on the sample up to `until` (exclusive), saved where the config expects it.
+fn train_sample_model(dir: &Path, until: chrono::NaiveDateTime) {
+    let (obs, _) = ingest(&[repo().join("data/sample/observations.csv")], &IngestOptions::default()).unwrap();
+    let h = Hourly::from_series(&obs.series[0]);
+    let model = ModelParams::new(false, 16).fit(&h, h.index(until).unwrap(), None).unwrap();
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("model.json"), model.to_json()).unwrap();
+}
+
+fn config(dir: &Path) -> Config {
+    let text = format!(
+        r#"
+[city]
+id = "SIM"
+name = "模拟市"
+[store]
+url = "sqlite://hw.db"
+[data]
+work_dir = "work"
+observations = ["{repo}/data/sample/observations.csv"]
+model = "model"
+list = "{repo}/data/lists/luohe-illustrative.csv"
+inventory = "{repo}/data/lists/inventory-illustrative.csv"
+[policy]
+auto_approve = true
+auto_issue = true
+ack_hours = 2
+escalate_after_hours = 2
+update_hours_yellow = 8
+update_hours_orange = 4
+update_hours_red = 4
+[[channels]]
+kind = "file-drop"
+name = "files"
+dir = "drop"
+"#,
+        repo = repo().display()
+    );
+    Config::parse(&text, dir).unwrap()
+}
+
+fn dropped(dir: &Path, prefix: &str) -> usize {
+    std::fs::read_dir(dir.join("drop"))
+        .map(|rd| rd.flatten().filter(|e| e.file_name().to_string_lossy().starts_with(prefix)).count())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_simulated_week_issues_reminds_escalates_updates_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = Utc.with_ymd_and_hms(2025, 12, 28, 22, 0, 0).unwrap(); // 06:00 +08:00 on 12-29
+    train_sample_model(&dir.path().join("model"), crate::cycle::issue_hour(start));
+    let clock = ManualClock::new(start);
+    let city = City::open(config(dir.path()), Arc::new(clock.clone())).await.unwrap();
+    let wall = std::time::Instant::now();
+    let mut acknowledged = Vec::new();
+    for hour in 0..(7 * 24) {
+        let now = start + Duration::hours(hour);
+        clock.set(now);
+        let local = crate::beijing(now).hour();
+        if local == 6 || local == 16 {
+            for job in ["forecast", "evaluate"] {
+                let o = run_job(&city, job, now).await.unwrap();
+                assert_eq!(o.status, "done", "{o:?}");
+            }
+        }
+        if local == 9 {
+            assert_eq!(run_job(&city, "verify", now).await.unwrap().status, "done");
+        }
+        // One enterprise in four acknowledges its notices within the hour.
+        if let Some(w) = city.store.warning_in_force().await.unwrap() {
+            for n in city.store.notices_of(&w.id, None).await.unwrap() {
+                let code = &n.notice.credit_code;
+                if n.acknowledged_at.is_none() && code.bytes().map(u32::from).sum::<u32>() % 4 == 0 {
+                    city.store.acknowledge(&n.notice.id, code, now).await.unwrap();
+                    acknowledged.push(n.notice.id.clone());
+                }
+            }
+        }
+        assert_eq!(run_job(&city, "dispatch", now).await.unwrap().status, "done");
+    }
+    eprintln!("a simulated week in {:.1} s", wall.elapsed().as_secs_f64());
+
+    // The sample's episode of 2026-01-02..05 (daily AQI 247–285) is warned of, and every step audited.
+    let issued = city.store.warnings_in(WarningState::Issued).await.unwrap();
+    let lifted = city.store.warnings_in(WarningState::Lifted).await.unwrap();
+    let all: Vec<_> = issued.iter().chain(&lifted).collect();
+    assert!(!all.is_empty(), "no warning in a week that holds a heavy episode");
+    let audit = city.store.verify_audit().await.unwrap();
+    assert!(audit.ok(), "{audit:?}");
+    let steps: usize = all.iter().map(|w| w.transitions.len()).sum();
+    let entries = city.store.audit_tail(100_000).await.unwrap();
+    assert_eq!(entries.iter().filter(|e| e.action.starts_with("warning-")).count(), steps);
+
+    // Nothing is left undelivered; each notice, alert and follow-up is one file.
+    let (pending, sent, dead) = city.store.outbox_counts().await.unwrap();
+    assert_eq!((pending, dead), (0, 0));
+    let end = start + Duration::hours(7 * 24 - 1);
+    let mut notices = Vec::new();
+    for w in &all {
+        notices.extend(city.store.notices_of(&w.id, None).await.unwrap());
+    }
+    assert_eq!(dropped(dir.path(), "reminder-") + dropped(dir.path(), "escalation-") + dropped(dir.path(), "alert-")
+        + notices.len() + dropped(dir.path(), "office-"), sent as usize);
+
+    // Unacknowledged notices past their deadline are reminded once; 2 h later, escalated once.
+    for n in &notices {
+        let deadline = n.notice.ack_deadline.with_timezone(&Utc);
+        let acked_in_time = n.acknowledged_at.as_deref().is_some_and(|a| *a <= *hazewarn_store::ts(deadline));
+        let reminded = n.reminded_at.is_some();
+        let escalated = n.escalated_at.is_some();
+        if acked_in_time {
+            assert!(!reminded && !escalated, "{} was acknowledged in time", n.notice.id);
+        } else if n.acknowledged_at.is_none() && deadline + Duration::hours(3) < end {
+            assert!(reminded && escalated, "{} is overdue and was not followed up", n.notice.id);
+        }
+    }
+    eprintln!(
+        "{} warnings, {steps} steps, {} notices ({} acknowledged), {} reminders, {} escalations, {} alert messages",
+        all.len(),
+        notices.len(),
+        acknowledged.len(),
+        dropped(dir.path(), "reminder-"),
+        dropped(dir.path(), "escalation-"),
+        dropped(dir.path(), "alert-")
+    );
+    assert!(!acknowledged.is_empty());
+    assert!(dropped(dir.path(), "escalation-") > 0);
+
+    // While a warning was in force the public alert was re-published at its level's cadence.
+    assert!(dropped(dir.path(), "alert-") > all.len(), "no alert updates in a week with a warning");
+
+    // Verification scored the leads that had observations by the verify time.
+    let scores = city.store.scores_between(start - Duration::days(1), end).await.unwrap();
+    assert!(scores.len() > 100, "{} scores", scores.len());
+    assert!(scores.iter().all(|s| s.valid_time <= hazewarn_store::ts(end)));
+}
