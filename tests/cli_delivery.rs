@@ -7,27 +7,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hazewarn_response::CreditCode;
 use hazewarn_store::{OutboxStatus, Store, scratch};
 
 use crate::common::{hazewarn, repo, text, trained_on_sample};
-use crate::receiver::{Mischief, Receiver};
+use crate::fixtures::{Mischief, Receiver, list_csv};
 
 const SECRET: &str = "test-signing-secret";
-
-/// A reduction list of `n` enterprises, one line each, with their own measures.
-fn list_csv(n: usize) -> String {
-    let mut s = hazewarn_response::COLUMNS.iter().map(|c| c.0).collect::<Vec<_>>().join(",");
-    s.push('\n');
-    for i in 0..n {
-        let code = CreditCode::with_check(&format!("91411100MA{:07}", 1_000_000 + i)).unwrap();
-        s += &format!(
-            "{},测试企业{i:04}有限公司,示例县,测试行业,C,,,联系人,,1#线,1000,1000,900,1,2,3,4,0,cut:20,cut:40,stop\n",
-            code.as_str()
-        );
-    }
-    s
-}
 
 fn write_config(dir: &Path, store_url: &str, hook: &str, model: &Path, list: &Path, extra: &str) -> PathBuf {
     let lists = repo().join("data/lists");

@@ -8,4 +8,4 @@ mod cli_delivery;
 mod cli_ingest;
 mod cli_response;
 mod demo;
-mod receiver;
+mod fixtures;

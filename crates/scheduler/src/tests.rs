@@ -117,8 +117,14 @@ async fn a_simulated_week_issues_reminds_escalates_updates_and_verifies() {
     for w in &all {
         notices.extend(city.store.notices_of(&w.id, None).await.unwrap());
     }
-    assert_eq!(dropped(dir.path(), "reminder-") + dropped(dir.path(), "escalation-") + dropped(dir.path(), "alert-")
-        + notices.len() + dropped(dir.path(), "office-"), sent as usize);
+    assert_eq!(
+        dropped(dir.path(), "reminder-")
+            + dropped(dir.path(), "escalation-")
+            + dropped(dir.path(), "alert-")
+            + notices.len()
+            + dropped(dir.path(), "office-"),
+        sent as usize
+    );
 
     // Unacknowledged notices past their deadline are reminded once; 2 h later, escalated once.
     for n in &notices {
@@ -151,4 +157,105 @@ async fn a_simulated_week_issues_reminds_escalates_updates_and_verifies() {
     let scores = city.store.scores_between(start - Duration::days(1), end).await.unwrap();
     assert!(scores.len() > 100, "{} scores", scores.len());
     assert!(scores.iter().all(|s| s.valid_time <= hazewarn_store::ts(end)));
+}
+
+/// Serves fixed bodies by path over real HTTP; `/down` always answers 500.
+async fn serve(routes: Vec<(&'static str, String)>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else { return };
+            let routes = routes.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let n = sock.read(&mut buf).await.unwrap_or(0);
+                let req = String::from_utf8_lossy(&buf[..n]).to_string();
+                let path = req.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                let (status, body) = match routes.iter().find(|r| r.0 == path) {
+                    Some((_, b)) => ("200 OK", b.clone()),
+                    None => ("500 Internal Server Error", "down".to_owned()),
+                };
+                let reply =
+                    format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+                let _ = sock.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    base
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_sources_feed_the_forecast_and_a_failing_feed_is_recorded_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let issue = Utc.with_ymd_and_hms(2026, 1, 1, 8, 0, 0).unwrap(); // 16:00 +08:00
+    let local = crate::cycle::issue_hour(issue);
+    // A model that reads the NWP forecast, and one that does not (the fallback).
+    let (obs, _) = ingest(&[repo().join("data/sample/observations.csv")], &IngestOptions::default()).unwrap();
+    let h = Hourly::from_series(&obs.series[0]);
+    let until = h.index(local - Duration::days(30)).unwrap();
+    let with_met = ModelParams::new(true, 16).fit(&h, until, Some(&h)).unwrap();
+    std::fs::create_dir_all(dir.path().join("model")).unwrap();
+    std::fs::write(dir.path().join("model/model.json"), with_met.to_json()).unwrap();
+    train_sample_model(&dir.path().join("fallback"), local - Duration::days(30));
+
+    // The NWP feed: Open-Meteo layout in UTC, km/h, for the 96 h after the issue, taken from the sample.
+    let i0 = h.index(local).unwrap();
+    let (mut times, mut temp, mut wspd, mut wdir) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for i in i0 + 1..=i0 + 96 {
+        times.push(format!("\"{}\"", (h.time(i) - Duration::hours(8)).format("%Y-%m-%dT%H:%M")));
+        temp.push(format!("{}", h.temp[i]));
+        wspd.push(format!("{}", h.wspd[i] * 3.6));
+        wdir.push("180".to_owned());
+    }
+    let nwp = format!(
+        r#"{{"utc_offset_seconds":0,"hourly_units":{{"wind_speed_10m":"km/h"}},"hourly":{{"time":[{}],"temperature_2m":[{}],"wind_speed_10m":[{}],"wind_direction_10m":[{}]}}}}"#,
+        times.join(","),
+        temp.join(","),
+        wspd.join(","),
+        wdir.join(",")
+    );
+    // Recent observations as canonical JSON (they repeat the sample's own hours, as a live feed would).
+    let recent: Vec<String> = (i0 - 5..=i0)
+        .map(|i| {
+            format!(r#"{{"time":"{}","station":"示例站","pm25":{}}}"#, h.time(i).format("%Y-%m-%d %H:%M"), h.pm25[i])
+        })
+        .collect();
+    let base = serve(vec![("/nwp", nwp), ("/obs", format!("[{}]", recent.join(",")))]).await;
+    let sources = |nwp_path: &str| {
+        format!(
+            "\n[[sources]]\nname = \"obs-feed\"\nkind = \"observations-json\"\nurl = \"{base}/obs\"\n\
+             [[sources]]\nname = \"nwp\"\nkind = \"open-meteo\"\nurl = \"{base}{nwp_path}\"\nretries = 1\ntimeout_s = 2\n"
+        )
+    };
+    let text = |nwp_path: &str| {
+        format!(
+            "[city]\nid = \"SIM\"\nname = \"模拟市\"\n[store]\nurl = \"sqlite://hw.db\"\n[data]\nwork_dir = \"work\"\n\
+             observations = [\"{repo}/data/sample/observations.csv\"]\nmodel = \"model\"\nfallback_model = \"fallback\"\n\
+             list = \"{repo}/data/lists/luohe-illustrative.csv\"\ninventory = \"{repo}/data/lists/inventory-illustrative.csv\"\n{}",
+            sources(nwp_path),
+            repo = repo().display()
+        )
+    };
+
+    let city =
+        City::open(Config::parse(&text("/nwp"), dir.path()).unwrap(), Arc::new(ManualClock::new(issue))).await.unwrap();
+    let run = city.forecast(issue).await.unwrap();
+    let inputs: Vec<crate::cycle::InputStatus> = serde_json::from_str(&run.inputs).unwrap();
+    assert!(inputs.iter().all(|s| s.ok), "{inputs:?}");
+    assert!(inputs.iter().any(|s| s.name == "nwp" && s.detail == "96 forecast hours"), "{inputs:?}");
+    assert!(dir.path().join("work/fetched/obs-feed-20260101T16.csv").exists());
+
+    // The next day the NWP feed is down: the cycle goes on with the fallback model and says so.
+    let next = issue + Duration::days(1);
+    let city =
+        City::open(Config::parse(&text("/down"), dir.path()).unwrap(), Arc::new(ManualClock::new(next))).await.unwrap();
+    let run = city.forecast(next).await.unwrap();
+    let inputs: Vec<crate::cycle::InputStatus> = serde_json::from_str(&run.inputs).unwrap();
+    let nwp = inputs.iter().find(|s| s.name == "nwp" && !s.ok).expect("the failed feed is recorded");
+    assert!(nwp.detail.contains("source `nwp`") && nwp.detail.contains("HTTP 500"), "{nwp:?}");
+    assert!(inputs.iter().any(|s| s.detail.contains("fell back")), "{inputs:?}");
+    let leads: Vec<hazewarn_forecast::LeadForecast> = serde_json::from_str(&run.hourly).unwrap();
+    assert_eq!(leads.len(), 96);
 }

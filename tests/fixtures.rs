@@ -1,5 +1,6 @@
-//! A real webhook receiver on a local socket that misbehaves on purpose: it fails, times out and
-//! answers slowly at random (seeded), and records every request it saw.
+//! Shared by the integration tests and the delivery benchmark: a real webhook receiver on a local
+//! socket that misbehaves on purpose (it fails, times out and answers slowly at random, seeded)
+//! and records every request it saw; and a generated reduction list of any size.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -128,4 +129,18 @@ fn serve(conn: TcpStream, secret: &str, m: Mischief, log: &Mutex<Vec<Received>>,
             return;
         }
     }
+}
+
+/// A reduction list of `n` enterprises, one line each, with their own measures (CSV).
+pub fn list_csv(n: usize) -> String {
+    let mut s = hazewarn_response::COLUMNS.iter().map(|c| c.0).collect::<Vec<_>>().join(",");
+    s.push('\n');
+    for i in 0..n {
+        let code = hazewarn_response::CreditCode::with_check(&format!("91411100MA{:07}", 1_000_000 + i)).unwrap();
+        s += &format!(
+            "{},测试企业{i:05}有限公司,示例县,测试行业,C,,,联系人,,1#线,1000,1000,900,1,2,3,4,0,cut:20,cut:40,stop\n",
+            code.as_str()
+        );
+    }
+    s
 }
