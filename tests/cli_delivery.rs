@@ -270,3 +270,60 @@ fn a_second_cycle_for_the_same_time_changes_nothing() {
     assert!(text(&status).starts_with("0 pending"), "{}", text(&status));
     assert_eq!(files, requests);
 }
+
+#[test]
+fn run_dispatches_on_its_cron_schedule_until_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let drop_dir = dir.path().join("drop");
+    // Dispatch every second; the other jobs at a time that does not come during the test.
+    let extra = format!(
+        "[schedule]\ningest = \"0 0 3 1 1 *\"\nforecast = [\"0 0 3 1 1 *\"]\nevaluate = [\"0 0 3 1 1 *\"]\n\
+         dispatch = \"* * * * * *\"\nverify = \"0 0 3 1 1 *\"\n\n\
+         [[channels]]\nkind = \"file-drop\"\nname = \"files\"\ndir = \"{}\"\n",
+        drop_dir.display()
+    );
+    let receiver = Receiver::start(SECRET, Mischief { fail: 0.0, busy: 0.0, hang: 0.0, slow: 0.0, hang_ms: 0 }, 1);
+    let list = repo().join("data/lists/luohe-illustrative.csv");
+    let url = format!("sqlite://{}", dir.path().join("hw.db").display());
+    let config = write_config(dir.path(), &url, &receiver.url, Path::new("unused"), &list, &extra);
+    let cfg = config.to_str().unwrap();
+    let o = hazewarn(&[
+        "warning",
+        "--config",
+        cfg,
+        "issue",
+        "--level",
+        "yellow",
+        "--start",
+        "2026-01-05T00:00:00+08:00",
+        "--end",
+        "2026-01-07T00:00:00+08:00",
+        "--by",
+        "office",
+        "--reason",
+        "会商后发布",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let mut run = Command::new(env!("CARGO_BIN_EXE_hazewarn"))
+        .args(["run", "--config", cfg])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    let store = rt().block_on(Store::connect(&url)).unwrap();
+    loop {
+        let (pending, sent, _) = rt().block_on(store.outbox_counts()).unwrap();
+        if pending == 0 && sent > 0 {
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(60), "the scheduler delivered nothing in 60 s");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    run.kill().unwrap();
+    run.wait().unwrap();
+    let files = std::fs::read_dir(&drop_dir).unwrap().count();
+    let accepted: BTreeSet<String> = receiver.accepted().into_iter().map(|r| r.idempotency_key).collect();
+    assert_eq!(files, accepted.len(), "both channels carried every message");
+    assert!(files > 1);
+}

@@ -103,6 +103,22 @@ impl Hourly {
         off
     }
 
+    /// Lowers the emission index by a share over hours `[from, to)`: the curtailments of a warning
+    /// step, fed back so later forecasts know emissions were cut. Returns the hours changed.
+    pub fn apply_curtailment(&mut self, from: NaiveDateTime, to: NaiveDateTime, share: f64) -> usize {
+        let keep = 1.0 - share.clamp(0.0, 1.0);
+        let mut n = 0;
+        let mut t = from;
+        while t < to {
+            if let Some(i) = self.index(t) {
+                self.emission[i] *= keep;
+                n += 1;
+            }
+            t += Duration::hours(1);
+        }
+        n
+    }
+
     /// The emission index at hour `i`, or the calendar proxy past the end of the table.
     pub fn emission_at(&self, i: usize) -> f64 {
         self.emission.get(i).copied().unwrap_or_else(|| crate::calendar::emission_index(self.time(i)))

@@ -124,3 +124,30 @@ fn an_emissions_table_overrides_the_calendar_proxy_where_it_has_rows() {
     assert_eq!(h.emission[6], proxy, "uncovered hours keep the proxy");
     assert_eq!(h.emission_at(h.len() + 3), calendar::emission_index(h.time(h.len() + 3)));
 }
+
+#[test]
+fn a_curtailment_lowers_the_emission_index_only_in_its_hours() {
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+    let mut h = Hourly {
+        start,
+        pm25: vec![50.0; 48],
+        temp: vec![0.0; 48],
+        dewp: vec![0.0; 48],
+        rh: vec![50.0; 48],
+        pres: vec![1020.0; 48],
+        wspd: vec![1.0; 48],
+        u: vec![0.0; 48],
+        v: vec![0.0; 48],
+        precip: vec![0.0; 48],
+        emission: vec![1.2; 48],
+    };
+    let from = start + chrono::Duration::hours(10);
+    // 20 % cut for 5 hours, the last of which lies on the grid; hours past the table are skipped.
+    assert_eq!(h.apply_curtailment(from, from + chrono::Duration::hours(5), 0.2), 5);
+    assert_eq!(h.apply_curtailment(start + chrono::Duration::hours(46), start + chrono::Duration::hours(60), 0.5), 2);
+    assert!((h.emission[9] - 1.2).abs() < 1e-12);
+    assert!((h.emission[10] - 0.96).abs() < 1e-12);
+    assert!((h.emission[14] - 0.96).abs() < 1e-12);
+    assert!((h.emission[15] - 1.2).abs() < 1e-12);
+    assert!((h.emission[47] - 0.6).abs() < 1e-12);
+}

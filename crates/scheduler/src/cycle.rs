@@ -214,6 +214,14 @@ impl City {
             let bytes = std::fs::read(p).map_err(|e| SchedulerError::Input(format!("{}: {e}", p.display())))?;
             h.apply_emissions(&hazewarn_forecast::parse_emissions_csv(&p.display().to_string(), &bytes)?);
         }
+        let cut_hours = self.feed_back_curtailments(&mut h).await?;
+        if cut_hours > 0 {
+            inputs.status.push(InputStatus {
+                name: "curtailments".into(),
+                ok: true,
+                detail: format!("{cut_hours} hours of past and active warnings lower the emission index"),
+            });
+        }
         let i0 = (issue - h.start).num_hours();
         let last_obs = (0..h.len()).rev().find(|&i| !h.pm25[i].is_nan());
         let Some(last) = last_obs.filter(|&l| i0 >= 0 && i0 - (l as i64) <= 6) else {
@@ -273,6 +281,30 @@ impl City {
         }
         tx.commit().await?;
         Ok(self.store.forecast_run(&id).await?.unwrap_or(run))
+    }
+
+    /// Lowers the emission index over every warning step's hours by its plan's mean reduction
+    /// ratio (the curtailments the response side recorded). Returns the hours changed.
+    async fn feed_back_curtailments(&self, h: &mut Hourly) -> Result<usize, SchedulerError> {
+        let mut warnings = self.store.warnings_in(hazewarn_response::WarningState::Issued).await?;
+        warnings.extend(self.store.warnings_in(hazewarn_response::WarningState::Lifted).await?);
+        let mut hours = 0;
+        for w in &warnings {
+            let steps: Vec<_> =
+                w.transitions.iter().filter(|t| t.kind != hazewarn_response::TransitionKind::Draft).collect();
+            for (k, step) in steps.iter().enumerate() {
+                let Some(plan) = self.store.plan(&w.id, step.step).await? else { continue };
+                if plan.totals.is_empty() {
+                    continue;
+                }
+                let share = plan.totals.iter().map(|t| t.ratio).sum::<f64>() / plan.totals.len() as f64;
+                // In force from the step's start (or its issue, if later) until the next step or its end.
+                let from = step.start.max(step.at).naive_local();
+                let until = steps.get(k + 1).map_or(step.end, |next| next.at.min(step.end)).naive_local();
+                hours += h.apply_curtailment(from, until, share);
+            }
+        }
+        Ok(hours)
     }
 
     /// Grades the latest approved forecast (or the latest one, with auto-approval). The

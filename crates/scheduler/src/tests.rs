@@ -153,6 +153,12 @@ async fn a_simulated_week_issues_reminds_escalates_updates_and_verifies() {
     // While a warning was in force the public alert was re-published at its level's cadence.
     assert!(dropped(dir.path(), "alert-") > all.len(), "no alert updates in a week with a warning");
 
+    // Forecasts issued after the first warning step know its curtailments lowered emissions.
+    let runs = city.store.forecast_runs_between(start, end).await.unwrap();
+    assert_eq!(runs.len(), 14, "two forecasts a day");
+    let fed_back = runs.iter().filter(|r| r.inputs.contains("\"curtailments\"")).count();
+    assert!(fed_back > 0 && fed_back < runs.len(), "{fed_back} of {} runs saw curtailments", runs.len());
+
     // Verification scored the leads that had observations by the verify time.
     let scores = city.store.scores_between(start - Duration::days(1), end).await.unwrap();
     assert!(scores.len() > 100, "{} scores", scores.len());
