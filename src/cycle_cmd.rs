@@ -112,6 +112,15 @@ pub fn run_scheduler(c: &ConfigArg) -> Result<()> {
     })
 }
 
+pub fn serve(c: &ConfigArg, addr: &str, rate: u32) -> Result<()> {
+    runtime()?.block_on(async {
+        let city = open(&c.config, None).await?;
+        println!("serving {} on http://{addr}/ (ctrl-c stops)", city.config.city.name);
+        hazewarn_server::serve(Arc::new(city), addr, rate).await?;
+        Ok(())
+    })
+}
+
 pub fn cycle(c: &ConfigArg, at: DateTime<FixedOffset>, json: bool) -> Result<()> {
     runtime()?.block_on(async {
         let city = open(&c.config, Some(at)).await?;

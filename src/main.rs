@@ -187,6 +187,19 @@ enum Command {
         #[arg(long, default_value = "data/lists")]
         lists: PathBuf,
     },
+    /// Serve the API and the pages, with the scheduler running beside them.
+    #[command(after_help = "Example:\n  hazewarn serve --config city.toml --addr 127.0.0.1:8080\n\n\
+        Pages: / (public), /forecaster, /office, /enterprise (sign in with a token from `hazewarn user add`).\n\
+        API: /api/v1/…; public: /api/v1/public/current, /cap.xml, /feed.atom.")]
+    Serve {
+        #[command(flatten)]
+        config: cycle_cmd::ConfigArg,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Requests per second per caller before 429.
+        #[arg(long, default_value_t = 50)]
+        rate: u32,
+    },
     /// Run the city's jobs on their cron schedules (Asia/Shanghai) until stopped.
     #[command(after_help = "Example:\n  hazewarn run --config city.toml")]
     Run(cycle_cmd::ConfigArg),
@@ -387,6 +400,7 @@ fn main() -> ExitCode {
         Command::Demo { sample, out } => demo::run(&sample, &out),
         Command::Sample { seed, out, lists } => sample::write(seed, &out, &lists),
         Command::Run(c) => cycle_cmd::run_scheduler(&c),
+        Command::Serve { config, addr, rate } => cycle_cmd::serve(&config, &addr, rate),
         Command::Cycle { config, at, json } => cycle_cmd::cycle(&config, at, json),
         Command::Dispatch { config, until_empty } => cycle_cmd::dispatch(&config, until_empty),
         Command::Warning { config, command } => cycle_cmd::warning(&config, &command),

@@ -8,4 +8,5 @@ mod cli_delivery;
 mod cli_ingest;
 mod cli_response;
 mod demo;
+mod e2e_browser;
 mod fixtures;

@@ -152,6 +152,18 @@ impl City {
             .ok_or_else(|| SchedulerError::Input("no station in the observations".into()))?;
         let parquet = self.config.data.work_dir.join("observations.parquet");
         write_parquet(&obs, &parquet).map_err(|e| SchedulerError::Input(e.to_string()))?;
+        let batch = hazewarn_store::forecasts::ObservationBatch {
+            id: format!("{}-{slot}", self.config.city.id),
+            source: files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join("; "),
+            location: parquet.display().to_string(),
+            rows: series.len() as i64,
+            first_time: series.times.first().map(ToString::to_string),
+            last_time: series.times.last().map(ToString::to_string),
+            qc_summary: report.summary(),
+        };
+        let mut tx = self.store.write().await?;
+        tx.record_observations(&batch, now).await?;
+        tx.commit().await?;
         status.push(InputStatus {
             name: "observations".into(),
             ok: true,

@@ -252,6 +252,10 @@ async fn http_sources_feed_the_forecast_and_a_failing_feed_is_recorded_not_fatal
     assert!(inputs.iter().all(|s| s.ok), "{inputs:?}");
     assert!(inputs.iter().any(|s| s.name == "nwp" && s.detail == "96 forecast hours"), "{inputs:?}");
     assert!(dir.path().join("work/fetched/obs-feed-20260101T16.csv").exists());
+    let batches = city.store.observation_batches(10).await.unwrap();
+    assert_eq!(batches.len(), 1);
+    assert_eq!(batches[0].source.matches(".csv").count(), 2, "the sample and the fetched feed: {:?}", batches[0]);
+    assert!(batches[0].location.ends_with("observations.parquet"));
 
     // The next day the NWP feed is down: the cycle goes on with the fallback model and says so.
     let next = issue + Duration::days(1);

@@ -252,3 +252,63 @@ impl Store {
             .collect())
     }
 }
+
+/// One ingest of observations: where the canonical Parquet was written and what QC said.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservationBatch {
+    pub id: String,
+    pub source: String,
+    pub location: String,
+    pub rows: i64,
+    pub first_time: Option<String>,
+    pub last_time: Option<String>,
+    pub qc_summary: String,
+}
+
+impl WriteTx {
+    /// Records an ingest; a repeat of the same batch id keeps the first record.
+    pub async fn record_observations(&mut self, b: &ObservationBatch, now: DateTime<Utc>) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO observation_batches (id, source, location, rows_count, first_time, last_time, qc_summary, \
+             ingested_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&b.id)
+        .bind(&b.source)
+        .bind(&b.location)
+        .bind(b.rows)
+        .bind(&b.first_time)
+        .bind(&b.last_time)
+        .bind(&b.qc_summary)
+        .bind(ts(now))
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+type BatchRow = (String, String, String, i64, Option<String>, Option<String>, String);
+
+impl Store {
+    /// The latest ingests, newest first.
+    pub async fn observation_batches(&self, limit: i64) -> Result<Vec<ObservationBatch>> {
+        let rows: Vec<BatchRow> = sqlx::query_as(
+            "SELECT id, source, location, rows_count, first_time, last_time, qc_summary FROM observation_batches \
+             ORDER BY ingested_at DESC, id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, source, location, rows, first_time, last_time, qc_summary)| ObservationBatch {
+                id,
+                source,
+                location,
+                rows,
+                first_time,
+                last_time,
+                qc_summary,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,337 @@
+//! The JSON API under `/api/v1`. Writes are checked by role here, on the server; an enterprise
+//! sees only its own notices, and another enterprise's notice is "not found", not "forbidden".
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use chrono::{DateTime, FixedOffset};
+use hazewarn_response::{CurtailmentPlan, Recommendation, Warning, WarningLevel, plan};
+use hazewarn_scheduler::Step;
+use hazewarn_scheduler::cycle::{DailyRow, InputStatus};
+use hazewarn_store::OutboxEntry;
+use hazewarn_store::forecasts::{Review, ReviewAction};
+use hazewarn_store::response::StoredNotice;
+use hazewarn_store::users::Role;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::auth::Caller;
+use crate::{ApiError, AppState};
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+fn level(s: &str) -> Result<WarningLevel, ApiError> {
+    serde_json::from_value(Value::String(s.to_owned()))
+        .map_err(|_| ApiError::BadRequest(format!("`{s}` is not yellow, orange or red")))
+}
+
+#[derive(Serialize)]
+pub struct PublicWarning {
+    pub id: String,
+    pub level: WarningLevel,
+    pub level_zh: String,
+    pub response_level: Option<String>,
+    pub start: DateTime<FixedOffset>,
+    pub end: DateTime<FixedOffset>,
+    pub issued_at: DateTime<FixedOffset>,
+}
+
+#[derive(Serialize)]
+pub struct OutlookDay {
+    pub date: chrono::NaiveDate,
+    pub aqi: u32,
+    pub category: String,
+    pub category_en: String,
+    pub colour: String,
+    pub advice: String,
+}
+
+#[derive(Serialize)]
+pub struct PublicCurrent {
+    pub city: String,
+    pub warning: Option<PublicWarning>,
+    pub outlook: Vec<OutlookDay>,
+}
+
+pub fn public_warning(w: &Warning) -> PublicWarning {
+    let first_issue = w.transitions.iter().find(|t| t.kind != hazewarn_response::TransitionKind::Draft);
+    PublicWarning {
+        id: w.id.clone(),
+        level: w.level(),
+        level_zh: w.level().zh().to_owned(),
+        response_level: w.level().response_level().map(|r| r.zh().to_owned()),
+        start: w.current().start,
+        end: w.current().end,
+        issued_at: first_issue.map_or(w.current().at, |t| t.at),
+    }
+}
+
+/// The warning in force and the 3-day AQI outlook of the latest approved forecast.
+pub async fn public_current(State(s): State<AppState>) -> ApiResult<PublicCurrent> {
+    let warning = s.city.store.warning_in_force().await?.map(|w| public_warning(&w));
+    let mut outlook = Vec::new();
+    let run = match s.city.store.latest_forecast_run(s.city.now(), true).await? {
+        Some(r) => Some(r),
+        None => s.city.store.latest_forecast_run(s.city.now(), false).await?,
+    };
+    if let Some(run) = run {
+        for d in s.city.daily_of(&run).await?.into_iter().take(3) {
+            let l = hazewarn_aqi::Standards::builtin().for_date(d.date).level(d.aqi_p50);
+            outlook.push(OutlookDay {
+                date: d.date,
+                aqi: d.aqi_p50,
+                category: l.category.clone(),
+                category_en: l.category_en.clone(),
+                colour: l.rgb.clone(),
+                advice: l.advice.clone(),
+            });
+        }
+    }
+    Ok(Json(PublicCurrent { city: s.city.config.city.name.clone(), warning, outlook }))
+}
+
+#[derive(Serialize)]
+pub struct ForecastView {
+    pub id: String,
+    pub issue_time: String,
+    pub model: String,
+    pub status: String,
+    pub inputs: Vec<InputStatus>,
+    pub hourly: Vec<hazewarn_forecast::LeadForecast>,
+    pub daily: Vec<DailyRow>,
+    pub reviews: Vec<Review>,
+    pub recommendation: Option<Recommendation>,
+}
+
+pub async fn forecast_view(s: &AppState, id: Option<&str>) -> Result<ForecastView, ApiError> {
+    let run = match id {
+        Some(id) => s.city.store.forecast_run(id).await?,
+        None => s.city.store.latest_forecast_run(s.city.now(), false).await?,
+    }
+    .ok_or(ApiError::NotFound)?;
+    let parse = |what: &str, text: &str| -> Result<Value, ApiError> {
+        serde_json::from_str(text).map_err(|e| ApiError::Internal(format!("{what} of {}: {e}", run.id)))
+    };
+    let inputs = serde_json::from_value(parse("inputs", &run.inputs)?).unwrap_or_default();
+    let hourly =
+        serde_json::from_value(parse("hourly", &run.hourly)?).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(ForecastView {
+        daily: s.city.daily_of(&run).await?,
+        reviews: s.city.store.reviews(&run.id).await?,
+        recommendation: s.city.store.recommendation(&run.id).await?,
+        id: run.id,
+        issue_time: run.issue_time,
+        model: run.model,
+        status: run.status,
+        inputs,
+        hourly,
+    })
+}
+
+pub async fn latest_forecast(State(s): State<AppState>, caller: Caller) -> ApiResult<ForecastView> {
+    caller.require(&[Role::Forecaster, Role::Office])?;
+    Ok(Json(forecast_view(&s, None).await?))
+}
+
+#[derive(Deserialize)]
+pub struct ReviewRequest {
+    /// approve, adjust or annotate.
+    pub action: String,
+    #[serde(default)]
+    pub note: String,
+    /// For adjust: the adjusted daily rows.
+    pub daily: Option<Vec<DailyRow>>,
+}
+
+pub async fn review(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(r): Json<ReviewRequest>,
+) -> ApiResult<Review> {
+    let user = caller.require(&[Role::Forecaster])?;
+    let action = match r.action.as_str() {
+        "approve" => ReviewAction::Approve,
+        "adjust" => ReviewAction::Adjust,
+        "annotate" => ReviewAction::Annotate,
+        other => return Err(ApiError::BadRequest(format!("`{other}` is not approve, adjust or annotate"))),
+    };
+    let daily = r.daily.map(|d| serde_json::to_string(&d).expect("serialises"));
+    Ok(Json(s.city.store.review(&id, action, &user.name, &r.note, daily.as_deref(), s.city.now()).await?))
+}
+
+pub async fn current_warning(State(s): State<AppState>, caller: Caller) -> ApiResult<Option<Warning>> {
+    caller.require(&[Role::Office, Role::Forecaster])?;
+    Ok(Json(s.city.store.warning_in_force().await?))
+}
+
+#[derive(Deserialize)]
+pub struct WarningRequest {
+    /// approve (the recommendation of `run_id`), issue, upgrade, downgrade, extend or lift.
+    pub step: String,
+    pub run_id: Option<String>,
+    pub level: Option<String>,
+    pub start: Option<DateTime<FixedOffset>>,
+    pub end: Option<DateTime<FixedOffset>>,
+    pub reason: String,
+}
+
+pub async fn warning_step(
+    State(s): State<AppState>,
+    caller: Caller,
+    Json(r): Json<WarningRequest>,
+) -> ApiResult<Warning> {
+    let user = caller.require(&[Role::Office])?;
+    if r.reason.trim().is_empty() {
+        return Err(ApiError::BadRequest("a reason is required".into()));
+    }
+    let now = s.city.now();
+    let need = |v: Option<DateTime<FixedOffset>>, name: &str| {
+        v.ok_or_else(|| ApiError::BadRequest(format!("`{name}` is required")))
+    };
+    let lvl =
+        || r.level.as_deref().map(level).unwrap_or_else(|| Err(ApiError::BadRequest("`level` is required".into())));
+    let forecast = r.run_id.clone().unwrap_or_else(|| "manual".into());
+    let w = match r.step.as_str() {
+        "approve" => {
+            let run = r.run_id.as_deref().ok_or_else(|| ApiError::BadRequest("`run_id` is required".into()))?;
+            s.city.approve_recommendation(run, &user.name, &r.reason, now).await?
+        }
+        "issue" => {
+            let step = Step::Issue { level: lvl()?, start: need(r.start, "start")?, end: need(r.end, "end")? };
+            s.city.apply(step, &user.name, &r.reason, &forecast, now).await?
+        }
+        "upgrade" | "downgrade" => {
+            let (level, end) = (lvl()?, need(r.end, "end")?);
+            let step = if r.step == "upgrade" { Step::Upgrade { level, end } } else { Step::Downgrade { level, end } };
+            s.city.apply(step, &user.name, &r.reason, &forecast, now).await?
+        }
+        "extend" => {
+            s.city.apply(Step::Extend { end: need(r.end, "end")? }, &user.name, &r.reason, &forecast, now).await?
+        }
+        "lift" => s.city.apply(Step::Lift, &user.name, &r.reason, &forecast, now).await?,
+        other => return Err(ApiError::BadRequest(format!("`{other}` is not a warning step"))),
+    };
+    Ok(Json(w))
+}
+
+/// An enterprise's own notices; the office sees the notices of the warning in force.
+pub async fn notices(State(s): State<AppState>, caller: Caller) -> ApiResult<Vec<StoredNotice>> {
+    let user = caller.require(&[Role::Enterprise, Role::Office])?;
+    if user.role == Role::Enterprise {
+        let code = user.credit_code.as_deref().ok_or(ApiError::Forbidden)?;
+        return Ok(Json(s.city.store.notices_for(code).await?));
+    }
+    Ok(Json(match s.city.store.warning_in_force().await? {
+        Some(w) => s.city.store.notices_of(&w.id, None).await?,
+        None => Vec::new(),
+    }))
+}
+
+/// A notice the caller may see; another enterprise's notice does not exist for it.
+pub async fn visible_notice(s: &AppState, caller: &Caller, id: &str) -> Result<StoredNotice, ApiError> {
+    let user = caller.require(&[Role::Enterprise, Role::Office])?;
+    let n = s.city.store.notice(id).await?.ok_or(ApiError::NotFound)?;
+    if user.role == Role::Enterprise && user.credit_code.as_deref() != Some(n.notice.credit_code.as_str()) {
+        return Err(ApiError::NotFound);
+    }
+    Ok(n)
+}
+
+pub async fn notice(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StoredNotice> {
+    Ok(Json(visible_notice(&s, &caller, &id).await?))
+}
+
+pub async fn acknowledge(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StoredNotice> {
+    visible_notice(&s, &caller, &id).await?;
+    let user = caller.require(&[Role::Enterprise])?;
+    Ok(Json(s.city.store.acknowledge(&id, &user.name, s.city.now()).await?))
+}
+
+#[derive(Serialize)]
+pub struct DeliveryRow {
+    pub notice_id: String,
+    pub enterprise: String,
+    pub credit_code: String,
+    /// sent, pending, dead (by channel), acknowledged, overdue.
+    pub deliveries: Vec<(String, String)>,
+    pub acknowledged_at: Option<String>,
+    pub overdue: bool,
+    pub escalated: bool,
+}
+
+/// Delivery status per enterprise for the warning in force.
+pub async fn deliveries(State(s): State<AppState>, caller: Caller) -> ApiResult<Vec<DeliveryRow>> {
+    caller.require(&[Role::Office])?;
+    let Some(w) = s.city.store.warning_in_force().await? else { return Ok(Json(Vec::new())) };
+    let now = hazewarn_store::ts(s.city.now());
+    let mut rows = Vec::new();
+    for n in s.city.store.notices_of(&w.id, None).await? {
+        let mut deliveries = Vec::new();
+        for ch in &s.city.channels {
+            let id = format!("{}@{}", n.notice.id, ch.name());
+            if let Ok(e) = s.city.store.outbox_entry(&id).await {
+                deliveries.push((ch.name().to_owned(), format!("{:?}", e.status).to_lowercase()));
+            }
+        }
+        let deadline = hazewarn_store::ts(n.notice.ack_deadline.with_timezone(&chrono::Utc));
+        rows.push(DeliveryRow {
+            overdue: n.acknowledged_at.is_none() && deadline < now,
+            escalated: n.escalated_at.is_some(),
+            notice_id: n.notice.id,
+            enterprise: n.notice.enterprise,
+            credit_code: n.notice.credit_code,
+            deliveries,
+            acknowledged_at: n.acknowledged_at,
+        });
+    }
+    Ok(Json(rows))
+}
+
+pub async fn dead_letters(State(s): State<AppState>, caller: Caller) -> ApiResult<Vec<OutboxEntry>> {
+    caller.require(&[Role::Office])?;
+    Ok(Json(s.city.store.outbox_in(hazewarn_store::OutboxStatus::Dead, 10_000).await?))
+}
+
+pub async fn retry_dead(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Value> {
+    let user = caller.require(&[Role::Office])?;
+    s.city.store.retry_dead(&id, &user.name, s.city.now()).await?;
+    Ok(Json(serde_json::json!({"id": id, "status": "pending"})))
+}
+
+#[derive(Deserialize)]
+pub struct PlanQuery {
+    pub level: String,
+}
+
+/// The plan the list gives at a level, against the targets (a preview; nothing is stored).
+pub async fn plan_preview(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<PlanQuery>,
+) -> ApiResult<CurtailmentPlan> {
+    caller.require(&[Role::Office])?;
+    let (_, list) = s.city.list().await?;
+    let c = &s.city;
+    let p = plan(&list, &c.rules, level(&q.level)?, &c.inventory, &c.profile.targets, c.guarantee())
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    Ok(Json(p))
+}
+
+#[derive(Deserialize)]
+pub struct UploadQuery {
+    /// The file name; `.xlsx` is read as a workbook, anything else as CSV.
+    pub name: String,
+}
+
+/// A new reduction-list version, validated as the CLI does; an invalid upload changes nothing.
+pub async fn upload_list(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<UploadQuery>,
+    body: Bytes,
+) -> ApiResult<Value> {
+    let user = caller.require(&[Role::Office])?;
+    let (version, list) = s.city.import_list(&q.name, &body, &user.name).await?;
+    Ok(Json(serde_json::json!({"version": version, "enterprises": list.enterprises.len(), "lines": list.line_count()})))
+}

@@ -1,0 +1,610 @@
+//! Server-rendered pages: public, forecaster, emergency office, enterprise. Chinese by default,
+//! English with `?lang=en`. Forms post back here and redirect; the actions are the API's.
+
+use axum::Form;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::Duration;
+use hazewarn_response::{Treatment, WarningLevel};
+use hazewarn_store::users::Role;
+use serde::Deserialize;
+
+use crate::api::{self, forecast_view};
+use crate::auth::Caller;
+use crate::{ApiError, AppState, escape, svg};
+
+#[derive(Deserialize, Default)]
+pub struct Lang {
+    #[serde(default)]
+    pub lang: String,
+    #[serde(default)]
+    pub county: String,
+    #[serde(default)]
+    pub industry: String,
+    #[serde(default)]
+    pub grade: String,
+    #[serde(default)]
+    pub msg: String,
+}
+
+impl Lang {
+    fn en(&self) -> bool {
+        self.lang == "en"
+    }
+    fn t<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
+        if self.en() { en } else { zh }
+    }
+    fn q(&self) -> &'static str {
+        if self.en() { "?lang=en" } else { "" }
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(public))
+        .route("/login", get(login_form).post(login))
+        .route("/forecaster", get(forecaster))
+        .route("/forecaster/review", post(forecaster_review))
+        .route("/office", get(office))
+        .route("/office/warning", post(office_warning))
+        .route("/office/retry", post(office_retry))
+        .route("/office/list", post(office_list))
+        .route("/enterprise", get(enterprise))
+        .route("/enterprise/ack", post(enterprise_ack))
+}
+
+fn page(l: &Lang, title: &str, body: &str) -> Html<String> {
+    let other = if l.en() { ("", "中文") } else { ("?lang=en", "English") };
+    Html(format!(
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <meta name=\"viewport\" content=\"width=device-width\"><style>\
+         body{{font-family:sans-serif;margin:1.5em;max-width:1000px}} table{{border-collapse:collapse}}\
+         td,th{{border:1px solid #ccc;padding:3px 6px;font-size:14px}} .chart{{width:100%;height:auto}}\
+         .badge{{padding:2px 8px;border-radius:4px;color:#fff}} .msg{{background:#ffe;border:1px solid #cc9;padding:6px}}\
+         </style></head><body><nav><a href=\"/{q}\">{home}</a> · <a href=\"/forecaster{q}\">{f}</a> · \
+         <a href=\"/office{q}\">{o}</a> · <a href=\"/enterprise{q}\">{e}</a> · <a href=\"{href}\" id=\"lang\">{label}</a></nav>\
+         <h1>{title}</h1>{body}</body></html>",
+        lang = if l.en() { "en" } else { "zh-CN" },
+        title = escape(title),
+        q = l.q(),
+        home = l.t("公众", "Public"),
+        f = l.t("预报员", "Forecaster"),
+        o = l.t("应急办", "Office"),
+        e = l.t("企业", "Enterprise"),
+        href = other.0,
+        label = other.1,
+    ))
+}
+
+fn level_colour(level: WarningLevel) -> &'static str {
+    match level {
+        WarningLevel::None => "#999",
+        WarningLevel::Yellow => "#d4a800",
+        WarningLevel::Orange => "#ff7e00",
+        WarningLevel::Red => "#e00",
+    }
+}
+
+fn level_name(l: &Lang, level: WarningLevel) -> String {
+    if l.en() { format!("{level:?}").to_lowercase() } else { level.zh().to_owned() }
+}
+
+/// Pages ask for the token when there is none.
+fn login_needed(l: &Lang, e: ApiError) -> Response {
+    match e {
+        ApiError::Unauthenticated => Redirect::to(&format!("/login{}", l.q())).into_response(),
+        ApiError::Forbidden => (StatusCode::FORBIDDEN, page(l, l.t("无权访问", "Not allowed"), "")).into_response(),
+        other => other.into_response(),
+    }
+}
+
+async fn public(State(s): State<AppState>, Query(l): Query<Lang>) -> Result<Html<String>, ApiError> {
+    let axum::Json(cur) = api::public_current(State(s.clone())).await?;
+    let mut b = String::new();
+    match &cur.warning {
+        Some(w) => {
+            b += &format!(
+                "<p id=\"warning\"><span class=\"badge\" style=\"background:{}\">{}{}</span> {} {} — {}</p>",
+                level_colour(w.level),
+                level_name(&l, w.level),
+                l.t("预警", " warning"),
+                w.response_level
+                    .as_deref()
+                    .map(|r| format!("（{r}{}）", l.t("应急响应", " response")))
+                    .unwrap_or_default(),
+                w.start.format("%Y-%m-%d %H:%M"),
+                w.end.format("%Y-%m-%d %H:%M"),
+            )
+        }
+        None => {
+            b += &format!(
+                "<p id=\"warning\">{}</p>",
+                l.t("当前无重污染天气预警。", "No heavy-pollution warning is in force.")
+            )
+        }
+    }
+    b += &format!(
+        "<h2>{}</h2><table><tr><th>{}</th><th>AQI</th><th>{}</th><th>{}</th></tr>",
+        l.t("未来三天空气质量", "AQI outlook, 3 days"),
+        l.t("日期", "Date"),
+        l.t("级别", "Category"),
+        l.t("健康建议", "Health advice")
+    );
+    for d in &cur.outlook {
+        b += &format!(
+            "<tr><td>{}</td><td style=\"background:{};\">{}</td><td>{}</td><td>{}</td></tr>",
+            d.date,
+            escape(&d.colour),
+            d.aqi,
+            escape(if l.en() { &d.category_en } else { &d.category }),
+            escape(&d.advice)
+        );
+    }
+    b += "</table><p><a href=\"/cap.xml\">CAP 1.2</a> · <a href=\"/feed.atom\">Atom</a></p>";
+    Ok(page(&l, &format!("{} {}", cur.city, l.t("空气质量与预警", "air quality and warnings")), &b))
+}
+
+async fn login_form(Query(l): Query<Lang>) -> Html<String> {
+    let body = format!(
+        "<form method=\"post\" action=\"/login{}\"><label>{} <input name=\"token\" id=\"token\" type=\"password\" size=\"70\"></label> \
+         <button id=\"login\">{}</button></form>",
+        l.q(),
+        l.t("访问令牌", "Access token"),
+        l.t("登录", "Sign in")
+    );
+    page(&l, l.t("登录", "Sign in"), &body)
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    token: String,
+}
+
+async fn login(State(s): State<AppState>, Query(l): Query<Lang>, Form(f): Form<TokenForm>) -> Response {
+    let Ok(Some(user)) = s.city.store.user_by_token(f.token.trim()).await else {
+        return (StatusCode::UNAUTHORIZED, page(&l, l.t("令牌无效", "Invalid token"), "")).into_response();
+    };
+    let to = match user.role {
+        Role::Forecaster => "/forecaster",
+        Role::Enterprise => "/enterprise",
+        _ => "/office",
+    };
+    let cookie = format!("hw_token={}; Path=/; HttpOnly; SameSite=Strict", f.token.trim());
+    ([(header::SET_COOKIE, cookie)], Redirect::to(&format!("{to}{}", l.q()))).into_response()
+}
+
+async fn forecaster(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result<Caller, ApiError>) -> Response {
+    let result: Result<Html<String>, ApiError> = async {
+        caller?.require(&[Role::Forecaster, Role::Office])?;
+        let v = forecast_view(&s, None).await?;
+        let issue = hazewarn_store::parse_ts(&v.issue_time)?;
+        let issue_local = hazewarn_scheduler::beijing(issue).naive_local();
+        // The last 7 days of observations, from the canonical Parquet the last ingest wrote.
+        let mut observed = Vec::new();
+        let parquet = s.city.config.data.work_dir.join("observations.parquet");
+        if let Ok(series) = hazewarn_ingest::read_station(&parquet, Some(hazewarn_ingest::Layout::Parquet), None)
+            && let Some(pm) = series.usable(hazewarn_ingest::Variable::Pm25)
+        {
+            for (t, v) in series.times.iter().zip(pm) {
+                let rel = (*t - issue_local).num_hours();
+                if (-168..=0).contains(&rel) {
+                    observed.push((rel, v));
+                }
+            }
+        }
+        let fc: Vec<(i64, f64, f64, f64)> = v.hourly.iter().map(|h| (h.lead as i64, h.p10, h.p50, h.p90)).collect();
+        let mut b = format!(
+            "<p>{} <b id=\"run\">{}</b> · {} {} · {} {} · {} <b id=\"status\">{}</b></p>",
+            l.t("预报", "Run"),
+            escape(&v.id),
+            l.t("起报", "issued"),
+            hazewarn_scheduler::beijing(issue).format("%Y-%m-%d %H:%M"),
+            l.t("模型", "model"),
+            escape(&v.model),
+            l.t("状态", "status"),
+            escape(&v.status)
+        );
+        b += &format!("<h2>{}</h2>", l.t("逐时PM2.5（96小时，p10–p90区间，及过去7天实况）", "Hourly PM2.5, 96 h with p10–p90, and the last 7 days observed"));
+        b += &svg::hourly_chart(&observed, &fc, "PM2.5");
+        let bars: Vec<(String, u32, String, bool)> = v
+            .daily
+            .iter()
+            .map(|d| {
+                let lvl = hazewarn_aqi::Standards::builtin().for_date(d.date).level(d.aqi_p50);
+                (d.date.format("%m-%d").to_string(), d.aqi_p50, lvl.rgb.clone(), d.trend)
+            })
+            .collect();
+        b += &format!("<h2>{}</h2>", l.t("逐日AQI（D+1至D+7，D+4起为趋势）", "Daily AQI D+1..D+7 (from D+4 a trend)"));
+        b += &svg::daily_bars(&bars, "AQI");
+        b += &format!("<h2>{}</h2><table><tr><th>{}</th><th>OK</th><th>{}</th></tr>", l.t("输入数据与质控", "Inputs and QC"), l.t("输入", "Input"), l.t("说明", "Detail"));
+        for i in &v.inputs {
+            b += &format!("<tr><td>{}</td><td>{}</td><td>{}</td></tr>", escape(&i.name), if i.ok { "✓" } else { "✗" }, escape(&i.detail));
+        }
+        if let Some(batch) = s.city.store.observation_batches(1).await?.first() {
+            b += &format!("</table><pre>{}</pre>", escape(&batch.qc_summary));
+        } else {
+            b += "</table>";
+        }
+        // The last 30 days of verification.
+        let now = s.city.now();
+        let scores = s.city.store.scores_between(now - Duration::days(30), now).await?;
+        b += &format!("<h2>{}</h2><table><tr><th>{}</th><th>n</th><th>RMSE</th><th>{}</th><th>{}</th><th>{}</th></tr>", l.t("近30天检验", "Verification, last 30 days"), l.t("时效", "Leads"), l.t("命中", "Hits"), l.t("漏报", "Misses"), l.t("空报", "False alarms"));
+        for (a, z) in [(1, 24), (25, 48), (49, 72), (73, 96)] {
+            let sel: Vec<_> = scores.iter().filter(|x| (a..=z).contains(&x.lead_hours)).collect();
+            let n = sel.len();
+            let rmse = if n == 0 { f64::NAN } else { (sel.iter().map(|x| (x.p50 - x.observed).powi(2)).sum::<f64>() / n as f64).sqrt() };
+            // An event: hourly PM2.5 above 150 µg/m³ (heavy pollution).
+            let (mut hit, mut miss, mut fa) = (0, 0, 0);
+            for x in &sel {
+                match (x.p50 > 150.0, x.observed > 150.0) {
+                    (true, true) => hit += 1,
+                    (false, true) => miss += 1,
+                    (true, false) => fa += 1,
+                    _ => {}
+                }
+            }
+            b += &format!("<tr><td>{a}–{z} h</td><td>{n}</td><td>{rmse:.1}</td><td>{hit}</td><td>{miss}</td><td>{fa}</td></tr>");
+        }
+        b += "</table>";
+        for r in &v.reviews {
+            b += &format!("<p class=\"review\">{} · {} · {}: {}</p>", escape(&r.at), escape(&r.by), escape(&r.action), escape(&r.note));
+        }
+        let d3: Vec<String> = v.daily.iter().take(3).map(|d| format!("<input name=\"aqi{}\" value=\"{}\" size=\"4\">", d.lead_day, d.aqi_p50)).collect();
+        b += &format!(
+            "<h2>{}</h2><form method=\"post\" action=\"/forecaster/review{q}\"><input type=\"hidden\" name=\"run\" value=\"{run}\">\
+             <label>{} <input name=\"note\" id=\"note\" size=\"50\"></label><br>{} {}<br>\
+             <button name=\"action\" value=\"approve\" id=\"approve\">{}</button> \
+             <button name=\"action\" value=\"adjust\" id=\"adjust\">{}</button> \
+             <button name=\"action\" value=\"annotate\" id=\"annotate\">{}</button></form>",
+            l.t("审核", "Review"),
+            l.t("说明/理由", "Note / reason"),
+            l.t("订正D+1..D+3 AQI：", "Adjusted AQI D+1..D+3:"),
+            d3.join(" "),
+            l.t("批准", "Approve"),
+            l.t("订正", "Adjust"),
+            l.t("备注", "Annotate"),
+            q = l.q(),
+            run = escape(&v.id)
+        );
+        if !l.msg.is_empty() {
+            b = format!("<p class=\"msg\">{}</p>", escape(&l.msg)) + &b;
+        }
+        Ok(page(&l, l.t("预报员：今日预报", "Forecaster: today's forecast"), &b))
+    }
+    .await;
+    result.map_or_else(|e| login_needed(&l, e), IntoResponse::into_response)
+}
+
+#[derive(Deserialize)]
+struct ReviewForm {
+    run: String,
+    action: String,
+    #[serde(default)]
+    note: String,
+    aqi1: Option<u32>,
+    aqi2: Option<u32>,
+    aqi3: Option<u32>,
+}
+
+fn back(path: &str, l: &Lang, msg: &str) -> Response {
+    let sep = if l.en() { "&" } else { "?" };
+    let q = l.q();
+    Redirect::to(&format!("{path}{q}{sep}msg={}", msg.replace(' ', "+").replace('&', "%26").replace('#', "%23")))
+        .into_response()
+}
+
+async fn forecaster_review(
+    State(s): State<AppState>,
+    Query(l): Query<Lang>,
+    caller: Result<Caller, ApiError>,
+    Form(f): Form<ReviewForm>,
+) -> Response {
+    let result: Result<(), ApiError> = async {
+        let caller = caller?;
+        let mut daily = None;
+        if f.action == "adjust" {
+            let run = s.city.store.forecast_run(&f.run).await?.ok_or(ApiError::NotFound)?;
+            let mut rows = s.city.daily_of(&run).await?;
+            for (k, v) in [f.aqi1, f.aqi2, f.aqi3].into_iter().enumerate() {
+                if let (Some(v), Some(row)) = (v, rows.get_mut(k)) {
+                    row.aqi_p50 = v;
+                }
+            }
+            daily = Some(rows);
+        }
+        let req = api::ReviewRequest { action: f.action.clone(), note: f.note.clone(), daily };
+        let _review =
+            api::review(State(s.clone()), caller, axum::extract::Path(f.run.clone()), axum::Json(req)).await?;
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => back("/forecaster", &l, &format!("{} {}", f.action, l.t("已记录", "recorded"))),
+        Err(ApiError::Unauthenticated) => login_needed(&l, ApiError::Unauthenticated),
+        Err(e) => back("/forecaster", &l, &e.to_string()),
+    }
+}
+
+async fn office(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result<Caller, ApiError>) -> Response {
+    let result: Result<Html<String>, ApiError> = async {
+        caller?.require(&[Role::Office])?;
+        let mut b = String::new();
+        if !l.msg.is_empty() {
+            b += &format!("<p class=\"msg\">{}</p>", escape(&l.msg));
+        }
+        let in_force = s.city.store.warning_in_force().await?;
+        b += &format!("<h2>{}</h2>", l.t("当前预警", "Warning in force"));
+        match &in_force {
+            Some(w) => b += &format!("<p id=\"in-force\"><span class=\"badge\" style=\"background:{}\">{}</span> {} · {} — {}</p>", level_colour(w.level()), level_name(&l, w.level()), escape(&w.id), w.current().start.format("%m-%d %H:%M"), w.current().end.format("%m-%d %H:%M")),
+            None => b += &format!("<p id=\"in-force\">{}</p>", l.t("无", "None")),
+        }
+        let run = s.city.store.latest_forecast_run(s.city.now(), false).await?;
+        let rec = match &run {
+            Some(r) => s.city.store.recommendation(&r.id).await?,
+            None => None,
+        };
+        b += &format!("<h2>{}</h2>", l.t("建议", "Recommended action"));
+        let mut plan_level = in_force.as_ref().map(|w| w.level());
+        match (&run, &rec) {
+            (Some(run), Some(rec)) => {
+                b += &format!("<p id=\"recommendation\">{}: <b>{:?}</b> {}</p><ul>", escape(&run.id), rec.action, level_name(&l, rec.level));
+                for r in &rec.reasons {
+                    b += &format!("<li>{}</li>", escape(if l.en() { &r.en } else { &r.zh }));
+                }
+                b += "</ul>";
+                if rec.level != WarningLevel::None {
+                    plan_level = Some(rec.level);
+                }
+                if hazewarn_scheduler::Step::recommended(rec).is_some() {
+                    b += &confirm_form(&l, "approve", &format!("<input type=\"hidden\" name=\"run_id\" value=\"{}\">", escape(&run.id)), l.t("按建议执行", "Carry out the recommendation"));
+                }
+            }
+            (Some(run), None) => b += &format!("<p id=\"recommendation\">{} {}</p>", escape(&run.id), l.t("尚未评估（需预报员批准）", "not graded yet (awaiting the forecaster's approval)")),
+            _ => b += &format!("<p id=\"recommendation\">{}</p>", l.t("暂无预报", "No forecast yet")),
+        }
+        b += &format!(
+            "<h3>{}</h3>{}{}{}",
+            l.t("手动操作", "Manual steps"),
+            confirm_form(&l, "issue", &level_inputs(true), l.t("发布", "Issue")),
+            confirm_form(&l, "upgrade", &level_inputs(false), l.t("升级", "Upgrade")),
+            confirm_form(&l, "downgrade", &level_inputs(false), l.t("降级", "Downgrade")),
+        );
+        b += &confirm_form(&l, "lift", "", l.t("解除", "Lift"));
+        if let Some(level) = plan_level.filter(|l| *l != WarningLevel::None) {
+            let (_, list) = s.city.list().await?;
+            let c = &s.city;
+            let p = hazewarn_response::plan(&list, &c.rules, level, &c.inventory, &c.profile.targets, c.guarantee())?;
+            b += &format!("<h2>{} ({})</h2><table id=\"totals\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr>", l.t("减排方案", "Reduction plan"), level_name(&l, level), l.t("污染物", "Pollutant"), l.t("减排量 kg/d", "Cut kg/d"), l.t("比例", "Share"), l.t("目标", "Target"));
+            for t in &p.totals {
+                b += &format!("<tr><td>{}</td><td>{:.0}</td><td>{:.1}%</td><td>{:.0}%</td><td>{}</td></tr>", escape(&t.pollutant), t.reduction_kg_d, t.ratio * 100.0, t.target * 100.0, if t.met { "✓" } else { l.t("未达标", "short") });
+            }
+            b += "</table>";
+            if !p.unresolved.is_empty() {
+                b += &format!("<p>{} {}</p>", l.t("仍不足：", "Still short:"), escape(&p.unresolved.join(", ")));
+            }
+            b += &format!(
+                "<form method=\"get\" action=\"/office\"><input type=\"hidden\" name=\"lang\" value=\"{}\">{} <input name=\"county\" value=\"{}\"> {} <input name=\"industry\" value=\"{}\"> {} <input name=\"grade\" value=\"{}\" size=\"4\"> <button>{}</button></form>",
+                escape(&l.lang), l.t("县区", "County"), escape(&l.county), l.t("行业", "Industry"), escape(&l.industry), l.t("绩效", "Grade"), escape(&l.grade), l.t("筛选", "Filter")
+            );
+            b += &format!("<table id=\"enterprises\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>", l.t("企业", "Enterprise"), l.t("县区", "County"), l.t("行业", "Industry"), l.t("绩效", "Grade"), l.t("措施", "Measures"));
+            for e in p.enterprises.iter().filter(|e| e.treatment != Treatment::Exempt) {
+                let grade = e.grade.name();
+                if (!l.county.is_empty() && e.county != l.county) || (!l.industry.is_empty() && e.industry != l.industry) || (!l.grade.is_empty() && grade != l.grade) {
+                    continue;
+                }
+                let measures: Vec<String> = e.lines.iter().map(|x| format!("{}: {}", x.line, if l.en() { &x.measure_en } else { &x.measure_zh })).collect();
+                b += &format!("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", escape(&e.name), escape(&e.county), escape(&e.industry), escape(grade), escape(&measures.join("; ")));
+            }
+            b += "</table>";
+        }
+        let axum::Json(rows) = api::deliveries(State(s.clone()), Caller(hazewarn_store::users::User { name: "page".into(), role: Role::Office, credit_code: None })).await?;
+        b += &format!("<h2>{}</h2><table id=\"deliveries\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>", l.t("送达情况", "Delivery status"), l.t("企业", "Enterprise"), l.t("渠道", "Channels"), l.t("确认", "Acknowledged"), l.t("逾期", "Overdue"));
+        for r in &rows {
+            let ch: Vec<String> = r.deliveries.iter().map(|(c, st)| format!("{c}: {st}")).collect();
+            b += &format!("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", escape(&r.enterprise), escape(&ch.join(", ")), escape(r.acknowledged_at.as_deref().unwrap_or("-")), if r.overdue { if r.escalated { l.t("逾期（已上报）", "overdue (escalated)") } else { l.t("逾期", "overdue") } } else { "" });
+        }
+        b += "</table>";
+        let dead = s.city.store.outbox_in(hazewarn_store::OutboxStatus::Dead, 200).await?;
+        if !dead.is_empty() {
+            b += &format!("<h3>{}</h3><table>", l.t("投递失败", "Dead letters"));
+            for d in &dead {
+                b += &format!("<tr><td>{}</td><td>{}</td><td><form method=\"post\" action=\"/office/retry{}\"><input type=\"hidden\" name=\"id\" value=\"{}\"><button>{}</button></form></td></tr>", escape(&d.id), escape(d.last_error.as_deref().unwrap_or("")), l.q(), escape(&d.id), l.t("重试", "Retry"));
+            }
+            b += "</table>";
+        }
+        b += &format!(
+            "<h2>{}</h2><p>{}</p><form method=\"post\" action=\"/office/list{}\"><textarea name=\"csv\" rows=\"4\" cols=\"90\" placeholder=\"credit_code,name,…\"></textarea><br><button id=\"upload-csv\">{}</button></form>",
+            l.t("更新减排清单", "Upload a reduction list"),
+            l.t("XLSX 请用 API：POST /api/v1/lists?name=F.xlsx；CSV 可粘贴于下：", "For XLSX use POST /api/v1/lists?name=F.xlsx; paste CSV below:"),
+            l.q(), l.t("校验并导入", "Validate and import")
+        );
+        Ok(page(&l, l.t("应急办：预警与减排", "Emergency office: warning and reductions"), &b))
+    }
+    .await;
+    result.map_or_else(|e| login_needed(&l, e), IntoResponse::into_response)
+}
+
+fn level_inputs(with_start: bool) -> String {
+    let start =
+        if with_start { "<input name=\"start\" placeholder=\"2026-01-05T00:00:00+08:00\" size=\"24\"> " } else { "" };
+    format!(
+        "<select name=\"level\"><option>yellow</option><option selected>orange</option><option>red</option></select> {start}<input name=\"end\" placeholder=\"2026-01-08T00:00:00+08:00\" size=\"24\"> "
+    )
+}
+
+/// A warning-step form that asks for a reason and a confirmation before it posts.
+fn confirm_form(l: &Lang, step: &str, inputs: &str, label: &str) -> String {
+    format!(
+        "<form method=\"post\" action=\"/office/warning{q}\" onsubmit=\"return confirm('{ask}')\">\
+         <input type=\"hidden\" name=\"step\" value=\"{step}\">{inputs}<input name=\"reason\" placeholder=\"{reason}\" size=\"30\" required> \
+         <button id=\"{step}\">{label}</button></form>",
+        q = l.q(),
+        ask = l.t("确认执行？", "Confirm?"),
+        reason = l.t("理由", "reason"),
+    )
+}
+
+#[derive(Deserialize)]
+struct WarningForm {
+    step: String,
+    run_id: Option<String>,
+    level: Option<String>,
+    #[serde(default)]
+    start: String,
+    #[serde(default)]
+    end: String,
+    reason: String,
+}
+
+async fn office_warning(
+    State(s): State<AppState>,
+    Query(l): Query<Lang>,
+    caller: Result<Caller, ApiError>,
+    Form(f): Form<WarningForm>,
+) -> Response {
+    let result: Result<String, ApiError> = async {
+        let caller = caller?;
+        let time = |v: &str| -> Result<Option<chrono::DateTime<chrono::FixedOffset>>, ApiError> {
+            if v.trim().is_empty() {
+                Ok(None)
+            } else {
+                chrono::DateTime::parse_from_rfc3339(v.trim())
+                    .map(Some)
+                    .map_err(|_| ApiError::BadRequest(format!("`{v}` is not a time such as 2026-01-05T00:00:00+08:00")))
+            }
+        };
+        let req = api::WarningRequest {
+            step: f.step.clone(),
+            run_id: f.run_id.clone(),
+            level: f.level.clone(),
+            start: time(&f.start)?,
+            end: time(&f.end)?,
+            reason: f.reason.clone(),
+        };
+        let axum::Json(w) = api::warning_step(State(s.clone()), caller, axum::Json(req)).await?;
+        Ok(format!("{} {} {}", w.id, f.step, w.level().zh()))
+    }
+    .await;
+    match result {
+        Ok(m) => back("/office", &l, &m),
+        Err(ApiError::Unauthenticated) => login_needed(&l, ApiError::Unauthenticated),
+        Err(e) => back("/office", &l, &e.to_string()),
+    }
+}
+
+#[derive(Deserialize)]
+struct IdForm {
+    id: String,
+}
+
+async fn office_retry(
+    State(s): State<AppState>,
+    Query(l): Query<Lang>,
+    caller: Result<Caller, ApiError>,
+    Form(f): Form<IdForm>,
+) -> Response {
+    let r = async { api::retry_dead(State(s.clone()), caller?, axum::extract::Path(f.id.clone())).await }.await;
+    match r {
+        Ok(_) => back("/office", &l, &f.id),
+        Err(e) => back("/office", &l, &e.to_string()),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsvForm {
+    csv: String,
+}
+
+/// A pasted CSV list; problems come back as a table and nothing is imported.
+async fn office_list(
+    State(s): State<AppState>,
+    Query(l): Query<Lang>,
+    caller: Result<Caller, ApiError>,
+    Form(f): Form<CsvForm>,
+) -> Response {
+    let r = async {
+        let q = Query(api::UploadQuery { name: "upload.csv".into() });
+        api::upload_list(State(s.clone()), caller?, q, Bytes::from(f.csv.into_bytes())).await
+    }
+    .await;
+    match r {
+        Ok(axum::Json(v)) => back("/office", &l, &format!("{} v{}", l.t("清单已导入", "list imported"), v["version"])),
+        Err(ApiError::Invalid(m)) => {
+            let rows: String = m.lines().skip(1).map(|x| format!("<tr><td>{}</td></tr>", escape(x.trim()))).collect();
+            let body = format!(
+                "<p>{}</p><table id=\"list-errors\">{rows}</table><p><a href=\"/office{}\">{}</a></p>",
+                escape(m.lines().next().unwrap_or("")),
+                l.q(),
+                l.t("返回", "Back")
+            );
+            (StatusCode::UNPROCESSABLE_ENTITY, page(&l, l.t("清单未导入", "The list was not imported"), &body))
+                .into_response()
+        }
+        Err(e) => login_needed(&l, e),
+    }
+}
+
+async fn enterprise(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result<Caller, ApiError>) -> Response {
+    let result: Result<Html<String>, ApiError> = async {
+        let caller = caller?;
+        let axum::Json(mine) = api::notices(State(s.clone()), caller).await?;
+        let mut b = String::new();
+        if !l.msg.is_empty() {
+            b += &format!("<p class=\"msg\">{}</p>", escape(&l.msg));
+        }
+        match mine.first() {
+            None => b += &format!("<p id=\"notice\">{}</p>", l.t("暂无通知。", "No notices.")),
+            Some(n) => {
+                let x = &n.notice;
+                b += &format!(
+                    "<div id=\"notice\"><h2>{}</h2><p>{} {} · {} {} — {} · {} {}</p><table><tr><th>{}</th><th>{}</th></tr>",
+                    escape(&x.id),
+                    l.t("级别", "Level"),
+                    level_name(&l, x.level),
+                    l.t("执行时间", "Effective"),
+                    x.effective_from.format("%Y-%m-%d %H:%M"),
+                    x.effective_until.format("%Y-%m-%d %H:%M"),
+                    l.t("确认截止", "Acknowledge by"),
+                    x.ack_deadline.format("%Y-%m-%d %H:%M"),
+                    l.t("生产线", "Line"),
+                    l.t("措施", "Measure")
+                );
+                for line in &x.lines {
+                    b += &format!("<tr><td>{}</td><td>{}</td></tr>", escape(&line.line), escape(if l.en() { &line.en } else { &line.zh }));
+                }
+                b += &format!("</table><p>{}</p>", escape(&x.transport_zh));
+                match &n.acknowledged_at {
+                    Some(at) => b += &format!("<p id=\"acked\">{} {}</p>", l.t("已确认：", "Acknowledged:"), escape(at)),
+                    None => b += &format!("<form method=\"post\" action=\"/enterprise/ack{}\"><input type=\"hidden\" name=\"id\" value=\"{}\"><button id=\"ack\">{}</button></form>", l.q(), escape(&x.id), l.t("确认收到", "Acknowledge")),
+                }
+                b += "</div>";
+            }
+        }
+        b += &format!("<h2>{}</h2><table id=\"history\">", l.t("历史通知", "History"));
+        for n in &mine {
+            b += &format!("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", escape(&n.notice.id), n.notice.issued_at.format("%Y-%m-%d %H:%M"), level_name(&l, n.notice.level), escape(n.acknowledged_at.as_deref().unwrap_or("-")));
+        }
+        b += "</table>";
+        Ok(page(&l, l.t("企业：停限产通知", "Enterprise: curtailment notices"), &b))
+    }
+    .await;
+    result.map_or_else(|e| login_needed(&l, e), IntoResponse::into_response)
+}
+
+async fn enterprise_ack(
+    State(s): State<AppState>,
+    Query(l): Query<Lang>,
+    caller: Result<Caller, ApiError>,
+    Form(f): Form<IdForm>,
+) -> Response {
+    let r = async { api::acknowledge(State(s.clone()), caller?, axum::extract::Path(f.id.clone())).await }.await;
+    match r {
+        Ok(_) => back("/enterprise", &l, l.t("已确认", "acknowledged")),
+        Err(ApiError::Unauthenticated) => login_needed(&l, ApiError::Unauthenticated),
+        Err(e) => back("/enterprise", &l, &e.to_string()),
+    }
+}
