@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::auth::Caller;
+use crate::openapi::{ErrorBody, Opaque};
 use crate::{ApiError, AppState};
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
@@ -25,19 +26,25 @@ fn level(s: &str) -> Result<WarningLevel, ApiError> {
         .map_err(|_| ApiError::BadRequest(format!("`{s}` is not yellow, orange or red")))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PublicWarning {
     pub id: String,
+    /// yellow, orange or red.
+    #[schema(value_type = String)]
     pub level: WarningLevel,
     pub level_zh: String,
     pub response_level: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
     pub start: DateTime<FixedOffset>,
+    #[schema(value_type = String, format = DateTime)]
     pub end: DateTime<FixedOffset>,
+    #[schema(value_type = String, format = DateTime)]
     pub issued_at: DateTime<FixedOffset>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct OutlookDay {
+    #[schema(value_type = String, format = Date)]
     pub date: chrono::NaiveDate,
     pub aqi: u32,
     pub category: String,
@@ -46,7 +53,7 @@ pub struct OutlookDay {
     pub advice: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PublicCurrent {
     pub city: String,
     pub warning: Option<PublicWarning>,
@@ -67,6 +74,7 @@ pub fn public_warning(w: &Warning) -> PublicWarning {
 }
 
 /// The warning in force and the 3-day AQI outlook of the latest approved forecast.
+#[utoipa::path(get, path = "/api/v1/public/current", tag = "public", responses((status = 200, body = PublicCurrent)))]
 pub async fn public_current(State(s): State<AppState>) -> ApiResult<PublicCurrent> {
     let warning = s.city.store.warning_in_force().await?.map(|w| public_warning(&w));
     let mut outlook = Vec::new();
@@ -128,21 +136,24 @@ pub async fn forecast_view(s: &AppState, id: Option<&str>) -> Result<ForecastVie
     })
 }
 
+#[utoipa::path(get, path = "/api/v1/forecasts/latest", tag = "forecaster", security(("bearer" = [])), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, description = "the latest run with its hourly and daily forecast, inputs, reviews and grading", body = Opaque)))]
 pub async fn latest_forecast(State(s): State<AppState>, caller: Caller) -> ApiResult<ForecastView> {
     caller.require(&[Role::Forecaster, Role::Office])?;
     Ok(Json(forecast_view(&s, None).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ReviewRequest {
     /// approve, adjust or annotate.
     pub action: String,
     #[serde(default)]
     pub note: String,
     /// For adjust: the adjusted daily rows.
+    #[schema(value_type = Option<Vec<Object>>)]
     pub daily: Option<Vec<DailyRow>>,
 }
 
+#[utoipa::path(post, path = "/api/v1/forecasts/{id}/reviews", tag = "forecaster", security(("bearer" = [])), params(("id" = String, Path, description = "forecast run id")), request_body = ReviewRequest, responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, body = Opaque), (status = 404, body = ErrorBody)))]
 pub async fn review(
     State(s): State<AppState>,
     caller: Caller,
@@ -160,22 +171,26 @@ pub async fn review(
     Ok(Json(s.city.store.review(&id, action, &user.name, &r.note, daily.as_deref(), s.city.now()).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/warnings/current", tag = "office", security(("bearer" = [])), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, description = "the warning in force, or null", body = Opaque)))]
 pub async fn current_warning(State(s): State<AppState>, caller: Caller) -> ApiResult<Option<Warning>> {
     caller.require(&[Role::Office, Role::Forecaster])?;
     Ok(Json(s.city.store.warning_in_force().await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct WarningRequest {
     /// approve (the recommendation of `run_id`), issue, upgrade, downgrade, extend or lift.
     pub step: String,
     pub run_id: Option<String>,
     pub level: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub start: Option<DateTime<FixedOffset>>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub end: Option<DateTime<FixedOffset>>,
     pub reason: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/warnings", tag = "office", security(("bearer" = [])), request_body = WarningRequest, responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, description = "the warning after the step", body = Opaque), (status = 409, body = ErrorBody)))]
 pub async fn warning_step(
     State(s): State<AppState>,
     caller: Caller,
@@ -216,6 +231,7 @@ pub async fn warning_step(
 }
 
 /// An enterprise's own notices; the office sees the notices of the warning in force.
+#[utoipa::path(get, path = "/api/v1/notices", tag = "enterprise", security(("bearer" = [])), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, description = "an enterprise's own notices; the office sees those of the warning in force", body = [Opaque])))]
 pub async fn notices(State(s): State<AppState>, caller: Caller) -> ApiResult<Vec<StoredNotice>> {
     let user = caller.require(&[Role::Enterprise, Role::Office])?;
     if user.role == Role::Enterprise {
@@ -238,17 +254,19 @@ pub async fn visible_notice(s: &AppState, caller: &Caller, id: &str) -> Result<S
     Ok(n)
 }
 
+#[utoipa::path(get, path = "/api/v1/notices/{id}", tag = "enterprise", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, body = Opaque), (status = 404, description = "no such notice, or another enterprise's", body = ErrorBody)))]
 pub async fn notice(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StoredNotice> {
     Ok(Json(visible_notice(&s, &caller, &id).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/notices/{id}/ack", tag = "enterprise", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, body = Opaque), (status = 404, body = ErrorBody)))]
 pub async fn acknowledge(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StoredNotice> {
     visible_notice(&s, &caller, &id).await?;
     let user = caller.require(&[Role::Enterprise])?;
     Ok(Json(s.city.store.acknowledge(&id, &user.name, s.city.now()).await?))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct DeliveryRow {
     pub notice_id: String,
     pub enterprise: String,
@@ -261,6 +279,7 @@ pub struct DeliveryRow {
 }
 
 /// Delivery status per enterprise for the warning in force.
+#[utoipa::path(get, path = "/api/v1/deliveries", tag = "office", security(("bearer" = [])), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, body = [DeliveryRow])))]
 pub async fn deliveries(State(s): State<AppState>, caller: Caller) -> ApiResult<Vec<DeliveryRow>> {
     caller.require(&[Role::Office])?;
     let Some(w) = s.city.store.warning_in_force().await? else { return Ok(Json(Vec::new())) };
@@ -288,11 +307,13 @@ pub async fn deliveries(State(s): State<AppState>, caller: Caller) -> ApiResult<
     Ok(Json(rows))
 }
 
+#[utoipa::path(get, path = "/api/v1/outbox/dead", tag = "office", security(("bearer" = [])), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, body = [Opaque])))]
 pub async fn dead_letters(State(s): State<AppState>, caller: Caller) -> ApiResult<Vec<OutboxEntry>> {
     caller.require(&[Role::Office])?;
     Ok(Json(s.city.store.outbox_in(hazewarn_store::OutboxStatus::Dead, 10_000).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/outbox/{id}/retry", tag = "office", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, body = Opaque), (status = 404, body = ErrorBody)))]
 pub async fn retry_dead(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Value> {
     let user = caller.require(&[Role::Office])?;
     s.city.store.retry_dead(&id, &user.name, s.city.now()).await?;
@@ -305,6 +326,7 @@ pub struct PlanQuery {
 }
 
 /// The plan the list gives at a level, against the targets (a preview; nothing is stored).
+#[utoipa::path(get, path = "/api/v1/plan", tag = "office", security(("bearer" = [])), params(("level" = String, Query, description = "yellow, orange or red")), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, description = "the curtailment plan at that level against the targets", body = Opaque)))]
 pub async fn plan_preview(
     State(s): State<AppState>,
     caller: Caller,
@@ -325,6 +347,7 @@ pub struct UploadQuery {
 }
 
 /// A new reduction-list version, validated as the CLI does; an invalid upload changes nothing.
+#[utoipa::path(post, path = "/api/v1/lists", tag = "office", security(("bearer" = [])), params(("name" = String, Query, description = "file name; .xlsx is read as a workbook, else CSV")), request_body(content = Vec<u8>, content_type = "application/octet-stream"), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, body = Opaque), (status = 422, description = "the list has problems; nothing was imported", body = ErrorBody), (status = 413, description = "too large")))]
 pub async fn upload_list(
     State(s): State<AppState>,
     caller: Caller,

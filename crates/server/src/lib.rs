@@ -16,6 +16,7 @@ the text is Chinese, with English under `?lang=en`.
 pub mod api;
 pub mod auth;
 mod error;
+pub mod openapi;
 pub mod pages;
 pub mod svg;
 
@@ -63,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .route("/outbox/{id}/retry", post(api::retry_dead))
         .route("/plan", get(api::plan_preview))
         .route("/lists", post(api::upload_list))
+        .route("/openapi.json", get(|| async { axum::Json(<openapi::ApiDoc as utoipa::OpenApi>::openapi()) }))
         .fallback(|| async { ApiError::NotFound });
     Router::new()
         .nest("/api/v1", api)

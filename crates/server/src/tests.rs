@@ -226,3 +226,21 @@ async fn pages_render_for_each_role_and_ask_for_a_token_otherwise() {
     let resp = router(f.state.clone()).oneshot(get("/office", Some("ent-a"))).await.unwrap();
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_routes_that_exist() {
+    let f = fixture(1000).await;
+    let (status, doc) = call(&f, "GET", "/api/v1/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 12, "{}", paths.len());
+    for (path, ops) in paths {
+        for method in ops.as_object().unwrap().keys() {
+            let uri = path.replace("{id}", "x");
+            let (status, body) = call(&f, &method.to_uppercase(), &uri, None, None).await;
+            // Without a token every documented route answers: public ones, or 401 — never "no such route".
+            assert!(status == StatusCode::OK || status == StatusCode::UNAUTHORIZED, "{method} {uri}: {status} {body}");
+        }
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
