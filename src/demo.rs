@@ -2,15 +2,15 @@
 
 use std::path::Path;
 
+use std::sync::Arc;
+
 use anyhow::{Context as _, Result, bail};
-use chrono::{Duration, FixedOffset, NaiveDate, TimeZone};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use hazewarn_aqi::Standards;
-use hazewarn_forecast::{Derived, Hourly, ModelParams};
+use hazewarn_forecast::{Hourly, ModelParams};
 use hazewarn_ingest::{IngestOptions, StationSeries, daily::daily_records, ingest, write_parquet};
-use hazewarn_response::{
-    Actor, CurrentWarning, DailyForecast, GradeRuleTable, GradingProfile, GuaranteePolicy, Inventory, NoticeContext,
-    RangeBound, TransitionKind, Warning, WarningLevel, grade, notices, plan,
-};
+use hazewarn_response::WarningLevel;
+use hazewarn_scheduler::{City, Config, ManualClock};
 
 pub fn run(sample: &Path, out: &Path) -> Result<()> {
     let obs_file = sample.join(crate::sample::OBSERVATIONS_FILE);
@@ -74,143 +74,197 @@ pub fn run(sample: &Path, out: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Forecast, warning, plan, notices and CAP for the issue before the last winter's heaviest episode.
+/// The daily cycle for the issue before the last winter's heaviest episode, run the way a city
+/// runs it: a config, the store, `hazewarn cycle` (forecast, grading, auto-issue, delivery to a
+/// file drop), then every output read back from the store.
 fn respond(sample: &Path, out: &Path, series: &StationSeries, daily: &[(NaiveDate, u32, Vec<String>)]) -> Result<()> {
-    let lists = sample.join("../lists");
+    let lists = sample.join("../lists").canonicalize().context("data/lists")?;
     let last = daily.len().saturating_sub(150);
     let Some(peak) =
         (last..daily.len().saturating_sub(7)).max_by_key(|&k| daily[k..k + 3].iter().map(|d| d.1).sum::<u32>())
     else {
         bail!("the sample is too short for a 7-day forecast");
     };
-    let first = peak.saturating_sub(1);
-    let beijing = FixedOffset::east_opt(8 * 3600).expect("+08:00");
-    let issue_day = daily[first].0 - Duration::days(1);
+    let issue_day = daily[peak.saturating_sub(1)].0 - Duration::days(1);
     let issue_time = issue_day.and_hms_opt(16, 0, 0).expect("16:00");
-    let at = |h: i64| beijing.from_local_datetime(&issue_time).unwrap() + Duration::hours(h);
 
-    // Forecast: train on everything up to the issue time, then forecast 96 h and D+1..D+7.
-    // The sample has no NWP feed, so its own meteorology stands in as a perfect met forecast.
+    // The model: trained on the sample up to the issue time, reading the met forecast. The sample
+    // has no NWP feed, so its own meteorology stands in as a perfect met forecast (written below).
     let h = Hourly::from_series(series);
     let i0 = h.index(issue_time).context("the issue time is outside the sample")?;
     let t0 = std::time::Instant::now();
     let model = ModelParams::new(true, 16).fit(&h, i0 + 1, Some(&h))?;
-    let d = Derived::new(&h);
-    let f = model.predict(&d, i0, Some(&d))?;
     let fitted_in = t0.elapsed().as_secs_f64();
-    let days = crate::backtest::daily_of(&f, "gbdt", &model.clim);
-    let mut hourly_csv = String::from("issue_time,valid_time,lead_hours,pm25_p10,pm25_p50,pm25_p90\n");
-    for l in &f.leads {
-        hourly_csv += &format!(
-            "{},{},{},{:.1},{:.1},{:.1}\n",
-            at(0).to_rfc3339(),
-            l.valid.format("%Y-%m-%dT%H:%M:%S+08:00"),
-            l.lead,
-            l.p10,
-            l.p50,
-            l.p90
+    let model_dir = out.join("model");
+    std::fs::create_dir_all(&model_dir)?;
+    std::fs::write(model_dir.join("model.json"), model.to_json())?;
+    std::fs::write(
+        model_dir.join("card.md"),
+        model.model_card("demo (synthetic sample)", "data/sample/observations.csv"),
+    )?;
+    write_met_stand_in(series, issue_time, &out.join("met_forecast.csv"))?;
+
+    for stale in ["hazewarn.db", "hazewarn.db-wal", "hazewarn.db-shm"] {
+        let _ = std::fs::remove_file(out.join(stale));
+    }
+    let _ = std::fs::remove_dir_all(out.join("delivered"));
+    let obs = sample.join(crate::sample::OBSERVATIONS_FILE).canonicalize()?;
+    let config = format!(
+        "# Written by `hazewarn demo`: the synthetic sample city, run as a city would run it.\n\
+         [city]\nid = \"LH\"\nname = \"漯河市（示例，合成数据）\"\n\n[store]\nurl = \"sqlite://hazewarn.db\"\n\n\
+         [data]\nwork_dir = \"work\"\nobservations = [\"{obs}\"]\nmodel = \"model\"\nmet_forecast = \"met_forecast.csv\"\n\
+         list = \"{list}\"\ninventory = \"{inventory}\"\n\n\
+         [policy]\nauto_approve = true\nauto_issue = true\n\n\
+         [[channels]]\nkind = \"file-drop\"\nname = \"files\"\ndir = \"delivered\"\n",
+        obs = obs.display(),
+        list = lists.join(crate::sample_list::LIST_FILE).display(),
+        inventory = lists.join(crate::sample_list::INVENTORY_FILE).display(),
+    );
+    let config_path = out.join("city.toml");
+    std::fs::write(&config_path, config)?;
+
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async {
+        let now = hazewarn_scheduler::utc_of_local(issue_time);
+        let cfg = Config::load(&config_path)?;
+        let city = City::open(cfg, Arc::new(ManualClock::new(now))).await?;
+        let report = hazewarn_scheduler::cycle(&city, now).await?;
+        println!(
+            "\n== Daily cycle at {} (GBDT trained on the sample up to the issue time in {fitted_in:.1} s; \
+             the sample's own meteorology stands in for an NWP forecast)",
+            report.at
         );
+        for j in &report.jobs {
+            println!("  {:<9} {:<10} {}", j.job, j.status, j.detail);
+        }
+        if report.jobs.iter().any(|j| j.status == "failed") {
+            bail!("a job of the cycle failed");
+        }
+        write_outputs(&city, out, series, daily, issue_time).await?;
+        let tokens = demo_users(&city, now).await?;
+        println!(
+            "\n== Serve the same data (sign in at /login with a token):\n  cargo run --release -- serve --config {}\n{tokens}",
+            config_path.display()
+        );
+        Ok(())
+    })
+}
+
+/// The sample's own meteorology for the 96 h after the issue, in the met-forecast layout.
+fn write_met_stand_in(series: &StationSeries, issue: NaiveDateTime, path: &Path) -> Result<()> {
+    use hazewarn_ingest::Variable as V;
+    let vars = [V::Temp, V::Dewp, V::Rh, V::Pres, V::Wspd, V::Wdir, V::Precip];
+    let cols: Vec<Vec<f64>> =
+        vars.iter().map(|v| series.usable(*v).unwrap_or_else(|| vec![f64::NAN; series.len()])).collect();
+    let mut csv = String::from("issue_time,valid_time,temp,dewp,rh,pres,wspd,wdir,precip\n");
+    let Some(i0) = series.times.iter().position(|t| *t == issue) else { bail!("no hour {issue} in the sample") };
+    for i in i0 + 1..(i0 + 97).min(series.len()) {
+        let cells: Vec<String> =
+            cols.iter().map(|c| if c[i].is_nan() { String::new() } else { format!("{:.1}", c[i]) }).collect();
+        csv += &format!(
+            "{},{},{}\n",
+            issue.format("%Y-%m-%d %H:%M"),
+            series.times[i].format("%Y-%m-%d %H:%M"),
+            cells.join(",")
+        );
+    }
+    std::fs::write(path, csv)?;
+    Ok(())
+}
+
+/// Reads the cycle's results back from the store and writes the demo's files and report.
+async fn write_outputs(
+    city: &City,
+    out: &Path,
+    series: &StationSeries,
+    daily: &[(NaiveDate, u32, Vec<String>)],
+    issue: NaiveDateTime,
+) -> Result<()> {
+    let at = |t: NaiveDateTime| t.format("%Y-%m-%dT%H:%M:%S+08:00").to_string();
+    let run_id = format!("LH-{}", issue.format("%Y%m%dT%H"));
+    let run = city.store.forecast_run(&run_id).await?.context("the cycle stored no forecast")?;
+    let leads: Vec<hazewarn_forecast::LeadForecast> = serde_json::from_str(&run.hourly)?;
+    let days = city.daily_of(&run).await?;
+    let mut hourly_csv = String::from("issue_time,valid_time,lead_hours,pm25_p10,pm25_p50,pm25_p90\n");
+    for l in &leads {
+        hourly_csv += &format!("{},{},{},{:.1},{:.1},{:.1}\n", at(issue), at(l.valid), l.lead, l.p10, l.p50, l.p90);
     }
     std::fs::write(out.join("forecast_hourly.csv"), hourly_csv)?;
     let mut daily_csv = String::from("issue_time,date,lead_day,pm25_p10,pm25_p50,pm25_p90,aqi_p50,trend\n");
-    let aqi = |date, pm| hazewarn_forecast::pm25_daily_aqi(date, pm).unwrap_or(0);
-    let forecast: Vec<DailyForecast> = days
-        .iter()
-        .enumerate()
-        .map(|(k, (date, p10, p50, p90))| {
-            daily_csv += &format!(
-                "{},{date},{},{p10:.1},{p50:.1},{p90:.1},{},{}\n",
-                at(0).to_rfc3339(),
-                k + 1,
-                aqi(*date, *p50),
-                k >= 3
-            );
-            DailyForecast {
-                date: *date,
-                aqi_p50: aqi(*date, *p50),
-                aqi_p10: Some(aqi(*date, *p10)),
-                aqi_p90: Some(aqi(*date, *p90)),
-                primary: vec!["PM2.5".into()],
-            }
-        })
-        .collect();
-    std::fs::write(out.join("forecast_daily.csv"), daily_csv)?;
-    let profile = GradingProfile::national_2024();
-    let rec = grade(&profile, &forecast, CurrentWarning::default(), RangeBound::P50)?;
-    println!(
-        "\n== Forecast issued {} (GBDT trained on the sample up to the issue time in {fitted_in:.1} s; \
-         the sample's own meteorology stands in for an NWP forecast)",
-        at(0)
-    );
-    for (k, fc) in forecast.iter().enumerate() {
-        let observed = daily.iter().find(|x| x.0 == fc.date).map_or("-".to_owned(), |x| x.1.to_string());
-        let trend = if k >= 3 { "  (trend)" } else { "" };
+    println!("\n== Forecast {run_id}");
+    for d in &days {
+        daily_csv += &format!(
+            "{},{},{},{:.1},{:.1},{:.1},{},{}\n",
+            at(issue),
+            d.date,
+            d.lead_day,
+            d.pm25_p10,
+            d.pm25_p50,
+            d.pm25_p90,
+            d.aqi_p50,
+            d.trend
+        );
+        let observed = daily.iter().find(|x| x.0 == d.date).map_or("-".to_owned(), |x| x.1.to_string());
+        let trend = if d.trend { "  (trend)" } else { "" };
         println!(
             "  D+{} {}  AQI {:>3} [{:>3}–{:>3}]  observed {observed}{trend}",
-            k + 1,
-            fc.date,
-            fc.aqi_p50,
-            fc.aqi_p10.unwrap_or(0),
-            fc.aqi_p90.unwrap_or(0)
+            d.lead_day, d.date, d.aqi_p50, d.aqi_p10, d.aqi_p90
         );
     }
-    println!("\n== Warning grading ({})", profile.id);
+    std::fs::write(out.join("forecast_daily.csv"), daily_csv)?;
+    let rec = city.store.recommendation(&run_id).await?.context("the cycle graded nothing")?;
+    println!("\n== Warning grading ({})", rec.profile);
     println!("  recommended: {:?} {} ({})", rec.action, rec.level, rec.response_level.map_or("-", |r| r.zh()));
     for r in &rec.reasons {
         println!("  - {}", r.zh);
     }
     std::fs::write(out.join("recommendation.json"), serde_json::to_string_pretty(&rec)?)?;
-    let (Some(start), Some(end)) = (rec.start, rec.end) else {
+    let Some(warning) = city.store.warning_in_force().await? else {
         println!("  no warning: nothing to plan");
         return Ok(());
     };
-    let forecast_id = format!("gbdt-{}", at(0).format("%Y%m%dT%H"));
-    let who = |h: i64, reason: &'static str| Actor { by: "demo:office", at: at(h), reason, forecast_id: "" };
-    let (draft, issue) = (who(0, "依据预测自动生成预警建议"), who(1, "会商后发布"));
-    let draft = Actor { forecast_id: &forecast_id, ..draft };
-    let issue = Actor { forecast_id: &forecast_id, ..issue };
-    let mut warning = Warning::draft(&format!("LH-{}", start.format("%Y%m%d")), rec.level, start, end, &draft)?;
-    warning.issue(&issue)?;
-    std::fs::write(out.join("warning.json"), serde_json::to_string_pretty(&warning)?)?;
-
-    let rules = GradeRuleTable::builtin();
-    let list = crate::response_cmd::load_list(&lists.join(crate::sample_list::LIST_FILE), &rules)?;
-    let inventory = Inventory::from_csv(&std::fs::read(lists.join(crate::sample_list::INVENTORY_FILE))?)?;
-    let p = plan(&list, &rules, rec.level, &inventory, &profile.targets, GuaranteePolicy::HeatLed)?;
-    println!(
-        "\n== Reduction plan (illustrative list: {} enterprises, {} lines)",
-        list.enterprises.len(),
-        list.line_count()
-    );
-    crate::response_cmd::print_plan(&p);
-    std::fs::write(out.join("plan.json"), serde_json::to_string_pretty(&p)?)?;
-
-    let step = warning.current();
-    let ctx = NoticeContext {
-        warning_id: warning.id.clone(),
-        step: step.step,
-        kind: TransitionKind::Issue,
-        level: step.level,
-        issued_at: step.at,
-        effective_from: step.start,
-        effective_until: step.end,
-        ack_hours: 2,
-        issuer: hazewarn_response::CapConfig::luohe().sender_name,
-        basis: profile.basis.clone(),
-        office_contact: "0395-0000000（示例）".into(),
-    };
-    let made = notices(&p, &ctx, &[]);
-    crate::response_cmd::write_notices(&made, &out.join("notices"))?;
-    let cap = crate::response_cmd::cap_xml(&warning)?;
-    std::fs::write(out.join("cap.xml"), &cap)?;
-    println!(
-        "\n== {} curtailment notices in {}, public alert in {}",
-        made.len(),
-        out.join("notices").display(),
-        out.join("cap.xml").display()
-    );
     if warning.level() == WarningLevel::None {
         bail!("the demo warning lost its level");
     }
+    std::fs::write(out.join("warning.json"), serde_json::to_string_pretty(&warning)?)?;
+    let step = warning.current();
+    let plan = city.store.plan(&warning.id, step.step).await?.context("the warning has no plan")?;
+    println!("\n== Reduction plan (illustrative list)");
+    crate::response_cmd::print_plan(&plan);
+    std::fs::write(out.join("plan.json"), serde_json::to_string_pretty(&plan)?)?;
+    let stored = city.store.notices_of(&warning.id, Some(step.step)).await?;
+    let made: Vec<_> = stored.into_iter().map(|n| n.notice).collect();
+    crate::response_cmd::write_notices(&made, &out.join("notices"))?;
+    let cap = city.alert(&warning)?.to_xml();
+    std::fs::write(out.join("cap.xml"), &cap)?;
+    let (pending, sent, dead) = city.store.outbox_counts().await?;
+    println!(
+        "\n== {} curtailment notices in {}, public alert in {}; delivered to {}: {sent} sent, {pending} pending, {dead} dead",
+        made.len(),
+        out.join("notices").display(),
+        out.join("cap.xml").display(),
+        out.join("delivered").display()
+    );
+    let report = crate::demo_report::html(series, issue, &leads, &days, &rec, &warning, &plan, made.len());
+    std::fs::write(out.join("report.html"), report)?;
+    println!("  report: {}", out.join("report.html").display());
     Ok(())
+}
+
+/// A forecaster, the office and the first enterprise of the list, with fresh tokens.
+async fn demo_users(city: &City, now: chrono::DateTime<chrono::Utc>) -> Result<String> {
+    use hazewarn_store::users::{Role, User};
+    let (_, list) = city.list().await?;
+    let code = list.enterprises.first().map(|e| e.credit_code.as_str().to_owned());
+    let mut lines = String::new();
+    for (name, role, code) in
+        [("forecaster", Role::Forecaster, None), ("office", Role::Office, None), ("enterprise", Role::Enterprise, code)]
+    {
+        let mut bytes = [0u8; 16];
+        std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut bytes)?;
+        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        city.store.add_user(&User { name: name.into(), role, credit_code: code }, &token, "demo", now).await?;
+        lines += &format!("  {name:<11} {token}\n");
+    }
+    Ok(lines)
 }

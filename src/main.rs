@@ -5,6 +5,7 @@ mod aqi_cmd;
 mod backtest;
 mod cycle_cmd;
 mod demo;
+mod demo_report;
 mod forecast_cmd;
 mod ingest_cmd;
 mod response_cmd;

@@ -24,6 +24,19 @@ fn demo_ingests_the_sample_and_writes_its_outputs() {
     assert_eq!(warning["state"], "issued");
     assert!(std::fs::read_to_string(out.path().join("cap.xml")).unwrap().contains("<msgType>Alert</msgType>"));
     assert!(std::fs::read_dir(out.path().join("notices")).unwrap().count() >= 3 * 60);
+    // It ran as a city runs: through the store and the dispatcher, and it says how to serve the result.
+    let report = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    assert_eq!(report.matches("<svg").count(), 2, "the hourly and daily charts");
+    assert!(report.contains("减排方案") && report.contains("O1："), "the plan and the reasons");
+    let delivered = std::fs::read_dir(out.path().join("delivered")).unwrap().count();
+    assert_eq!(
+        delivered,
+        std::fs::read_dir(out.path().join("notices")).unwrap().count() / 3 + 1,
+        "every notice and the alert"
+    );
+    assert!(stdout.contains("serve --config") && out.path().join("city.toml").exists(), "{stdout}");
+    let o = hazewarn(&["audit", "verify", "--config", out.path().join("city.toml").to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
 }
 
 #[test]
