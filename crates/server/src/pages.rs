@@ -4,7 +4,7 @@
 use axum::Form;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{Multipart, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -53,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .route("/office/warning", post(office_warning))
         .route("/office/retry", post(office_retry))
         .route("/office/list", post(office_list))
+        .route("/office/list-file", post(office_list_file))
         .route("/enterprise", get(enterprise))
         .route("/enterprise/ack", post(enterprise_ack))
 }
@@ -417,10 +418,14 @@ async fn office(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result
             b += "</table>";
         }
         b += &format!(
-            "<h2>{}</h2><p>{}</p><form method=\"post\" action=\"/office/list{}\"><textarea name=\"csv\" rows=\"4\" cols=\"90\" placeholder=\"credit_code,name,…\"></textarea><br><button id=\"upload-csv\">{}</button></form>",
+            "<h2>{}</h2><form method=\"post\" action=\"/office/list-file{q}\" enctype=\"multipart/form-data\">\
+             <input type=\"file\" name=\"file\" accept=\".xlsx,.csv\" id=\"list-file\"> <button id=\"upload-file\">{}</button></form>\
+             <p>{}</p><form method=\"post\" action=\"/office/list{q}\"><textarea name=\"csv\" rows=\"4\" cols=\"90\" placeholder=\"credit_code,name,…\"></textarea><br><button id=\"upload-csv\">{}</button></form>",
             l.t("更新减排清单", "Upload a reduction list"),
-            l.t("XLSX 请用 API：POST /api/v1/lists?name=F.xlsx；CSV 可粘贴于下：", "For XLSX use POST /api/v1/lists?name=F.xlsx; paste CSV below:"),
-            l.q(), l.t("校验并导入", "Validate and import")
+            l.t("上传 XLSX/CSV", "Upload XLSX/CSV"),
+            l.t("或粘贴 CSV：", "or paste CSV:"),
+            l.t("校验并导入", "Validate and import"),
+            q = l.q()
         );
         Ok(page(&l, l.t("应急办：预警与减排", "Emergency office: warning and reductions"), &b))
     }
@@ -526,13 +531,40 @@ async fn office_list(
     caller: Result<Caller, ApiError>,
     Form(f): Form<CsvForm>,
 ) -> Response {
+    import_list(&s, &l, caller, "pasted.csv", f.csv.into_bytes()).await
+}
+
+/// An uploaded CSV or XLSX file (multipart field `file`), validated like the CLI's import.
+async fn office_list_file(
+    State(s): State<AppState>,
+    Query(l): Query<Lang>,
+    caller: Result<Caller, ApiError>,
+    mut form: Multipart,
+) -> Response {
+    let mut file = None;
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("upload.csv").to_owned();
+            match field.bytes().await {
+                Ok(bytes) => file = Some((name, bytes.to_vec())),
+                Err(e) => return back("/office", &l, &e.to_string()),
+            }
+        }
+    }
+    match file {
+        Some((name, bytes)) => import_list(&s, &l, caller, &name, bytes).await,
+        None => back("/office", &l, l.t("未选择文件", "no file chosen")),
+    }
+}
+
+async fn import_list(s: &AppState, l: &Lang, caller: Result<Caller, ApiError>, name: &str, bytes: Vec<u8>) -> Response {
     let r = async {
-        let q = Query(api::UploadQuery { name: "upload.csv".into() });
-        api::upload_list(State(s.clone()), caller?, q, Bytes::from(f.csv.into_bytes())).await
+        let q = Query(api::UploadQuery { name: name.to_owned() });
+        api::upload_list(State(s.clone()), caller?, q, Bytes::from(bytes)).await
     }
     .await;
     match r {
-        Ok(axum::Json(v)) => back("/office", &l, &format!("{} v{}", l.t("清单已导入", "list imported"), v["version"])),
+        Ok(axum::Json(v)) => back("/office", l, &format!("{} v{}", l.t("清单已导入", "list imported"), v["version"])),
         Err(ApiError::Invalid(m)) => {
             let rows: String = m.lines().skip(1).map(|x| format!("<tr><td>{}</td></tr>", escape(x.trim()))).collect();
             let body = format!(
@@ -541,10 +573,10 @@ async fn office_list(
                 l.q(),
                 l.t("返回", "Back")
             );
-            (StatusCode::UNPROCESSABLE_ENTITY, page(&l, l.t("清单未导入", "The list was not imported"), &body))
+            (StatusCode::UNPROCESSABLE_ENTITY, page(l, l.t("清单未导入", "The list was not imported"), &body))
                 .into_response()
         }
-        Err(e) => login_needed(&l, e),
+        Err(e) => login_needed(l, e),
     }
 }
 

@@ -244,3 +244,28 @@ async fn the_openapi_document_lists_routes_that_exist() {
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }
+
+#[tokio::test]
+async fn the_office_page_upload_shows_an_error_table_and_imports_nothing() {
+    let f = fixture(1000).await;
+    let before = f.state.city.store.latest_list().await.unwrap().unwrap().0;
+    let good = std::fs::read_to_string(repo().join("data/lists/luohe-illustrative.csv")).unwrap();
+    let bad = good.replacen("91411100MA4007919J", "91411100MA4007919X", 1);
+    let body = format!(
+        "--B0UNDARY\r\nContent-Disposition: form-data; name=\"file\"; filename=\"2026清单.csv\"\r\n\
+         Content-Type: text/csv\r\n\r\n{bad}\r\n--B0UNDARY--\r\n"
+    );
+    let req = Request::builder()
+        .method("POST")
+        .uri("/office/list-file")
+        .header(header::COOKIE, "hw_token=token-office")
+        .header(header::CONTENT_TYPE, "multipart/form-data; boundary=B0UNDARY")
+        .body(Body::from(body))
+        .unwrap();
+    let resp = router(f.state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = String::from_utf8(to_bytes(resp.into_body(), 1 << 24).await.unwrap().to_vec()).unwrap();
+    assert!(html.contains("id=\"list-errors\"") && html.contains("2026清单.csv"), "{html}");
+    assert!(html.contains("credit_code"), "the error row names the column: {html}");
+    assert_eq!(f.state.city.store.latest_list().await.unwrap().unwrap().0, before);
+}
