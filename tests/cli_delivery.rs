@@ -58,6 +58,19 @@ secret = "{SECRET}"
     path
 }
 
+/// The illustrative list with auto-approval and auto-issue, delivering to a well-behaved webhook
+/// and to the file drop `DIR/drop`.
+fn auto_issuing_city(dir: &Path, store_url: &str, model: &Path) -> (Receiver, PathBuf) {
+    let extra = format!(
+        "[policy]\nauto_approve = true\nauto_issue = true\n\n[[channels]]\nkind = \"file-drop\"\nname = \"files\"\ndir = \"{}\"\n",
+        dir.join("drop").display()
+    );
+    let receiver = Receiver::start(SECRET, Mischief { fail: 0.0, busy: 0.0, hang: 0.0, slow: 0.0, hang_ms: 0 }, 1);
+    let list = repo().join("data/lists/luohe-illustrative.csv");
+    let config = write_config(dir, store_url, &receiver.url, model, &list, &extra);
+    (receiver, config)
+}
+
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Runtime::new().unwrap()
 }
@@ -189,14 +202,7 @@ fn two_instances_on_one_postgres_database_run_each_slot_once() {
     let (_m, _obs, model) = trained_on_sample("2025-12-31");
     with_postgres("two", |url| {
         let dir = tempfile::tempdir().unwrap();
-        let drop_dir = dir.path().join("drop");
-        let extra = format!(
-            "[policy]\nauto_approve = true\nauto_issue = true\n\n[[channels]]\nkind = \"file-drop\"\nname = \"files\"\ndir = \"{}\"\n",
-            drop_dir.display()
-        );
-        let receiver = Receiver::start(SECRET, Mischief { fail: 0.0, busy: 0.0, hang: 0.0, slow: 0.0, hang_ms: 0 }, 1);
-        let list = repo().join("data/lists/luohe-illustrative.csv");
-        let config = write_config(dir.path(), url, &receiver.url, &model, &list, &extra);
+        let (_receiver, config) = auto_issuing_city(dir.path(), url, &model);
         // The store is migrated once before the race, as a deployment would.
         rt().block_on(Store::connect(url)).unwrap();
         let cycle = || {
@@ -240,14 +246,8 @@ fn a_second_cycle_for_the_same_time_changes_nothing() {
     let (_m, _obs, model) = trained_on_sample("2025-12-31");
     let dir = tempfile::tempdir().unwrap();
     let drop_dir = dir.path().join("drop");
-    let extra = format!(
-        "[policy]\nauto_approve = true\nauto_issue = true\n\n[[channels]]\nkind = \"file-drop\"\nname = \"files\"\ndir = \"{}\"\n",
-        drop_dir.display()
-    );
-    let receiver = Receiver::start(SECRET, Mischief { fail: 0.0, busy: 0.0, hang: 0.0, slow: 0.0, hang_ms: 0 }, 1);
-    let list = repo().join("data/lists/luohe-illustrative.csv");
     let url = format!("sqlite://{}", dir.path().join("hw.db").display());
-    let config = write_config(dir.path(), &url, &receiver.url, &model, &list, &extra);
+    let (receiver, config) = auto_issuing_city(dir.path(), &url, &model);
     let cfg = config.to_str().unwrap();
     let at = "2026-01-01T16:00:00+08:00";
     let first = hazewarn(&["cycle", "--config", cfg, "--at", at]);

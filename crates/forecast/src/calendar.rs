@@ -65,29 +65,16 @@ pub fn parse_emissions_csv(
     file: &str,
     bytes: &[u8],
 ) -> Result<Vec<(chrono::NaiveDateTime, String, f64)>, crate::ForecastError> {
-    let bad = |m: String| crate::ForecastError::Input(format!("{file}: {m}"));
-    let text = std::str::from_utf8(bytes).map_err(|_| bad("not UTF-8 text".into()))?;
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap_or("").split(',').map(str::trim).collect();
-    let col =
-        |n: &str| header.iter().position(|h| *h == n).ok_or_else(|| bad(format!("required column `{n}` is missing")));
-    let (tc, sc, ic) = (col("time")?, col("sector")?, col("index")?);
+    let t = crate::csv_table::CsvTable::parse(file, bytes)?;
+    let (tc, sc, ic) = (t.required("time")?, t.required("sector")?, t.required("index")?);
     let mut out = Vec::new();
-    for (k, l) in lines.enumerate() {
-        if l.trim().is_empty() {
-            continue;
-        }
-        let line = k + 2;
-        let cells: Vec<&str> = l.split(',').map(str::trim).collect();
-        let cell = |c: usize| cells.get(c).copied().unwrap_or("");
-        let t = hazewarn_ingest::parse_local_time(cell(tc))
-            .ok_or_else(|| bad(format!("line {line}, column `time`: `{}` is not a time", cell(tc))))?;
-        let v: f64 = cell(ic)
-            .parse()
-            .ok()
-            .filter(|v: &f64| v.is_finite() && *v >= 0.0)
-            .ok_or_else(|| bad(format!("line {line}, column `index`: not a non-negative number")))?;
-        out.push((t, cell(sc).to_owned(), v));
+    for (line, cells) in &t.rows {
+        let time = t.time(*line, cells, tc, "time")?;
+        let index = t
+            .number(*line, cells, ic, "index")?
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .ok_or_else(|| t.error(format!("line {line}, column `index`: not a non-negative number")))?;
+        out.push((time, cells.get(sc).copied().unwrap_or("").to_owned(), index));
     }
     Ok(out)
 }

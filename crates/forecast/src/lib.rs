@@ -29,6 +29,7 @@ the model was fitted with it.
 */
 
 pub mod calendar;
+mod csv_table;
 pub mod daily;
 mod data;
 pub mod features;

@@ -70,43 +70,21 @@ pub fn parse_met_forecast_csv(
     bytes: &[u8],
     issue: NaiveDateTime,
 ) -> Result<Vec<MetForecastHour>, crate::ForecastError> {
-    let bad = |m: String| crate::ForecastError::Input(format!("{file}: {m}"));
-    let text = std::str::from_utf8(bytes).map_err(|_| bad("not UTF-8 text".into()))?;
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap_or("").split(',').map(str::trim).collect();
-    let col = |n: &str| header.iter().position(|h| *h == n);
-    let need = |n: &str| col(n).ok_or_else(|| bad(format!("required column `{n}` is missing")));
-    let (ic, vc) = (need("issue_time")?, need("valid_time")?);
+    let t = crate::csv_table::CsvTable::parse(file, bytes)?;
+    let (ic, vc) = (t.required("issue_time")?, t.required("valid_time")?);
     let cols: Vec<(&str, usize)> = ["temp", "dewp", "rh", "pres", "wspd", "wdir", "precip"]
         .iter()
-        .filter_map(|n| col(n).map(|c| (*n, c)))
+        .filter_map(|n| t.column(n).map(|c| (*n, c)))
         .collect();
     let mut out = Vec::new();
-    for (k, l) in lines.enumerate() {
-        if l.trim().is_empty() {
-            continue;
-        }
-        let line = k + 2;
-        let cells: Vec<&str> = l.split(',').map(str::trim).collect();
-        let time = |c: usize, name: &str| {
-            hazewarn_ingest::parse_local_time(cells.get(c).copied().unwrap_or(""))
-                .ok_or_else(|| bad(format!("line {line}, column `{name}`: not a time")))
-        };
-        let (it, vt) = (time(ic, "issue_time")?, time(vc, "valid_time")?);
+    for (line, cells) in &t.rows {
+        let (it, vt) = (t.time(*line, cells, ic, "issue_time")?, t.time(*line, cells, vc, "valid_time")?);
         if it != issue || vt <= issue {
             continue; // another run, or not in the future of this one
         }
         let mut m = MetForecastHour { valid: vt, ..Default::default() };
         for (name, c) in &cols {
-            let text = cells.get(*c).copied().unwrap_or("");
-            let v = if text.is_empty() || text == "NA" {
-                None
-            } else {
-                Some(
-                    text.parse::<f64>()
-                        .map_err(|_| bad(format!("line {line}, column `{name}`: `{text}` is not a number")))?,
-                )
-            };
+            let v = t.number(*line, cells, *c, name)?;
             match *name {
                 "temp" => m.temp = v,
                 "dewp" => m.dewp = v,
