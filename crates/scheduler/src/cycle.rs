@@ -346,6 +346,12 @@ impl City {
         });
         let rec = grade(&self.profile, &forecast, current, RangeBound::P50)?;
         let step = Step::recommended(&rec);
+        // Auto-issue carries the step out before the grading is stored: if it fails, the run is
+        // graded again next time instead of being marked done with nothing issued.
+        if let (Some(step), true) = (step, self.config.policy.auto_issue) {
+            let reason: Vec<&str> = rec.reasons.iter().map(|r| r.zh.as_str()).collect();
+            self.apply(step, "scheduler (auto-issue)", &reason.join("；"), &run.id, now).await?;
+        }
         let mut tx = self.store.write().await?;
         tx.save_recommendation(&run.id, now, &rec).await?;
         let detail = serde_json::to_string(&rec).expect("serialises");
@@ -355,10 +361,6 @@ impl City {
             self.enqueue_everywhere(&mut tx, "office", &key, &run.id, &detail, now).await?;
         }
         tx.commit().await?;
-        if let (Some(step), true) = (step, self.config.policy.auto_issue) {
-            let reason: Vec<&str> = rec.reasons.iter().map(|r| r.zh.as_str()).collect();
-            self.apply(step, "scheduler (auto-issue)", &reason.join("；"), &run.id, now).await?;
-        }
         Ok(Some((run.id, step)))
     }
 
