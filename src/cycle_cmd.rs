@@ -100,8 +100,7 @@ async fn open(config: &Path, at: Option<DateTime<FixedOffset>>) -> Result<City> 
 }
 
 fn level(s: &str) -> Result<WarningLevel> {
-    serde_json::from_value(serde_json::Value::String(s.to_owned()))
-        .map_err(|_| anyhow!("`{s}` is not a warning level (yellow, orange, red)"))
+    s.parse().map_err(|_| anyhow!("`{s}` is not a warning level (yellow, orange, red)"))
 }
 
 pub fn run_scheduler(c: &ConfigArg) -> Result<()> {
@@ -253,12 +252,7 @@ pub fn user_add(c: &ConfigArg, name: &str, role: &str, credit_code: Option<&str>
     let role = Role::parse(role).ok_or_else(|| anyhow!("`{role}` is not forecaster, office, enterprise or admin"))?;
     let token = match token {
         Some(t) => t.to_owned(),
-        None => {
-            // 32 bytes from the kernel's generator, hex.
-            let mut bytes = [0u8; 32];
-            std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut bytes)?;
-            bytes.iter().map(|b| format!("{b:02x}")).collect()
-        }
+        None => random_token(32)?,
     };
     runtime()?.block_on(async {
         let city = open(&c.config, None).await?;
@@ -267,4 +261,11 @@ pub fn user_add(c: &ConfigArg, name: &str, role: &str, credit_code: Option<&str>
         println!("user {name} ({}) added; bearer token (shown once): {token}", role.as_str());
         Ok(())
     })
+}
+
+/// `bytes` from the kernel's generator, as hex: a bearer token.
+pub fn random_token(bytes: usize) -> Result<String> {
+    let mut buf = vec![0u8; bytes];
+    std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut buf)?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
 }

@@ -260,9 +260,7 @@ async fn demo_users(city: &City, now: chrono::DateTime<chrono::Utc>) -> Result<S
     for (name, role, code) in
         [("forecaster", Role::Forecaster, None), ("office", Role::Office, None), ("enterprise", Role::Enterprise, code)]
     {
-        let mut bytes = [0u8; 16];
-        std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut bytes)?;
-        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let token = crate::cycle_cmd::random_token(16)?;
         city.store.add_user(&User { name: name.into(), role, credit_code: code }, &token, "demo", now).await?;
         lines += &format!("  {name:<11} {token}\n");
     }

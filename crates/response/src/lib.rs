@@ -43,7 +43,7 @@ pub use level::{ResponseLevel, WarningLevel};
 pub use lifecycle::{Actor, Transition, TransitionKind, Warning, WarningState};
 pub use list::{COLUMNS, CreditCode, Emissions, Enterprise, Grade, ListIssue, ProductionLine, ReductionList};
 pub use measure::Measure;
-pub use notice::{CurtailmentNotice, NoticeContext, NoticeLine, notices};
+pub use notice::{CurtailmentNotice, NoticeContext, NoticeLine, html_escape, notices};
 pub use plan::{
     CurtailmentPlan, EnterprisePlan, GuaranteePolicy, Inventory, LinePlan, PollutantTotal, Suggestion, Treatment, plan,
 };

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::city::City;
 use crate::config::SourceKind;
-use crate::respond::Step;
+use crate::respond::{Outgoing, Step};
 use crate::{SchedulerError, beijing, sources};
 
 /// How one input fared in a cycle; stored with the forecast run.
@@ -358,7 +358,8 @@ impl City {
         tx.audit(now, "scheduler", "recommendation", &run.id, &detail).await?;
         if step.is_some() && !self.config.policy.auto_issue {
             let key = format!("office-recommendation-{}", run.id);
-            self.enqueue_everywhere(&mut tx, "office", &key, &run.id, &detail, now).await?;
+            let m = Outgoing { kind: "office", key: &key, subject: &run.id, endpoint: "", payload: &detail };
+            self.enqueue_everywhere(&mut tx, m, now).await?;
         }
         tx.commit().await?;
         Ok(Some((run.id, step)))
@@ -399,18 +400,14 @@ impl City {
             if tx.mark_overdue(&n.notice.id, OverdueMark::Reminded, now).await? {
                 let key = format!("reminder-{}", n.notice.id);
                 let payload = serde_json::json!({"reminder": true, "notice": n.notice}).to_string();
-                for ch in &self.channels {
-                    let m = hazewarn_store::NewMessage {
-                        id: format!("{key}@{}", ch.name()),
-                        kind: "notice".into(),
-                        subject: n.notice.id.clone(),
-                        channel: ch.name().to_owned(),
-                        target: ch.target("notice", &n.notice.endpoint),
-                        idempotency_key: key.clone(),
-                        payload: payload.clone(),
-                    };
-                    tx.enqueue(&m, now).await?;
-                }
+                let m = Outgoing {
+                    kind: "notice",
+                    key: &key,
+                    subject: &n.notice.id,
+                    endpoint: &n.notice.endpoint,
+                    payload: &payload,
+                };
+                self.enqueue_everywhere(&mut tx, m, now).await?;
                 reminded += 1;
             }
             tx.commit().await?;
@@ -425,7 +422,8 @@ impl City {
                     "enterprise": n.notice.enterprise, "credit_code": n.notice.credit_code,
                     "ack_deadline": n.notice.ack_deadline})
                 .to_string();
-                self.enqueue_everywhere(&mut tx, "office", &key, &n.notice.id, &payload, now).await?;
+                let m = Outgoing { kind: "office", key: &key, subject: &n.notice.id, endpoint: "", payload: &payload };
+                self.enqueue_everywhere(&mut tx, m, now).await?;
                 tx.audit(now, "scheduler", "notice-escalate", &n.notice.id, "not acknowledged").await?;
                 escalated += 1;
             }
@@ -446,7 +444,8 @@ impl City {
                     "level": w.level(), "cap_xml": self.alert(&w)?.to_xml()})
                 .to_string();
                 let mut tx = self.store.write().await?;
-                self.enqueue_everywhere(&mut tx, "alert", &key, &w.id, &payload, now).await?;
+                let m = Outgoing { kind: "alert", key: &key, subject: &w.id, endpoint: "", payload: &payload };
+                self.enqueue_everywhere(&mut tx, m, now).await?;
                 tx.commit().await?;
             }
         }

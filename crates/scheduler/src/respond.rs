@@ -121,18 +121,8 @@ impl City {
                 continue;
             }
             let payload = n.to_json();
-            for ch in &self.channels {
-                let m = NewMessage {
-                    id: format!("{}@{}", n.id, ch.name()),
-                    kind: "notice".into(),
-                    subject: n.id.clone(),
-                    channel: ch.name().to_owned(),
-                    target: ch.target("notice", &n.endpoint),
-                    idempotency_key: n.id.clone(),
-                    payload: payload.clone(),
-                };
-                tx.enqueue(&m, at).await?;
-            }
+            let m = Outgoing { kind: "notice", key: &n.id, subject: &n.id, endpoint: &n.endpoint, payload: &payload };
+            self.enqueue_everywhere(&mut tx, m, at).await?;
         }
         let alert = self.alert(&w)?;
         let key = format!("alert-{}-{}", w.id, current.step);
@@ -144,7 +134,8 @@ impl City {
             cap_xml: alert.to_xml(),
         })
         .expect("alert serialises");
-        self.enqueue_everywhere(&mut tx, "alert", &key, &w.id, &payload, at).await?;
+        let m = Outgoing { kind: "alert", key: &key, subject: &w.id, endpoint: "", payload: &payload };
+        self.enqueue_everywhere(&mut tx, m, at).await?;
         tx.save_warning(&w).await?;
         tx.commit().await?;
         Ok(w)
@@ -160,28 +151,40 @@ impl City {
         sent.pop().ok_or_else(|| SchedulerError::Conflict(format!("warning {} is still a draft", w.id)))
     }
 
-    /// Queues one message on every channel.
+    /// Queues one message on every channel, each with its own row id and target.
     pub(crate) async fn enqueue_everywhere(
         &self,
         tx: &mut hazewarn_store::WriteTx,
-        kind: &str,
-        key: &str,
-        subject: &str,
-        payload: &str,
+        m: Outgoing<'_>,
         at: DateTime<Utc>,
     ) -> Result<(), SchedulerError> {
         for ch in &self.channels {
-            let m = NewMessage {
-                id: format!("{key}@{}", ch.name()),
-                kind: kind.to_owned(),
-                subject: subject.to_owned(),
+            let row = NewMessage {
+                id: outbox_id(m.key, ch.name()),
+                kind: m.kind.to_owned(),
+                subject: m.subject.to_owned(),
                 channel: ch.name().to_owned(),
-                target: ch.target(kind, ""),
-                idempotency_key: key.to_owned(),
-                payload: payload.to_owned(),
+                target: ch.target(m.kind, m.endpoint),
+                idempotency_key: m.key.to_owned(),
+                payload: m.payload.to_owned(),
             };
-            tx.enqueue(&m, at).await?;
+            tx.enqueue(&row, at).await?;
         }
         Ok(())
     }
+}
+
+/// The outbox row of a message on one channel.
+pub fn outbox_id(key: &str, channel: &str) -> String {
+    format!("{key}@{channel}")
+}
+
+/// A message for every channel: `key` is what receivers deduplicate on; `endpoint` is the
+/// enterprise's own (empty for alerts and the office).
+pub(crate) struct Outgoing<'a> {
+    pub kind: &'a str,
+    pub key: &'a str,
+    pub subject: &'a str,
+    pub endpoint: &'a str,
+    pub payload: &'a str,
 }

@@ -22,8 +22,7 @@ use crate::{ApiError, AppState};
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
 fn level(s: &str) -> Result<WarningLevel, ApiError> {
-    serde_json::from_value(Value::String(s.to_owned()))
-        .map_err(|_| ApiError::BadRequest(format!("`{s}` is not yellow, orange or red")))
+    s.parse().map_err(|_| ApiError::BadRequest(format!("`{s}` is not yellow, orange or red")))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -282,14 +281,20 @@ pub struct DeliveryRow {
 #[utoipa::path(get, path = "/api/v1/deliveries", tag = "office", security(("bearer" = [])), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, body = [DeliveryRow])))]
 pub async fn deliveries(State(s): State<AppState>, caller: Caller) -> ApiResult<Vec<DeliveryRow>> {
     caller.require(&[Role::Office])?;
-    let Some(w) = s.city.store.warning_in_force().await? else { return Ok(Json(Vec::new())) };
+    Ok(Json(delivery_rows(&s).await?))
+}
+
+/// The rows behind [`deliveries`] and the office page.
+pub async fn delivery_rows(s: &AppState) -> Result<Vec<DeliveryRow>, ApiError> {
+    let Some(w) = s.city.store.warning_in_force().await? else { return Ok(Vec::new()) };
     let now = hazewarn_store::ts(s.city.now());
     let mut rows = Vec::new();
     for n in s.city.store.notices_of(&w.id, None).await? {
         let mut deliveries = Vec::new();
         for ch in &s.city.channels {
-            let id = format!("{}@{}", n.notice.id, ch.name());
-            if let Ok(e) = s.city.store.outbox_entry(&id).await {
+            if let Ok(e) =
+                s.city.store.outbox_entry(&hazewarn_scheduler::respond::outbox_id(&n.notice.id, ch.name())).await
+            {
                 deliveries.push((ch.name().to_owned(), format!("{:?}", e.status).to_lowercase()));
             }
         }
@@ -304,7 +309,7 @@ pub async fn deliveries(State(s): State<AppState>, caller: Caller) -> ApiResult<
             acknowledged_at: n.acknowledged_at,
         });
     }
-    Ok(Json(rows))
+    Ok(rows)
 }
 
 #[utoipa::path(get, path = "/api/v1/outbox/dead", tag = "office", security(("bearer" = [])), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, body = [Opaque])))]

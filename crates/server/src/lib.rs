@@ -92,10 +92,8 @@ async fn cap_xml(State(s): State<AppState>) -> Result<Response, ApiError> {
     Ok(([(header::CONTENT_TYPE, "application/cap+xml; charset=utf-8")], xml).into_response())
 }
 
-/// Escapes text for XML and HTML.
-pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
+/// Escapes text for XML and HTML (the notices' own escaping).
+pub use hazewarn_response::html_escape as escape;
 
 /// An Atom feed of every published warning step, newest first, each entry linking its CAP alert.
 async fn atom_feed(State(s): State<AppState>) -> Result<Response, ApiError> {

@@ -402,7 +402,7 @@ async fn office(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result
             }
             b += "</table>";
         }
-        let axum::Json(rows) = api::deliveries(State(s.clone()), Caller(hazewarn_store::users::User { name: "page".into(), role: Role::Office, credit_code: None })).await?;
+        let rows = api::delivery_rows(&s).await?;
         b += &format!("<h2>{}</h2><table id=\"deliveries\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>", l.t("送达情况", "Delivery status"), l.t("企业", "Enterprise"), l.t("渠道", "Channels"), l.t("确认", "Acknowledged"), l.t("逾期", "Overdue"));
         for r in &rows {
             let ch: Vec<String> = r.deliveries.iter().map(|(c, st)| format!("{c}: {st}")).collect();

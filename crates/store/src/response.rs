@@ -19,6 +19,9 @@ fn kebab<T: serde::Serialize>(v: &T) -> String {
     json(v).trim_matches('"').to_owned()
 }
 
+/// The warning in force: issued, not lifted; the latest if several.
+const IN_FORCE: &str = "SELECT body FROM warnings WHERE state = $1 ORDER BY updated_at DESC, id DESC LIMIT 1";
+
 /// A stored notice with its acknowledgement.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct StoredNotice {
@@ -175,10 +178,7 @@ impl Store {
     /// The warning in force (issued and not lifted), the latest if several.
     pub async fn warning_in_force(&self) -> Result<Option<Warning>> {
         let row: Option<(String,)> =
-            sqlx::query_as("SELECT body FROM warnings WHERE state = $1 ORDER BY updated_at DESC, id DESC LIMIT 1")
-                .bind(kebab(&WarningState::Issued))
-                .fetch_optional(self.pool())
-                .await?;
+            sqlx::query_as(IN_FORCE).bind(kebab(&WarningState::Issued)).fetch_optional(self.pool()).await?;
         row.map(|r| from_json("warning", &r.0)).transpose()
     }
 
@@ -322,10 +322,7 @@ impl WriteTx {
     /// The warning in force, read under this transaction's write lock.
     pub async fn warning_in_force(&mut self) -> Result<Option<Warning>> {
         let row: Option<(String,)> =
-            sqlx::query_as("SELECT body FROM warnings WHERE state = $1 ORDER BY updated_at DESC, id DESC LIMIT 1")
-                .bind(kebab(&WarningState::Issued))
-                .fetch_optional(self.conn())
-                .await?;
+            sqlx::query_as(IN_FORCE).bind(kebab(&WarningState::Issued)).fetch_optional(self.conn()).await?;
         row.map(|r| from_json("warning", &r.0)).transpose()
     }
 
