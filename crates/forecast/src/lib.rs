@@ -10,14 +10,19 @@ built from the canonical observations, and optionally a met-forecast table on th
   forward-filled up to 6 h), climatology (month × hour means of the training period,
   [`Climatology`]) and damped persistence (climatology plus a per-lead least-squares share of
   the current anomaly).
-* **Model**: gradient-boosted trees (perpetual) with a direct multi-horizon strategy: one model
-  per lead band (1, 2, 3–4, 5–8, 9–18, 19–36, 37–60, 61–96 h), with lead as a feature within the band.
-  Each band's correction is shrunk towards damped persistence by a share chosen on held-out
-  issues, so a city with little history or little signal falls back to the strongest baseline. The target is the departure from damped persistence,
-  so the trees learn corrections to the strongest baseline and shrink towards it when unsure.
-  Features are listed in [`features`].
+* **Model**: gradient-boosted trees (the project's own `gbdt.rs`; linfa's elastic net and
+  perpetual are the alternatives) with a direct multi-horizon strategy: one model per lead band
+  (1, 2, 3–4, 5–8, 9–18, 19–36, 37–60, 61–96 h), with lead as a feature within the band. The
+  target is the departure from damped persistence, so the trees learn corrections to the
+  strongest baseline. Each band's correction is shrunk towards damped persistence by a share
+  chosen on held-out issues, so a city with little history or little signal falls back to it.
+  With a met forecast, a second learner per band fits the log target `ln(1+pm) − ln(1+damped)`,
+  so that multiplicative growth in episodes is learned; it is undone on output with a
+  least-squares retransformation factor, and the two learners are averaged. Features are listed
+  in [`features`].
 * **Quantiles** come from split-conformal calibration: residuals of a model fitted without the
-  last 20 % of training issues, normalised by `15 + 0.5·forecast`, give q10/q90 per lead bucket.
+  last 20 % of training issues, normalised by `15 + 0.5·forecast`, give q10/q90 per lead bucket
+  and climatological tercile (Mondrian: a polluted season's errors are wider than a clean one's).
   `p50` is the squared-loss central estimate (the conditional mean), since that is what RMSE and
   the daily means are scored on; p10/p90 bracket it.
 * **Emissions**: without an emissions-history table the calendar proxy of [`calendar`]
@@ -46,7 +51,8 @@ pub use features::Derived;
 pub use gbdt::GbdtParams;
 pub use met::{MetForecastHour, parse_met_forecast_csv};
 pub use model::{
-    BandModel, BucketSkill, FittedModel, Forecast, LeadForecast, MAX_LEAD, MODEL_SCHEMA, ModelKind, ModelParams,
+    BandModel, BucketSkill, Correction, FittedModel, Forecast, LeadForecast, MAX_LEAD, MODEL_SCHEMA, ModelKind,
+    ModelParams,
 };
 
 #[derive(Debug, thiserror::Error)]
