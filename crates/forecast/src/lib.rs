@@ -20,8 +20,9 @@ built from the canonical observations, and optionally a met-forecast table on th
   so that multiplicative growth in episodes is learned; it is undone on output with a
   least-squares retransformation factor, and the two learners are averaged. Features are listed
   in [`features`].
-* **Quantiles** come from split-conformal calibration: residuals of a model fitted without the
-  last 20 % of training issues, normalised by `15 + 0.5·forecast`, give q10/q90 per lead bucket
+* **Quantiles** come from split-conformal calibration on two folds: residuals on the last 20 %
+  of training issues (of models fitted on the rest) and on the first 20 % (likewise), normalised
+  by `15 + 0.5·forecast`, give q10/q90 per lead bucket
   and climatological tercile (Mondrian: a polluted season's errors are wider than a clean one's).
   `p50` is the squared-loss central estimate (the conditional mean), since that is what RMSE and
   the daily means are scored on; p10/p90 bracket it.

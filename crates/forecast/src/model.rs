@@ -221,8 +221,15 @@ impl ModelParams {
             (x, y, leads, w)
         };
         let p = Derived::n_features(self.future_met);
-        let split = issues.len() - (issues.len() as f64 * self.calibration_share) as usize;
-        let (fit_issues, cal_issues) = issues.split_at(split);
+        // Two calibration folds: the last share of the training issues (models fitted on what came
+        // before) and the first share (models fitted on what came after). One fold alone holds
+        // only the seasons of its months; measured on PRSA 2014 without future met, the last 20 %
+        // alone gave p10–p90 intervals holding 68 % of hours at 24 h.
+        let held = (issues.len() as f64 * self.calibration_share) as usize;
+        let folds = [issues.split_at(issues.len() - held), {
+            let (cal, fit) = issues.split_at(held);
+            (fit, cal)
+        }];
         let regimes = Regimes::of(&clim);
         let mut resid: Vec<Vec<f64>> = vec![Vec::new(); BUCKETS.len() * REGIMES];
         let mut sq: Vec<(usize, f64, f64)> = vec![(0, 0.0, 0.0); BUCKETS.len()];
@@ -231,19 +238,24 @@ impl ModelParams {
         let (mut log_bands, mut log_corrections) = (Vec::new(), Vec::new());
         let mut train_rows = 0;
         for b in 0..BANDS.len() {
-            // 1. Calibrate the quantiles on issues the band's model has not seen.
-            let (xa, ya, _, wa) = rows(fit_issues, b);
-            let (xc, yc, lc, _) = rows(cal_issues, b);
+            // 1. Calibrate the quantiles and the shares on issues the band's models have not seen.
+            let (mut xc, mut yc, mut lc) = (Vec::new(), Vec::new(), Vec::new());
+            let (mut anom_c, mut log_c) = (Vec::new(), Vec::new());
+            for (fit_issues, cal_issues) in folds {
+                let (xa, ya, _, wa) = rows(fit_issues, b);
+                let (x, y, l, _) = rows(cal_issues, b);
+                let (anom_a, log_a) = self.band_learners(b, &xa, &ya, &wa, p)?;
+                anom_c.extend(anom_a.predict(&x, p));
+                log_c.extend(log_a.map(|m| m.predict(&x, p)).unwrap_or_default());
+                (xc, yc, lc) = ([xc, x].concat(), [yc, y].concat(), [lc, l].concat());
+            }
             let damped_c: Vec<f64> = (0..yc.len()).map(|k| xc[k * p + DAMPED]).collect();
             let obs_c: Vec<f64> = yc.iter().zip(&damped_c).map(|(y, d)| y + d).collect();
-            let (anom_a, log_a) = self.band_learners(b, &xa, &ya, &wa, p)?;
-            let anom_c = anom_a.predict(&xc, p);
             let anom = Correction::choose(Target::Anomaly, &anom_c, &damped_c, &obs_c);
             let mut central: Vec<f64> =
                 anom_c.iter().zip(&damped_c).map(|(c, d)| anom.apply(Target::Anomaly, *c, *d)).collect();
             let w = self.log_share;
-            if let Some(log_a) = log_a {
-                let log_c = log_a.predict(&xc, p);
+            if !log_c.is_empty() {
                 let log = Correction::choose(Target::Log, &log_c, &damped_c, &obs_c);
                 for (k, c) in central.iter_mut().enumerate() {
                     *c = (1.0 - w) * *c + w * log.apply(Target::Log, log_c[k], damped_c[k]);
@@ -546,7 +558,7 @@ impl FittedModel {
         let mut s = format!(
             "# Model card: {name}\n\n- schema: `{}`\n- learner: {:?} per lead band, correcting damped persistence\n\
              - data: {data}\n- training period: {} to {} ({} rows)\n- future meteorology: {}\n\
-             - quantiles: split-conformal on the last {:.0} % of training issues, per lead bucket and climatological tercile\n\n## Features\n\n{}\n\n\
+             - quantiles: split-conformal on the first and the last {:.0} % of training issues, per lead bucket and climatological tercile\n\n## Features\n\n{}\n\n\
              ## Held-out skill (calibration issues)\n\n| leads (h) | n | RMSE model | RMSE damped persistence |\n|---|---|---|---|\n",
             self.schema,
             self.params.kind,
