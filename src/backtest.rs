@@ -249,7 +249,7 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
         "test": {"from": a.test_from, "until": a.test_until, "issue_hour": a.issue_hour,
                  "issues": forecasts.len(), "skipped_issues": skipped},
         "model": fitted,
-        "p50": "the model's squared-loss central estimate; p10/p90 from split-conformal residual quantiles per lead bucket",
+        "p50": "the model's squared-loss central estimate (with future met, the average of the anomaly and log-target learners); p10/p90 from split-conformal residual quantiles per lead bucket and climatological tercile",
         "written_model": a.model,
         "models": report,
         "timings_s": {"load": t_load, "fit": t_fit, "predict": t_pred,

@@ -557,11 +557,18 @@ impl FittedModel {
     pub fn model_card(&self, name: &str, data: &str) -> String {
         let mut s = format!(
             "# Model card: {name}\n\n- schema: `{}`\n- learner: {:?} per lead band, correcting damped persistence\n\
+             - log-target learner: {}\n- shares of each band's correction applied: {:?}\n\
              - data: {data}\n- training period: {} to {} ({} rows)\n- future meteorology: {}\n\
              - quantiles: split-conformal on the first and the last {:.0} % of training issues, per lead bucket and climatological tercile\n\n## Features\n\n{}\n\n\
              ## Held-out skill (calibration issues)\n\n| leads (h) | n | RMSE model | RMSE damped persistence |\n|---|---|---|---|\n",
             self.schema,
             self.params.kind,
+            if self.log_bands.is_empty() {
+                "not used".to_owned()
+            } else {
+                format!("averaged in with weight {}", self.params.log_share)
+            },
+            self.shrinkage,
             self.train_start,
             self.train_end,
             self.train_rows,

@@ -104,6 +104,9 @@ fn a_saved_model_forecasts_exactly_like_the_fitted_one() {
         assert_eq!(model.predict(&d, i0, Some(&d)).unwrap(), back.predict(&d, i0, Some(&d)).unwrap(), "{kind:?}");
         let card = model.model_card("t", "synthetic");
         assert!(card.contains("stagnation_h") && card.contains("| 1–3 |"), "{card}");
+        // With future met the log-target learner is fitted, saved and named on the card.
+        assert_eq!(back.log_bands.len(), model.bands.len());
+        assert!(card.contains("log-target learner: averaged in with weight 0.5"), "{card}");
     }
     assert!(FittedModel::from_json("{\"schema\":\"other\"}").is_err());
 }
