@@ -249,7 +249,9 @@ impl ModelParams {
                 let (anom_a, log_a) = self.band_learners(b, &xa, &ya, &wa, p)?;
                 anom_c.extend(anom_a.predict(&x, p));
                 log_c.extend(log_a.map(|m| m.predict(&x, p)).unwrap_or_default());
-                (xc, yc, lc) = ([xc, x].concat(), [yc, y].concat(), [lc, l].concat());
+                xc.extend(x);
+                yc.extend(y);
+                lc.extend(l);
             }
             let damped_c: Vec<f64> = (0..yc.len()).map(|k| xc[k * p + DAMPED]).collect();
             let obs_c: Vec<f64> = yc.iter().zip(&damped_c).map(|(y, d)| y + d).collect();
