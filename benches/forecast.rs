@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
-use hazewarn_forecast::{Derived, Hourly, ModelParams};
+use hazewarn_forecast::{Derived, Hourly, ModelParams, VerifiedIssuer};
 use hazewarn_ingest::read_station;
 
 fn bench(c: &mut Criterion) {
@@ -24,6 +24,9 @@ fn bench(c: &mut Criterion) {
     group.bench_function("one forecast issue (96 leads, p10/p50/p90, baselines)", |b| {
         b.iter(|| model.predict(&d, i0, Some(&d)).unwrap())
     });
+    group.bench_function("one forecast issue with its spread from 14 days of recent verification", |b| {
+        b.iter(|| model.predict_verified(&d, i0, Some(&d)).unwrap())
+    });
     if let Some(h) = prsa() {
         let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap().and_hms_opt(0, 0, 0).unwrap();
         let until = h.index(day(2014, 1, 1)).unwrap();
@@ -34,7 +37,8 @@ fn bench(c: &mut Criterion) {
                     let model = ModelParams::new(future_met, 16).fit(&h, until, future_met.then_some(&h)).unwrap();
                     let d = Derived::new(&h);
                     let issues = (0..365).map(|k| until + 24 * k + 16).filter(|i| !d.pm_now(*i).is_nan());
-                    issues.map(|i0| model.predict(&d, i0, future_met.then_some(&d)).unwrap().leads.len()).sum::<usize>()
+                    let mut issuer = VerifiedIssuer::new(&model, &d, future_met.then_some(&d));
+                    issues.map(|i0| issuer.issue(i0).unwrap().0.leads.len()).sum::<usize>()
                 })
             });
         }

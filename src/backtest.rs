@@ -11,7 +11,9 @@ use anyhow::{Result, anyhow, bail};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use hazewarn_aqi::Standards;
 use hazewarn_forecast::verify::{Contingency, ErrorStats, contingency, error_stats};
-use hazewarn_forecast::{Derived, Forecast, ModelKind, ModelParams, Series, daily_outlook, pm25_daily_aqi};
+use hazewarn_forecast::{
+    Derived, Forecast, ModelKind, ModelParams, Series, VerifiedIssuer, daily_outlook, pm25_daily_aqi,
+};
 use hazewarn_response::{CurrentWarning, DailyForecast, GradingProfile, RangeBound, grade};
 use serde::Serialize;
 
@@ -116,6 +118,8 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
     let derived = Derived::new(&h);
     let t_pred0 = Instant::now();
     let mut forecasts = Vec::new();
+    let mut spreads = Vec::new();
+    let mut issuer = VerifiedIssuer::new(&model, &derived, future_met.then_some(&derived));
     let mut skipped = 0;
     let mut day = a.test_from;
     // Drawn only when stderr is a terminal.
@@ -124,7 +128,9 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
         bar.inc(1);
         match h.index(day.and_hms_opt(a.issue_hour, 0, 0).expect("hour")) {
             Some(i0) if !derived.pm_now(i0).is_nan() => {
-                forecasts.push(model.predict(&derived, i0, future_met.then_some(&derived))?)
+                let (f, spread) = issuer.issue(i0)?;
+                forecasts.push(f);
+                spreads.push(spread.factor);
             }
             _ => skipped += 1,
         }
@@ -249,7 +255,12 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
         "test": {"from": a.test_from, "until": a.test_until, "issue_hour": a.issue_hour,
                  "issues": forecasts.len(), "skipped_issues": skipped},
         "model": fitted,
-        "p50": "the model's squared-loss central estimate (with future met, the average of the anomaly and log-target learners); p10/p90 from split-conformal residual quantiles per lead bucket and climatological tercile",
+        "p50": "the model's squared-loss central estimate (with future met, the average of the anomaly and log-target learners); p10/p90 from split-conformal residual quantiles per lead bucket and climatological tercile, each side scaled by how the forecasts of the previous 14 days verified up to the issue time",
+        "recent_spread": {
+            "factor_mean": spreads.iter().sum::<f64>() / spreads.len() as f64,
+            "factor_min": spreads.iter().copied().fold(f64::INFINITY, f64::min),
+            "factor_max": spreads.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        },
         "written_model": a.model,
         "models": report,
         "timings_s": {"load": t_load, "fit": t_fit, "predict": t_pred,

@@ -141,7 +141,7 @@ pub fn forecast(a: &ForecastArgs) -> Result<()> {
         .ok_or_else(|| anyhow!("{}: no hour {} in the observations", a.source.obs.display(), a.issue_time))?;
     let h = full.cut_at(i0);
     let d = Derived::new(&h);
-    let f = if model.params.future_met {
+    let (f, spread) = if model.params.future_met {
         let path =
             a.met.as_ref().ok_or_else(|| anyhow!("this model was trained with future meteorology: pass --met FILE"))?;
         let mut met = h.clone();
@@ -152,10 +152,19 @@ pub fn forecast(a: &ForecastArgs) -> Result<()> {
             bail!("{}: no rows with issue_time {} and a later valid_time", path.display(), a.issue_time);
         }
         let dm = Derived::new(&met);
-        model.predict(&d, i0, Some(&dm))?
+        model.predict_verified(&d, i0, Some(&dm))?
     } else {
-        model.predict(&d, i0, None)?
+        model.predict_verified(&d, i0, None)?
     };
+    if let Some(c) = spread.coverage {
+        eprintln!(
+            "recent verification: {} forecast hours of the last {} days, {:.0} % inside p10–p90; spread × {:.2}",
+            spread.pairs,
+            hazewarn_forecast::RECENT_DAYS,
+            100.0 * c,
+            spread.factor
+        );
+    }
     crate::backtest::write_outputs(&a.hourly_out, &a.daily_out, model.params.kind.name(), &[f], &model.clim)?;
     println!("wrote {} and {}", a.hourly_out.display(), a.daily_out.display());
     Ok(())

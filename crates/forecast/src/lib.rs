@@ -24,6 +24,8 @@ built from the canonical observations, and optionally a met-forecast table on th
   of training issues (of models fitted on the rest) and on the first 20 % (likewise), normalised
   by `15 + 0.5·forecast`, give q10/q90 per lead bucket
   and climatological tercile (Mondrian: a polluted season's errors are wider than a clean one's).
+  The spread is then scaled by recent verification ([`recent`]): how the forecasts of the last
+  two weeks verified up to the issue time.
   `p50` is the squared-loss central estimate (the conditional mean), since that is what RMSE and
   the daily means are scored on; p10/p90 bracket it.
 * **Emissions**: without an emissions-history table the calendar proxy of [`calendar`]
@@ -43,6 +45,7 @@ mod gbdt;
 mod linear;
 mod met;
 mod model;
+pub mod recent;
 pub mod verify;
 
 pub use calendar::parse_emissions_csv;
@@ -55,6 +58,7 @@ pub use model::{
     BandModel, BucketSkill, Correction, FittedModel, Forecast, LeadForecast, MAX_LEAD, MODEL_SCHEMA, ModelKind,
     ModelParams,
 };
+pub use recent::{RECENT_DAYS, RecentSpread, VerifiedIssuer};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ForecastError {

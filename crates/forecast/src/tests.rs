@@ -58,6 +58,11 @@ fn nothing_observed_after_the_issue_time_enters_a_forecast() {
     }
     let b = model.predict(&Derived::new(&future), i0, None).unwrap();
     assert_eq!(a, b);
+    // Likewise with the spread set by recent verification, which reads observations up to i0.
+    let (va, sa) = model.predict_verified(&Derived::new(&h), i0, None).unwrap();
+    assert_eq!((va.clone(), sa), model.predict_verified(&Derived::new(&future), i0, None).unwrap());
+    assert!(sa.pairs > 1000, "two weeks of forecasts verify: {sa:?}");
+    assert_eq!(va.leads.iter().map(|l| l.p50).collect::<Vec<_>>(), a.leads.iter().map(|l| l.p50).collect::<Vec<_>>());
     assert_eq!(a.leads.len(), MAX_LEAD);
     assert!(a.leads.iter().all(|l| l.p10 <= l.p50 && l.p50 <= l.p90 && l.p10 >= 0.0));
 }
@@ -153,4 +158,16 @@ fn a_curtailment_lowers_the_emission_index_only_in_its_hours() {
     assert!((h.emission[14] - 0.96).abs() < 1e-12);
     assert!((h.emission[15] - 1.2).abs() < 1e-12);
     assert!((h.emission[47] - 0.6).abs() < 1e-12);
+}
+
+#[test]
+fn a_backtest_issuer_gives_what_each_issue_would_alone() {
+    let h = synthetic(200);
+    let model = ModelParams::new(false, 16).fit(&h, 150 * 24, None).unwrap();
+    let d = Derived::new(&h);
+    let mut issuer = VerifiedIssuer::new(&model, &d, None);
+    for day in 150..170 {
+        let i0 = day * 24 + 16;
+        assert_eq!(issuer.issue(i0).unwrap(), model.predict_verified(&d, i0, None).unwrap(), "day {day}");
+    }
 }

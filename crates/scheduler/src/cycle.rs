@@ -252,14 +252,15 @@ impl City {
         let i0 = i0 as usize;
         let cut = h.cut_at(i0);
         let d = Derived::new(&cut);
-        let f = match (&inputs.met, model.params.future_met) {
+        let (f, spread) = match (&inputs.met, model.params.future_met) {
             (Some(hours), true) => {
                 let mut met = cut.clone();
                 met.lay_met_forecast(hours, i0);
-                model.predict(&d, i0, Some(&Derived::new(&met)))?
+                model.predict_verified(&d, i0, Some(&Derived::new(&met)))?
             }
-            _ => model.predict(&d, i0, None)?,
+            _ => model.predict_verified(&d, i0, None)?,
         };
+        tracing::info!(pairs = spread.pairs, coverage = ?spread.coverage, factor = spread.factor, "recent verification");
         let daily: Vec<DailyRow> = daily_outlook(&f, Series::Model, &model.clim)
             .into_iter()
             .map(|o| {
