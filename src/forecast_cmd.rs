@@ -156,15 +156,7 @@ pub fn forecast(a: &ForecastArgs) -> Result<()> {
     } else {
         model.predict_verified(&d, i0, None)?
     };
-    if let Some(c) = spread.coverage {
-        eprintln!(
-            "recent verification: {} forecast hours of the last {} days, {:.0} % inside p10–p90; spread × {:.2}",
-            spread.pairs,
-            hazewarn_forecast::RECENT_DAYS,
-            100.0 * c,
-            spread.factor
-        );
-    }
+    eprintln!("recent verification: {}", spread.describe());
     crate::backtest::write_outputs(&a.hourly_out, &a.daily_out, model.params.kind.name(), &[f], &model.clim)?;
     println!("wrote {} and {}", a.hourly_out.display(), a.daily_out.display());
     Ok(())

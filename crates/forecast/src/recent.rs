@@ -36,6 +36,24 @@ impl RecentSpread {
     /// Nothing verified yet: the spread as calibrated.
     pub const CALIBRATED: RecentSpread = RecentSpread { factor: 1.0, pairs: 0, coverage: None };
 
+    /// Whether enough hours verified for the spread to follow them.
+    pub fn adapted(&self) -> bool {
+        self.pairs >= MIN_PAIRS
+    }
+
+    /// One line for a forecaster: what verified and what was done about it.
+    pub fn describe(&self) -> String {
+        match self.coverage {
+            Some(c) if self.adapted() => format!(
+                "p10–p90 held {:.0} % of {} verified hours of the last {RECENT_DAYS} days' forecasts; interval × {:.2}",
+                100.0 * c,
+                self.pairs,
+                self.factor
+            ),
+            _ => format!("{} verified hours of the last {RECENT_DAYS} days: the interval is as calibrated", self.pairs),
+        }
+    }
+
     /// From past forecasts `(issue index, forecast)`, as the model issued them (not widened),
     /// and the observations of `h` up to and including index `i0`. Nothing after `i0` is read.
     pub fn measure<'a>(past: impl IntoIterator<Item = (usize, &'a Forecast)>, h: &Hourly, i0: usize) -> RecentSpread {
@@ -187,6 +205,11 @@ mod tests {
         assert_eq!(RecentSpread::measure([(0, &f)], &hourly(pm), 96), s);
         let early = RecentSpread::measure([(0, &f)], &h, 48);
         assert_eq!((early.pairs, early.factor), (48, 1.0), "under 96 pairs: as calibrated");
+        assert!(s.adapted() && !early.adapted());
+        assert_eq!(
+            s.describe(),
+            "p10–p90 held 52 % of 96 verified hours of the last 14 days' forecasts; interval × 1.54"
+        );
         // Widening scales each side around p50, and never below zero.
         let w = f.clone().widened(s).leads[0];
         assert!((w.p10 - (100.0 - 1.54 * 20.0)).abs() < 1e-9 && (w.p90 - (100.0 + 1.54 * 20.0)).abs() < 1e-9);

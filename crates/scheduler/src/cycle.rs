@@ -260,7 +260,12 @@ impl City {
             }
             _ => model.predict_verified(&d, i0, None)?,
         };
-        tracing::info!(pairs = spread.pairs, coverage = ?spread.coverage, factor = spread.factor, "recent verification");
+        // The forecaster sees how recent forecasts verified, beside the inputs.
+        inputs.status.push(InputStatus {
+            name: "recent verification".into(),
+            ok: spread.adapted(),
+            detail: spread.describe(),
+        });
         let daily: Vec<DailyRow> = daily_outlook(&f, Series::Model, &model.clim)
             .into_iter()
             .map(|o| {

@@ -251,6 +251,8 @@ async fn http_sources_feed_the_forecast_and_a_failing_feed_is_recorded_not_fatal
     let inputs: Vec<crate::cycle::InputStatus> = serde_json::from_str(&run.inputs).unwrap();
     assert!(inputs.iter().all(|s| s.ok), "{inputs:?}");
     assert!(inputs.iter().any(|s| s.name == "nwp" && s.detail == "96 forecast hours"), "{inputs:?}");
+    let recent = inputs.iter().find(|s| s.name == "recent verification").expect("recent verification is shown");
+    assert!(recent.detail.contains("verified hours of the last 14 days' forecasts; interval ×"), "{recent:?}");
     assert!(dir.path().join("work/fetched/obs-feed-20260101T16.csv").exists());
     let batches = city.store.observation_batches(10).await.unwrap();
     assert_eq!(batches.len(), 1);
