@@ -566,7 +566,7 @@ impl FittedModel {
             "# Model card: {name}\n\n- schema: `{}`\n- learner: {:?} per lead band, correcting damped persistence\n\
              - log-target learner: {}\n- shares of each band's correction applied: {:?}\n\
              - data: {data}\n- training period: {} to {} ({} rows)\n- future meteorology: {}\n\
-             - quantiles: split-conformal on the first and the last {:.0} % of training issues, per lead bucket and climatological tercile\n\n## Features\n\n{}\n\n\
+             - quantiles: split-conformal on the first and the last {:.0} % of training issues, per lead bucket and climatological tercile; at each issue both sides are scaled by how the forecasts of the last {} days verified (factor {}–{})\n\n## Features\n\n{}\n\n\
              ## Held-out skill (calibration issues)\n\n| leads (h) | n | RMSE model | RMSE damped persistence |\n|---|---|---|---|\n",
             self.schema,
             self.params.kind,
@@ -581,6 +581,9 @@ impl FittedModel {
             self.train_rows,
             if self.params.future_met { "used (from a met forecast table)" } else { "not used" },
             100.0 * self.params.calibration_share,
+            crate::recent::RECENT_DAYS,
+            crate::recent::FACTOR_RANGE.0,
+            crate::recent::FACTOR_RANGE.1,
             Derived::feature_names(self.params.future_met).join(", "),
         );
         for b in &self.skill {

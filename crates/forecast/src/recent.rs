@@ -19,7 +19,7 @@ pub const RECENT_DAYS: usize = 14;
 /// Fewer verified hours than one whole forecast's leave the spread as calibrated.
 const MIN_PAIRS: usize = crate::MAX_LEAD;
 /// The spread never moves further than this from the calibrated one.
-const FACTOR_RANGE: (f64, f64) = (0.7, 1.6);
+pub(crate) const FACTOR_RANGE: (f64, f64) = (0.7, 1.6);
 
 /// How recent forecasts verified, and the factor applied to p10–p90 as a result.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
