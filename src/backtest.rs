@@ -12,7 +12,7 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use hazewarn_aqi::Standards;
 use hazewarn_forecast::verify::{Contingency, ErrorStats, contingency, error_stats};
 use hazewarn_forecast::{
-    Derived, Forecast, ModelKind, ModelParams, Series, VerifiedIssuer, daily_outlook, pm25_daily_aqi,
+    Derived, Forecast, ModelKind, ModelParams, RECENT_DAYS, Series, VerifiedIssuer, daily_outlook, pm25_daily_aqi,
 };
 use hazewarn_response::{CurrentWarning, DailyForecast, GradingProfile, RangeBound, grade};
 use serde::Serialize;
@@ -255,7 +255,7 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
         "test": {"from": a.test_from, "until": a.test_until, "issue_hour": a.issue_hour,
                  "issues": forecasts.len(), "skipped_issues": skipped},
         "model": fitted,
-        "p50": "the model's squared-loss central estimate (with future met, the average of the anomaly and log-target learners); p10/p90 from split-conformal residual quantiles per lead bucket and climatological tercile, each side scaled by how the forecasts of the previous 14 days verified up to the issue time",
+        "p50": format!("the model's squared-loss central estimate (with future met, the average of the anomaly and log-target learners); p10/p90 from split-conformal residual quantiles per lead bucket and climatological tercile, each side scaled by how the forecasts of the previous {RECENT_DAYS} days verified up to the issue time"),
         "recent_spread": {
             "factor_mean": spreads.iter().sum::<f64>() / spreads.len() as f64,
             "factor_min": spreads.iter().copied().fold(f64::INFINITY, f64::min),

@@ -112,12 +112,7 @@ impl FittedModel {
         i0: usize,
         met: Option<&Derived>,
     ) -> Result<(Forecast, RecentSpread), ForecastError> {
-        let mut past = Vec::new();
-        for j in recent_issues(i0).filter(|j| !d.pm_now(*j).is_nan()) {
-            past.push((j, self.predict(d, j, met)?));
-        }
-        let spread = RecentSpread::measure(past.iter().map(|(j, f)| (*j, f)), d.h, i0);
-        Ok((self.predict(d, i0, met)?.widened(spread), spread))
+        VerifiedIssuer::new(self, d, met).issue(i0)
     }
 }
 
