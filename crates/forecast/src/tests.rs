@@ -113,6 +113,7 @@ fn a_saved_model_forecasts_exactly_like_the_fitted_one() {
         assert_eq!(back.log_bands.len(), model.bands.len());
         assert!(card.contains("log-target learner: averaged in with weight 0.5"), "{card}");
         assert!(card.contains("the last 14 days verified (factor 0.7–1.6)"), "{card}");
+        assert!(card.contains("heavy-hour weighting: none"), "{card}");
     }
     assert!(FittedModel::from_json("{\"schema\":\"other\"}").is_err());
 }
