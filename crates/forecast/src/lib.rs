@@ -18,8 +18,10 @@ built from the canonical observations, and optionally a met-forecast table on th
   chosen on held-out issues, so a city with little history or little signal falls back to it.
   With a met forecast, a second learner per band fits the log target `ln(1+pm) − ln(1+damped)`,
   so that multiplicative growth in episodes is learned; it is undone on output with a
-  least-squares retransformation factor, and the two learners are averaged. Features are listed
-  in [`features`].
+  least-squares retransformation factor, and the two learners are averaged. Without a met
+  forecast, hours above 75 µg/m³ weigh more in the trees up to lead 36 h (D+1 from an evening
+  issue): there the central estimate falls back towards climatology and otherwise misses heavy
+  days. Features are listed in [`features`].
 * **Quantiles** come from split-conformal calibration on two folds: residuals on the last 20 %
   of training issues (of models fitted on the rest) and on the first 20 % (likewise), normalised
   by `15 + 0.5·forecast`, give q10/q90 per lead bucket
