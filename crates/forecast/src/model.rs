@@ -56,12 +56,12 @@ impl Regimes {
     }
 }
 
-/// The shares of a band's correction that held-out issues may choose from.
 /// Heavy hours are weighted only up to D+1's last lead from an evening issue. Beyond it a forecast
 /// without met is near climatology, and weighting only biased it: at 72 h the worst of eight
 /// station-years went from 1.011 to 1.017 × the best baseline's RMSE, and back with this limit.
 const EVENT_WEIGHT_MAX_LEAD: usize = 36;
 
+/// The shares of a band's correction that held-out issues may choose from.
 const SHRINKAGE: [f64; 6] = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0];
 
 fn bucket(lead: usize) -> usize {
@@ -335,7 +335,8 @@ impl ModelParams {
         })
     }
 
-    /// Heavy hours count more in the trees, so that squared loss flattens peaks less.
+    /// Heavy hours count more in the trees, so that squared loss flattens peaks less; only up to
+    /// [`EVENT_WEIGHT_MAX_LEAD`].
     fn row_weight(&self, lead: usize, pm: f64) -> f64 {
         if lead > EVENT_WEIGHT_MAX_LEAD {
             return 1.0;
