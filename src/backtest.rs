@@ -78,7 +78,8 @@ struct ModelScore {
     /// Warning level from D+1..D+3 under the national 2024 rules, forecast vs observed.
     warning_level_agreement: Option<f64>,
     warning_any: Contingency,
-    /// Share of observations inside p10–p90, per reported lead and over leads 1..=72 (model only).
+    /// Share of observations inside p10–p90, per reported lead, over leads 1..=72, and of daily
+    /// means for D+1..D+3 (model only).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     interval_coverage: BTreeMap<String, f64>,
 }
@@ -191,6 +192,13 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
             let pairs: Vec<(NaiveDate, f64, f64)> =
                 dailies.iter().map(|d| (d[k].0, d[k].2, obs_daily(d[k].0))).filter(|(_, _, o)| !o.is_nan()).collect();
             let es = error_stats(pairs.iter().map(|(_, f, o)| (*f, *o)));
+            if name == fitted && !pairs.is_empty() {
+                let inside = dailies
+                    .iter()
+                    .map(|d| (d[k].1, d[k].3, obs_daily(d[k].0)))
+                    .filter(|(lo, hi, o)| lo <= o && o <= hi);
+                s.interval_coverage.insert(format!("D+{}", k + 1), inside.count() as f64 / pairs.len() as f64);
+            }
             let lv = |d: NaiveDate, x: f64| pm25_daily_aqi(d, x).map(aqi_level);
             let level_ok = pairs.iter().filter(|(d, f, o)| lv(*d, *f) == lv(*d, *o)).count();
             let gt = |th: u32| {

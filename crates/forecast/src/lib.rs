@@ -28,6 +28,9 @@ built from the canonical observations, and optionally a met-forecast table on th
   and climatological tercile (Mondrian: a polluted season's errors are wider than a clean one's).
   The spread is then scaled by recent verification ([`recent`]): how the forecasts of the last
   two weeks verified up to the issue time.
+  A day's interval ([`daily`]) is the mean of its hourly quantiles narrowed towards p50 by a
+  share chosen on held-out days (a day's hourly errors do not move together, so its mean
+  spreads less than its hours).
   `p50` is the squared-loss central estimate (the conditional mean), since that is what RMSE and
   the daily means are scored on; p10/p90 bracket it.
 * **Emissions**: without an emissions-history table the calendar proxy of [`calendar`]

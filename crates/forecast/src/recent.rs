@@ -168,7 +168,7 @@ mod tests {
                 damped: 0.0,
             })
             .collect();
-        Forecast { issue: at(j), leads }
+        Forecast { issue: at(j), leads, daily_spread: [1.0; crate::daily::SKILFUL_DAYS] }
     }
 
     fn hourly(pm: Vec<f64>) -> Hourly {
