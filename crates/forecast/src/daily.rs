@@ -1,6 +1,7 @@
 //! Daily outlook: mean PM2.5 and its AQI for calendar days D+1..D+7 from an hourly forecast.
 //! A day's interval narrows the mean of its hourly intervals by the forecast's daily spread
-//! (errors within a day are not perfectly correlated). Hours past 96 h are the trend:
+//! (errors within a day are not perfectly correlated), chosen at fit time on held-out days
+//! ([`daily_spreads`]). Hours past 96 h are the trend:
 //! climatology, with the month's p10 and p90 of daily means as the range.
 
 use chrono::{Datelike, Duration, NaiveDate};
@@ -95,6 +96,72 @@ pub fn daily_outlook(f: &Forecast, series: Series, clim: &Climatology) -> Vec<Da
         .collect()
 }
 
+/// Days whose hours lie within this lead inform the daily spread (D+1..D+3 from any issue hour).
+pub(crate) const DAILY_SPREAD_MAX_LEAD: usize = 84;
+
+/// One held-out hour for the daily spread: its (issue index, valid day), lead day (the issue's
+/// own day counts as D+1, days past D+3 as D+3), observation, central forecast and quantile cell.
+pub(crate) struct HeldOutHour {
+    pub day: (usize, chrono::NaiveDate),
+    pub lead_day: usize,
+    pub obs: f64,
+    pub pred: f64,
+    /// The conformal quantile cell of the hour.
+    pub cell: usize,
+}
+
+/// The shares of the hourly half-widths the daily spread may choose from.
+const DAILY_SPREADS: [f64; 15] = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0];
+
+/// The shares of the hourly p10–p90 half-widths that a daily mean's interval keeps for D+1..D+3,
+/// each chosen so that held-out days of that lead are covered 80 % of the time.
+///
+/// Averaging the hourly quantiles is exact only if the errors of a day's hours move together. They
+/// do not quite, so such daily intervals were too wide: on PRSA 2014 with observed met they held
+/// 90/88/89 % of D+1..D+3 daily means instead of 80 %. A spread from the within-day correlation
+/// of residuals (normal approximation) came out too narrow (74/63/66 %): hourly errors are
+/// heavy-tailed and a day's mean is not. So the share is chosen directly: held-out hours are
+/// grouped by (issue, valid day), and the share whose interval around a group's mean forecast
+/// holds its mean observation closest to 80 % of the time is kept. Groups hold the 4–9 training
+/// leads of a day, not 24 hours, so the choice errs wide. Later days need more of the hourly
+/// width: their errors are more of a shared, day-long miss (one share for all three held
+/// D+1 at 80 % but D+2 and D+3 at 69–78 % over eight station-years without met).
+pub(crate) fn daily_spreads(rows: &[HeldOutHour], bounds: impl Fn(usize, f64) -> (f64, f64)) -> [f64; SKILFUL_DAYS] {
+    std::array::from_fn(|k| {
+        let of_day: Vec<&HeldOutHour> = rows.iter().filter(|r| r.lead_day == k + 1).collect();
+        daily_spread(&of_day, &bounds)
+    })
+}
+
+/// `bounds(cell, pred)` is an hour's (p10, p90).
+fn daily_spread(rows: &[&HeldOutHour], bounds: &impl Fn(usize, f64) -> (f64, f64)) -> f64 {
+    let mut groups: std::collections::HashMap<(usize, chrono::NaiveDate), [f64; 5]> = Default::default();
+    for r in rows {
+        let (lo, hi) = bounds(r.cell, r.pred);
+        let g = groups.entry(r.day).or_default();
+        let add = [1.0, r.obs, r.pred, lo, hi];
+        for (g, a) in g.iter_mut().zip(add) {
+            *g += a;
+        }
+    }
+    let days: Vec<[f64; 4]> = groups
+        .into_values()
+        .filter(|g| g[0] >= 4.0)
+        .map(|g| [g[1] / g[0], g[2] / g[0], g[3] / g[0], g[4] / g[0]])
+        .collect();
+    if days.len() < 50 {
+        return 1.0;
+    }
+    let coverage = |k: f64| {
+        let inside = days.iter().filter(|[o, m, lo, hi]| *o >= m - k * (m - lo) && *o <= m + k * (hi - m)).count();
+        inside as f64 / days.len() as f64
+    };
+    DAILY_SPREADS
+        .into_iter()
+        .min_by(|a, b| (coverage(*a) - 0.8).abs().total_cmp(&(coverage(*b) - 0.8).abs()))
+        .unwrap_or(1.0)
+}
+
 /// The daily AQI of a day whose only pollutant is a PM2.5 mean (the edition by date); `None` for NaN.
 pub fn pm25_daily_aqi(date: NaiveDate, pm: f64) -> Option<u32> {
     let c = DailyConcentrations { pm25: Some(pm.max(0.0)), ..Default::default() };
@@ -105,6 +172,26 @@ pub fn pm25_daily_aqi(date: NaiveDate, pm: f64) -> Option<u32> {
 mod tests {
     use super::*;
     use crate::LeadForecast;
+
+    #[test]
+    fn the_daily_spread_holds_four_in_five_held_out_days() {
+        // 200 days of 6 held-out hours at 100 µg/m³ with hourly p10–p90 of 35–165, each day off by a
+        // shared error spread evenly over ±65 (the hourly half-width). A share k
+        // of the half-width then holds a share k of the days, so 80 % needs k = 0.8.
+        let bounds = |_: usize, pred: f64| (pred - 65.0, pred + 65.0);
+        let t = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        let rows: Vec<HeldOutHour> = (0..200)
+            .flat_map(|g| {
+                let err = 65.0 * (2.0 * (g as f64 + 0.5) / 200.0 - 1.0);
+                (0..6).map(move |_| HeldOutHour { day: (g, t), lead_day: 2, obs: 100.0 + err, pred: 100.0, cell: 0 })
+            })
+            .collect();
+        // The days are all D+2; D+1 and D+3 have none to choose from and keep the hourly widths.
+        assert_eq!(daily_spreads(&rows, bounds), [1.0, 0.8, 1.0]);
+        // Too few days: 40 of them.
+        let few: Vec<&HeldOutHour> = rows[..6 * 40].iter().collect();
+        assert_eq!(daily_spread(&few, &bounds), 1.0);
+    }
 
     #[test]
     fn daily_intervals_narrow_by_the_daily_spread_and_the_trend_spans_the_months_quantiles() {
