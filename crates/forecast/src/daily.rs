@@ -171,7 +171,6 @@ pub fn pm25_daily_aqi(date: NaiveDate, pm: f64) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::LeadForecast;
 
     #[test]
     fn the_daily_spread_holds_four_in_five_held_out_days() {
@@ -196,19 +195,8 @@ mod tests {
     #[test]
     fn daily_intervals_narrow_by_the_daily_spread_and_the_trend_spans_the_months_quantiles() {
         let issue = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap().and_hms_opt(16, 0, 0).unwrap();
-        let leads = (1..=MAX_LEAD)
-            .map(|lead| LeadForecast {
-                lead,
-                valid: issue + Duration::hours(lead as i64),
-                p10: 80.0,
-                p50: 100.0,
-                p90: 120.0,
-                persistence: 0.0,
-                climatology: 0.0,
-                damped: 0.0,
-            })
-            .collect();
-        let f = Forecast { issue, leads, daily_spread: [0.5, 0.5, 0.25] };
+        let mut f = crate::tests::flat_forecast(issue);
+        f.daily_spread = [0.5, 0.5, 0.25];
         // January: 50 µg/m³ at every hour; its daily means have p10/p50/p90 20/40/90.
         let clim = Climatology { mean: vec![[50.0; 24]; 12], daily_quantiles: vec![(20.0, 40.0, 90.0); 12] };
         let days = daily_outlook(&f, Series::Model, &clim);

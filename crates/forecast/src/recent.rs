@@ -149,26 +149,12 @@ impl<'m, 'd> VerifiedIssuer<'m, 'd> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::LeadForecast;
     use chrono::NaiveDate;
 
     /// A forecast at issue index `j` with p10/p50/p90 = 80/100/120 at every lead.
     fn flat(j: usize) -> Forecast {
         let t = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
-        let at = |k: usize| t + chrono::Duration::hours(k as i64);
-        let leads = (1..=crate::MAX_LEAD)
-            .map(|lead| LeadForecast {
-                lead,
-                valid: at(j + lead),
-                p10: 80.0,
-                p50: 100.0,
-                p90: 120.0,
-                persistence: 0.0,
-                climatology: 0.0,
-                damped: 0.0,
-            })
-            .collect();
-        Forecast { issue: at(j), leads, daily_spread: [1.0; crate::daily::SKILFUL_DAYS] }
+        crate::tests::flat_forecast(t + chrono::Duration::hours(j as i64))
     }
 
     fn hourly(pm: Vec<f64>) -> Hourly {

@@ -3,6 +3,23 @@ use hazewarn_ingest::{IngestOptions, ingest};
 
 use crate::*;
 
+/// A forecast issued at `issue` with p10/p50/p90 = 80/100/120 at every lead (for unit tests).
+pub(crate) fn flat_forecast(issue: chrono::NaiveDateTime) -> Forecast {
+    let leads = (1..=MAX_LEAD)
+        .map(|lead| LeadForecast {
+            lead,
+            valid: issue + chrono::Duration::hours(lead as i64),
+            p10: 80.0,
+            p50: 100.0,
+            p90: 120.0,
+            persistence: 0.0,
+            climatology: 0.0,
+            damped: 0.0,
+        })
+        .collect();
+    Forecast { issue, leads, daily_spread: [1.0; daily::SKILFUL_DAYS] }
+}
+
 /// A small synthetic city (made here, seeded): PM2.5 builds up under weak wind and clears with
 /// strong wind, so meteorology carries real information.
 fn synthetic(days: usize) -> Hourly {
