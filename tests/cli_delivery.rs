@@ -71,8 +71,12 @@ fn auto_issuing_city(dir: &Path, store_url: &str, model: &Path) -> (Receiver, Pa
     (receiver, config)
 }
 
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Runtime::new().unwrap()
+/// One runtime for every store call of the tests: a pool's connections belong to the runtime
+/// that opened them, and a fresh runtime per call failed once on a connection of a runtime
+/// already shut down ("A Tokio 1.x context was found, but it is being shutdown").
+fn rt() -> &'static tokio::runtime::Runtime {
+    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RT.get_or_init(|| tokio::runtime::Runtime::new().unwrap())
 }
 
 /// Issues an orange warning to 1,000 enterprises, kills the dispatcher mid-way, restarts it,
