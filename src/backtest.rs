@@ -189,15 +189,14 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
         let dailies: Vec<Vec<(NaiveDate, f64, f64, f64)>> =
             forecasts.iter().map(|f| daily_of(f, name, &model.clim)).collect();
         for k in 0..3 {
-            let pairs: Vec<(NaiveDate, f64, f64)> =
-                dailies.iter().map(|d| (d[k].0, d[k].2, obs_daily(d[k].0))).filter(|(_, _, o)| !o.is_nan()).collect();
+            // (day's forecast (date, p10, p50, p90), observed daily mean) where one was observed.
+            let observed: Vec<((NaiveDate, f64, f64, f64), f64)> =
+                dailies.iter().map(|d| (d[k], obs_daily(d[k].0))).filter(|(_, o)| !o.is_nan()).collect();
+            let pairs: Vec<(NaiveDate, f64, f64)> = observed.iter().map(|((d, _, f, _), o)| (*d, *f, *o)).collect();
             let es = error_stats(pairs.iter().map(|(_, f, o)| (*f, *o)));
-            if name == fitted && !pairs.is_empty() {
-                let inside = dailies
-                    .iter()
-                    .map(|d| (d[k].1, d[k].3, obs_daily(d[k].0)))
-                    .filter(|(lo, hi, o)| lo <= o && o <= hi);
-                s.interval_coverage.insert(format!("D+{}", k + 1), inside.count() as f64 / pairs.len() as f64);
+            if name == fitted && !observed.is_empty() {
+                let inside = observed.iter().filter(|((_, lo, _, hi), o)| lo <= o && o <= hi).count();
+                s.interval_coverage.insert(format!("D+{}", k + 1), inside as f64 / observed.len() as f64);
             }
             let lv = |d: NaiveDate, x: f64| pm25_daily_aqi(d, x).map(aqi_level);
             let level_ok = pairs.iter().filter(|(d, f, o)| lv(*d, *f) == lv(*d, *o)).count();

@@ -77,6 +77,12 @@ fn scale(pred: f64) -> f64 {
     15.0 + 0.5 * pred.max(0.0)
 }
 
+/// (p10, p90) around a central estimate from normalised residual quantiles (q10, q90).
+fn interval(central: f64, (q10, q90): (f64, f64)) -> (f64, f64) {
+    let s = scale(central);
+    ((central + q10 * s).clamp(0.0, central), (central + q90 * s).max(central))
+}
+
 /// Which learner corrects the damped-persistence baseline in each lead band.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -329,10 +335,7 @@ impl ModelParams {
             })
             .collect();
         Ok(FittedModel {
-            daily_spread: daily_spreads(&day_rows, |cell, pred| {
-                let (q10, q90) = quantiles[cell];
-                ((pred + q10 * scale(pred)).clamp(0.0, pred), (pred + q90 * scale(pred)).max(pred))
-            }),
+            daily_spread: daily_spreads(&day_rows, |cell, pred| interval(pred, quantiles[cell])),
             schema: MODEL_SCHEMA.to_owned(),
             skill,
             params: self.clone(),
@@ -684,14 +687,13 @@ impl FittedModel {
                 let tv = t0 + chrono::Duration::hours(lead as i64);
                 let clim = self.clim.at(tv);
                 let central = central[lead - 1];
-                let (q10, q90) = self.quantiles[bucket(lead) * REGIMES + self.regimes.of_clim(clim)];
-                let s = scale(central);
+                let (p10, p90) = interval(central, self.quantiles[bucket(lead) * REGIMES + self.regimes.of_clim(clim)]);
                 LeadForecast {
                     lead,
                     valid: tv,
-                    p10: (central + q10 * s).clamp(0.0, central),
+                    p10,
                     p50: central,
-                    p90: (central + q90 * s).max(central),
+                    p90,
                     persistence,
                     climatology: clim,
                     damped: damped[lead - 1],
