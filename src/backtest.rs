@@ -12,7 +12,8 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use hazewarn_aqi::Standards;
 use hazewarn_forecast::verify::{Contingency, ErrorStats, contingency, error_stats};
 use hazewarn_forecast::{
-    Derived, Forecast, ModelKind, ModelParams, RECENT_DAYS, Series, VerifiedIssuer, daily_outlook, pm25_daily_aqi,
+    BIAS_DAYS, Derived, FIRST_CORRECTED_DAY, Forecast, ModelKind, ModelParams, RECENT_DAYS, Series, VerifiedIssuer,
+    daily_outlook, pm25_daily_aqi,
 };
 use hazewarn_response::{CurrentWarning, DailyForecast, GradingProfile, RangeBound, grade};
 use serde::Serialize;
@@ -47,6 +48,15 @@ const REPORT_LEADS: [usize; 7] = [1, 6, 12, 24, 48, 72, 96];
 
 fn iso(t: NaiveDateTime) -> String {
     t.format("%Y-%m-%dT%H:%M:%S+08:00").to_string()
+}
+
+/// Mean, least and greatest of the per-issue factors of recent verification.
+fn factor_summary(factors: &[f64]) -> serde_json::Value {
+    serde_json::json!({
+        "factor_mean": factors.iter().sum::<f64>() / factors.len() as f64,
+        "factor_min": factors.iter().copied().fold(f64::INFINITY, f64::min),
+        "factor_max": factors.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    })
 }
 
 fn aqi_level(aqi: u32) -> u8 {
@@ -119,7 +129,7 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
     let derived = Derived::new(&h);
     let t_pred0 = Instant::now();
     let mut forecasts = Vec::new();
-    let mut spreads = Vec::new();
+    let (mut spreads, mut biases) = (Vec::new(), Vec::new());
     let mut issuer = VerifiedIssuer::new(&model, &derived, future_met.then_some(&derived));
     let mut skipped = 0;
     let mut day = a.test_from;
@@ -129,9 +139,10 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
         bar.inc(1);
         match h.index(day.and_hms_opt(a.issue_hour, 0, 0).expect("hour")) {
             Some(i0) if !derived.pm_now(i0).is_nan() => {
-                let (f, spread) = issuer.issue(i0)?;
+                let (f, recent) = issuer.issue(i0)?;
                 forecasts.push(f);
-                spreads.push(spread.factor);
+                spreads.push(recent.spread.factor);
+                biases.push(recent.bias.factor);
             }
             _ => skipped += 1,
         }
@@ -262,12 +273,9 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
         "test": {"from": a.test_from, "until": a.test_until, "issue_hour": a.issue_hour,
                  "issues": forecasts.len(), "skipped_issues": skipped},
         "model": fitted,
-        "p50": format!("the model's squared-loss central estimate (with future met, the average of the anomaly and log-target learners); p10/p90 from split-conformal residual quantiles per lead bucket and climatological tercile, each side scaled by how the forecasts of the previous {RECENT_DAYS} days verified up to the issue time"),
-        "recent_spread": {
-            "factor_mean": spreads.iter().sum::<f64>() / spreads.len() as f64,
-            "factor_min": spreads.iter().copied().fold(f64::INFINITY, f64::min),
-            "factor_max": spreads.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-        },
+        "p50": format!("the model's squared-loss central estimate (with future met, the average of the anomaly and log-target learners); p10/p90 from split-conformal residual quantiles per lead bucket and climatological tercile, each side scaled by how the forecasts of the previous {RECENT_DAYS} days verified up to the issue time; from D+{FIRST_CORRECTED_DAY} on, all three scaled by the observed/forecast ratio of the previous {BIAS_DAYS} days' verified D+1..D+3 days to the power {}", model.bias_power),
+        "recent_spread": factor_summary(&spreads),
+        "recent_bias": factor_summary(&biases),
         "written_model": a.model,
         "models": report,
         "timings_s": {"load": t_load, "fit": t_fit, "predict": t_pred,

@@ -28,6 +28,10 @@ built from the canonical observations, and optionally a met-forecast table on th
   and climatological tercile (Mondrian: a polluted season's errors are wider than a clean one's).
   The spread is then scaled by recent verification ([`recent`]): how the forecasts of the last
   two weeks verified up to the issue time.
+* **Level correction** ([`bias`]): from D+2 on, p10/p50/p90 are scaled by a power (chosen on
+  held-out issues, 0 when they show no drift) of the observed/forecast ratio over the days the
+  last month's forecasts covered, so a year or season that sits away from the training years'
+  level is followed.
   A day's interval ([`daily`]) is the mean of its hourly quantiles narrowed towards p50 by a
   share chosen on held-out days (a day's hourly errors do not move together, so its mean
   spreads less than its hours).
@@ -41,6 +45,7 @@ the issue index is read. Future meteorology enters only through the met table, a
 the model was fitted with it.
 */
 
+pub mod bias;
 pub mod calendar;
 mod csv_table;
 pub mod daily;
@@ -53,6 +58,7 @@ mod model;
 pub mod recent;
 pub mod verify;
 
+pub use bias::{BIAS_DAYS, FIRST_CORRECTED_DAY, RecentBias};
 pub use calendar::parse_emissions_csv;
 pub use daily::{DailyOutlook, Series, daily_outlook, pm25_daily_aqi};
 pub use data::{Climatology, Hourly, rh_from, wind_components};
@@ -63,7 +69,7 @@ pub use model::{
     BandModel, BucketSkill, Correction, FittedModel, Forecast, LeadForecast, MAX_LEAD, MODEL_SCHEMA, ModelKind,
     ModelParams,
 };
-pub use recent::{RECENT_DAYS, RecentSpread, VerifiedIssuer};
+pub use recent::{RECENT_DAYS, RecentSpread, RecentVerification, VerifiedIssuer};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ForecastError {

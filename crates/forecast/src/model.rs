@@ -7,6 +7,7 @@ use perpetual::{Matrix, PerpetualBooster};
 use serde::{Deserialize, Serialize};
 
 use crate::ForecastError;
+use crate::bias::choose_bias_power;
 use crate::daily::{DAILY_SPREAD_MAX_LEAD, HeldOutHour, SKILFUL_DAYS, daily_spreads};
 use crate::data::{Climatology, Hourly};
 use crate::features::Derived;
@@ -336,6 +337,7 @@ impl ModelParams {
             .collect();
         Ok(FittedModel {
             daily_spread: daily_spreads(&day_rows, |cell, pred| interval(pred, quantiles[cell])),
+            bias_power: choose_bias_power(&day_rows, |i0| h.time(i0).date()),
             schema: MODEL_SCHEMA.to_owned(),
             skill,
             params: self.clone(),
@@ -586,6 +588,10 @@ pub struct FittedModel {
     /// (chosen on held-out days: [`crate::daily`]).
     #[serde(default = "whole")]
     pub daily_spread: [f64; SKILFUL_DAYS],
+    /// The power of the recent observed/forecast ratio that scales D+2 onwards (0 = none; chosen
+    /// on held-out issues: [`crate::bias`]).
+    #[serde(default)]
+    pub bias_power: f64,
     pub train_start: NaiveDateTime,
     pub train_end: NaiveDateTime,
     pub skill: Vec<BucketSkill>,
@@ -613,7 +619,8 @@ impl FittedModel {
              - log-target learner: {}\n- heavy-hour weighting: {}\n- shares of each band's correction applied: {:?}\n\
              - data: {data}\n- training period: {} to {} ({} rows)\n- future meteorology: {}\n\
              - quantiles: split-conformal on the first and the last {:.0} % of training issues, per lead bucket and climatological tercile; at each issue both sides are scaled by how the forecasts of the last {} days verified (factor {}–{})\n\
-             - daily intervals: {:?} of the mean hourly p10–p90 half-widths for D+1..D+3 (chosen on held-out days)\n\n## Features\n\n{}\n\n\
+             - daily intervals: {:?} of the mean hourly p10–p90 half-widths for D+1..D+3 (chosen on held-out days)\n\
+             - level correction: from D+{} on, p10/p50/p90 × (observed/forecast PM2.5 over the last {} days' verified D+1..D+3 days)^{} (power chosen on held-out issues; 0 = none)\n\n## Features\n\n{}\n\n\
              ## Held-out skill (calibration issues)\n\n| leads (h) | n | RMSE model | RMSE damped persistence |\n|---|---|---|---|\n",
             self.schema,
             self.params.kind,
@@ -640,6 +647,9 @@ impl FittedModel {
             crate::recent::FACTOR_RANGE.0,
             crate::recent::FACTOR_RANGE.1,
             self.daily_spread,
+            crate::bias::FIRST_CORRECTED_DAY,
+            crate::bias::BIAS_DAYS,
+            self.bias_power,
             Derived::feature_names(self.params.future_met).join(", "),
         );
         for b in &self.skill {

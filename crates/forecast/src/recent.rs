@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::bias::{BIAS_DAYS, RecentBias};
 use crate::data::Hourly;
 use crate::model::{FittedModel, Forecast};
 use crate::{ForecastError, features::Derived};
@@ -96,14 +97,34 @@ impl Forecast {
 }
 
 /// The issue indices whose forecasts verify one issued at `i0`: the same hour on each of the
-/// [`RECENT_DAYS`] days before.
-pub fn recent_issues(i0: usize) -> impl Iterator<Item = usize> {
-    (1..=RECENT_DAYS).filter_map(move |k| i0.checked_sub(24 * k))
+/// `days` days before.
+fn recent_issues(i0: usize, days: usize) -> impl Iterator<Item = usize> {
+    (1..=days).filter_map(move |k| i0.checked_sub(24 * k))
+}
+
+/// What the recent forecasts said about a new one: its spread ([`RecentSpread`], last
+/// [`RECENT_DAYS`] days) and its level from D+2 on ([`RecentBias`], last [`BIAS_DAYS`] days).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RecentVerification {
+    pub spread: RecentSpread,
+    pub bias: RecentBias,
+}
+
+impl RecentVerification {
+    /// Whether enough verified for the forecast to follow it.
+    pub fn adapted(&self) -> bool {
+        self.spread.adapted()
+    }
+
+    /// One line for a forecaster: the spread, then the level.
+    pub fn describe(&self) -> String {
+        format!("{}; {}", self.spread.describe(), self.bias.describe())
+    }
 }
 
 impl FittedModel {
-    /// [`FittedModel::predict`], with the spread set by how the model's forecasts of the last
-    /// [`RECENT_DAYS`] days (issued again now, from the same tables) verified up to `i0`.
+    /// [`FittedModel::predict`], with the spread and the level from D+2 on set by how the model's
+    /// recent forecasts (issued again now, from the same tables) verified up to `i0`.
     /// Past issues read the met table as it stands: in operation that is observed met up to
     /// `i0`, so the recent forecasts verify slightly better than the NWP-driven ones did.
     pub fn predict_verified(
@@ -111,13 +132,13 @@ impl FittedModel {
         d: &Derived,
         i0: usize,
         met: Option<&Derived>,
-    ) -> Result<(Forecast, RecentSpread), ForecastError> {
+    ) -> Result<(Forecast, RecentVerification), ForecastError> {
         VerifiedIssuer::new(self, d, met).issue(i0)
     }
 }
 
 /// Issues [`FittedModel::predict_verified`] forecasts in time order, issuing each past forecast
-/// once: what a backtest does, at the cost of one prediction per day instead of fifteen.
+/// once: what a backtest does, at the cost of one prediction per day instead of thirty-one.
 pub struct VerifiedIssuer<'m, 'd> {
     model: &'m FittedModel,
     d: &'d Derived<'d>,
@@ -131,18 +152,25 @@ impl<'m, 'd> VerifiedIssuer<'m, 'd> {
     }
 
     /// The forecast at `i0`; issue indices must not decrease from one call to the next.
-    pub fn issue(&mut self, i0: usize) -> Result<(Forecast, RecentSpread), ForecastError> {
-        for j in recent_issues(i0).filter(|j| !self.d.pm_now(*j).is_nan()).chain([i0]) {
+    pub fn issue(&mut self, i0: usize) -> Result<(Forecast, RecentVerification), ForecastError> {
+        // The level correction off, its past forecasts are not needed.
+        let days = if self.model.bias_power > 0.0 { RECENT_DAYS.max(BIAS_DAYS) } else { RECENT_DAYS };
+        for j in recent_issues(i0, days).filter(|j| !self.d.pm_now(*j).is_nan()).chain([i0]) {
             if !self.raw.contains_key(&j) {
                 self.raw.insert(j, self.model.predict(self.d, j, self.met)?);
             }
         }
-        let past = recent_issues(i0).filter_map(|j| self.raw.get(&j).map(|f| (j, f)));
-        let spread = RecentSpread::measure(past, self.d.h, i0);
-        let f = self.raw[&i0].clone().widened(spread);
+        let past = |days| recent_issues(i0, days).filter_map(|j| self.raw.get(&j).map(|f| (j, f)));
+        let spread = RecentSpread::measure(past(RECENT_DAYS), self.d.h, i0);
+        let bias = if self.model.bias_power > 0.0 {
+            RecentBias::measure(past(BIAS_DAYS), self.d.h, self.d.h.time(i0).date(), self.model.bias_power)
+        } else {
+            RecentBias::NONE
+        };
+        let f = self.raw[&i0].clone().widened(spread).rescaled(bias);
         // Older forecasts verify no later issue.
-        self.raw.retain(|j, _| j + 24 * RECENT_DAYS >= i0);
-        Ok((f, spread))
+        self.raw.retain(|j, _| j + 24 * days >= i0);
+        Ok((f, RecentVerification { spread, bias }))
     }
 }
 

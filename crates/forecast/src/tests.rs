@@ -63,7 +63,9 @@ fn parameters_are_checked() {
 fn nothing_observed_after_the_issue_time_enters_a_forecast() {
     let h = synthetic(200);
     let until = 150 * 24;
-    let model = ModelParams::new(false, 16).fit(&h, until, None).unwrap();
+    let mut model = ModelParams::new(false, 16).fit(&h, until, None).unwrap();
+    // Whatever held-out issues chose, the level correction is on here, so that it is checked too.
+    model.bias_power = 0.5;
     let i0 = 170 * 24 + 16;
     let a = model.predict(&Derived::new(&h), i0, None).unwrap();
     // Rewrite everything after the issue time: the forecast must not move.
@@ -75,11 +77,19 @@ fn nothing_observed_after_the_issue_time_enters_a_forecast() {
     }
     let b = model.predict(&Derived::new(&future), i0, None).unwrap();
     assert_eq!(a, b);
-    // Likewise with the spread set by recent verification, which reads observations up to i0.
+    // Likewise with the spread and the level set by recent verification, which read observations
+    // up to i0 and days before the issue day.
     let (va, sa) = model.predict_verified(&Derived::new(&h), i0, None).unwrap();
     assert_eq!((va.clone(), sa), model.predict_verified(&Derived::new(&future), i0, None).unwrap());
-    assert!(sa.pairs > 1000, "two weeks of forecasts verify: {sa:?}");
-    assert_eq!(va.leads.iter().map(|l| l.p50).collect::<Vec<_>>(), a.leads.iter().map(|l| l.p50).collect::<Vec<_>>());
+    assert!(sa.spread.pairs > 1000, "two weeks of forecasts verify: {sa:?}");
+    // 30 past forecasts: D+1..D+3 of 27 ended before the issue day, and 2 and 1 of the next two.
+    assert_eq!(sa.bias.days, 27 * 3 + 2 + 1, "{sa:?}");
+    let r = sa.bias.ratio.expect("enough verified days");
+    assert!((sa.bias.factor - r.sqrt()).abs() < 1e-12);
+    for (v, l) in va.leads.iter().zip(&a.leads) {
+        let k = if (v.valid.date() - va.issue.date()).num_days() >= 2 { sa.bias.factor } else { 1.0 };
+        assert!((v.p50 - k * l.p50).abs() < 1e-9, "lead {}: {} against {} × {k}", l.lead, v.p50, l.p50);
+    }
     assert_eq!(a.leads.len(), MAX_LEAD);
     assert!(a.leads.iter().all(|l| l.p10 <= l.p50 && l.p50 <= l.p90 && l.p10 >= 0.0));
 }
