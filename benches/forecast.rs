@@ -24,7 +24,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("one forecast issue (96 leads, p10/p50/p90, baselines)", |b| {
         b.iter(|| model.predict(&d, i0, Some(&d)).unwrap())
     });
-    group.bench_function("one forecast issue with its spread from 14 days of recent verification", |b| {
+    group.bench_function("one forecast issue with its spread and level from recent verification (31 issues)", |b| {
         b.iter(|| model.predict_verified(&d, i0, Some(&d)).unwrap())
     });
     if let Some(h) = prsa() {
