@@ -7,8 +7,8 @@
 //! observed to forecast PM2.5 on the days the last month's forecasts covered, raised to a power
 //! chosen on held-out issues at fit time ([`choose_bias_power`]), scales p10/p50/p90 from D+2 on.
 //! D+1 is left alone: there the state at issue time dominates, and the ratio lags episodes (an
-//! offline check on the outputs for PRSA 2014 with observed met: scaling D+1 too, by half the
-//! ratio's power, lowered its CSI for AQI > 200 from 0.623 to 0.583).
+//! offline check on the outputs for PRSA 2014 with observed met: scaling D+1 too, by the square
+//! root of the ratio, lowered its CSI for AQI > 200 from 0.623 to 0.583).
 
 use std::collections::{BTreeMap, BTreeSet};
 
