@@ -178,6 +178,7 @@ mod tests {
 
     fn held_out(i0: usize, lead: usize, obs: f64, pred: f64) -> HeldOutHour {
         let day = (t0() + Duration::hours((i0 + lead) as i64)).date();
+        // `lead_day` is the daily spread's clamped one; the choice reckons lead days from `day`.
         HeldOutHour { day: (i0, day), lead_day: 1, obs, pred, cell: 0 }
     }
 
