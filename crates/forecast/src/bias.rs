@@ -12,10 +12,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::NaiveDate;
+use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::daily::HeldOutHour;
+use crate::daily::{HeldOutHour, SKILFUL_DAYS};
 use crate::data::Hourly;
 use crate::model::Forecast;
 
@@ -29,6 +29,12 @@ const MIN_VERIFIED_DAYS: usize = 7;
 pub(crate) const RATIO_RANGE: (f64, f64) = (0.5, 2.0);
 /// The powers the held-out issues choose from (0 = no correction).
 pub(crate) const POWERS: [f64; 5] = [0.0, 0.25, 0.5, 0.75, 1.0];
+
+/// Whether an hour of a past forecast verifies a new issue on `issue_day`: it lies in the past
+/// forecast's D+1..D+3 and on a day that ended before `issue_day`.
+fn verifies(day: NaiveDate, lead_day: i64, issue_day: NaiveDate) -> bool {
+    day < issue_day && (1..=SKILFUL_DAYS as i64).contains(&lead_day)
+}
 
 /// How the recent daily forecasts verified, and the factor applied from D+2 on.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -69,10 +75,8 @@ impl RecentBias {
         for (j, f) in past {
             for l in &f.leads {
                 let day = l.valid.date();
-                let lead_day = (day - f.issue.date()).num_days();
                 if let Some(&o) = h.pm25.get(j + l.lead)
-                    && day < issue_day
-                    && (1..=3).contains(&lead_day)
+                    && verifies(day, (day - f.issue.date()).num_days(), issue_day)
                     && !o.is_nan()
                 {
                     sums.add((j, day), o, l.p50);
@@ -131,28 +135,26 @@ impl Forecast {
 /// daily means on held-out issues, each corrected by the verification of the held-out issues of
 /// the same hour in the [`BIAS_DAYS`] days before it. Ties keep the smaller power, so a city
 /// whose held-out years show no drift gets no correction.
-pub(crate) fn choose_bias_power(rows: &[HeldOutHour], issue_day: impl Fn(usize) -> NaiveDate) -> f64 {
-    // Per held-out issue: its hours by (valid day, true lead day).
-    let mut by_issue: BTreeMap<usize, Vec<(NaiveDate, i64, f64, f64)>> = BTreeMap::new();
+pub(crate) fn choose_bias_power(rows: &[HeldOutHour]) -> f64 {
+    let mut by_issue: BTreeMap<usize, Vec<&HeldOutHour>> = BTreeMap::new();
     for r in rows {
-        let (i0, day) = r.day;
-        by_issue.entry(i0).or_default().push((day, (day - issue_day(i0)).num_days(), r.obs, r.pred));
+        by_issue.entry(r.day.0).or_default().push(r);
     }
     let mut loss = [0.0; POWERS.len()];
     for (&i0, hours) in &by_issue {
-        let today = issue_day(i0);
+        let today = hours[0].day.1 - Duration::days(hours[0].lead_day as i64);
         let mut sums = Sums::default();
         for j in (1..=BIAS_DAYS).filter_map(|k| i0.checked_sub(24 * k)) {
-            for &(day, lead_day, o, p) in by_issue.get(&j).into_iter().flatten() {
-                if day < today && (1..=3).contains(&lead_day) {
-                    sums.add((j, day), o, p);
+            for r in by_issue.get(&j).into_iter().flatten() {
+                if verifies(r.day.1, r.lead_day as i64, today) {
+                    sums.add(r.day, r.obs, r.pred);
                 }
             }
         }
         let Some(ratio) = sums.ratio() else { continue };
         let mut days: BTreeMap<NaiveDate, (f64, f64, f64)> = BTreeMap::new();
-        for &(day, lead_day, o, p) in hours {
-            if (FIRST_CORRECTED_DAY..=3).contains(&lead_day) {
+        for &&HeldOutHour { day: (_, day), lead_day, obs: o, pred: p, .. } in hours {
+            if (FIRST_CORRECTED_DAY..=SKILFUL_DAYS as i64).contains(&(lead_day as i64)) {
                 let e = days.entry(day).or_default();
                 *e = (e.0 + o, e.1 + p, e.2 + 1.0);
             }
@@ -170,7 +172,7 @@ pub(crate) fn choose_bias_power(rows: &[HeldOutHour], issue_day: impl Fn(usize) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{Duration, NaiveDateTime};
+    use chrono::NaiveDateTime;
 
     fn t0() -> NaiveDateTime {
         NaiveDate::from_ymd_opt(2024, 1, 1).unwrap().and_hms_opt(16, 0, 0).unwrap()
@@ -178,8 +180,8 @@ mod tests {
 
     fn held_out(i0: usize, lead: usize, obs: f64, pred: f64) -> HeldOutHour {
         let day = (t0() + Duration::hours((i0 + lead) as i64)).date();
-        // `lead_day` is the daily spread's clamped one; the choice reckons lead days from `day`.
-        HeldOutHour { day: (i0, day), lead_day: 1, obs, pred, cell: 0 }
+        let lead_day = (day - issue_day(i0)).num_days() as usize;
+        HeldOutHour { day: (i0, day), lead_day, obs, pred, cell: 0 }
     }
 
     fn issue_day(i0: usize) -> NaiveDate {
@@ -259,9 +261,9 @@ mod tests {
                 .collect()
         };
         // Observed at 64 throughout: the ratio is (64n + n)/(100n + n) and the full power fits best.
-        assert_eq!(choose_bias_power(&rows(&|_| 64.0), issue_day), 1.0);
+        assert_eq!(choose_bias_power(&rows(&|_| 64.0)), 1.0);
         // No drift: every power ties at zero error and the smallest is kept.
-        assert_eq!(choose_bias_power(&rows(&|_| 100.0), issue_day), 0.0);
+        assert_eq!(choose_bias_power(&rows(&|_| 100.0)), 0.0);
         // Observed 64 on D+1 but 80 on D+2..D+3 (24 verified hours each): the ratio is
         // (64·24 + 80·48 + 72)/(100·72 + 72) = 0.7492, and 0.7492^0.75 = 0.805 is nearest the
         // 0.8 that D+2..D+3 need (0.7492^0.5 = 0.866, 0.7492^1 = 0.749).
@@ -270,7 +272,7 @@ mod tests {
             .flat_map(|k| (1..=80).map(move |lead| (24 * k, lead)))
             .map(|(i0, lead)| held_out(i0, lead, by_lead(lead), 100.0))
             .collect();
-        assert_eq!(choose_bias_power(&rows, issue_day), 0.75);
+        assert_eq!(choose_bias_power(&rows), 0.75);
     }
 
     fn hourly_from(pm: Vec<f64>) -> Hourly {

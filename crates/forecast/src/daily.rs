@@ -99,8 +99,8 @@ pub fn daily_outlook(f: &Forecast, series: Series, clim: &Climatology) -> Vec<Da
 /// Days whose hours lie within this lead inform the daily spread (D+1..D+3 from any issue hour).
 pub(crate) const DAILY_SPREAD_MAX_LEAD: usize = 84;
 
-/// One held-out hour for the daily spread: its (issue index, valid day), lead day (the issue's
-/// own day counts as D+1, days past D+3 as D+3), observation, central forecast and quantile cell.
+/// One held-out hour for the daily spread and the level correction: its (issue index, valid
+/// day), lead day (0 for the issue's own day), observation, central forecast and quantile cell.
 pub(crate) struct HeldOutHour {
     pub day: (usize, chrono::NaiveDate),
     pub lead_day: usize,
@@ -128,7 +128,8 @@ const DAILY_SPREADS: [f64; 15] = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.
 /// D+1 at 80 % but D+2 and D+3 at 69–78 % over eight station-years without met).
 pub(crate) fn daily_spreads(rows: &[HeldOutHour], bounds: impl Fn(usize, f64) -> (f64, f64)) -> [f64; SKILFUL_DAYS] {
     std::array::from_fn(|k| {
-        let of_day: Vec<&HeldOutHour> = rows.iter().filter(|r| r.lead_day == k + 1).collect();
+        // The issue's own day joins D+1, and days past D+3 join D+3.
+        let of_day: Vec<&HeldOutHour> = rows.iter().filter(|r| r.lead_day.clamp(1, SKILFUL_DAYS) == k + 1).collect();
         daily_spread(&of_day, &bounds)
     })
 }

@@ -300,7 +300,7 @@ impl ModelParams {
                 resid[cell].push((obs_c[k] - pred) / scale(pred));
                 if lead <= DAILY_SPREAD_MAX_LEAD {
                     let (issue_day, day) = (h.time(i0).date(), h.time(i0 + lead).date());
-                    let lead_day = ((day - issue_day).num_days() as usize).clamp(1, SKILFUL_DAYS);
+                    let lead_day = (day - issue_day).num_days() as usize;
                     day_rows.push(HeldOutHour { day: (i0, day), lead_day, obs: obs_c[k], pred, cell });
                 }
                 let e = &mut sq[bucket(lead)];
@@ -337,7 +337,7 @@ impl ModelParams {
             .collect();
         Ok(FittedModel {
             daily_spread: daily_spreads(&day_rows, |cell, pred| interval(pred, quantiles[cell])),
-            bias_power: choose_bias_power(&day_rows, |i0| h.time(i0).date()),
+            bias_power: choose_bias_power(&day_rows),
             schema: MODEL_SCHEMA.to_owned(),
             skill,
             params: self.clone(),
