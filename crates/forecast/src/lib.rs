@@ -60,7 +60,7 @@ pub mod verify;
 
 pub use bias::{BIAS_DAYS, FIRST_CORRECTED_DAY, RecentBias};
 pub use calendar::parse_emissions_csv;
-pub use daily::{DailyOutlook, Series, daily_outlook, pm25_daily_aqi};
+pub use daily::{DailyOutlook, DailySpread, Series, daily_outlook, pm25_daily_aqi};
 pub use data::{Climatology, Hourly, rh_from, wind_components};
 pub use features::Derived;
 pub use gbdt::GbdtParams;

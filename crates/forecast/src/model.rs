@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ForecastError;
 use crate::bias::choose_bias_power;
-use crate::daily::{DAILY_SPREAD_MAX_LEAD, HeldOutHour, SKILFUL_DAYS, daily_spreads};
+use crate::daily::{DAILY_SPREAD_MAX_LEAD, DailySpread, HeldOutHour, SKILFUL_DAYS, daily_spreads};
 use crate::data::{Climatology, Hourly};
 use crate::features::Derived;
 use crate::gbdt::{Gbdt, GbdtParams};
@@ -542,15 +542,15 @@ pub struct LeadForecast {
 pub struct Forecast {
     pub issue: NaiveDateTime,
     pub leads: Vec<LeadForecast>,
-    /// The shares of the hourly p10–p90 half-widths that the daily means of D+1..D+3 keep (later
-    /// days keep D+3's): a day's hourly errors are not perfectly correlated, so its mean spreads
-    /// less (1 = as wide).
+    /// The shares of the hourly half-widths below and above p50 that the daily means of D+1..D+3
+    /// keep (later days keep D+3's): a day's hourly errors are not perfectly correlated, so its
+    /// mean spreads less (1 = as wide).
     #[serde(default = "whole")]
-    pub daily_spread: [f64; SKILFUL_DAYS],
+    pub daily_spread: [DailySpread; SKILFUL_DAYS],
 }
 
-fn whole() -> [f64; SKILFUL_DAYS] {
-    [1.0; SKILFUL_DAYS]
+fn whole() -> [DailySpread; SKILFUL_DAYS] {
+    [DailySpread::WHOLE; SKILFUL_DAYS]
 }
 
 /// Held-out skill of one lead bucket, measured while calibrating (for the model card).
@@ -584,10 +584,10 @@ pub struct FittedModel {
     pub log_bands: Vec<BandModel>,
     pub log_corrections: Vec<Correction>,
     pub train_rows: usize,
-    /// The shares of the hourly p10–p90 half-widths a daily mean keeps, D+1..D+3
+    /// The shares of the hourly half-widths below and above p50 a daily mean keeps, D+1..D+3
     /// (chosen on held-out days: [`crate::daily`]).
     #[serde(default = "whole")]
-    pub daily_spread: [f64; SKILFUL_DAYS],
+    pub daily_spread: [DailySpread; SKILFUL_DAYS],
     /// The power of the recent observed/forecast ratio that scales D+2 onwards (0 = none; chosen
     /// on held-out issues: [`crate::bias`]).
     #[serde(default)]
@@ -619,7 +619,7 @@ impl FittedModel {
              - log-target learner: {}\n- heavy-hour weighting: {}\n- shares of each band's correction applied: {:?}\n\
              - data: {data}\n- training period: {} to {} ({} rows)\n- future meteorology: {}\n\
              - quantiles: split-conformal on the first and the last {:.0} % of training issues, per lead bucket and climatological tercile; at each issue both sides are scaled by how the forecasts of the last {} days verified (factor {}–{})\n\
-             - daily intervals: {:?} of the mean hourly p10–p90 half-widths for D+1..D+3 (chosen on held-out days)\n\
+             - daily intervals: {} of the mean hourly half-widths below and above p50 for D+1..D+3 (each side chosen on held-out days)\n\
              - level correction: from D+{} on, p10/p50/p90 × (observed/forecast PM2.5 over the last {} days' verified D+1..D+3 days)^{} (power chosen on held-out issues; 0 = none)\n\n## Features\n\n{}\n\n\
              ## Held-out skill (calibration issues)\n\n| leads (h) | n | RMSE model | RMSE damped persistence |\n|---|---|---|---|\n",
             self.schema,
@@ -646,7 +646,7 @@ impl FittedModel {
             crate::recent::RECENT_DAYS,
             crate::recent::FACTOR_RANGE.0,
             crate::recent::FACTOR_RANGE.1,
-            self.daily_spread,
+            self.daily_spread.iter().map(|d| format!("{}/{}", d.below, d.above)).collect::<Vec<_>>().join(", "),
             crate::bias::FIRST_CORRECTED_DAY,
             crate::bias::BIAS_DAYS,
             self.bias_power,

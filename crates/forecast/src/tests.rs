@@ -17,7 +17,7 @@ pub(crate) fn flat_forecast(issue: chrono::NaiveDateTime) -> Forecast {
             damped: 0.0,
         })
         .collect();
-    Forecast { issue, leads, daily_spread: [1.0; daily::SKILFUL_DAYS] }
+    Forecast { issue, leads, daily_spread: [daily::DailySpread::WHOLE; daily::SKILFUL_DAYS] }
 }
 
 /// A small synthetic city (made here, seeded): PM2.5 builds up under weak wind and clears with
