@@ -3,7 +3,8 @@
 //! estimate (its daily spread: errors within a day are not perfectly correlated, and the central
 //! estimate is a mean, not a median), chosen at fit time on held-out days ([`daily_spreads`]).
 //! Hours past 96 h are the trend:
-//! climatology, with the month's p10 and p90 of daily means as the range.
+//! climatology, with the month's p10 and p90 of daily means as the range, scaled for the model by
+//! the forecast's recent level correction (`level_factor`, [`crate::bias`]).
 
 use chrono::{Datelike, Duration, NaiveDate};
 use hazewarn_aqi::{DailyConcentrations, Standards};
@@ -81,7 +82,10 @@ pub fn daily_outlook(f: &Forecast, series: Series, clim: &Climatology) -> Vec<Da
                     let month = tv.month0() as usize;
                     let month_mean = clim.mean[month].iter().sum::<f64>() / 24.0;
                     let (q10, _, q90) = clim.daily_quantiles[month];
-                    (m * q10 / month_mean.max(1.0), m, m * q90 / month_mean.max(1.0))
+                    // The model's trend follows its recent level correction; a baseline's does not.
+                    let level = if series == Series::Model { f.level_factor } else { 1.0 };
+                    let scale = level / month_mean.max(1.0);
+                    (m * q10 * scale, m * level, m * q90 * scale)
                 };
                 (s10, s50, s90) = (s10 + a, s50 + b, s90 + c);
             }
@@ -280,5 +284,14 @@ mod tests {
         }
         // Baselines have no spread to narrow.
         assert!(daily_outlook(&f, Series::Persistence, &clim)[..3].iter().all(|d| d.p10 == d.p90));
+        // A forecast whose level was corrected by 0.8 carries it into the model's trend, not a
+        // baseline's: 20/50/90 become 16/40/72.
+        f.level_factor = 0.8;
+        for d in &daily_outlook(&f, Series::Model, &clim)[4..] {
+            assert_eq!((d.p10, d.p50, d.p90), (16.0, 40.0, 72.0), "{d:?}");
+        }
+        for d in &daily_outlook(&f, Series::Climatology, &clim)[4..] {
+            assert_eq!((d.p10, d.p50, d.p90), (20.0, 50.0, 90.0), "{d:?}");
+        }
     }
 }

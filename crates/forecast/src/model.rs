@@ -547,6 +547,14 @@ pub struct Forecast {
     /// mean spreads less (1 = as wide).
     #[serde(default = "whole")]
     pub daily_spread: [DailySpread; SKILFUL_DAYS],
+    /// The recent level correction applied from D+2 on (1 = none; [`crate::bias`]); the trend
+    /// past 96 h takes it too.
+    #[serde(default = "unchanged")]
+    pub level_factor: f64,
+}
+
+fn unchanged() -> f64 {
+    1.0
 }
 
 fn whole() -> [DailySpread; SKILFUL_DAYS] {
@@ -710,7 +718,7 @@ impl FittedModel {
                 }
             })
             .collect();
-        Ok(Forecast { issue: t0, leads, daily_spread: self.daily_spread })
+        Ok(Forecast { issue: t0, leads, daily_spread: self.daily_spread, level_factor: 1.0 })
     }
 }
 

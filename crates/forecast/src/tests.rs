@@ -17,7 +17,7 @@ pub(crate) fn flat_forecast(issue: chrono::NaiveDateTime) -> Forecast {
             damped: 0.0,
         })
         .collect();
-    Forecast { issue, leads, daily_spread: [daily::DailySpread::WHOLE; daily::SKILFUL_DAYS] }
+    Forecast { issue, leads, daily_spread: [daily::DailySpread::WHOLE; daily::SKILFUL_DAYS], level_factor: 1.0 }
 }
 
 /// A small synthetic city (made here, seeded): PM2.5 builds up under weak wind and clears with
