@@ -24,9 +24,10 @@ fn bench(c: &mut Criterion) {
     group.bench_function("one forecast issue (96 leads, p10/p50/p90, baselines)", |b| {
         b.iter(|| model.predict(&d, i0, Some(&d)).unwrap())
     });
-    group.bench_function("one forecast issue with its spread and level from recent verification (31 issues)", |b| {
-        b.iter(|| model.predict_verified(&d, i0, Some(&d)).unwrap())
-    });
+    group.bench_function(
+        "one forecast issue with its spread, level and first hour from recent verification (61 issues)",
+        |b| b.iter(|| model.predict_verified(&d, i0, Some(&d)).unwrap()),
+    );
     if let Some(h) = prsa() {
         let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap().and_hms_opt(0, 0, 0).unwrap();
         let until = h.index(day(2014, 1, 1)).unwrap();

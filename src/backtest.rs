@@ -12,8 +12,8 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use hazewarn_aqi::Standards;
 use hazewarn_forecast::verify::{Contingency, ErrorStats, contingency, error_stats};
 use hazewarn_forecast::{
-    BIAS_DAYS, Derived, FIRST_CORRECTED_DAY, Forecast, ModelKind, ModelParams, RECENT_DAYS, Series, VerifiedIssuer,
-    daily_outlook, pm25_daily_aqi,
+    BIAS_DAYS, Derived, FIRST_CORRECTED_DAY, Forecast, ModelKind, ModelParams, NOWCAST_DAYS, RECENT_DAYS, Series,
+    VerifiedIssuer, daily_outlook, pm25_daily_aqi,
 };
 use hazewarn_response::{CurrentWarning, DailyForecast, GradingProfile, RangeBound, grade};
 use serde::Serialize;
@@ -129,7 +129,7 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
     let derived = Derived::new(&h);
     let t_pred0 = Instant::now();
     let mut forecasts = Vec::new();
-    let (mut spreads, mut biases) = (Vec::new(), Vec::new());
+    let (mut spreads, mut biases, mut nowcasts) = (Vec::new(), Vec::new(), Vec::new());
     let mut issuer = VerifiedIssuer::new(&model, &derived, future_met.then_some(&derived));
     let mut skipped = 0;
     let mut day = a.test_from;
@@ -143,6 +143,7 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
                 forecasts.push(f);
                 spreads.push(recent.spread.factor);
                 biases.push(recent.bias.factor);
+                nowcasts.push(recent.nowcast.persistence_share);
             }
             _ => skipped += 1,
         }
@@ -273,9 +274,10 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
         "test": {"from": a.test_from, "until": a.test_until, "issue_hour": a.issue_hour,
                  "issues": forecasts.len(), "skipped_issues": skipped},
         "model": fitted,
-        "p50": format!("the model's squared-loss central estimate (with future met, the average of the anomaly and log-target learners); p10/p90 from split-conformal residual quantiles per lead bucket and climatological tercile, each side scaled by how the forecasts of the previous {RECENT_DAYS} days verified up to the issue time; from D+{FIRST_CORRECTED_DAY} on, all three scaled by the observed/forecast ratio of the previous {BIAS_DAYS} days' verified D+1..D+3 days to the power {}", model.bias_power),
+        "p50": format!("the model's squared-loss central estimate (with future met, the average of the anomaly and log-target learners); p10/p90 from split-conformal residual quantiles per lead bucket and climatological tercile, each side scaled by how the forecasts of the previous {RECENT_DAYS} days verified up to the issue time; from D+{FIRST_CORRECTED_DAY} on, all three scaled by the observed/forecast ratio of the previous {BIAS_DAYS} days' verified D+1..D+3 days to the power {}; at 1 h, moved towards persistence by the share that scored best over the previous {NOWCAST_DAYS} days' 1-h forecasts", model.bias_power),
         "recent_spread": factor_summary(&spreads),
         "recent_bias": factor_summary(&biases),
+        "recent_nowcast": factor_summary(&nowcasts),
         "written_model": a.model,
         "models": report,
         "timings_s": {"load": t_load, "fit": t_fit, "predict": t_pred,

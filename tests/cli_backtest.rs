@@ -57,8 +57,9 @@ fn backtest_writes_the_contract_files_on_the_sample_city() {
     assert!(r["models"]["gbdt"]["interval_coverage"]["1-72"].as_f64().is_some());
     assert!(r["future_met"].as_str().unwrap().starts_with("none"));
     assert!(r["timings_s"]["fit"].as_f64().is_some());
-    // Recent verification widens within 0.7–1.6 and corrects the level within the ratio's 0.5–2.
-    for (key, lo, hi) in [("recent_spread", 0.7, 1.6), ("recent_bias", 0.5, 2.0)] {
+    // Recent verification widens within 0.7–1.6, corrects the level within the ratio's 0.5–2 and
+    // gives persistence a share of 0–1 at 1 h.
+    for (key, lo, hi) in [("recent_spread", 0.7, 1.6), ("recent_bias", 0.5, 2.0), ("recent_nowcast", 0.0, 1.0)] {
         let (min, max) = (r[key]["factor_min"].as_f64().unwrap(), r[key]["factor_max"].as_f64().unwrap());
         assert!(lo <= min && min <= max && max <= hi, "{key}: {min}..{max}");
     }

@@ -282,19 +282,6 @@ mod tests {
     }
 
     fn hourly_from(pm: Vec<f64>) -> Hourly {
-        let nan = vec![f64::NAN; pm.len()];
-        Hourly {
-            start: t0(),
-            pm25: pm,
-            temp: nan.clone(),
-            dewp: nan.clone(),
-            rh: nan.clone(),
-            pres: nan.clone(),
-            wspd: nan.clone(),
-            u: nan.clone(),
-            v: nan.clone(),
-            precip: nan,
-            emission: Vec::new(),
-        }
+        crate::tests::pm_only(t0(), pm)
     }
 }

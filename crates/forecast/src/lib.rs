@@ -32,6 +32,9 @@ built from the canonical observations, and optionally a met-forecast table on th
   held-out issues, 0 when they show no drift) of the observed/forecast ratio over the days the
   last month's forecasts covered, so a year or season that sits away from the training years'
   level is followed.
+* **Nowcast** ([`nowcast`]): the 1-h forecast moves towards persistence by the share that
+  scored best over the last two months' 1-h forecasts, since the anomaly's first-hour decay
+  changes from year to year.
   A day's interval ([`daily`]) is the mean of its hourly quantiles narrowed towards p50 by a
   share chosen on held-out days (a day's hourly errors do not move together, so its mean
   spreads less than its hours).
@@ -55,6 +58,7 @@ mod gbdt;
 mod linear;
 mod met;
 mod model;
+pub mod nowcast;
 pub mod recent;
 pub mod verify;
 
@@ -69,6 +73,7 @@ pub use model::{
     BandModel, BucketSkill, Correction, FittedModel, Forecast, LeadForecast, MAX_LEAD, MODEL_SCHEMA, ModelKind,
     ModelParams,
 };
+pub use nowcast::{NOWCAST_DAYS, RecentNowcast};
 pub use recent::{RECENT_DAYS, RecentSpread, RecentVerification, VerifiedIssuer};
 
 #[derive(Debug, thiserror::Error)]

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::bias::{BIAS_DAYS, RecentBias};
 use crate::data::Hourly;
 use crate::model::{FittedModel, Forecast};
+use crate::nowcast::{NOWCAST_DAYS, RecentNowcast};
 use crate::{ForecastError, features::Derived};
 
 /// Days of past forecasts (same issue hour) that verify a new one.
@@ -103,11 +104,13 @@ fn recent_issues(i0: usize, days: usize) -> impl Iterator<Item = usize> {
 }
 
 /// What the recent forecasts said about a new one: its spread ([`RecentSpread`], last
-/// [`RECENT_DAYS`] days) and its level from D+2 on ([`RecentBias`], last [`BIAS_DAYS`] days).
+/// [`RECENT_DAYS`] days), its level from D+2 on ([`RecentBias`], last [`BIAS_DAYS`] days) and
+/// its first hour ([`RecentNowcast`], last [`NOWCAST_DAYS`] days).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RecentVerification {
     pub spread: RecentSpread,
     pub bias: RecentBias,
+    pub nowcast: RecentNowcast,
 }
 
 impl RecentVerification {
@@ -116,15 +119,15 @@ impl RecentVerification {
         self.spread.adapted()
     }
 
-    /// One line for a forecaster: the spread, then the level.
+    /// One line for a forecaster: the spread, the level, then the first hour.
     pub fn describe(&self) -> String {
-        format!("{}; {}", self.spread.describe(), self.bias.describe())
+        format!("{}; {}; {}", self.spread.describe(), self.bias.describe(), self.nowcast.describe())
     }
 }
 
 impl FittedModel {
-    /// [`FittedModel::predict`], with the spread and the level from D+2 on set by how the model's
-    /// recent forecasts (issued again now, from the same tables) verified up to `i0`.
+    /// [`FittedModel::predict`], with the spread, the level from D+2 on and the first hour set by
+    /// how the model's recent forecasts (issued again now, from the same tables) verified up to `i0`.
     /// Past issues read the met table as it stands: in operation that is observed met up to
     /// `i0`, so the recent forecasts verify slightly better than the NWP-driven ones did.
     pub fn predict_verified(
@@ -153,8 +156,8 @@ impl<'m, 'd> VerifiedIssuer<'m, 'd> {
 
     /// The forecast at `i0`; issue indices must not decrease from one call to the next.
     pub fn issue(&mut self, i0: usize) -> Result<(Forecast, RecentVerification), ForecastError> {
-        // The level correction off, its past forecasts are not needed.
-        let days = if self.model.bias_power > 0.0 { RECENT_DAYS.max(BIAS_DAYS) } else { RECENT_DAYS };
+        // The level correction off, its past forecasts are not needed (the first hour's are).
+        let days = NOWCAST_DAYS.max(if self.model.bias_power > 0.0 { BIAS_DAYS } else { RECENT_DAYS });
         for j in recent_issues(i0, days).filter(|j| !self.d.pm_now(*j).is_nan()).chain([i0]) {
             if !self.raw.contains_key(&j) {
                 self.raw.insert(j, self.model.predict(self.d, j, self.met)?);
@@ -167,10 +170,11 @@ impl<'m, 'd> VerifiedIssuer<'m, 'd> {
         } else {
             RecentBias::NONE
         };
-        let f = self.raw[&i0].clone().widened(spread).rescaled(bias);
+        let nowcast = RecentNowcast::measure(past(NOWCAST_DAYS), self.d.h, i0);
+        let f = self.raw[&i0].clone().widened(spread).rescaled(bias).nowcast(nowcast);
         // Older forecasts verify no later issue.
         self.raw.retain(|j, _| j + 24 * days >= i0);
-        Ok((f, RecentVerification { spread, bias }))
+        Ok((f, RecentVerification { spread, bias, nowcast }))
     }
 }
 
@@ -186,11 +190,7 @@ mod tests {
     }
 
     fn hourly(pm: Vec<f64>) -> Hourly {
-        let nan = vec![f64::NAN; pm.len()];
-        let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
-        let (temp, dewp, rh, pres, wspd, u, v, precip) =
-            (nan.clone(), nan.clone(), nan.clone(), nan.clone(), nan.clone(), nan.clone(), nan.clone(), nan);
-        Hourly { start, pm25: pm, temp, dewp, rh, pres, wspd, u, v, precip, emission: Vec::new() }
+        crate::tests::pm_only(NaiveDate::from_ymd_opt(2024, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap(), pm)
     }
 
     #[test]

@@ -20,6 +20,14 @@ pub(crate) fn flat_forecast(issue: chrono::NaiveDateTime) -> Forecast {
     Forecast { issue, leads, daily_spread: [daily::DailySpread::WHOLE; daily::SKILFUL_DAYS], level_factor: 1.0 }
 }
 
+/// An hourly table from `start` holding only PM2.5 (met missing), for unit tests.
+pub(crate) fn pm_only(start: chrono::NaiveDateTime, pm: Vec<f64>) -> Hourly {
+    let nan = vec![f64::NAN; pm.len()];
+    let (temp, dewp, rh, pres, wspd, u, v, precip) =
+        (nan.clone(), nan.clone(), nan.clone(), nan.clone(), nan.clone(), nan.clone(), nan.clone(), nan);
+    Hourly { start, pm25: pm, temp, dewp, rh, pres, wspd, u, v, precip, emission: Vec::new() }
+}
+
 /// A small synthetic city (made here, seeded): PM2.5 builds up under weak wind and clears with
 /// strong wind, so meteorology carries real information.
 fn synthetic(days: usize) -> Hourly {
