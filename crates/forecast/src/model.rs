@@ -671,22 +671,35 @@ impl FittedModel {
     /// Forecast from issue index `i0` of `d`'s table. Observations after `i0` are not read; met
     /// after it comes from `met` when the model was fitted with future met.
     pub fn predict(&self, d: &Derived, i0: usize, met: Option<&Derived>) -> Result<Forecast, ForecastError> {
+        self.predict_leads(d, i0, met, MAX_LEAD)
+    }
+
+    /// [`FittedModel::predict`] for the first `n_leads` hours only (clamped to 1..=96): verifying
+    /// an old issue's first hour needs no more.
+    pub fn predict_leads(
+        &self,
+        d: &Derived,
+        i0: usize,
+        met: Option<&Derived>,
+        n_leads: usize,
+    ) -> Result<Forecast, ForecastError> {
+        let n_leads = n_leads.clamp(1, MAX_LEAD);
         if self.params.future_met && met.is_none() {
             return Err(ForecastError::Params("this model needs a met forecast".into()));
         }
         let met = if self.params.future_met { met } else { None };
         let p = Derived::n_features(self.params.future_met);
-        let mut x = Vec::with_capacity(MAX_LEAD * p);
-        let mut damped = Vec::with_capacity(MAX_LEAD);
-        for lead in 1..=MAX_LEAD {
+        let mut x = Vec::with_capacity(n_leads * p);
+        let mut damped = Vec::with_capacity(n_leads);
+        for lead in 1..=n_leads {
             let dv = damped_value(d, &self.clim, &self.phi, i0, lead);
             damped.push(dv);
             d.row(i0, lead, &self.clim, dv, met, &mut x);
         }
-        let mut central = Vec::with_capacity(MAX_LEAD);
+        let mut central = Vec::with_capacity(n_leads);
         let w = if self.log_bands.is_empty() { 0.0 } else { self.params.log_share };
-        for (b, (first, last)) in BANDS.iter().enumerate() {
-            let rows = &x[(first - 1) * p..last * p];
+        for (b, &(first, last)) in BANDS.iter().enumerate().take_while(|(_, (first, _))| *first <= n_leads) {
+            let rows = &x[(first - 1) * p..last.min(n_leads) * p];
             let anom = Correction { alpha: self.shrinkage[b], smear: 1.0 };
             let log = self.log_bands.get(b).map(|m| (m.predict(rows, p), self.log_corrections[b]));
             for (k, c) in self.bands[b].predict(rows, p).into_iter().enumerate() {
@@ -700,7 +713,7 @@ impl FittedModel {
         }
         let t0 = d.h.time(i0);
         let persistence = d.pm_now(i0);
-        let leads = (1..=MAX_LEAD)
+        let leads = (1..=n_leads)
             .map(|lead| {
                 let tv = t0 + chrono::Duration::hours(lead as i64);
                 let clim = self.clim.at(tv);

@@ -14,7 +14,7 @@ use crate::bias::{BIAS_DAYS, RecentBias};
 use crate::data::Hourly;
 use crate::model::{FittedModel, Forecast};
 use crate::nowcast::{NOWCAST_DAYS, RecentNowcast};
-use crate::{ForecastError, features::Derived};
+use crate::{ForecastError, MAX_LEAD, features::Derived};
 
 /// Days of past forecasts (same issue hour) that verify a new one.
 pub const RECENT_DAYS: usize = 14;
@@ -156,11 +156,14 @@ impl<'m, 'd> VerifiedIssuer<'m, 'd> {
 
     /// The forecast at `i0`; issue indices must not decrease from one call to the next.
     pub fn issue(&mut self, i0: usize) -> Result<(Forecast, RecentVerification), ForecastError> {
-        // The level correction off, its past forecasts are not needed (the first hour's are).
-        let days = NOWCAST_DAYS.max(if self.model.bias_power > 0.0 { BIAS_DAYS } else { RECENT_DAYS });
+        // Whole past forecasts verify the spread and, when it is on, the level; older ones only
+        // their first hour, for the nowcast.
+        let whole_days = if self.model.bias_power > 0.0 { RECENT_DAYS.max(BIAS_DAYS) } else { RECENT_DAYS };
+        let days = whole_days.max(NOWCAST_DAYS);
         for j in recent_issues(i0, days).filter(|j| !self.d.pm_now(*j).is_nan()).chain([i0]) {
-            if !self.raw.contains_key(&j) {
-                self.raw.insert(j, self.model.predict(self.d, j, self.met)?);
+            let n_leads = if j + 24 * whole_days >= i0 { MAX_LEAD } else { 1 };
+            if self.raw.get(&j).is_none_or(|f| f.leads.len() < n_leads) {
+                self.raw.insert(j, self.model.predict_leads(self.d, j, self.met, n_leads)?);
             }
         }
         let past = |days| recent_issues(i0, days).filter_map(|j| self.raw.get(&j).map(|f| (j, f)));

@@ -141,7 +141,12 @@ fn a_saved_model_forecasts_exactly_like_the_fitted_one() {
         let model = p.fit(&h, 100 * 24, Some(&h)).unwrap();
         let back = FittedModel::from_json(&model.to_json()).unwrap();
         let i0 = 110 * 24 + 16;
-        assert_eq!(model.predict(&d, i0, Some(&d)).unwrap(), back.predict(&d, i0, Some(&d)).unwrap(), "{kind:?}");
+        let whole = model.predict(&d, i0, Some(&d)).unwrap();
+        assert_eq!(whole, back.predict(&d, i0, Some(&d)).unwrap(), "{kind:?}");
+        // The first hours alone are the whole forecast's first hours, across a band boundary.
+        for n in [1, 5] {
+            assert_eq!(model.predict_leads(&d, i0, Some(&d), n).unwrap().leads, whole.leads[..n], "{kind:?} {n}");
+        }
         let card = model.model_card("t", "synthetic");
         assert!(card.contains("stagnation_h") && card.contains("| 1 |") && card.contains("| 2–3 |"), "{card}");
         // With future met the log-target learner is fitted, saved and named on the card.
