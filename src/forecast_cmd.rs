@@ -141,7 +141,7 @@ pub fn forecast(a: &ForecastArgs) -> Result<()> {
         .ok_or_else(|| anyhow!("{}: no hour {} in the observations", a.source.obs.display(), a.issue_time))?;
     let h = full.cut_at(i0);
     let d = Derived::new(&h);
-    let (f, spread) = if model.params.future_met {
+    let (f, recent) = if model.params.future_met {
         let path =
             a.met.as_ref().ok_or_else(|| anyhow!("this model was trained with future meteorology: pass --met FILE"))?;
         let mut met = h.clone();
@@ -156,7 +156,7 @@ pub fn forecast(a: &ForecastArgs) -> Result<()> {
     } else {
         model.predict_verified(&d, i0, None)?
     };
-    eprintln!("recent verification: {}", spread.describe());
+    eprintln!("recent verification: {}", recent.describe());
     crate::backtest::write_outputs(&a.hourly_out, &a.daily_out, model.params.kind.name(), &[f], &model.clim)?;
     println!("wrote {} and {}", a.hourly_out.display(), a.daily_out.display());
     Ok(())

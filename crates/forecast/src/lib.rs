@@ -31,13 +31,13 @@ built from the canonical observations, and optionally a met-forecast table on th
 * **Level correction** ([`bias`]): from D+2 on, p10/p50/p90 are scaled by a power (chosen on
   held-out issues, 0 when they show no drift) of the observed/forecast ratio over the days the
   last month's forecasts covered, so a year or season that sits away from the training years'
-  level is followed.
+  level is followed; the trend past 96 h takes the same factor.
 * **Nowcast** ([`nowcast`]): the 1-h forecast moves towards persistence by the share that
   scored best over the last two months' 1-h forecasts, since the anomaly's first-hour decay
   changes from year to year.
-  A day's interval ([`daily`]) is the mean of its hourly quantiles narrowed towards p50 by a
-  share chosen on held-out days (a day's hourly errors do not move together, so its mean
-  spreads less than its hours).
+* **Daily outlook** ([`daily`]): a day's interval keeps, on each side of p50, a share of the
+  mean of its hourly half-widths chosen on held-out days (a day's hourly errors do not move
+  together, so its mean spreads less than its hours).
   `p50` is the squared-loss central estimate (the conditional mean), since that is what RMSE and
   the daily means are scored on; p10/p90 bracket it.
 * **Emissions**: without an emissions-history table the calendar proxy of [`calendar`]

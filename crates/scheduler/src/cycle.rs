@@ -252,7 +252,7 @@ impl City {
         let i0 = i0 as usize;
         let cut = h.cut_at(i0);
         let d = Derived::new(&cut);
-        let (f, spread) = match (&inputs.met, model.params.future_met) {
+        let (f, recent) = match (&inputs.met, model.params.future_met) {
             (Some(hours), true) => {
                 let mut met = cut.clone();
                 met.lay_met_forecast(hours, i0);
@@ -263,8 +263,8 @@ impl City {
         // The forecaster sees how recent forecasts verified, beside the inputs.
         inputs.status.push(InputStatus {
             name: "recent verification".into(),
-            ok: spread.adapted(),
-            detail: spread.describe(),
+            ok: recent.adapted(),
+            detail: recent.describe(),
         });
         let daily: Vec<DailyRow> = daily_outlook(&f, Series::Model, &model.clim)
             .into_iter()
