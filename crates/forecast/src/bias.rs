@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::daily::{HeldOutHour, SKILFUL_DAYS};
 use crate::data::Hourly;
 use crate::model::Forecast;
+use crate::verify::first_least;
 
 /// Days of past forecasts (same issue hour) whose verified days set the ratio.
 pub const BIAS_DAYS: usize = 30;
@@ -169,8 +170,7 @@ pub(crate) fn choose_bias_power(rows: &[HeldOutHour]) -> f64 {
             }
         }
     }
-    let best = (0..POWERS.len()).fold(0, |b, k| if loss[k] < loss[b] { k } else { b });
-    POWERS[best]
+    POWERS[first_least(&loss)]
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::Hourly;
 use crate::model::Forecast;
+use crate::verify::first_least;
 
 /// Days of past forecasts (same issue hour) whose 1-h leads set the share.
 pub const NOWCAST_DAYS: usize = 60;
@@ -71,9 +72,7 @@ impl RecentNowcast {
         if hours < MIN_VERIFIED {
             return RecentNowcast { hours, ..RecentNowcast::FITTED };
         }
-        // The first of equal errors: the smaller share.
-        let best = (0..SHARES.len()).fold(0, |b, k| if sse[k] < sse[b] { k } else { b });
-        RecentNowcast { persistence_share: SHARES[best], hours }
+        RecentNowcast { persistence_share: SHARES[first_least(&sse)], hours }
     }
 }
 

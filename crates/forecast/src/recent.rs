@@ -141,7 +141,7 @@ impl FittedModel {
 }
 
 /// Issues [`FittedModel::predict_verified`] forecasts in time order, issuing each past forecast
-/// once: what a backtest does, at the cost of one prediction per day instead of thirty-one.
+/// once: what a backtest does, at the cost of one prediction per day instead of up to sixty-one.
 pub struct VerifiedIssuer<'m, 'd> {
     model: &'m FittedModel,
     d: &'d Derived<'d>,

@@ -11,6 +11,12 @@ pub struct ErrorStats {
     pub bias: Option<f64>,
 }
 
+/// The index of the smallest loss, the first of equal ones: candidates listed from the least
+/// correction up keep the least when nothing tells them apart.
+pub(crate) fn first_least(losses: &[f64]) -> usize {
+    (0..losses.len()).fold(0, |best, k| if losses[k] < losses[best] { k } else { best })
+}
+
 /// Errors of (forecast, observed) pairs; pairs with a missing side are skipped.
 pub fn error_stats(pairs: impl IntoIterator<Item = (f64, f64)>) -> ErrorStats {
     let (mut n, mut se, mut ae, mut e) = (0usize, 0.0, 0.0, 0.0);
