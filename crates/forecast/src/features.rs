@@ -39,7 +39,12 @@ pub const ISSUE_FEATURES: [&str; 29] = [
 ];
 pub const VALID_FEATURES: [&str; 9] =
     ["lead", "hour_sin", "hour_cos", "doy_sin", "doy_cos", "weekend", "emission_index", "clim_valid", "damped"];
-pub const MET_FEATURES: [&str; 19] = [
+/// The last two are proxies for the mixing layer, which the tables do not carry: the warming since
+/// the coolest of the last 12 hours (daytime mixing dilutes) and the 24-hour temperature range
+/// (small in a stagnant, hazy episode). With observed met over four city-years and three seeds,
+/// RMSE at 24 h fell from 39.87 to 39.40–39.50 and warning agreement went from 0.824–0.830 to
+/// 0.829–0.831.
+pub const MET_FEATURES: [&str; 21] = [
     "f_temp",
     "f_dpd",
     "f_rh",
@@ -59,6 +64,8 @@ pub const MET_FEATURES: [&str; 19] = [
     "f_rh_mean12",
     "f_wspd_mean24",
     "f_calm_frac24",
+    "f_heating",
+    "f_trange24",
 ];
 
 /// Series derived once from the hourly table.
@@ -76,6 +83,9 @@ pub struct Derived<'a> {
     stagnation: Vec<f64>,
     precip24: Vec<f64>,
     rh_mean12: Vec<f64>,
+    temp_min12: Vec<f64>,
+    temp_min24: Vec<f64>,
+    temp_max24: Vec<f64>,
     // Prefix sums for the future-met aggregates.
     wspd_sum: Vec<f64>,
     wspd_n: Vec<f64>,
@@ -100,6 +110,16 @@ fn rolling_mean(x: &[f64], w: usize) -> Vec<f64> {
         }
     }
     out
+}
+
+/// The least (`sign` 1) or greatest (`sign` −1) non-missing value over the last `w` hours.
+fn rolling_extreme(x: &[f64], w: usize, sign: f64) -> Vec<f64> {
+    (0..x.len())
+        .map(|i| {
+            x[(i + 1).saturating_sub(w)..=i].iter().filter(|v| !v.is_nan()).map(|v| v * sign).fold(f64::NAN, f64::min)
+                * sign
+        })
+        .collect()
 }
 
 fn prefix(x: &[f64], f: impl Fn(f64) -> Option<f64>) -> Vec<f64> {
@@ -158,6 +178,9 @@ impl<'a> Derived<'a> {
             stagnation,
             precip24,
             rh_mean12: rolling_mean(&h.rh, 12),
+            temp_min12: rolling_extreme(&h.temp, 12, 1.0),
+            temp_min24: rolling_extreme(&h.temp, 24, 1.0),
+            temp_max24: rolling_extreme(&h.temp, 24, -1.0),
             wspd_sum: prefix(&h.wspd, |w| (!w.is_nan()).then_some(w)),
             wspd_n: prefix(&h.wspd, |w| (!w.is_nan()).then_some(1.0)),
             calm_n: prefix(&h.wspd, |w| (!w.is_nan() && w < 1.5).then_some(1.0)),
@@ -288,6 +311,8 @@ impl<'a> Derived<'a> {
                 // The day before the valid hour, whether observed (before the issue) or forecast.
                 mean_between(&dm.wspd_sum, &dm.wspd_n, b.saturating_sub(24), b),
                 frac(&dm.calm_n, b.saturating_sub(24), b),
+                get(&m.temp, iv) - get(&dm.temp_min12, iv),
+                get(&dm.temp_max24, iv) - get(&dm.temp_min24, iv),
             ]);
         }
     }

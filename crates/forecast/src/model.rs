@@ -571,7 +571,10 @@ pub struct BucketSkill {
 }
 
 /// The schema of a saved model; bump it when the saved fields or the features change.
-pub const MODEL_SCHEMA: &str = "hazewarn-forecast/3";
+pub const MODEL_SCHEMA: &str = "hazewarn-forecast/4";
+/// Schema 4 added two future-met features; a schema-3 model fitted without future met reads the
+/// same rows and still loads.
+const MODEL_SCHEMA_WITHOUT_MET: &str = "hazewarn-forecast/3";
 
 /// A fitted forecaster.
 #[derive(Serialize, Deserialize)]
@@ -614,7 +617,7 @@ impl FittedModel {
     pub fn from_json(text: &str) -> Result<FittedModel, ForecastError> {
         let m: FittedModel =
             serde_json::from_str(text).map_err(|e| ForecastError::Model(format!("saved model: {e}")))?;
-        if m.schema != MODEL_SCHEMA {
+        if m.schema != MODEL_SCHEMA && !(m.schema == MODEL_SCHEMA_WITHOUT_MET && !m.params.future_met) {
             return Err(ForecastError::Model(format!("saved model has schema {}, expected {MODEL_SCHEMA}", m.schema)));
         }
         Ok(m)

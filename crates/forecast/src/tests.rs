@@ -213,3 +213,36 @@ fn a_backtest_issuer_gives_what_each_issue_would_alone() {
         assert_eq!(issuer.issue(i0).unwrap(), model.predict_verified(&d, i0, None).unwrap(), "day {day}");
     }
 }
+
+#[test]
+fn a_schema_3_model_loads_only_when_it_was_fitted_without_future_met() {
+    let h = synthetic(120);
+    for future_met in [false, true] {
+        let mut p = ModelParams::new(future_met, 16);
+        p.kind = ModelKind::Linear;
+        let json = p
+            .fit(&h, 100 * 24, future_met.then_some(&h))
+            .unwrap()
+            .to_json()
+            .replace("hazewarn-forecast/4", "hazewarn-forecast/3");
+        assert_eq!(FittedModel::from_json(&json).is_ok(), !future_met, "future met {future_met}");
+    }
+}
+
+#[test]
+fn the_mixing_features_are_the_warming_since_the_coolest_hour_and_the_days_range() {
+    // Temperature climbs 0 → 23 °C through every 24 hours and drops back (hand-computed below).
+    let mut h = synthetic(10);
+    h.temp = (0..h.len()).map(|i| (i % 24) as f64).collect();
+    let d = Derived::new(&h);
+    let names = Derived::feature_names(true);
+    let at = |name: &str| names.iter().position(|n| *n == name).unwrap();
+    let clim = Climatology::fit(&h, h.len());
+    for (i0, lead, heating) in [(100, 5, 9.0), (100, 10, 11.0), (100, 20, 0.0), (100, 24, 4.0), (48, 30, 6.0)] {
+        let mut row = Vec::new();
+        d.row(i0, lead, &clim, 0.0, Some(&d), &mut row);
+        // The valid index's place in the day is r = (i0 + lead) % 24: warmer by min(r, 11) than 11 h before.
+        assert_eq!(row[at("f_heating")], heating, "{i0} + {lead}");
+        assert_eq!(row[at("f_trange24")], 23.0, "{i0} + {lead}");
+    }
+}
