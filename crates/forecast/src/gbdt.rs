@@ -140,6 +140,59 @@ struct Best {
     missing_left: bool,
 }
 
+/// Slots of one feature's histogram: the bins, then the missing values at [`MAX_BINS`].
+const SLOTS: usize = MAX_BINS + 1;
+
+/// Per-feature histograms of a node's rows (gradient, hessian, count), for the sampled features in
+/// order. A child's histogram is its parent's minus its sibling's, so only the smaller child of
+/// each split is scanned. On the PRSA backtest this took the fit from 29.2 to 15.3 s with observed
+/// met (17.9 to 10.2 s without); split gains differ only by rounding.
+struct Hist {
+    g: Vec<f64>,
+    w: Vec<f64>,
+    c: Vec<u32>,
+}
+
+impl Hist {
+    fn of(bins: &[u8], n: usize, feats: &[usize], rows: &[u32], gw: &[f64], w: &[f64]) -> Hist {
+        let mut h = Hist {
+            g: vec![0.0; feats.len() * SLOTS],
+            w: vec![0.0; feats.len() * SLOTS],
+            c: vec![0; feats.len() * SLOTS],
+        };
+        for (k, &j) in feats.iter().enumerate() {
+            let col = &bins[j * n..(j + 1) * n];
+            let (g, ww, c) = (
+                &mut h.g[k * SLOTS..(k + 1) * SLOTS],
+                &mut h.w[k * SLOTS..(k + 1) * SLOTS],
+                &mut h.c[k * SLOTS..(k + 1) * SLOTS],
+            );
+            for &i in rows {
+                let b = col[i as usize];
+                let s = if b == MISSING { MAX_BINS } else { b as usize };
+                g[s] += gw[i as usize];
+                ww[s] += w[i as usize];
+                c[s] += 1;
+            }
+        }
+        h
+    }
+
+    /// `self` minus `other`: the histogram of the rows of `self` that are not in `other`.
+    fn minus(mut self, other: &Hist) -> Hist {
+        for (a, b) in self.g.iter_mut().zip(&other.g) {
+            *a -= b;
+        }
+        for (a, b) in self.w.iter_mut().zip(&other.w) {
+            *a -= b;
+        }
+        for (a, b) in self.c.iter_mut().zip(&other.c) {
+            *a -= b;
+        }
+        self
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn grow(
     bins: &[u8],
@@ -151,54 +204,40 @@ fn grow(
     feats: &[usize],
     prm: &GbdtParams,
 ) -> Vec<Node> {
-    let mut nodes = vec![Node::Leaf(0.0)];
-    let mut stack = vec![(0usize, rows, 0usize)];
     // Weighted squared loss: gradient w·r, hessian w.
+    let gw: Vec<f64> = r.iter().zip(w).map(|(r, w)| r * w).collect();
     let leaf = |rows: &[u32]| {
-        let g: f64 = rows.iter().map(|i| w[*i as usize] * r[*i as usize]).sum();
+        let g: f64 = rows.iter().map(|i| gw[*i as usize]).sum();
         let h: f64 = rows.iter().map(|i| w[*i as usize]).sum();
         g / (h + prm.lambda)
     };
-    while let Some((id, rows, depth)) = stack.pop() {
-        if depth >= prm.depth || rows.len() < 2 * prm.min_leaf {
+    let splits = |rows: &[u32], depth: usize| depth < prm.depth && rows.len() >= 2 * prm.min_leaf;
+    let hist = |rows: &[u32]| Hist::of(bins, n, feats, rows, &gw, w);
+    let mut nodes = vec![Node::Leaf(0.0)];
+    let root = splits(&rows, 0).then(|| hist(&rows));
+    let mut stack = vec![(0usize, rows, 0usize, root)];
+    while let Some((id, rows, depth, h)) = stack.pop() {
+        let Some(h) = h.filter(|_| splits(&rows, depth)) else {
             nodes[id] = Node::Leaf(leaf(&rows));
             continue;
-        }
-        let g_all: f64 = rows.iter().map(|i| w[*i as usize] * r[*i as usize]).sum();
+        };
+        let g_all: f64 = rows.iter().map(|i| gw[*i as usize]).sum();
         let h_all: f64 = rows.iter().map(|i| w[*i as usize]).sum();
         let parent = g_all * g_all / (h_all + prm.lambda);
         let mut best: Option<Best> = None;
-        let mut hg = [0.0f64; MAX_BINS + 1];
-        let mut hw = [0.0f64; MAX_BINS + 1];
-        let mut hh = [0usize; MAX_BINS + 1];
-        for &j in feats {
+        for (k, &j) in feats.iter().enumerate() {
             let nb = cuts[j].len();
             if nb == 0 {
                 continue;
             }
-            hg[..=nb].fill(0.0);
-            hw[..=nb].fill(0.0);
-            hh[..=nb].fill(0);
-            let (mut gm, mut wm, mut hm) = (0.0, 0.0, 0usize);
-            let col = &bins[j * n..(j + 1) * n];
-            for &i in &rows {
-                let b = col[i as usize];
-                let (wi, gi) = (w[i as usize], w[i as usize] * r[i as usize]);
-                if b == MISSING {
-                    gm += gi;
-                    wm += wi;
-                    hm += 1;
-                } else {
-                    hg[b as usize] += gi;
-                    hw[b as usize] += wi;
-                    hh[b as usize] += 1;
-                }
-            }
+            let (hg, hw, hh) =
+                (&h.g[k * SLOTS..(k + 1) * SLOTS], &h.w[k * SLOTS..(k + 1) * SLOTS], &h.c[k * SLOTS..(k + 1) * SLOTS]);
+            let (gm, wm, hm) = (hg[MAX_BINS], hw[MAX_BINS], hh[MAX_BINS] as usize);
             let (mut gl, mut wl, mut hl) = (0.0, 0.0, 0usize);
             for b in 0..nb {
                 gl += hg[b];
                 wl += hw[b];
-                hl += hh[b];
+                hl += hh[b] as usize;
                 for missing_left in [false, true] {
                     let (gl2, wl2, hl2) = if missing_left { (gl + gm, wl + wm, hl + hm) } else { (gl, wl, hl) };
                     if hl2 < prm.min_leaf || rows.len() - hl2 < prm.min_leaf {
@@ -220,6 +259,19 @@ fn grow(
                     let v = col[i as usize];
                     if v == MISSING { b.missing_left } else { (v as usize) <= b.bin }
                 });
+                // Scan the smaller child only; the larger one's histogram is the difference.
+                let (need_l, need_r) = (splits(&left, depth + 1), splits(&right, depth + 1));
+                let (hl, hr) = if !need_l && !need_r {
+                    (None, None)
+                } else if left.len() <= right.len() {
+                    let small = hist(&left);
+                    let large = need_r.then(|| h.minus(&small));
+                    (Some(small), large)
+                } else {
+                    let small = hist(&right);
+                    let large = need_l.then(|| h.minus(&small));
+                    (large, Some(small))
+                };
                 let (l, rr) = (nodes.len() as u32, nodes.len() as u32 + 1);
                 nodes.push(Node::Leaf(0.0));
                 nodes.push(Node::Leaf(0.0));
@@ -230,8 +282,8 @@ fn grow(
                     left: l,
                     right: rr,
                 };
-                stack.push((l as usize, left, depth + 1));
-                stack.push((rr as usize, right, depth + 1));
+                stack.push((l as usize, left, depth + 1, hl));
+                stack.push((rr as usize, right, depth + 1, hr));
             }
         }
     }
@@ -262,5 +314,23 @@ mod tests {
         let m = Gbdt::fit(&rows, &y, None, 2, &GbdtParams { min_leaf: 20, ..Default::default() });
         let p = m.predict(&[0.9, 0.3, 0.1, 0.3, f64::NAN, 0.3], 2);
         assert!((p[0] - 10.0).abs() < 0.5 && p[1].abs() < 0.5 && (p[2] - 5.0).abs() < 0.8, "{p:?}");
+    }
+
+    #[test]
+    fn a_parents_histogram_minus_one_child_is_the_other_child() {
+        let mut rng = Rng(5);
+        let (n, feats) = (500, [0usize, 2]);
+        let bins: Vec<u8> = (0..3 * n).map(|k| if k % 17 == 0 { MISSING } else { (rng.next() * 40.0) as u8 }).collect();
+        let gw: Vec<f64> = (0..n).map(|_| rng.next() - 0.5).collect();
+        let w: Vec<f64> = (0..n).map(|_| 1.0 + rng.next()).collect();
+        let all: Vec<u32> = (0..n as u32).filter(|i| i % 3 != 0).collect();
+        let (small, rest): (Vec<u32>, Vec<u32>) = all.iter().partition(|i| *i % 5 == 0);
+        let of = |rows: &[u32]| Hist::of(&bins, n, &feats, rows, &gw, &w);
+        let (diff, direct) = (of(&all).minus(&of(&small)), of(&rest));
+        assert_eq!(diff.c, direct.c);
+        assert_eq!(direct.c.iter().sum::<u32>() as usize, rest.len() * feats.len());
+        for (a, b) in diff.g.iter().zip(&direct.g).chain(diff.w.iter().zip(&direct.w)) {
+            assert!((a - b).abs() < 1e-9, "{a} against {b}");
+        }
     }
 }
