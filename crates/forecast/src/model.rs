@@ -617,7 +617,8 @@ impl FittedModel {
     pub fn from_json(text: &str) -> Result<FittedModel, ForecastError> {
         let m: FittedModel =
             serde_json::from_str(text).map_err(|e| ForecastError::Model(format!("saved model: {e}")))?;
-        if m.schema != MODEL_SCHEMA && !(m.schema == MODEL_SCHEMA_WITHOUT_MET && !m.params.future_met) {
+        let readable = m.schema == MODEL_SCHEMA || (m.schema == MODEL_SCHEMA_WITHOUT_MET && !m.params.future_met);
+        if !readable {
             return Err(ForecastError::Model(format!("saved model has schema {}, expected {MODEL_SCHEMA}", m.schema)));
         }
         Ok(m)
