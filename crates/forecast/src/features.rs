@@ -112,13 +112,10 @@ fn rolling_mean(x: &[f64], w: usize) -> Vec<f64> {
     out
 }
 
-/// The least (`sign` 1) or greatest (`sign` −1) non-missing value over the last `w` hours.
-fn rolling_extreme(x: &[f64], w: usize, sign: f64) -> Vec<f64> {
+/// `pick` (`f64::min` or `f64::max`) over the non-missing values of the last `w` hours.
+fn rolling_extreme(x: &[f64], w: usize, pick: fn(f64, f64) -> f64) -> Vec<f64> {
     (0..x.len())
-        .map(|i| {
-            x[(i + 1).saturating_sub(w)..=i].iter().filter(|v| !v.is_nan()).map(|v| v * sign).fold(f64::NAN, f64::min)
-                * sign
-        })
+        .map(|i| x[(i + 1).saturating_sub(w)..=i].iter().copied().filter(|v| !v.is_nan()).fold(f64::NAN, pick))
         .collect()
 }
 
@@ -178,9 +175,9 @@ impl<'a> Derived<'a> {
             stagnation,
             precip24,
             rh_mean12: rolling_mean(&h.rh, 12),
-            temp_min12: rolling_extreme(&h.temp, 12, 1.0),
-            temp_min24: rolling_extreme(&h.temp, 24, 1.0),
-            temp_max24: rolling_extreme(&h.temp, 24, -1.0),
+            temp_min12: rolling_extreme(&h.temp, 12, f64::min),
+            temp_min24: rolling_extreme(&h.temp, 24, f64::min),
+            temp_max24: rolling_extreme(&h.temp, 24, f64::max),
             wspd_sum: prefix(&h.wspd, |w| (!w.is_nan()).then_some(w)),
             wspd_n: prefix(&h.wspd, |w| (!w.is_nan()).then_some(1.0)),
             calm_n: prefix(&h.wspd, |w| (!w.is_nan() && w < 1.5).then_some(1.0)),

@@ -160,13 +160,10 @@ impl Hist {
             w: vec![0.0; feats.len() * SLOTS],
             c: vec![0; feats.len() * SLOTS],
         };
+        let slots = |k: usize| k * SLOTS..(k + 1) * SLOTS;
         for (k, &j) in feats.iter().enumerate() {
             let col = &bins[j * n..(j + 1) * n];
-            let (g, ww, c) = (
-                &mut h.g[k * SLOTS..(k + 1) * SLOTS],
-                &mut h.w[k * SLOTS..(k + 1) * SLOTS],
-                &mut h.c[k * SLOTS..(k + 1) * SLOTS],
-            );
+            let (g, ww, c) = (&mut h.g[slots(k)], &mut h.w[slots(k)], &mut h.c[slots(k)]);
             for &i in rows {
                 let b = col[i as usize];
                 let s = if b == MISSING { MAX_BINS } else { b as usize };
@@ -176,6 +173,12 @@ impl Hist {
             }
         }
         h
+    }
+
+    /// The `k`-th sampled feature's (gradient, hessian, count) slots.
+    fn feature(&self, k: usize) -> (&[f64], &[f64], &[u32]) {
+        let s = k * SLOTS..(k + 1) * SLOTS;
+        (&self.g[s.clone()], &self.w[s.clone()], &self.c[s])
     }
 
     /// `self` minus `other`: the histogram of the rows of `self` that are not in `other`.
@@ -230,8 +233,7 @@ fn grow(
             if nb == 0 {
                 continue;
             }
-            let (hg, hw, hh) =
-                (&h.g[k * SLOTS..(k + 1) * SLOTS], &h.w[k * SLOTS..(k + 1) * SLOTS], &h.c[k * SLOTS..(k + 1) * SLOTS]);
+            let (hg, hw, hh) = h.feature(k);
             let (gm, wm, hm) = (hg[MAX_BINS], hw[MAX_BINS], hh[MAX_BINS] as usize);
             let (mut gl, mut wl, mut hl) = (0.0, 0.0, 0usize);
             for b in 0..nb {
