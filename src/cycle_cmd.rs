@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, Result, anyhow, bail};
 use chrono::{DateTime, FixedOffset, Utc};
 use hazewarn_response::WarningLevel;
-use hazewarn_scheduler::{City, Clock, Config, ManualClock, Step, SystemClock};
+use hazewarn_scheduler::{City, Clock, Config, ManualClock, OffsetClock, Step, SystemClock};
 use hazewarn_store::OutboxStatus;
 use hazewarn_store::forecasts::ReviewAction;
 use hazewarn_store::users::{Role, User};
@@ -89,12 +89,14 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }
 
-/// `--at` pins the clock (tests, replays); without it the machine's clock is used.
+/// `--at` pins the clock (tests, replays); without it a demonstration city runs on its own
+/// clock (`city.demo_clock_start`) and a real city on the machine's.
 async fn open(config: &Path, at: Option<DateTime<FixedOffset>>) -> Result<City> {
     let cfg = Config::load(config)?;
-    let clock: Arc<dyn Clock> = match at {
-        Some(t) => Arc::new(ManualClock::new(t.with_timezone(&Utc))),
-        None => Arc::new(SystemClock),
+    let clock: Arc<dyn Clock> = match (at, cfg.city.demo_clock_start) {
+        (Some(t), _) => Arc::new(ManualClock::new(t.with_timezone(&Utc))),
+        (None, Some(start)) => Arc::new(OffsetClock::starting_at(start.with_timezone(&Utc))),
+        (None, None) => Arc::new(SystemClock),
     };
     Ok(City::open(cfg, clock).await?)
 }
@@ -238,13 +240,22 @@ pub fn audit_verify(c: &ConfigArg) -> Result<()> {
     runtime()?.block_on(async {
         let city = open(&c.config, None).await?;
         let r = city.store.verify_audit().await?;
-        match &r.broken {
-            None => {
-                println!("audit chain intact: {} entries, head {}", r.entries, r.head_hash);
-                Ok(())
-            }
-            Some((seq, why)) => bail!("audit chain broken at entry {seq}: {why}"),
+        if let Some((seq, why)) = &r.broken {
+            bail!("audit chain broken at entry {seq}: {why}");
         }
+        if !r.altered.is_empty() {
+            bail!(
+                "audit chain intact, but {} of {} audited rows do not match it:\n  {}",
+                r.altered.len(),
+                r.rows_checked,
+                r.altered.join("\n  ")
+            );
+        }
+        println!(
+            "audit chain intact: {} entries, head {}; {} warning and notice rows match it",
+            r.entries, r.head_hash, r.rows_checked
+        );
+        Ok(())
     })
 }
 

@@ -111,7 +111,9 @@ fn respond(sample: &Path, out: &Path, series: &StationSeries, daily: &[(NaiveDat
     let obs = sample.join(crate::sample::OBSERVATIONS_FILE).canonicalize()?;
     let config = format!(
         "# Written by `hazewarn demo`: the synthetic sample city, run as a city would run it.\n\
-         [city]\nid = \"LH\"\nname = \"漯河市（示例，合成数据）\"\n\n[store]\nurl = \"sqlite://hazewarn.db\"\n\n\
+         [city]\nid = \"LH\"\nname = \"漯河市（示例，合成数据）\"\n\
+         # `serve` runs this city on its own clock, from half an hour after the demo's cycle.\n\
+         demo_clock_start = \"{clock}\"\n\n[store]\nurl = \"sqlite://hazewarn.db\"\n\n\
          [data]\nwork_dir = \"work\"\nobservations = [\"{obs}\"]\nmodel = \"model\"\nmet_forecast = \"met_forecast.csv\"\n\
          list = \"{list}\"\ninventory = \"{inventory}\"\n\n\
          [policy]\nauto_approve = true\nauto_issue = true\n\n\
@@ -119,6 +121,7 @@ fn respond(sample: &Path, out: &Path, series: &StationSeries, daily: &[(NaiveDat
         obs = obs.display(),
         list = lists.join(crate::sample_list::LIST_FILE).display(),
         inventory = lists.join(crate::sample_list::INVENTORY_FILE).display(),
+        clock = (issue_time + chrono::Duration::minutes(30)).format("%Y-%m-%dT%H:%M:%S+08:00"),
     );
     let config_path = out.join("city.toml");
     std::fs::write(&config_path, config)?;

@@ -34,7 +34,7 @@ fn four_roles_in_a_real_browser() {
     std::fs::write(
         &config,
         format!(
-            "[city]\nid = \"LH\"\nname = \"漯河市（示例）\"\n[store]\nurl = \"sqlite://hw.db\"\n[data]\nwork_dir = \"work\"\n\
+            "[city]\nid = \"LH\"\nname = \"漯河市（示例）\"\ndemo_clock_start = \"2026-01-01T16:30:00+08:00\"\n[store]\nurl = \"sqlite://hw.db\"\n[data]\nwork_dir = \"work\"\n\
              observations = [\"{}\"]\nmodel = \"{}\"\nlist = \"{}\"\ninventory = \"{}\"\n\
              [[channels]]\nkind = \"file-drop\"\nname = \"files\"\ndir = \"drop\"\n",
             repo().join("data/sample/observations.csv").display(),

@@ -31,6 +31,7 @@ mod notice;
 mod plan;
 mod profile;
 mod rules;
+mod text;
 
 pub use cap::{
     CapAlert, CapArea, CapConfig, CapInfo, CapReference, Category, Certainty, MsgType, ResponseType, Scope, Severity,
@@ -49,6 +50,7 @@ pub use plan::{
 };
 pub use profile::{Clause, Condition, GradingProfile, Targets};
 pub use rules::{GradeRule, GradeRuleTable};
+pub use text::{check_text, utf8_text, xml_char_allowed};
 
 /// Everything the response crate can refuse.
 #[derive(Debug, thiserror::Error)]
@@ -71,5 +73,7 @@ pub enum ResponseError {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_import;
 #[cfg(test)]
 mod tests_list;

@@ -9,6 +9,7 @@ use crate::ResponseError;
 use crate::level::WarningLevel;
 use crate::measure::Measure;
 use crate::rules::GradeRuleTable;
+use crate::text::{check_text, utf8_text};
 
 /// Performance grade (绩效分级) of an enterprise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -204,7 +205,8 @@ pub struct ReductionList {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListIssue {
     pub sheet: Option<String>,
-    /// 1-based row as the spreadsheet shows it (the header is row 1).
+    /// 1-based row as the spreadsheet shows it (the header is row 1); 0 for a problem of a
+    /// whole enterprise, which the message names.
     pub row: usize,
     pub column: String,
     pub message: String,
@@ -215,7 +217,10 @@ impl std::fmt::Display for ListIssue {
         if let Some(s) = &self.sheet {
             write!(f, "sheet `{s}`, ")?;
         }
-        write!(f, "row {}, column `{}`: {}", self.row, self.column, self.message)
+        if self.row > 0 {
+            write!(f, "row {}, ", self.row)?;
+        }
+        write!(f, "column `{}`: {}", self.column, self.message)
     }
 }
 
@@ -249,12 +254,54 @@ pub const COLUMNS: [(&str, &str, bool); 21] = [
 struct Sheet {
     name: Option<String>,
     header: Vec<String>,
-    rows: Vec<(usize, Vec<String>)>,
+    rows: Vec<(usize, Vec<Cell>)>,
+}
+
+/// A cell's text and what the spreadsheet holds there: a date typed into a number column shows
+/// as a date but is stored as its serial number, which must not pass for a quantity.
+#[derive(Debug, Clone, Default)]
+struct Cell {
+    text: String,
+    not_a_number: Option<String>,
+}
+
+impl Cell {
+    fn text(text: String) -> Cell {
+        Cell { text, not_a_number: None }
+    }
+}
+
+/// The most characters a list's text cell may hold.
+const MAX_CELL_CHARS: usize = 500;
+
+/// What an XLSX cell holds, with a reason when it is a date, a boolean, an error or the
+/// result of a formula rather than a number typed in.
+fn xlsx_cell(d: &calamine::Data, formula: bool) -> Cell {
+    use calamine::Data;
+    let text = match d {
+        Data::Empty => String::new(),
+        Data::String(s) => s.trim().to_owned(),
+        Data::Float(f) => f.to_string(),
+        Data::Int(i) => i.to_string(),
+        other => other.to_string(),
+    };
+    let not_a_number = match d {
+        _ if formula => Some(format!("`{text}` is the result of a formula; type the number itself")),
+        Data::DateTime(dt) => Some(format!(
+            "is a date ({}), not a number; type the number itself",
+            dt.as_datetime().map_or(text.clone(), |t| t.format("%Y-%m-%d").to_string())
+        )),
+        Data::DateTimeIso(t) | Data::DurationIso(t) => Some(format!("is a date or duration ({t}), not a number")),
+        Data::Bool(b) => Some(format!("is a boolean ({}), not a number", if *b { "TRUE" } else { "FALSE" })),
+        Data::Error(e) => Some(format!("is a spreadsheet error ({e}), not a number")),
+        _ => None,
+    };
+    Cell { text, not_a_number }
 }
 
 impl ReductionList {
     pub fn from_csv(bytes: &[u8], rules: &GradeRuleTable) -> Result<ReductionList, ResponseError> {
-        let text = String::from_utf8_lossy(bytes);
+        let text = utf8_text(bytes).map_err(|m| ResponseError::ListImport(vec![issue(None, 1, "", &m)]))?;
         let text = text.trim_start_matches('\u{feff}');
         let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
         let header = reader
@@ -266,32 +313,60 @@ impl ReductionList {
         let mut rows = Vec::new();
         for (k, r) in reader.records().enumerate() {
             let r = r.map_err(|e| ResponseError::ListImport(vec![issue(None, k + 2, "", &e.to_string())]))?;
-            rows.push((k + 2, r.iter().map(|c| c.trim().to_owned()).collect()));
+            rows.push((k + 2, r.iter().map(|c| Cell::text(c.trim().to_owned())).collect()));
         }
         parse_sheet(Sheet { name: None, header, rows }, rules)
     }
 
     /// The first worksheet of an XLSX workbook.
     pub fn from_xlsx(bytes: &[u8], rules: &GradeRuleTable) -> Result<ReductionList, ResponseError> {
-        use calamine::{Data, Reader, Xlsx};
+        use calamine::{Reader, Xlsx};
         let fail = |m: String| ResponseError::ListImport(vec![issue(None, 0, "", &m)]);
         let mut wb: Xlsx<_> =
             Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| fail(format!("not an XLSX file: {e}")))?;
         let name = wb.sheet_names().first().cloned().ok_or_else(|| fail("the workbook has no sheet".into()))?;
         let range = wb.worksheet_range(&name).map_err(|e| fail(format!("sheet `{name}`: {e}")))?;
-        let (top, _) = range.start().unwrap_or((0, 0));
-        let cell = |d: &Data| match d {
-            Data::Empty => String::new(),
-            Data::String(s) => s.trim().to_owned(),
-            Data::Float(f) => f.to_string(),
-            Data::Int(i) => i.to_string(),
-            Data::Bool(b) => b.to_string(),
-            other => other.to_string(),
+        let formulas = wb.worksheet_formula(&name).map_err(|e| fail(format!("sheet `{name}`: {e}")))?;
+        let (top, left) = range.start().unwrap_or((0, 0));
+        let has_formula = |row: usize, col: usize| {
+            formulas.get_value((top + row as u32, left + col as u32)).is_some_and(|f| !f.is_empty())
         };
         let mut rows = range.rows().enumerate();
-        let header = rows.next().map(|(_, r)| r.iter().map(cell).collect()).unwrap_or_default();
-        let rows = rows.map(|(k, r)| (top as usize + k + 1, r.iter().map(cell).collect())).collect();
+        let header = rows.next().map(|(_, r)| r.iter().map(|d| xlsx_cell(d, false).text).collect()).unwrap_or_default();
+        let rows = rows
+            .map(|(k, r)| {
+                let cells = r.iter().enumerate().map(|(c, d)| xlsx_cell(d, has_formula(k, c))).collect();
+                (top as usize + k + 1, cells)
+            })
+            .collect();
         parse_sheet(Sheet { name: Some(name), header, rows }, rules)
+    }
+
+    /// Refuses an enterprise whose baseline of a pollutant (summed over its lines) exceeds the
+    /// city's whole inventory of it: one enterprise cannot emit more than the city, so such a
+    /// row holds a typing error (a wrong unit, a date taken for a number) that would make the
+    /// plan's percentages meaningless.
+    pub fn check_inventory(&self, inventory: &crate::Inventory) -> Result<(), ResponseError> {
+        let mut issues = Vec::new();
+        for e in &self.enterprises {
+            let mut total = Emissions::default();
+            e.lines.iter().for_each(|l| total.add(&l.emissions));
+            for (k, name) in Emissions::NAMES.iter().enumerate() {
+                let (mine, city) = (total.get(k), inventory.totals.get(k));
+                if mine > city {
+                    issues.push(issue(
+                        None,
+                        0,
+                        COLUMNS[13 + k].0,
+                        &format!(
+                            "{} ({}): {name} baseline {mine} kg/d exceeds the city inventory {city} kg/d",
+                            e.name, e.credit_code
+                        ),
+                    ));
+                }
+            }
+        }
+        if issues.is_empty() { Ok(()) } else { Err(ResponseError::ListImport(issues)) }
     }
 
     pub fn line_count(&self) -> usize {
@@ -334,6 +409,9 @@ fn issue(sheet: Option<&str>, row: usize, column: &str, message: &str) -> ListIs
 
 fn parse_sheet(sheet: Sheet, rules: &GradeRuleTable) -> Result<ReductionList, ResponseError> {
     let sname = sheet.name.as_deref();
+    if sheet.header.iter().all(String::is_empty) && sheet.rows.is_empty() {
+        return Err(ResponseError::ListImport(vec![issue(sname, 1, "", "the file is empty")]));
+    }
     let mut issues = Vec::new();
     let index: Vec<Option<usize>> =
         COLUMNS.iter().map(|(en, zh, _)| sheet.header.iter().position(|h| h == en || h == zh)).collect();
@@ -348,11 +426,17 @@ fn parse_sheet(sheet: Sheet, rules: &GradeRuleTable) -> Result<ReductionList, Re
     let mut by_code: BTreeMap<CreditCode, (usize, Enterprise)> = BTreeMap::new();
     let mut order = Vec::new();
     for (row, cells) in &sheet.rows {
-        if cells.iter().all(String::is_empty) {
+        if cells.iter().all(|c| c.text.is_empty()) {
             continue; // a blank spreadsheet row carries nothing
         }
-        let get = |c: usize| index[c].and_then(|i| cells.get(i)).map_or("", String::as_str);
+        let cell = |c: usize| index[c].and_then(|i| cells.get(i));
+        let get = |c: usize| cell(c).map_or("", |x| x.text.as_str());
         let mut bad = |c: usize, m: String| issues.push(issue(sname, *row, COLUMNS[c].0, &m));
+        for (c, (name, _, _)) in COLUMNS.iter().enumerate() {
+            if let Err(e) = check_text(name, get(c), MAX_CELL_CHARS) {
+                bad(c, e);
+            }
+        }
         let text = |c: usize, bad: &mut dyn FnMut(usize, String)| {
             let v = get(c);
             if v.is_empty() && COLUMNS[c].2 {
@@ -361,6 +445,10 @@ fn parse_sheet(sheet: Sheet, rules: &GradeRuleTable) -> Result<ReductionList, Re
             v.to_owned()
         };
         let number = |c: usize, bad: &mut dyn FnMut(usize, String)| -> f64 {
+            if let Some(why) = cell(c).and_then(|x| x.not_a_number.clone()) {
+                bad(c, why);
+                return 0.0;
+            }
             match get(c).parse::<f64>() {
                 Ok(v) if v.is_finite() && v >= 0.0 => v,
                 _ => {
@@ -396,6 +484,10 @@ fn parse_sheet(sheet: Sheet, rules: &GradeRuleTable) -> Result<ReductionList, Re
             vocs: number(16, &mut bad),
         };
         let trucks = match get(17).parse::<u32>() {
+            _ if cell(17).is_some_and(|x| x.not_a_number.is_some()) => {
+                bad(17, cell(17).and_then(|x| x.not_a_number.clone()).unwrap_or_default());
+                0
+            }
             Ok(v) => v,
             Err(_) => {
                 bad(17, format!("`{}` is not a whole number of trucks", get(17)));

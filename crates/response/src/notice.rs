@@ -157,7 +157,7 @@ impl CurtailmentNotice {
 }
 
 pub fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    crate::text::xml_escape(s)
 }
 
 /// One notice per affected enterprise of the plan (all but exempt 保障类). `previous` are the

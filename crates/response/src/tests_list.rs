@@ -38,7 +38,7 @@ fn row(
     )
 }
 
-fn sample_list() -> String {
+pub(crate) fn sample_list() -> String {
     [
         HEADER.to_owned(),
         // Cement B: blank measures come from the grade-rule table (orange = cut:20;trucks:guo5).

@@ -13,6 +13,7 @@ use crate::channel::{Channel, FileDrop, Webhook};
 use crate::clock::Clock;
 use crate::config::{ChannelConfig, Config};
 use crate::dispatch::Dispatcher;
+use crate::health::Health;
 use crate::{SchedulerError, beijing};
 
 pub struct City {
@@ -26,6 +27,8 @@ pub struct City {
     pub channels: Vec<Arc<dyn Channel>>,
     /// This instance's name in leases and job runs.
     pub owner: String,
+    /// When each job last finished, for `/readyz`.
+    pub health: Health,
 }
 
 fn list_error(file: &str, e: ResponseError) -> SchedulerError {
@@ -54,7 +57,6 @@ pub fn parse_list(name: &str, bytes: &[u8], rules: &GradeRuleTable) -> Result<Re
 
 impl City {
     pub async fn open(config: Config, clock: Arc<dyn Clock>) -> Result<City, SchedulerError> {
-        let store = Store::connect(&config.store.url).await?;
         let profile = if config.city.profile.ends_with(".toml") {
             let text = std::fs::read_to_string(&config.city.profile)
                 .map_err(|e| SchedulerError::Config(format!("{}: {e}", config.city.profile)))?;
@@ -91,7 +93,10 @@ impl City {
         }
         let owner = format!("{}-{}", hostname(), std::process::id());
         let cap = config.cap.clone().unwrap_or_else(CapConfig::luohe);
-        Ok(City { config, store, clock, profile, rules: GradeRuleTable::builtin(), inventory, cap, channels, owner })
+        // Last, so a configuration that fails to check creates no store file.
+        let store = Store::connect(&config.store.url).await?;
+        let rules = GradeRuleTable::builtin();
+        Ok(City { config, store, clock, profile, rules, inventory, cap, channels, owner, health: Health::default() })
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -135,6 +140,7 @@ impl City {
         by: &str,
     ) -> Result<(i64, ReductionList), SchedulerError> {
         let list = parse_list(name, bytes, &self.rules)?;
+        list.check_inventory(&self.inventory).map_err(|e| list_error(name, e))?;
         let sha: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
         let mut tx = self.store.write().await?;
         let version = tx.save_list(&list, name, &sha, by, self.now()).await?;

@@ -43,3 +43,24 @@ impl Clock for ManualClock {
         *self.0.lock().expect("clock lock")
     }
 }
+
+/// The machine's clock shifted by a fixed offset: a demonstration city runs on its own dates
+/// (the synthetic sample's winter), moving at the wall clock's pace, so browsing it shows its
+/// warning in force and its deadlines as a user would meet them.
+#[derive(Debug, Clone, Copy)]
+pub struct OffsetClock {
+    offset: Duration,
+}
+
+impl OffsetClock {
+    /// A clock that reads `start` now and runs on from there.
+    pub fn starting_at(start: DateTime<Utc>) -> OffsetClock {
+        OffsetClock { offset: start - Utc::now() }
+    }
+}
+
+impl Clock for OffsetClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.offset
+    }
+}

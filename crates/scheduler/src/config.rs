@@ -41,6 +41,9 @@ pub struct City {
     pub guarantee: String,
     #[serde(default = "default_contact")]
     pub office_contact: String,
+    /// A demonstration city's clock: it reads this time when the process starts and runs on at
+    /// the wall clock's pace (pages show it as 演示时钟). A real city leaves it out.
+    pub demo_clock_start: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
 fn default_profile() -> String {
@@ -123,6 +126,8 @@ pub struct Schedule {
     pub evaluate: Vec<String>,
     pub dispatch: String,
     pub verify: String,
+    /// Seconds past a job's due time before `/readyz` calls it overdue.
+    pub overdue_after_s: u64,
 }
 
 impl Default for Schedule {
@@ -133,8 +138,46 @@ impl Default for Schedule {
             evaluate: vec!["0 20 6 * * *".into(), "0 20 16 * * *".into()],
             dispatch: "*/30 * * * * *".into(),
             verify: "0 45 * * * *".into(),
+            overdue_after_s: 900,
         }
     }
+}
+
+/// One scheduled job: its name, the configuration key it came from and its cron expression.
+#[derive(Debug, Clone)]
+pub struct ScheduledJob {
+    pub job: &'static str,
+    pub key: String,
+    pub cron: String,
+}
+
+impl Schedule {
+    /// Every job with its schedule, in the order `run` registers them.
+    pub fn jobs(&self) -> Vec<ScheduledJob> {
+        let one =
+            |job: &'static str, cron: &str| ScheduledJob { job, key: format!("schedule.{job}"), cron: cron.into() };
+        let mut jobs = vec![one("ingest", &self.ingest), one("dispatch", &self.dispatch), one("verify", &self.verify)];
+        for (job, list) in [("forecast", &self.forecast), ("evaluate", &self.evaluate)] {
+            jobs.extend(list.iter().enumerate().map(|(i, cron)| ScheduledJob {
+                job,
+                key: format!("schedule.{job}[{i}]"),
+                cron: cron.clone(),
+            }));
+        }
+        jobs
+    }
+}
+
+/// Parses a six-field cron expression the way the scheduler does (seconds required; a day of
+/// the month and a weekday both given must both match).
+pub fn parse_cron(expr: &str) -> Result<croner::Cron, String> {
+    use croner::parser::{CronParser, Seconds};
+    CronParser::builder()
+        .seconds(Seconds::Required)
+        .dom_and_dow(true)
+        .build()
+        .parse(expr)
+        .map_err(|e| format!("`{expr}` is not a six-field cron expression (sec min hour day month weekday): {e}"))
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -152,6 +195,8 @@ pub struct Policy {
     pub update_hours_yellow: u32,
     pub update_hours_orange: u32,
     pub update_hours_red: u32,
+    /// The longest warning window (start to end) a step may set, in days.
+    pub max_warning_days: u32,
 }
 
 impl Default for Policy {
@@ -164,6 +209,7 @@ impl Default for Policy {
             update_hours_yellow: 8,
             update_hours_orange: 4,
             update_hours_red: 4,
+            max_warning_days: 15,
         }
     }
 }
@@ -262,9 +308,34 @@ impl Config {
         if names.windows(2).any(|w| w[0] == w[1]) {
             return Err("channels: two channels share a name".into());
         }
+        for j in c.schedule.jobs() {
+            parse_cron(&j.cron).map_err(|e| format!("{}: {e}", j.key))?;
+        }
+        if c.policy.max_warning_days == 0 {
+            return Err("policy.max_warning_days must be at least 1".into());
+        }
         if c.delivery.max_attempts == 0 || c.delivery.batch == 0 || c.delivery.concurrency == 0 {
             return Err("delivery: max_attempts, batch and concurrency must be at least 1".into());
         }
         Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "[city]\nid = \"X\"\nname = \"x\"\n[store]\nurl = \"sqlite://x.db\"\n[data]\n\
+        work_dir = \"w\"\nmodel = \"m\"\nlist = \"l.csv\"\ninventory = \"i.csv\"\n";
+
+    #[test]
+    fn an_invalid_cron_expression_is_refused_with_its_key() {
+        let text = format!("{MINIMAL}[schedule]\ndispatch = \"*/30 * * *\"\n");
+        let e = Config::parse(&text, Path::new("/tmp")).unwrap_err();
+        assert!(e.starts_with("schedule.dispatch: `*/30 * * *` is not a six-field cron expression"), "{e}");
+        let text = format!("{MINIMAL}[schedule]\nforecast = [\"0 0 6 * * *\", \"0 0 25 * * *\"]\n");
+        let e = Config::parse(&text, Path::new("/tmp")).unwrap_err();
+        assert!(e.starts_with("schedule.forecast[1]: `0 0 25 * * *`"), "{e}");
+        assert!(Config::parse(MINIMAL, Path::new("/tmp")).is_ok());
     }
 }

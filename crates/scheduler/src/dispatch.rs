@@ -21,6 +21,17 @@ pub struct DispatchReport {
     pub sent: usize,
     pub retried: usize,
     pub dead: usize,
+    /// Outcomes not recorded because this dispatcher's lease had passed to another.
+    pub fenced: usize,
+}
+
+impl DispatchReport {
+    fn add(&mut self, o: DispatchReport) {
+        self.sent += o.sent;
+        self.retried += o.retried;
+        self.dead += o.dead;
+        self.fenced += o.fenced;
+    }
 }
 
 #[derive(Clone)]
@@ -79,39 +90,84 @@ impl Dispatcher {
         }
     }
 
-    /// Sends everything due now, batch by batch, until nothing due is left.
+    /// Sends everything due now, until nothing due is left. Each channel runs its own claim
+    /// loop with its own concurrency, so a channel that hangs holds up only its own messages; a
+    /// last pass over every channel dead-letters messages for channels no longer configured.
     pub async fn dispatch_due(&self) -> Result<DispatchReport, SchedulerError> {
+        let mut loops = tokio::task::JoinSet::new();
+        for name in self.channels.keys() {
+            let (me, name) = (self.clone(), name.clone());
+            loops.spawn(async move { me.dispatch_channel(Some(&name)).await });
+        }
+        let mut report = DispatchReport::default();
+        while let Some(done) = loops.join_next().await {
+            report.add(done.map_err(|e| SchedulerError::Job(format!("dispatch loop: {e}")))??);
+        }
+        report.add(self.dispatch_channel(None).await?);
+        Ok(report)
+    }
+
+    /// Claims and sends the due messages of one channel (or of any), batch by batch.
+    async fn dispatch_channel(&self, channel: Option<&str>) -> Result<DispatchReport, SchedulerError> {
         let mut report = DispatchReport::default();
         let lease = Duration::seconds(self.delivery.lease_s as i64);
         let permits = Arc::new(Semaphore::new(self.delivery.concurrency));
         loop {
-            let batch =
-                self.store.claim_due(&self.owner, self.clock.now(), lease, i64::from(self.delivery.batch)).await?;
+            let (now, limit) = (self.clock.now(), i64::from(self.delivery.batch));
+            let batch = self.store.claim_due(&self.owner, now, lease, limit, channel).await?;
             if batch.is_empty() {
                 return Ok(report);
             }
             let mut tasks = tokio::task::JoinSet::new();
             for m in batch {
-                let me = self.clone();
-                let permit = permits.clone().acquire_owned().await.expect("semaphore open");
+                let (me, permits) = (self.clone(), permits.clone());
                 tasks.spawn(async move {
-                    let _permit = permit;
-                    let result = match me.channels.get(&m.channel) {
-                        Some(ch) => ch.send(&m).await,
-                        None => SendResult::Permanent(format!("channel `{}` is not configured", m.channel)),
-                    };
-                    let outcome = me.outcome(&m, result, me.clock.now());
-                    me.store.record_attempt(&m.id, me.clock.now(), &outcome).await.map(|()| outcome)
+                    let _permit = permits.acquire_owned().await.expect("semaphore open");
+                    me.deliver(m, lease).await
                 });
             }
             while let Some(done) = tasks.join_next().await {
                 match done.map_err(|e| SchedulerError::Job(format!("dispatch task: {e}")))?? {
-                    DeliveryOutcome::Sent { .. } => report.sent += 1,
-                    DeliveryOutcome::Retry { .. } => report.retried += 1,
-                    DeliveryOutcome::Dead { .. } => report.dead += 1,
+                    None => report.fenced += 1,
+                    Some(DeliveryOutcome::Sent { .. }) => report.sent += 1,
+                    Some(DeliveryOutcome::Retry { .. }) => report.retried += 1,
+                    Some(DeliveryOutcome::Dead { .. }) => report.dead += 1,
                 }
             }
         }
+    }
+
+    /// Sends one claimed message, renewing its lease every third of the lease while the send is
+    /// in flight, and records the outcome under that lease. `None` when the lease was lost (the
+    /// send is then abandoned: the message's new holder delivers it).
+    async fn deliver(&self, m: OutboxEntry, lease: Duration) -> Result<Option<DeliveryOutcome>, SchedulerError> {
+        let Some(held) = m.lease.clone() else {
+            return Err(SchedulerError::Job(format!("outbox message {} was claimed without a lease", m.id)));
+        };
+        let Some(ch) = self.channels.get(&m.channel) else {
+            let outcome = DeliveryOutcome::Dead { error: format!("channel `{}` is not configured", m.channel) };
+            let recorded = self.store.record_attempt(&m.id, &held, self.clock.now(), &outcome).await?;
+            return Ok(recorded.then_some(outcome));
+        };
+        let send = ch.send(&m);
+        tokio::pin!(send);
+        let beat =
+            (lease / 3).to_std().unwrap_or(std::time::Duration::from_secs(1)).max(std::time::Duration::from_millis(50));
+        let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + beat, beat);
+        let result = loop {
+            tokio::select! {
+                r = &mut send => break r,
+                _ = renew.tick() => {
+                    if !self.store.renew_lease(&m.id, &held, self.clock.now() + lease).await? {
+                        tracing::warn!(id = %m.id, "lease lost mid-send; its new holder delivers it");
+                        return Ok(None);
+                    }
+                }
+            }
+        };
+        let outcome = self.outcome(&m, result, self.clock.now());
+        let recorded = self.store.record_attempt(&m.id, &held, self.clock.now(), &outcome).await?;
+        Ok(recorded.then_some(outcome))
     }
 
     /// Dispatches until no message is pending (sleeping until the next one is due), for
@@ -119,10 +175,7 @@ impl Dispatcher {
     pub async fn drain(&self) -> Result<DispatchReport, SchedulerError> {
         let mut total = DispatchReport::default();
         loop {
-            let r = self.dispatch_due().await?;
-            total.sent += r.sent;
-            total.retried += r.retried;
-            total.dead += r.dead;
+            total.add(self.dispatch_due().await?);
             let Some(next) = self.store.next_due().await? else { return Ok(total) };
             let next = hazewarn_store::parse_ts(&next)?;
             let wait = (next - self.clock.now()).clamp(Duration::milliseconds(20), Duration::seconds(5));

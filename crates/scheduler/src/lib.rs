@@ -21,6 +21,7 @@ pub mod clock;
 pub mod config;
 pub mod cycle;
 pub mod dispatch;
+pub mod health;
 pub mod respond;
 mod run;
 pub mod sources;
@@ -29,11 +30,12 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 
 pub use channel::{Channel, FileDrop, SendResult, Webhook, signature};
 pub use city::City;
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
 pub use config::Config;
 pub use dispatch::{DispatchReport, Dispatcher};
+pub use health::{Health, Readiness};
 pub use respond::Step;
-pub use run::{CycleReport, JobOutcome, cycle, run, run_job};
+pub use run::{CycleReport, JobOutcome, cycle, run, run_job, run_until};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SchedulerError {
@@ -65,3 +67,5 @@ pub fn utc_of_local(t: NaiveDateTime) -> DateTime<Utc> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_dispatch;

@@ -2,6 +2,7 @@
 //! and their outbox rows, so a crash leaves either all of them or none.
 
 use chrono::{DateTime, FixedOffset, Utc};
+use hazewarn_response::check_text;
 use hazewarn_response::{
     Action, Actor, CapAlert, CurtailmentPlan, NoticeContext, Recommendation, TransitionKind, Warning, WarningLevel,
     notices, plan, warning_alert,
@@ -23,7 +24,19 @@ pub enum Step {
     Lift,
 }
 
+/// The most characters a step's reason or author may have.
+pub const MAX_REASON_CHARS: usize = 2000;
+
 impl Step {
+    /// The end the step sets and the time its window is measured from (the start, for an issue).
+    fn window(&self, at: DateTime<FixedOffset>) -> Option<(DateTime<FixedOffset>, DateTime<FixedOffset>)> {
+        match *self {
+            Step::Issue { start, end, .. } => Some((start.max(at), end)),
+            Step::Upgrade { end, .. } | Step::Downgrade { end, .. } | Step::Extend { end } => Some((at, end)),
+            Step::Lift => None,
+        }
+    }
+
     /// The step a grading recommends; `None` when it recommends nothing.
     pub fn recommended(r: &Recommendation) -> Option<Step> {
         let end = r.end;
@@ -49,6 +62,32 @@ struct AlertMessage<'a> {
 }
 
 impl City {
+    /// Refuses a step whose text XML cannot carry or is too long, whose window ends before the
+    /// step is taken (an alert born expired), or which runs longer than
+    /// `policy.max_warning_days` from its start (or from now, for a later step).
+    fn check_step(&self, step: &Step, by: &str, reason: &str, at: DateTime<Utc>) -> Result<(), SchedulerError> {
+        check_text("reason", reason, MAX_REASON_CHARS).map_err(SchedulerError::Input)?;
+        check_text("by", by, 200).map_err(SchedulerError::Input)?;
+        let at = beijing(at);
+        let Some((from, end)) = step.window(at) else { return Ok(()) };
+        if end <= at {
+            return Err(SchedulerError::Input(format!(
+                "`end` {} is not after the time of this step ({}): the warning would be over before it is published",
+                end.to_rfc3339(),
+                at.to_rfc3339()
+            )));
+        }
+        let days = self.config.policy.max_warning_days;
+        if end > from + chrono::Duration::days(i64::from(days)) {
+            return Err(SchedulerError::Input(format!(
+                "`end` {} is more than {days} days after {} (policy.max_warning_days)",
+                end.to_rfc3339(),
+                from.to_rfc3339()
+            )));
+        }
+        Ok(())
+    }
+
     /// Performs a warning step for `by`, citing `reason` and the forecast run it rests on.
     pub async fn apply(
         &self,
@@ -58,6 +97,7 @@ impl City {
         forecast_id: &str,
         at: DateTime<Utc>,
     ) -> Result<Warning, SchedulerError> {
+        self.check_step(&step, by, reason, at)?;
         let (list_version, list) = self.list().await?;
         let mut tx = self.store.write().await?;
         let who = Actor { by, at: beijing(at), reason, forecast_id };

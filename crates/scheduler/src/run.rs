@@ -9,6 +9,7 @@ use serde::Serialize;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::city::City;
+use crate::config::ScheduledJob;
 use crate::cycle::issue_hour;
 use crate::{SchedulerError, beijing};
 use hazewarn_store::jobs::SlotClaim;
@@ -41,18 +42,34 @@ pub async fn run_job(city: &City, job: &str, now: DateTime<Utc>) -> Result<JobOu
     };
     if job == "dispatch" {
         // The outbox has its own leases; dispatch may run any number of times.
-        let (reminded, escalated) = city.follow_up(now).await?;
-        let r = city.dispatcher().dispatch_due().await?;
-        let detail = format!(
-            "{} sent, {} to retry, {} dead; {reminded} reminders, {escalated} escalations",
-            r.sent, r.retried, r.dead
-        );
+        let followed = city.follow_up(now).await;
+        let follow_detail = match &followed {
+            Ok((reminded, escalated)) => format!("{reminded} reminders, {escalated} escalations"),
+            Err(e) => e.to_string(),
+        };
+        city.health.record("follow-up", Utc::now(), followed.is_ok(), &follow_detail);
+        followed?;
+        let dispatched = city.dispatcher().dispatch_due().await;
+        let detail = match &dispatched {
+            Ok(r) => format!("{} sent, {} to retry, {} dead; {follow_detail}", r.sent, r.retried, r.dead),
+            Err(e) => e.to_string(),
+        };
+        city.health.record("dispatch", Utc::now(), dispatched.is_ok(), &detail);
+        dispatched?;
         return Ok(outcome("done", detail));
     }
-    match city.store.claim_slot(job, &slot, &city.owner, now, Duration::minutes(JOB_LEASE_MINUTES)).await? {
-        SlotClaim::Done => return Ok(outcome("skipped (done before)", String::new())),
-        SlotClaim::Busy => return Ok(outcome("skipped (another instance holds it)", String::new())),
-        SlotClaim::Claimed => {}
+    let claim = city.store.claim_slot(job, &slot, &city.owner, now, Duration::minutes(JOB_LEASE_MINUTES)).await;
+    if let Err(e) = &claim {
+        city.health.record(job, Utc::now(), false, &e.to_string());
+    }
+    let skipped = match claim? {
+        SlotClaim::Done => Some("skipped (done before)"),
+        SlotClaim::Busy => Some("skipped (another instance holds it)"),
+        SlotClaim::Claimed => None,
+    };
+    if let Some(status) = skipped {
+        city.health.record(job, Utc::now(), true, status);
+        return Ok(outcome(status, String::new()));
     }
     let result: Result<String, SchedulerError> = async {
         Ok(match job {
@@ -83,8 +100,14 @@ pub async fn run_job(city: &City, job: &str, now: DateTime<Utc>) -> Result<JobOu
         Ok(d) => (true, d.clone()),
         Err(e) => (false, e.to_string()),
     };
-    city.store.finish_slot(job, &slot, &city.owner, city.now(), ok, &detail).await?;
-    tracing::info!(job, slot = %slot, ok, detail = %detail, "job finished");
+    let finished = city.store.finish_slot(job, &slot, &city.owner, city.now(), ok, &detail).await;
+    city.health.record(job, Utc::now(), ok && finished.is_ok(), &detail);
+    finished?;
+    if ok {
+        tracing::info!(job, slot = %slot, detail = %detail, "job finished");
+    } else {
+        tracing::error!(job, slot = %slot, detail = %detail, "job failed");
+    }
     Ok(outcome(if ok { "done" } else { "failed" }, detail))
 }
 
@@ -115,28 +138,56 @@ pub async fn cycle(city: &City, now: DateTime<Utc>) -> Result<CycleReport, Sched
 
 /// Registers every job on its cron schedule (Asia/Shanghai) and runs until ctrl-c.
 pub async fn run(city: Arc<City>) -> Result<(), SchedulerError> {
+    run_until(city, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}
+
+/// Registers every job on its cron schedule (Asia/Shanghai) and runs until `stop` completes.
+/// A job that panics is logged and recorded as failed; the scheduler goes on.
+pub async fn run_until(city: Arc<City>, stop: impl Future<Output = ()>) -> Result<(), SchedulerError> {
     let err = |e: tokio_cron_scheduler::JobSchedulerError| SchedulerError::Job(e.to_string());
-    let sched = JobScheduler::new().await.map_err(err)?;
-    let s = &city.config.schedule;
-    let mut entries: Vec<(&str, String)> =
-        vec![("ingest", s.ingest.clone()), ("dispatch", s.dispatch.clone()), ("verify", s.verify.clone())];
-    entries.extend(s.forecast.iter().map(|c| ("forecast", c.clone())));
-    entries.extend(s.evaluate.iter().map(|c| ("evaluate", c.clone())));
-    for (job, cron) in entries {
+    let mut sched = JobScheduler::new().await.map_err(err)?;
+    for ScheduledJob { job, key, cron } in city.config.schedule.jobs() {
         let c = city.clone();
         let j = Job::new_async_tz(cron.as_str(), chrono_tz::Asia::Shanghai, move |_, _| {
             let c = c.clone();
             Box::pin(async move {
-                if let Err(e) = run_job(&c, job, c.now()).await {
-                    tracing::error!(job, error = %e, "job failed");
+                let task = tokio::spawn({
+                    let c = c.clone();
+                    async move { run_job(&c, job, c.now()).await }
+                });
+                match task.await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => tracing::error!(job, error = %e, "job failed"),
+                    Err(e) => {
+                        tracing::error!(job, error = %e, "job panicked");
+                        c.health.record(job, Utc::now(), false, &format!("panicked: {e}"));
+                    }
                 }
             })
         })
-        .map_err(|e| SchedulerError::Config(format!("schedule `{cron}` for {job}: {e}")))?;
+        .map_err(|e| SchedulerError::Config(format!("{key}: `{cron}`: {e}")))?;
         sched.add(j).await.map_err(err)?;
     }
     sched.start().await.map_err(err)?;
-    tracing::info!(owner = %city.owner, "scheduler running; ctrl-c stops it");
-    tokio::signal::ctrl_c().await.map_err(|e| SchedulerError::Job(e.to_string()))?;
+    city.health.scheduler_started(Utc::now());
+    tracing::info!(owner = %city.owner, "scheduler running");
+    // An overdue job is an error in the log every minute until it runs again.
+    let watch = async {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            for j in city.health.readiness(&city.config.schedule, Utc::now()).jobs.iter().filter(|j| j.overdue) {
+                tracing::error!(job = %j.job, due = ?j.due, last_run = ?j.last_run, "job overdue");
+            }
+        }
+    };
+    tokio::select! {
+        () = stop => {}
+        () = watch => {}
+    }
+    sched.shutdown().await.map_err(err)?;
     Ok(())
 }

@@ -271,3 +271,21 @@ async fn http_sources_feed_the_forecast_and_a_failing_feed_is_recorded_not_fatal
     let leads: Vec<hazewarn_forecast::LeadForecast> = serde_json::from_str(&run.hourly).unwrap();
     assert_eq!(leads.len(), 96);
 }
+
+#[tokio::test]
+async fn a_bad_channel_or_profile_creates_no_store_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = format!(
+        "[city]\nid = \"X\"\nname = \"x\"\n{{profile}}[store]\nurl = \"sqlite://hw.db\"\n[data]\nwork_dir = \"w\"\nmodel = \"m\"\n\
+         list = \"{r}/data/lists/luohe-illustrative.csv\"\ninventory = \"{r}/data/lists/inventory-illustrative.csv\"\n",
+        r = repo().display()
+    );
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 4, 8, 0, 0).unwrap()));
+    let webhook = base.replace("{profile}", "")
+        + "[[channels]]\nkind = \"webhook\"\nname = \"w\"\nurl = \"http://127.0.0.1:9/\"\n";
+    let e = City::open(Config::parse(&webhook, dir.path()).unwrap(), clock.clone()).await.err().unwrap();
+    assert!(e.to_string().contains("channel `w`: a signing secret is required"), "{e}");
+    let profile = base.replace("{profile}", "profile = \"no-such-profile\"\n");
+    assert!(City::open(Config::parse(&profile, dir.path()).unwrap(), clock).await.is_err());
+    assert!(!dir.path().join("hw.db").exists());
+}

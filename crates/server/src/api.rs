@@ -15,7 +15,7 @@ use hazewarn_store::users::Role;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::auth::Caller;
+use crate::auth::{Authorized, Caller, ForecasterOnly, OfficeOnly};
 use crate::openapi::{ErrorBody, Opaque};
 use crate::{ApiError, AppState};
 
@@ -23,6 +23,77 @@ type ApiResult<T> = Result<Json<T>, ApiError>;
 
 fn level(s: &str) -> Result<WarningLevel, ApiError> {
     s.parse().map_err(|_| ApiError::BadRequest(format!("`{s}` is not yellow, orange or red")))
+}
+
+/// The most characters of a review note or a phone acknowledgement's note.
+pub const MAX_NOTE_CHARS: usize = 4000;
+
+fn check_text(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
+    hazewarn_response::check_text(field, value, max).map_err(ApiError::Invalid)
+}
+
+/// A warning level a step may set.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LevelName {
+    Yellow,
+    Orange,
+    Red,
+}
+
+impl From<LevelName> for WarningLevel {
+    fn from(l: LevelName) -> WarningLevel {
+        match l {
+            LevelName::Yellow => WarningLevel::Yellow,
+            LevelName::Orange => WarningLevel::Orange,
+            LevelName::Red => WarningLevel::Red,
+        }
+    }
+}
+
+/// The office's warning steps.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StepName {
+    /// Carry out the recommendation of `run_id`.
+    Approve,
+    Issue,
+    Upgrade,
+    Downgrade,
+    Extend,
+    Lift,
+}
+
+impl StepName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepName::Approve => "approve",
+            StepName::Issue => "issue",
+            StepName::Upgrade => "upgrade",
+            StepName::Downgrade => "downgrade",
+            StepName::Extend => "extend",
+            StepName::Lift => "lift",
+        }
+    }
+}
+
+/// A forecaster's review actions.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ActionName {
+    Approve,
+    Adjust,
+    Annotate,
+}
+
+impl ActionName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionName::Approve => "approve",
+            ActionName::Adjust => "adjust",
+            ActionName::Annotate => "annotate",
+        }
+    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -135,6 +206,7 @@ pub async fn forecast_view(s: &AppState, id: Option<&str>) -> Result<ForecastVie
     })
 }
 
+/// The latest forecast run with its hourly and daily forecast, inputs, reviews and grading.
 #[utoipa::path(get, path = "/api/v1/forecasts/latest", tag = "forecaster", security(("bearer" = [])), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, description = "the latest run with its hourly and daily forecast, inputs, reviews and grading", body = Opaque)))]
 pub async fn latest_forecast(State(s): State<AppState>, caller: Caller) -> ApiResult<ForecastView> {
     caller.require(&[Role::Forecaster, Role::Office])?;
@@ -143,8 +215,7 @@ pub async fn latest_forecast(State(s): State<AppState>, caller: Caller) -> ApiRe
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct ReviewRequest {
-    /// approve, adjust or annotate.
-    pub action: String,
+    pub action: ActionName,
     #[serde(default)]
     pub note: String,
     /// For adjust: the adjusted daily rows.
@@ -152,24 +223,37 @@ pub struct ReviewRequest {
     pub daily: Option<Vec<DailyRow>>,
 }
 
+/// A forecaster's review of a run: approve, adjust (with adjusted daily rows) or annotate.
 #[utoipa::path(post, path = "/api/v1/forecasts/{id}/reviews", tag = "forecaster", security(("bearer" = [])), params(("id" = String, Path, description = "forecast run id")), request_body = ReviewRequest, responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, body = Opaque), (status = 404, body = ErrorBody)))]
 pub async fn review(
     State(s): State<AppState>,
-    caller: Caller,
+    auth: Authorized<ForecasterOnly>,
     Path(id): Path<String>,
     Json(r): Json<ReviewRequest>,
 ) -> ApiResult<Review> {
-    let user = caller.require(&[Role::Forecaster])?;
-    let action = match r.action.as_str() {
-        "approve" => ReviewAction::Approve,
-        "adjust" => ReviewAction::Adjust,
-        "annotate" => ReviewAction::Annotate,
-        other => return Err(ApiError::BadRequest(format!("`{other}` is not approve, adjust or annotate"))),
+    let user = auth.user();
+    check_text("note", &r.note, MAX_NOTE_CHARS)?;
+    let action = match r.action {
+        ActionName::Approve => ReviewAction::Approve,
+        ActionName::Adjust => ReviewAction::Adjust,
+        ActionName::Annotate => ReviewAction::Annotate,
     };
+    for d in r.daily.iter().flatten() {
+        // HJ 633's AQI scale ends at 500; anything above it is not an AQI the public can be shown.
+        if [d.aqi_p10, d.aqi_p50, d.aqi_p90].iter().any(|a| *a > 500)
+            || !(d.aqi_p10 <= d.aqi_p50 && d.aqi_p50 <= d.aqi_p90)
+        {
+            return Err(ApiError::Invalid(format!(
+                "daily {}: AQI {}–{}–{} is not 0–500 with p10 ≤ p50 ≤ p90",
+                d.date, d.aqi_p10, d.aqi_p50, d.aqi_p90
+            )));
+        }
+    }
     let daily = r.daily.map(|d| serde_json::to_string(&d).expect("serialises"));
     Ok(Json(s.city.store.review(&id, action, &user.name, &r.note, daily.as_deref(), s.city.now()).await?))
 }
 
+/// The warning in force, or null.
 #[utoipa::path(get, path = "/api/v1/warnings/current", tag = "office", security(("bearer" = [])), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, description = "the warning in force, or null", body = Opaque)))]
 pub async fn current_warning(State(s): State<AppState>, caller: Caller) -> ApiResult<Option<Warning>> {
     caller.require(&[Role::Office, Role::Forecaster])?;
@@ -178,10 +262,9 @@ pub async fn current_warning(State(s): State<AppState>, caller: Caller) -> ApiRe
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct WarningRequest {
-    /// approve (the recommendation of `run_id`), issue, upgrade, downgrade, extend or lift.
-    pub step: String,
+    pub step: StepName,
     pub run_id: Option<String>,
-    pub level: Option<String>,
+    pub level: Option<LevelName>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub start: Option<DateTime<FixedOffset>>,
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -189,13 +272,14 @@ pub struct WarningRequest {
     pub reason: String,
 }
 
+/// One of the office's warning steps, carried out in one transaction with its plan, notices and alert.
 #[utoipa::path(post, path = "/api/v1/warnings", tag = "office", security(("bearer" = [])), request_body = WarningRequest, responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, description = "the warning after the step", body = Opaque), (status = 409, body = ErrorBody)))]
 pub async fn warning_step(
     State(s): State<AppState>,
-    caller: Caller,
+    auth: Authorized<OfficeOnly>,
     Json(r): Json<WarningRequest>,
 ) -> ApiResult<Warning> {
-    let user = caller.require(&[Role::Office])?;
+    let user = auth.user();
     if r.reason.trim().is_empty() {
         return Err(ApiError::BadRequest("a reason is required".into()));
     }
@@ -203,30 +287,20 @@ pub async fn warning_step(
     let need = |v: Option<DateTime<FixedOffset>>, name: &str| {
         v.ok_or_else(|| ApiError::BadRequest(format!("`{name}` is required")))
     };
-    let lvl =
-        || r.level.as_deref().map(level).unwrap_or_else(|| Err(ApiError::BadRequest("`level` is required".into())));
+    let lvl = || r.level.map(WarningLevel::from).ok_or_else(|| ApiError::BadRequest("`level` is required".into()));
     let forecast = r.run_id.clone().unwrap_or_else(|| "manual".into());
-    let w = match r.step.as_str() {
-        "approve" => {
+    let step = match r.step {
+        StepName::Approve => {
             let run = r.run_id.as_deref().ok_or_else(|| ApiError::BadRequest("`run_id` is required".into()))?;
-            s.city.approve_recommendation(run, &user.name, &r.reason, now).await?
+            return Ok(Json(s.city.approve_recommendation(run, &user.name, &r.reason, now).await?));
         }
-        "issue" => {
-            let step = Step::Issue { level: lvl()?, start: need(r.start, "start")?, end: need(r.end, "end")? };
-            s.city.apply(step, &user.name, &r.reason, &forecast, now).await?
-        }
-        "upgrade" | "downgrade" => {
-            let (level, end) = (lvl()?, need(r.end, "end")?);
-            let step = if r.step == "upgrade" { Step::Upgrade { level, end } } else { Step::Downgrade { level, end } };
-            s.city.apply(step, &user.name, &r.reason, &forecast, now).await?
-        }
-        "extend" => {
-            s.city.apply(Step::Extend { end: need(r.end, "end")? }, &user.name, &r.reason, &forecast, now).await?
-        }
-        "lift" => s.city.apply(Step::Lift, &user.name, &r.reason, &forecast, now).await?,
-        other => return Err(ApiError::BadRequest(format!("`{other}` is not a warning step"))),
+        StepName::Issue => Step::Issue { level: lvl()?, start: need(r.start, "start")?, end: need(r.end, "end")? },
+        StepName::Upgrade => Step::Upgrade { level: lvl()?, end: need(r.end, "end")? },
+        StepName::Downgrade => Step::Downgrade { level: lvl()?, end: need(r.end, "end")? },
+        StepName::Extend => Step::Extend { end: need(r.end, "end")? },
+        StepName::Lift => Step::Lift,
     };
-    Ok(Json(w))
+    Ok(Json(s.city.apply(step, &user.name, &r.reason, &forecast, now).await?))
 }
 
 /// An enterprise's own notices; the office sees the notices of the warning in force.
@@ -253,16 +327,49 @@ pub async fn visible_notice(s: &AppState, caller: &Caller, id: &str) -> Result<S
     Ok(n)
 }
 
+/// One notice the caller may see.
 #[utoipa::path(get, path = "/api/v1/notices/{id}", tag = "enterprise", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, body = Opaque), (status = 404, description = "no such notice, or another enterprise's", body = ErrorBody)))]
 pub async fn notice(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StoredNotice> {
     Ok(Json(visible_notice(&s, &caller, &id).await?))
 }
 
+/// The enterprise acknowledges one of its notices.
 #[utoipa::path(post, path = "/api/v1/notices/{id}/ack", tag = "enterprise", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, body = Opaque), (status = 404, body = ErrorBody)))]
 pub async fn acknowledge(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StoredNotice> {
+    // Only the enterprise itself acknowledges, not an admin or the office acting for it: an
+    // acknowledgement is the enterprise's statement that it received the instruction.
+    if caller.user.role != Role::Enterprise {
+        return Err(ApiError::Forbidden);
+    }
     visible_notice(&s, &caller, &id).await?;
-    let user = caller.require(&[Role::Enterprise])?;
-    Ok(Json(s.city.store.acknowledge(&id, &user.name, s.city.now()).await?))
+    Ok(Json(s.city.store.acknowledge(&id, &caller.user.name, s.city.now()).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PhoneAcknowledgement {
+    /// Who called, e.g. the enterprise's duty officer and number.
+    pub received_from: String,
+    /// Why the office records it instead of the enterprise.
+    pub reason: String,
+}
+
+/// An acknowledgement the office received by phone, recorded as its own kind of entry.
+#[utoipa::path(post, path = "/api/v1/notices/{id}/phone-acknowledgement", tag = "office", security(("bearer" = [])), params(("id" = String, Path)), request_body = PhoneAcknowledgement, responses((status = 200, body = Opaque)))]
+pub async fn acknowledge_by_phone(
+    State(s): State<AppState>,
+    auth: Authorized<OfficeOnly>,
+    Path(id): Path<String>,
+    Json(r): Json<PhoneAcknowledgement>,
+) -> ApiResult<StoredNotice> {
+    for (field, value) in [("received_from", &r.received_from), ("reason", &r.reason)] {
+        if value.trim().is_empty() {
+            return Err(ApiError::Invalid(format!("`{field}` is required")));
+        }
+        check_text(field, value, MAX_NOTE_CHARS)?;
+    }
+    s.city.store.notice(&id).await?.ok_or(ApiError::NotFound)?;
+    let note = format!("by phone from {}: {}", r.received_from.trim(), r.reason.trim());
+    Ok(Json(s.city.store.acknowledge_by_phone(&id, &auth.user().name, &note, s.city.now()).await?))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -312,12 +419,14 @@ pub async fn delivery_rows(s: &AppState) -> Result<Vec<DeliveryRow>, ApiError> {
     Ok(rows)
 }
 
+/// Messages that ran out of delivery attempts.
 #[utoipa::path(get, path = "/api/v1/outbox/dead", tag = "office", security(("bearer" = [])), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, body = [Opaque])))]
 pub async fn dead_letters(State(s): State<AppState>, caller: Caller) -> ApiResult<Vec<OutboxEntry>> {
     caller.require(&[Role::Office])?;
     Ok(Json(s.city.store.outbox_in(hazewarn_store::OutboxStatus::Dead, 10_000).await?))
 }
 
+/// Puts a dead letter back in the outbox.
 #[utoipa::path(post, path = "/api/v1/outbox/{id}/retry", tag = "office", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, body = Opaque), (status = 404, body = ErrorBody)))]
 pub async fn retry_dead(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Value> {
     let user = caller.require(&[Role::Office])?;
@@ -355,11 +464,11 @@ pub struct UploadQuery {
 #[utoipa::path(post, path = "/api/v1/lists", tag = "office", security(("bearer" = [])), params(("name" = String, Query, description = "file name; .xlsx is read as a workbook, else CSV")), request_body(content = Vec<u8>, content_type = "application/octet-stream"), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, body = Opaque), (status = 422, description = "the list has problems; nothing was imported", body = ErrorBody), (status = 413, description = "too large")))]
 pub async fn upload_list(
     State(s): State<AppState>,
-    caller: Caller,
+    auth: Authorized<OfficeOnly>,
     Query(q): Query<UploadQuery>,
     body: Bytes,
 ) -> ApiResult<Value> {
-    let user = caller.require(&[Role::Office])?;
+    let user = auth.user();
     let (version, list) = s.city.import_list(&q.name, &body, &user.name).await?;
     Ok(Json(serde_json::json!({"version": version, "enterprises": list.enterprises.len(), "lines": list.line_count()})))
 }

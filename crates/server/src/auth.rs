@@ -1,52 +1,126 @@
-//! Bearer tokens (header `Authorization: Bearer …`, or the `hw_token` cookie the pages set),
-//! checked against the store's hashed tokens, and per-caller rate limiting.
+//! Bearer tokens (header `Authorization: Bearer …`, the scheme case-insensitive as RFC 6750
+//! allows, or the `hw_token` cookie the pages set), checked against the store's hashed tokens;
+//! role extractors that refuse a caller before its request body is read; and rate limits per
+//! token and per client address, so invalid tokens and sign-in attempts are limited too.
 
 use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::FromRequestParts;
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use hazewarn_store::users::{Role, User};
+use sha2::{Digest, Sha256};
 
 use crate::{ApiError, AppState};
 
-/// The authenticated caller.
+/// The authenticated caller, and the CSRF token of its session (derived from its token).
 #[derive(Debug, Clone)]
-pub struct Caller(pub User);
+pub struct Caller {
+    pub user: User,
+    pub csrf: String,
+}
 
 impl Caller {
     /// Refuses roles not in `allowed`; an admin may do anything.
     pub fn require(&self, allowed: &[Role]) -> Result<&User, ApiError> {
-        if self.0.role == Role::Admin || allowed.contains(&self.0.role) {
-            Ok(&self.0)
+        if self.user.role == Role::Admin || allowed.contains(&self.user.role) {
+            Ok(&self.user)
         } else {
             Err(ApiError::Forbidden)
         }
     }
 }
 
-pub fn token_of(parts: &Parts) -> Option<String> {
+/// The CSRF token of a session: a hash of its secret token, so it needs no storage, differs per
+/// session, and cannot be computed by a page that cannot read the (HttpOnly) cookie.
+pub fn csrf_of(token: &str) -> String {
+    let digest = Sha256::digest(format!("hazewarn-csrf\0{token}").as_bytes());
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// The bearer token of a request and whether it came from the cookie.
+pub fn token_of(parts: &Parts) -> Option<(String, bool)> {
     let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    if let Some(t) = header.and_then(|h| h.strip_prefix("Bearer ")) {
-        return Some(t.trim().to_owned());
+    if let Some(h) = header {
+        let (scheme, token) = h.trim().split_once(' ')?;
+        return scheme.eq_ignore_ascii_case("bearer").then(|| (token.trim().to_owned(), false));
     }
-    let cookies = parts.headers.get(axum::http::header::COOKIE).and_then(|v| v.to_str().ok())?;
+    cookie_token(&parts.headers).map(|t| (t, true))
+}
+
+/// The session token in the `hw_token` cookie.
+pub fn cookie_token(headers: &axum::http::HeaderMap) -> Option<String> {
+    let cookies = headers.get(axum::http::header::COOKIE).and_then(|v| v.to_str().ok())?;
     cookies.split(';').find_map(|c| c.trim().strip_prefix("hw_token=").map(str::to_owned))
+}
+
+/// The peer's address (`unknown` where the server was not given it, as in route tests).
+pub fn client_of(parts: &Parts) -> String {
+    parts.extensions.get::<ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".into(), |c| c.0.ip().to_string())
 }
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
-        let token = token_of(parts).ok_or(ApiError::Unauthenticated)?;
-        state.limiter.check(&token)?;
-        let user = state.city.store.user_by_token(&token).await?.ok_or(ApiError::Unauthenticated)?;
-        Ok(Caller(user))
+        let client = client_of(parts);
+        let (token, _) = token_of(parts).ok_or(ApiError::Unauthenticated)?;
+        state.limiter.check(&format!("addr:{client}"))?;
+        state.limiter.check(&format!("token:{token}"))?;
+        match state.city.store.user_by_token(&token).await? {
+            Some(user) => Ok(Caller { user, csrf: csrf_of(&token) }),
+            None => {
+                state.failures.check(&client)?;
+                Err(ApiError::Unauthenticated)
+            }
+        }
     }
 }
 
-/// A fixed-window limit per caller key (token or address): `limit` requests per `window`.
+/// The roles a handler admits, as a type, so the check runs before the body is parsed.
+pub trait Allowed: Send + Sync {
+    const ROLES: &'static [Role];
+}
+
+pub struct OfficeOnly;
+impl Allowed for OfficeOnly {
+    const ROLES: &'static [Role] = &[Role::Office];
+}
+
+pub struct ForecasterOnly;
+impl Allowed for ForecasterOnly {
+    const ROLES: &'static [Role] = &[Role::Forecaster];
+}
+
+/// A caller whose role is one of `R::ROLES` (or admin).
+pub struct Authorized<R> {
+    pub caller: Caller,
+    _roles: PhantomData<R>,
+}
+
+impl<R: Allowed> Authorized<R> {
+    pub fn from_caller(caller: Caller) -> Result<Authorized<R>, ApiError> {
+        caller.require(R::ROLES)?;
+        Ok(Authorized { caller, _roles: PhantomData })
+    }
+
+    pub fn user(&self) -> &User {
+        &self.caller.user
+    }
+}
+
+impl<R: Allowed> FromRequestParts<AppState> for Authorized<R> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Authorized<R>, ApiError> {
+        Authorized::from_caller(Caller::from_request_parts(parts, state).await?)
+    }
+}
+
+/// A fixed-window limit per key (token, address): `limit` requests per `window`.
 pub struct RateLimiter {
     limit: u32,
     window: Duration,
@@ -58,6 +132,8 @@ impl RateLimiter {
         RateLimiter { limit, window, seen: Mutex::new(HashMap::new()) }
     }
 
+    /// Counts one request for `key`; over the limit, the error says how many seconds until the
+    /// window opens again (for `Retry-After`).
     pub fn check(&self, key: &str) -> Result<(), ApiError> {
         let now = Instant::now();
         let mut seen = self.seen.lock().expect("limiter lock");
@@ -69,6 +145,22 @@ impl RateLimiter {
             *entry = (now, 0);
         }
         entry.1 += 1;
-        if entry.1 > self.limit { Err(ApiError::TooMany) } else { Ok(()) }
+        if entry.1 > self.limit {
+            let left = self.window.saturating_sub(now.duration_since(entry.0));
+            Err(ApiError::TooMany { retry_after_s: left.as_secs() + u64::from(left.subsec_nanos() > 0) })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The client's address as an extractor (see [`client_of`]).
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<ClientAddr, Self::Rejection> {
+        Ok(ClientAddr(client_of(parts)))
     }
 }

@@ -18,6 +18,7 @@ pub mod auth;
 mod error;
 pub mod openapi;
 pub mod pages;
+mod security;
 pub mod svg;
 
 use std::sync::Arc;
@@ -39,13 +40,23 @@ pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub city: Arc<City>,
+    /// Requests per second, per token and per client address.
     pub limiter: Arc<auth::RateLimiter>,
+    /// Failed sign-ins and unknown tokens per client address.
+    pub failures: Arc<auth::RateLimiter>,
 }
 
+/// Failed sign-ins (or unknown tokens) a client address may make per minute.
+pub const FAILURES_PER_MINUTE: u32 = 10;
+
 impl AppState {
-    /// `rate` requests per second per caller.
+    /// `rate` requests per second per token and per client address.
     pub fn new(city: Arc<City>, rate: u32) -> AppState {
-        AppState { city, limiter: Arc::new(auth::RateLimiter::new(rate, Duration::from_secs(1))) }
+        AppState {
+            city,
+            limiter: Arc::new(auth::RateLimiter::new(rate, Duration::from_secs(1))),
+            failures: Arc::new(auth::RateLimiter::new(FAILURES_PER_MINUTE, Duration::from_secs(60))),
+        }
     }
 }
 
@@ -59,18 +70,24 @@ pub fn router(state: AppState) -> Router {
         .route("/notices", get(api::notices))
         .route("/notices/{id}", get(api::notice))
         .route("/notices/{id}/ack", post(api::acknowledge))
+        .route("/notices/{id}/phone-acknowledgement", post(api::acknowledge_by_phone))
         .route("/deliveries", get(api::deliveries))
         .route("/outbox/dead", get(api::dead_letters))
         .route("/outbox/{id}/retry", post(api::retry_dead))
         .route("/plan", get(api::plan_preview))
         .route("/lists", post(api::upload_list))
         .route("/openapi.json", get(|| async { axum::Json(<openapi::ApiDoc as utoipa::OpenApi>::openapi()) }))
-        .fallback(|| async { ApiError::NotFound });
+        .fallback(|| async { ApiError::NotFound })
+        .layer(axum::middleware::map_response(error::json_errors));
     Router::new()
         .nest("/api/v1", api)
         .route("/cap.xml", get(cap_xml))
         .route("/feed.atom", get(atom_feed))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .merge(pages::routes())
+        .layer(axum::middleware::from_fn(security::csrf))
+        .layer(axum::middleware::map_response(security::headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
@@ -131,18 +148,80 @@ async fn atom_feed(State(s): State<AppState>) -> Result<Response, ApiError> {
 }
 
 /// Serves until ctrl-c, with the scheduler running beside it.
-pub async fn serve(city: Arc<City>, addr: &str, rate: u32) -> Result<(), std::io::Error> {
+pub async fn serve(city: Arc<City>, addr: &str, rate: u32) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "serving");
-    let scheduler = tokio::spawn(hazewarn_scheduler::run(city.clone()));
-    let app = router(AppState::new(city, rate));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
-    scheduler.abort();
-    Ok(())
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let scheduler = hazewarn_scheduler::run_until(city.clone(), stopped(stop_rx));
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    supervise(listener, router(AppState::new(city, rate)), scheduler, stop_tx, ctrl_c).await
+}
+
+async fn stopped(mut rx: tokio::sync::watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await;
+}
+
+/// Serves `app` with `background` running beside it until `signal`, then asks both to stop
+/// (through `stop`) and waits for them. If the background task ends first, for whatever reason,
+/// serving stops and that is an error: a supervisor then sees a dead scheduler instead of a
+/// server that looks healthy while no forecast runs and no notice goes out.
+pub async fn supervise(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    background: impl Future<Output = Result<(), hazewarn_scheduler::SchedulerError>> + Send + 'static,
+    stop: tokio::sync::watch::Sender<bool>,
+    signal: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    let mut background = tokio::spawn(background);
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(stopped(stop.subscribe()));
+    let mut server = std::pin::pin!(server.into_future());
+    tokio::select! {
+        r = &mut server => {
+            let _ = stop.send(true);
+            let _ = background.await;
+            return r.map_err(ServeError::Io);
+        }
+        r = &mut background => {
+            let _ = stop.send(true);
+            return Err(ServeError::SchedulerStopped(match r {
+                Ok(Ok(())) => "it ended".into(),
+                Ok(Err(e)) => e.to_string(),
+                Err(e) => e.to_string(),
+            }));
+        }
+        () = signal => {}
+    }
+    let _ = stop.send(true);
+    server.await?;
+    match background.await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(ServeError::SchedulerStopped(e.to_string())),
+        Err(e) => Err(ServeError::SchedulerStopped(e.to_string())),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error("the scheduler stopped: {0}")]
+    SchedulerStopped(String),
+}
+
+/// Liveness: the process answers.
+async fn healthz() -> Response {
+    axum::Json(serde_json::json!({"status": "ok"})).into_response()
+}
+
+/// Readiness: 503 when the scheduler has not started or a job is overdue (see
+/// `hazewarn_scheduler::health`), with each job's last run in the body.
+async fn readyz(State(s): State<AppState>) -> Response {
+    let r = s.city.health.readiness(&s.city.config.schedule, chrono::Utc::now());
+    let status = if r.ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, axum::Json(r)).into_response()
 }
 
 /// A response for a status with a plain message (pages).
@@ -152,3 +231,5 @@ pub fn plain(status: StatusCode, message: &str) -> Response {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_hardening;

@@ -46,6 +46,45 @@ impl Modify for Bearer {
     }
 }
 
+/// Adds the error responses every operation can give, in the one error shape, where the
+/// handler's own attribute does not list them with a more specific description.
+struct StandardErrors;
+
+impl Modify for StandardErrors {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, ResponseBuilder};
+        let error = |what: &str| {
+            let content = ContentBuilder::new().schema(Some(ErrorBody::schema())).build();
+            RefOr::T(ResponseBuilder::new().description(what).content("application/json", content).build())
+        };
+        for item in doc.paths.paths.values_mut() {
+            let ops = [(&mut item.get, false), (&mut item.post, true)];
+            for (op, writes) in ops {
+                let Some(op) = op.as_mut() else { continue };
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let mut add = vec![
+                    ("400", "the request does not parse (query, path or body)"),
+                    ("404", "no such resource"),
+                    ("429", "too many requests; `Retry-After` says when to retry"),
+                ];
+                if secured {
+                    add.push(("401", "no or unknown token"));
+                    add.push(("403", "the caller's role may not do this"));
+                }
+                if writes {
+                    add.push(("409", "the step conflicts with the current state"));
+                    add.push(("413", "the body is too large"));
+                    add.push(("415", "the body's content type is not the one documented"));
+                    add.push(("422", "the body parses but a field is invalid; nothing was changed"));
+                }
+                for (status, what) in add {
+                    op.responses.responses.entry(status.to_owned()).or_insert_with(|| error(what));
+                }
+            }
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "hazewarn", description = "Heavy-pollution early warning: forecasts, warnings, notices"),
@@ -58,13 +97,25 @@ impl Modify for Bearer {
         api::notices,
         api::notice,
         api::acknowledge,
+        api::acknowledge_by_phone,
         api::deliveries,
         api::dead_letters,
         api::retry_dead,
         api::plan_preview,
         api::upload_list,
     ),
-    components(schemas(api::PublicCurrent, api::PublicWarning, api::OutlookDay, api::ReviewRequest, api::WarningRequest, api::DeliveryRow)),
-    modifiers(&Bearer)
+    components(schemas(
+        api::PublicCurrent,
+        api::PublicWarning,
+        api::OutlookDay,
+        api::ReviewRequest,
+        api::WarningRequest,
+        api::PhoneAcknowledgement,
+        api::DeliveryRow,
+        api::StepName,
+        api::LevelName,
+        api::ActionName,
+    )),
+    modifiers(&Bearer, &StandardErrors)
 )]
 pub struct ApiDoc;

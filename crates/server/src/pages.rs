@@ -14,7 +14,7 @@ use hazewarn_store::users::Role;
 use serde::Deserialize;
 
 use crate::api::{self, forecast_view};
-use crate::auth::Caller;
+use crate::auth::{Authorized, Caller, ClientAddr};
 use crate::{ApiError, AppState, escape, svg};
 
 #[derive(Deserialize, Default)]
@@ -79,6 +79,20 @@ fn page(l: &Lang, title: &str, body: &str) -> Html<String> {
         href = other.0,
         label = other.1,
     ))
+}
+
+/// A page of a city: a demonstration city's pages say that they run on its own clock.
+fn city_page(s: &AppState, l: &Lang, title: &str, body: &str) -> Html<String> {
+    if s.city.config.city.demo_clock_start.is_none() {
+        return page(l, title, body);
+    }
+    let banner = format!(
+        "<p class=\"msg\" id=\"demo-clock\">{} {} {}</p>",
+        l.t("演示时钟", "Demo clock"),
+        s.city.now_local().format("%Y-%m-%d %H:%M"),
+        l.t("（示例城市按自己的日期运行，非实时）", "(the sample city runs on its own dates, not live)")
+    );
+    page(l, title, &(banner + body))
 }
 
 fn level_colour(level: WarningLevel) -> &'static str {
@@ -146,7 +160,7 @@ async fn public(State(s): State<AppState>, Query(l): Query<Lang>) -> Result<Html
         );
     }
     b += "</table><p><a href=\"/cap.xml\">CAP 1.2</a> · <a href=\"/feed.atom\">Atom</a></p>";
-    Ok(page(&l, &format!("{} {}", cur.city, l.t("空气质量与预警", "air quality and warnings")), &b))
+    Ok(city_page(&s, &l, &format!("{} {}", cur.city, l.t("空气质量与预警", "air quality and warnings")), &b))
 }
 
 async fn login_form(Query(l): Query<Lang>) -> Html<String> {
@@ -165,8 +179,20 @@ struct TokenForm {
     token: String,
 }
 
-async fn login(State(s): State<AppState>, Query(l): Query<Lang>, Form(f): Form<TokenForm>) -> Response {
+async fn login(
+    State(s): State<AppState>,
+    Query(l): Query<Lang>,
+    ClientAddr(client): ClientAddr,
+    headers: axum::http::HeaderMap,
+    Form(f): Form<TokenForm>,
+) -> Response {
+    if let Err(e) = s.limiter.check(&format!("addr:{client}")) {
+        return e.into_response();
+    }
     let Ok(Some(user)) = s.city.store.user_by_token(f.token.trim()).await else {
+        if let Err(e) = s.failures.check(&client) {
+            return e.into_response();
+        }
         return (StatusCode::UNAUTHORIZED, page(&l, l.t("令牌无效", "Invalid token"), "")).into_response();
     };
     let to = match user.role {
@@ -174,13 +200,17 @@ async fn login(State(s): State<AppState>, Query(l): Query<Lang>, Form(f): Form<T
         Role::Enterprise => "/enterprise",
         _ => "/office",
     };
-    let cookie = format!("hw_token={}; Path=/; HttpOnly; SameSite=Strict", f.token.trim());
+    // Behind a TLS-terminating proxy the cookie must never travel in clear.
+    let tls = headers.get("x-forwarded-proto").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
+    let secure = if tls { "; Secure" } else { "" };
+    let cookie = format!("hw_token={}; Path=/; HttpOnly; SameSite=Strict{secure}", f.token.trim());
     ([(header::SET_COOKIE, cookie)], Redirect::to(&format!("{to}{}", l.q()))).into_response()
 }
 
 async fn forecaster(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result<Caller, ApiError>) -> Response {
     let result: Result<Html<String>, ApiError> = async {
-        caller?.require(&[Role::Forecaster, Role::Office])?;
+        let caller = caller?;
+        caller.require(&[Role::Forecaster, Role::Office])?;
         let v = forecast_view(&s, None).await?;
         let issue = hazewarn_store::parse_ts(&v.issue_time)?;
         let issue_local = hazewarn_scheduler::beijing(issue).naive_local();
@@ -274,7 +304,7 @@ async fn forecaster(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
         if !l.msg.is_empty() {
             b = format!("<p class=\"msg\">{}</p>", escape(&l.msg)) + &b;
         }
-        Ok(page(&l, l.t("预报员：今日预报", "Forecaster: today's forecast"), &b))
+        Ok(city_page(&s, &l, l.t("预报员：今日预报", "Forecaster: today's forecast"), &protect_forms(&b, &caller.csrf)))
     }
     .await;
     result.map_or_else(|e| login_needed(&l, e), IntoResponse::into_response)
@@ -283,7 +313,7 @@ async fn forecaster(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
 #[derive(Deserialize)]
 struct ReviewForm {
     run: String,
-    action: String,
+    action: api::ActionName,
     #[serde(default)]
     note: String,
     aqi1: Option<u32>,
@@ -294,8 +324,36 @@ struct ReviewForm {
 fn back(path: &str, l: &Lang, msg: &str) -> Response {
     let sep = if l.en() { "&" } else { "?" };
     let q = l.q();
-    Redirect::to(&format!("{path}{q}{sep}msg={}", msg.replace(' ', "+").replace('&', "%26").replace('#', "%23")))
-        .into_response()
+    Redirect::to(&format!("{path}{q}{sep}msg={}", percent_encode(msg))).into_response()
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986 §2.3), so no text placed in
+/// a redirect can end the header or change the URL's structure.
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Adds the session's CSRF token to every form that posts (see `security`).
+fn protect_forms(html: &str, csrf: &str) -> String {
+    let field = format!("<input type=\"hidden\" name=\"csrf\" value=\"{}\">", escape(csrf));
+    let mut out = String::with_capacity(html.len() + 64);
+    let mut rest = html;
+    while let Some(at) = rest.find("<form method=\"post\"") {
+        let Some(end) = rest[at..].find('>') else { break };
+        out.push_str(&rest[..at + end + 1]);
+        out.push_str(&field);
+        rest = &rest[at + end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 async fn forecaster_review(
@@ -305,9 +363,9 @@ async fn forecaster_review(
     Form(f): Form<ReviewForm>,
 ) -> Response {
     let result: Result<(), ApiError> = async {
-        let caller = caller?;
+        let auth = Authorized::from_caller(caller?)?;
         let mut daily = None;
-        if f.action == "adjust" {
+        if f.action == api::ActionName::Adjust {
             let run = s.city.store.forecast_run(&f.run).await?.ok_or(ApiError::NotFound)?;
             let mut rows = s.city.daily_of(&run).await?;
             for (k, v) in [f.aqi1, f.aqi2, f.aqi3].into_iter().enumerate() {
@@ -317,14 +375,13 @@ async fn forecaster_review(
             }
             daily = Some(rows);
         }
-        let req = api::ReviewRequest { action: f.action.clone(), note: f.note.clone(), daily };
-        let _review =
-            api::review(State(s.clone()), caller, axum::extract::Path(f.run.clone()), axum::Json(req)).await?;
+        let req = api::ReviewRequest { action: f.action, note: f.note.clone(), daily };
+        let _review = api::review(State(s.clone()), auth, axum::extract::Path(f.run.clone()), axum::Json(req)).await?;
         Ok(())
     }
     .await;
     match result {
-        Ok(()) => back("/forecaster", &l, &format!("{} {}", f.action, l.t("已记录", "recorded"))),
+        Ok(()) => back("/forecaster", &l, &format!("{} {}", f.action.as_str(), l.t("已记录", "recorded"))),
         Err(ApiError::Unauthenticated) => login_needed(&l, ApiError::Unauthenticated),
         Err(e) => back("/forecaster", &l, &e.to_string()),
     }
@@ -332,7 +389,8 @@ async fn forecaster_review(
 
 async fn office(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result<Caller, ApiError>) -> Response {
     let result: Result<Html<String>, ApiError> = async {
-        caller?.require(&[Role::Office])?;
+        let caller = caller?;
+        caller.require(&[Role::Office])?;
         let mut b = String::new();
         if !l.msg.is_empty() {
             b += &format!("<p class=\"msg\">{}</p>", escape(&l.msg));
@@ -418,16 +476,18 @@ async fn office(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result
             b += "</table>";
         }
         b += &format!(
-            "<h2>{}</h2><form method=\"post\" action=\"/office/list-file{q}\" enctype=\"multipart/form-data\">\
+            "<h2>{}</h2><form method=\"post\" action=\"/office/list-file?csrf={csrf}{amp}\" enctype=\"multipart/form-data\">\
              <input type=\"file\" name=\"file\" accept=\".xlsx,.csv\" id=\"list-file\"> <button id=\"upload-file\">{}</button></form>\
              <p>{}</p><form method=\"post\" action=\"/office/list{q}\"><textarea name=\"csv\" rows=\"4\" cols=\"90\" placeholder=\"credit_code,name,…\"></textarea><br><button id=\"upload-csv\">{}</button></form>",
             l.t("更新减排清单", "Upload a reduction list"),
             l.t("上传 XLSX/CSV", "Upload XLSX/CSV"),
             l.t("或粘贴 CSV：", "or paste CSV:"),
             l.t("校验并导入", "Validate and import"),
-            q = l.q()
+            q = l.q(),
+            csrf = escape(&caller.csrf),
+            amp = if l.en() { "&amp;lang=en" } else { "" },
         );
-        Ok(page(&l, l.t("应急办：预警与减排", "Emergency office: warning and reductions"), &b))
+        Ok(city_page(&s, &l, l.t("应急办：预警与减排", "Emergency office: warning and reductions"), &protect_forms(&b, &caller.csrf)))
     }
     .await;
     result.map_or_else(|e| login_needed(&l, e), IntoResponse::into_response)
@@ -455,9 +515,9 @@ fn confirm_form(l: &Lang, step: &str, inputs: &str, label: &str) -> String {
 
 #[derive(Deserialize)]
 struct WarningForm {
-    step: String,
+    step: api::StepName,
     run_id: Option<String>,
-    level: Option<String>,
+    level: Option<api::LevelName>,
     #[serde(default)]
     start: String,
     #[serde(default)]
@@ -472,7 +532,7 @@ async fn office_warning(
     Form(f): Form<WarningForm>,
 ) -> Response {
     let result: Result<String, ApiError> = async {
-        let caller = caller?;
+        let auth = Authorized::from_caller(caller?)?;
         let time = |v: &str| -> Result<Option<chrono::DateTime<chrono::FixedOffset>>, ApiError> {
             if v.trim().is_empty() {
                 Ok(None)
@@ -483,15 +543,15 @@ async fn office_warning(
             }
         };
         let req = api::WarningRequest {
-            step: f.step.clone(),
+            step: f.step,
             run_id: f.run_id.clone(),
-            level: f.level.clone(),
+            level: f.level,
             start: time(&f.start)?,
             end: time(&f.end)?,
             reason: f.reason.clone(),
         };
-        let axum::Json(w) = api::warning_step(State(s.clone()), caller, axum::Json(req)).await?;
-        Ok(format!("{} {} {}", w.id, f.step, w.level().zh()))
+        let axum::Json(w) = api::warning_step(State(s.clone()), auth, axum::Json(req)).await?;
+        Ok(format!("{} {} {}", w.id, f.step.as_str(), w.level().zh()))
     }
     .await;
     match result {
@@ -560,7 +620,7 @@ async fn office_list_file(
 async fn import_list(s: &AppState, l: &Lang, caller: Result<Caller, ApiError>, name: &str, bytes: Vec<u8>) -> Response {
     let r = async {
         let q = Query(api::UploadQuery { name: name.to_owned() });
-        api::upload_list(State(s.clone()), caller?, q, Bytes::from(bytes)).await
+        api::upload_list(State(s.clone()), Authorized::from_caller(caller?)?, q, Bytes::from(bytes)).await
     }
     .await;
     match r {
@@ -583,6 +643,7 @@ async fn import_list(s: &AppState, l: &Lang, caller: Result<Caller, ApiError>, n
 async fn enterprise(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result<Caller, ApiError>) -> Response {
     let result: Result<Html<String>, ApiError> = async {
         let caller = caller?;
+        let csrf = caller.csrf.clone();
         let axum::Json(mine) = api::notices(State(s.clone()), caller).await?;
         let mut b = String::new();
         if !l.msg.is_empty() {
@@ -621,7 +682,7 @@ async fn enterprise(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
             b += &format!("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", escape(&n.notice.id), n.notice.issued_at.format("%Y-%m-%d %H:%M"), level_name(&l, n.notice.level), escape(n.acknowledged_at.as_deref().unwrap_or("-")));
         }
         b += "</table>";
-        Ok(page(&l, l.t("企业：停限产通知", "Enterprise: curtailment notices"), &b))
+        Ok(city_page(&s, &l, l.t("企业：停限产通知", "Enterprise: curtailment notices"), &protect_forms(&b, &csrf)))
     }
     .await;
     result.map_or_else(|e| login_needed(&l, e), IntoResponse::into_response)

@@ -18,14 +18,14 @@ fn repo() -> &'static Path {
 }
 
 /// The first two enterprises of the illustrative list that curtail at orange.
-const ENTERPRISE_A: &str = "91411100MA4007919J";
+pub(crate) const ENTERPRISE_A: &str = "91411100MA4007919J";
 
-struct Fixture {
-    _dir: tempfile::TempDir,
-    state: AppState,
+pub(crate) struct Fixture {
+    pub _dir: tempfile::TempDir,
+    pub state: AppState,
 }
 
-async fn fixture(rate: u32) -> Fixture {
+pub(crate) async fn fixture(rate: u32) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
         "[city]\nid = \"LH\"\nname = \"漯河市\"\n[store]\nurl = \"sqlite://hw.db\"\n[data]\nwork_dir = \"work\"\nmodel = \"model\"\n\
@@ -50,7 +50,13 @@ async fn fixture(rate: u32) -> Fixture {
     Fixture { _dir: dir, state: AppState::new(Arc::new(city), rate) }
 }
 
-async fn call(f: &Fixture, method: &str, uri: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+pub(crate) async fn call(
+    f: &Fixture,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
     let mut req = Request::builder().method(method).uri(uri);
     if let Some(t) = token {
         req = req.header(header::AUTHORIZATION, format!("Bearer token-{t}"));
@@ -68,7 +74,7 @@ async fn call(f: &Fixture, method: &str, uri: &str, token: Option<&str>, body: O
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into())))
 }
 
-async fn issue_orange(f: &Fixture) -> Value {
+pub(crate) async fn issue_orange(f: &Fixture) -> Value {
     let body = json!({"step": "issue", "level": "orange", "start": "2026-01-05T00:00:00+08:00",
         "end": "2026-01-08T00:00:00+08:00", "reason": "会商后发布"});
     let (status, w) = call(f, "POST", "/api/v1/warnings", Some("office"), Some(body)).await;
@@ -257,7 +263,7 @@ async fn the_office_page_upload_shows_an_error_table_and_imports_nothing() {
     );
     let req = Request::builder()
         .method("POST")
-        .uri("/office/list-file")
+        .uri(format!("/office/list-file?csrf={}", crate::auth::csrf_of("token-office")))
         .header(header::COOKIE, "hw_token=token-office")
         .header(header::CONTENT_TYPE, "multipart/form-data; boundary=B0UNDARY")
         .body(Body::from(body))

@@ -30,7 +30,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Executor as _, Transaction};
 
 pub use audit::{AuditEntry, AuditReport};
-pub use outbox::{DeliveryOutcome, NewMessage, OutboxEntry, OutboxStatus};
+pub use outbox::{DeliveryOutcome, Lease, NewMessage, OutboxEntry, OutboxStatus};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

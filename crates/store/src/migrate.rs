@@ -5,7 +5,12 @@ use sqlx::Executor as _;
 
 use crate::{Backend, Result, Store, StoreError};
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/0001_init.sql")),
+    (2, "acknowledgement_kind", include_str!("../migrations/0002_acknowledgement_kind.sql")),
+    (3, "outbox_fencing", include_str!("../migrations/0003_outbox_fencing.sql")),
+    (4, "audit_rows", include_str!("../migrations/0004_audit_rows.sql")),
+];
 const LOCK_KEY: i64 = 0x6861_7a65; // "haze"
 
 /// The statements of a migration: full-line `--` comments removed, split at `;`.

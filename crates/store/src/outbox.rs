@@ -1,7 +1,9 @@
 //! The transactional outbox. A message is written in the same transaction as the change that
 //! caused it; a dispatcher claims due messages under a lease, delivers them, and records each
 //! attempt. Delivery is at least once: a dispatcher that dies mid-send leaves its lease to
-//! expire, and the message is claimed again with the same idempotency key.
+//! expire, and the message is claimed again with the same idempotency key. Every claim is a
+//! [`Lease`] with a new epoch (a fencing token): only its holder may renew it or record the
+//! outcome, so a dispatcher that stalled past its lease cannot overwrite its successor's word.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -65,6 +67,15 @@ pub struct OutboxEntry {
     pub next_attempt_at: String,
     pub last_error: Option<String>,
     pub sent_at: Option<String>,
+    /// The claim on it, while a dispatcher holds one.
+    pub lease: Option<Lease>,
+}
+
+/// A dispatcher's claim on a message: who holds it, and which claim of the message it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Lease {
+    pub owner: String,
+    pub epoch: i64,
 }
 
 /// How one delivery attempt ended.
@@ -84,9 +95,23 @@ pub enum DeliveryOutcome {
     },
 }
 
-const COLUMNS: &str = "id, kind, subject, channel, target, idempotency_key, payload, status, attempts, next_attempt_at, last_error, sent_at";
-type Row =
-    (String, String, String, String, String, String, String, String, i64, String, Option<String>, Option<String>);
+const COLUMNS: &str = "id, kind, subject, channel, target, idempotency_key, payload, status, attempts, next_attempt_at, last_error, sent_at, lease_owner, lease_epoch";
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+);
 
 fn entry(r: Row) -> Result<OutboxEntry> {
     Ok(OutboxEntry {
@@ -102,6 +127,7 @@ fn entry(r: Row) -> Result<OutboxEntry> {
         next_attempt_at: r.9,
         last_error: r.10,
         sent_at: r.11,
+        lease: r.12.map(|owner| Lease { owner, epoch: r.13 }),
     })
 }
 
@@ -128,36 +154,61 @@ impl WriteTx {
 }
 
 impl Store {
-    /// Leases up to `limit` due messages to `owner` until `now + lease`. A message whose lease
-    /// expired (its dispatcher died) is due again.
+    /// Leases up to `limit` due messages (of one channel, or of any) to `owner` until
+    /// `now + lease`, each under a new epoch. A message whose lease expired (its dispatcher died
+    /// or stalled) is due again.
     pub async fn claim_due(
         &self,
         owner: &str,
         now: DateTime<Utc>,
         lease: Duration,
         limit: i64,
+        channel: Option<&str>,
     ) -> Result<Vec<OutboxEntry>> {
         let now_s = ts(now);
-        let free = "status = 'pending' AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2)";
+        let only = if channel.is_some() { " AND channel = $5" } else { "" };
+        let free =
+            format!("status = 'pending' AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2){only}");
         let statement = format!(
-            "UPDATE outbox SET lease_owner = $1, lease_until = $3 WHERE id IN \
+            "UPDATE outbox SET lease_owner = $1, lease_until = $3, lease_epoch = lease_epoch + 1 WHERE id IN \
              (SELECT id FROM outbox WHERE {free} ORDER BY next_attempt_at, id LIMIT $4) AND {free} \
              RETURNING {COLUMNS}"
         );
         let mut tx = self.write().await?;
-        let rows: Vec<Row> = sqlx::query_as(sql(statement))
-            .bind(owner)
-            .bind(&now_s)
-            .bind(ts(now + lease))
-            .bind(limit)
-            .fetch_all(tx.conn())
-            .await?;
+        let mut query = sqlx::query_as(sql(statement)).bind(owner).bind(&now_s).bind(ts(now + lease)).bind(limit);
+        if let Some(c) = channel {
+            query = query.bind(c);
+        }
+        let rows: Vec<Row> = query.fetch_all(tx.conn()).await?;
         tx.commit().await?;
         rows.into_iter().map(entry).collect()
     }
 
-    /// Records one attempt and its outcome, and releases the lease.
-    pub async fn record_attempt(&self, id: &str, at: DateTime<Utc>, outcome: &DeliveryOutcome) -> Result<()> {
+    /// Extends a lease its holder still has to `until`; false when it lost it (it expired and
+    /// the message was claimed again, or its outcome is recorded).
+    pub async fn renew_lease(&self, id: &str, lease: &Lease, until: DateTime<Utc>) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE outbox SET lease_until = $4 WHERE id = $1 AND status = 'pending' AND lease_owner = $2 \
+             AND lease_epoch = $3",
+        )
+        .bind(id)
+        .bind(&lease.owner)
+        .bind(lease.epoch)
+        .bind(ts(until))
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records one attempt and its outcome under `lease`, and releases the lease. False, with
+    /// nothing written, when `lease` is no longer the message's current claim.
+    pub async fn record_attempt(
+        &self,
+        id: &str,
+        lease: &Lease,
+        at: DateTime<Utc>,
+        outcome: &DeliveryOutcome,
+    ) -> Result<bool> {
         let mut tx = self.write().await?;
         let (status, next, error, detail) = match outcome {
             DeliveryOutcome::Sent { detail } => ("sent", ts(at), None, detail.clone()),
@@ -168,17 +219,19 @@ impl Store {
         let row: Option<(i64,)> = sqlx::query_as(
             "UPDATE outbox SET status = $2, attempts = attempts + 1, next_attempt_at = $3, last_error = $4, \
              sent_at = COALESCE(sent_at, $5), lease_owner = NULL, lease_until = NULL \
-             WHERE id = $1 AND status = 'pending' RETURNING attempts",
+             WHERE id = $1 AND status = 'pending' AND lease_owner = $6 AND lease_epoch = $7 RETURNING attempts",
         )
         .bind(id)
         .bind(status)
         .bind(&next)
         .bind(error)
         .bind(sent_at)
+        .bind(&lease.owner)
+        .bind(lease.epoch)
         .fetch_optional(tx.conn())
         .await?;
-        // Already settled by another dispatcher whose lease this one outlived: keep the first word.
-        let Some((attempt,)) = row else { return Ok(()) };
+        // Fenced: another claim (or an outcome) came after this lease; the current holder speaks.
+        let Some((attempt,)) = row else { return Ok(false) };
         sqlx::query(
             "INSERT INTO delivery_attempts (outbox_id, attempt, at, outcome, detail) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (outbox_id, attempt) DO NOTHING",
@@ -193,7 +246,8 @@ impl Store {
         if status == "dead" {
             tx.audit(at, "dispatcher", "dead-letter", id, outcome_error(outcome)).await?;
         }
-        tx.commit().await
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Messages in one state, oldest first.

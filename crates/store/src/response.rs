@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use hazewarn_response::{CurtailmentNotice, CurtailmentPlan, Recommendation, ReductionList, Warning, WarningState};
 use serde::de::DeserializeOwned;
 
+use crate::audit::AuditedTable;
 use crate::{Result, Store, StoreError, WriteTx, sql, ts};
 
 fn json<T: serde::Serialize>(v: &T) -> String {
@@ -30,10 +31,16 @@ pub struct StoredNotice {
     pub acknowledged_by: Option<String>,
     pub reminded_at: Option<String>,
     pub escalated_at: Option<String>,
+    /// `enterprise`, or `phone` when the office recorded an acknowledgement it received by phone.
+    pub acknowledged_via: Option<String>,
+    /// For a phone acknowledgement: who called and why the office recorded it.
+    pub acknowledgement_note: Option<String>,
 }
 
-const NOTICE_COLUMNS: &str = "body, acknowledged_at, acknowledged_by, reminded_at, escalated_at";
-type NoticeRow = (String, Option<String>, Option<String>, Option<String>, Option<String>);
+const NOTICE_COLUMNS: &str =
+    "body, acknowledged_at, acknowledged_by, reminded_at, escalated_at, acknowledged_via, acknowledgement_note";
+type NoticeRow =
+    (String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
 
 fn stored(r: NoticeRow) -> Result<StoredNotice> {
     Ok(StoredNotice {
@@ -42,6 +49,8 @@ fn stored(r: NoticeRow) -> Result<StoredNotice> {
         acknowledged_by: r.2,
         reminded_at: r.3,
         escalated_at: r.4,
+        acknowledged_via: r.5,
+        acknowledgement_note: r.6,
     })
 }
 
@@ -77,7 +86,8 @@ impl WriteTx {
             .await?;
             if new.rows_affected() == 1 {
                 let action = format!("warning-{}", kebab(&t.kind));
-                self.audit(t.at.with_timezone(&Utc), &t.by, &action, &w.id, &json(t)).await?;
+                let at = t.at.with_timezone(&Utc);
+                self.audit_row(at, &t.by, &action, AuditedTable::Warnings, &w.id, &json(t)).await?;
             }
         }
         Ok(())
@@ -164,7 +174,12 @@ impl WriteTx {
         .bind(ts(n.ack_deadline.with_timezone(&Utc)))
         .execute(self.conn())
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let detail = format!("warning {} step {} for {}", n.warning_id, n.step, n.credit_code);
+        self.audit_row(now, "hazewarn", "notice-issue", AuditedTable::Notices, &n.id, &detail).await?;
+        Ok(true)
     }
 }
 
@@ -250,18 +265,46 @@ impl Store {
     }
 
     /// Records an enterprise's acknowledgement (the first one counts); audited.
+    /// The enterprise's own acknowledgement; a second one changes nothing.
     pub async fn acknowledge(&self, id: &str, by: &str, now: DateTime<Utc>) -> Result<StoredNotice> {
+        self.record_acknowledgement(id, by, now, "enterprise", None).await
+    }
+
+    /// An acknowledgement the office received by phone, recorded by office user `by` with a note
+    /// naming the caller and why; it is its own kind of entry, in the notice and in the audit.
+    pub async fn acknowledge_by_phone(
+        &self,
+        id: &str,
+        by: &str,
+        note: &str,
+        now: DateTime<Utc>,
+    ) -> Result<StoredNotice> {
+        self.record_acknowledgement(id, by, now, "phone", Some(note)).await
+    }
+
+    async fn record_acknowledgement(
+        &self,
+        id: &str,
+        by: &str,
+        now: DateTime<Utc>,
+        via: &str,
+        note: Option<&str>,
+    ) -> Result<StoredNotice> {
         let mut tx = self.write().await?;
         let done = sqlx::query(
-            "UPDATE notices SET acknowledged_at = $2, acknowledged_by = $3 WHERE id = $1 AND acknowledged_at IS NULL",
+            "UPDATE notices SET acknowledged_at = $2, acknowledged_by = $3, acknowledged_via = $4, \
+             acknowledgement_note = $5 WHERE id = $1 AND acknowledged_at IS NULL",
         )
         .bind(id)
         .bind(ts(now))
         .bind(by)
+        .bind(via)
+        .bind(note)
         .execute(tx.conn())
         .await?;
         if done.rows_affected() == 1 {
-            tx.audit(now, by, "notice-acknowledge", id, "").await?;
+            let action = if via == "phone" { "notice-acknowledge-phone" } else { "notice-acknowledge" };
+            tx.audit_row(now, by, action, AuditedTable::Notices, id, note.unwrap_or("")).await?;
         }
         tx.commit().await?;
         self.notice(id).await?.ok_or_else(|| StoreError::NotFound(format!("notice {id}")))
@@ -314,7 +357,15 @@ impl WriteTx {
             .bind(ts(now))
             .execute(self.conn())
             .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let action = match mark {
+            OverdueMark::Reminded => "notice-reminded",
+            OverdueMark::Escalated => "notice-escalated",
+        };
+        self.audit_row(now, "scheduler", action, AuditedTable::Notices, id, "").await?;
+        Ok(true)
     }
 }
 

@@ -6,7 +6,7 @@ use hazewarn_response::{Actor, CurtailmentNotice, TransitionKind, Warning, Warni
 use crate::forecasts::{ForecastRun, ReviewAction};
 use crate::jobs::SlotClaim;
 use crate::users::{Role, User};
-use crate::{DeliveryOutcome, NewMessage, OutboxStatus, Store, scratch};
+use crate::{DeliveryOutcome, Lease, NewMessage, OutboxEntry, OutboxStatus, Store, scratch};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 5, 8, 0, 0).unwrap()
@@ -53,7 +53,7 @@ async fn migrations_apply_once_and_reconnect_cleanly() {
     let b = Store::connect(&url).await.unwrap();
     assert_eq!(b.verify_audit().await.unwrap().entries, 1);
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM schema_migrations").fetch_one(b.pool()).await.unwrap();
-    assert_eq!(n, 1);
+    assert_eq!(n, 4, "migrations 0001..0004, each once");
 }
 
 #[tokio::test]
@@ -94,33 +94,35 @@ async fn outbox_leases_retries_and_dead_letters() {
         tx.commit().await.unwrap();
 
         let lease = Duration::seconds(30);
-        let first = s.claim_due("one", t0(), lease, 10).await.unwrap();
+        let first = s.claim_due("one", t0(), lease, 10, None).await.unwrap();
         assert_eq!(first.len(), 2);
-        assert!(s.claim_due("two", t0() + Duration::seconds(1), lease, 10).await.unwrap().is_empty());
+        assert!(s.claim_due("two", t0() + Duration::seconds(1), lease, 10, None).await.unwrap().is_empty());
         // The first dispatcher dies; after the lease both are due again.
-        let again = s.claim_due("two", t0() + Duration::seconds(31), lease, 10).await.unwrap();
+        let again = s.claim_due("two", t0() + Duration::seconds(31), lease, 10, None).await.unwrap();
         assert_eq!(again.len(), 2);
+        let held = |e: &OutboxEntry| e.lease.clone().unwrap();
 
         let later = t0() + Duration::minutes(1);
-        s.record_attempt(
-            "a",
-            later,
-            &DeliveryOutcome::Retry { at: later + Duration::seconds(10), error: "503".into() },
-        )
-        .await
-        .unwrap();
+        let retry = DeliveryOutcome::Retry { at: later + Duration::seconds(10), error: "503".into() };
+        assert!(s.record_attempt("a", &held(&again[0]), later, &retry).await.unwrap());
         // `a` waits for its retry time; `b`'s second lease has expired, so only `b` is due.
-        let due = s.claim_due("two", later + Duration::seconds(5), lease, 10).await.unwrap();
+        let due = s.claim_due("two", later + Duration::seconds(5), lease, 10, None).await.unwrap();
         assert_eq!(due.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["b"]);
-        let due = s.claim_due("two", later + Duration::seconds(10), lease, 10).await.unwrap();
+        let b_lease = held(&due[0]);
+        let due = s.claim_due("two", later + Duration::seconds(10), lease, 10, None).await.unwrap();
         assert_eq!(due.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["a"]);
         assert_eq!(due[0].attempts, 1);
-        s.record_attempt("a", later, &DeliveryOutcome::Sent { detail: "200".into() }).await.unwrap();
-        // A late report from a dispatcher that lost its lease does not undo a delivery.
-        s.record_attempt("a", later, &DeliveryOutcome::Dead { error: "late".into() }).await.unwrap();
+        let a_lease = held(&due[0]);
+        assert!(s.record_attempt("a", &a_lease, later, &DeliveryOutcome::Sent { detail: "200".into() }).await.unwrap());
+        // A late report under the same, now released, lease does not undo a delivery.
+        assert!(
+            !s.record_attempt("a", &a_lease, later, &DeliveryOutcome::Dead { error: "late".into() }).await.unwrap()
+        );
         assert_eq!(s.outbox_entry("a").await.unwrap().status, OutboxStatus::Sent);
 
-        s.record_attempt("b", later, &DeliveryOutcome::Dead { error: "410 Gone".into() }).await.unwrap();
+        assert!(
+            s.record_attempt("b", &b_lease, later, &DeliveryOutcome::Dead { error: "410 Gone".into() }).await.unwrap()
+        );
         let dead = s.outbox_in(OutboxStatus::Dead, 10).await.unwrap();
         assert_eq!(dead.len(), 1);
         assert_eq!(dead[0].last_error.as_deref(), Some("410 Gone"));
@@ -167,7 +169,8 @@ async fn warnings_are_audited_once_per_step_and_notices_are_unique_per_step() {
 
         let tail = s.audit_tail(10).await.unwrap();
         let actions: Vec<&str> = tail.iter().rev().map(|e| e.action.as_str()).collect();
-        assert_eq!(actions, ["warning-draft", "warning-issue"]);
+        // The draft, the issue, and the one notice inserted (the two refused inserts are not).
+        assert_eq!(actions, ["warning-draft", "warning-issue", "notice-issue"]);
         assert_eq!(s.warning_in_force().await.unwrap().unwrap().current().kind, TransitionKind::Issue);
 
         // Deadline 12:00 +08:00 = 04:00 UTC; overdue after it, until acknowledged.
@@ -236,6 +239,96 @@ async fn forecast_reviews_and_users() {
         assert_eq!(s.user_by_token("wrong").await.unwrap(), None);
         let (stored,): (String,) = sqlx::query_as("SELECT token_hash FROM users").fetch_one(s.pool()).await.unwrap();
         assert_ne!(stored, "secret-token");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_dispatcher_whose_lease_expired_cannot_record_over_its_successor() {
+    on_both("fencing", |s| async move {
+        let mut tx = s.write().await.unwrap();
+        tx.enqueue(&message("a"), t0()).await.unwrap();
+        tx.commit().await.unwrap();
+        let lease = Duration::seconds(30);
+        let one = s.claim_due("one", t0(), lease, 10, None).await.unwrap().remove(0).lease.unwrap();
+        assert!(s.renew_lease("a", &one, t0() + Duration::seconds(40)).await.unwrap(), "the holder renews");
+        // Renewed to 40 s: at 35 s nobody else may claim it; at 41 s it has expired.
+        assert!(s.claim_due("two", t0() + Duration::seconds(35), lease, 10, None).await.unwrap().is_empty());
+        let two =
+            s.claim_due("two", t0() + Duration::seconds(41), lease, 10, None).await.unwrap().remove(0).lease.unwrap();
+        assert_eq!((two.owner.as_str(), two.epoch), ("two", one.epoch + 1));
+        // The stalled first dispatcher comes back: it may neither renew nor record.
+        assert!(!s.renew_lease("a", &one, t0() + Duration::seconds(90)).await.unwrap());
+        let dead = DeliveryOutcome::Dead { error: "stale".into() };
+        assert!(!s.record_attempt("a", &one, t0() + Duration::seconds(42), &dead).await.unwrap());
+        assert!(s.attempts("a").await.unwrap().is_empty(), "a fenced outcome writes no attempt");
+        // Even the same owner under an older epoch is fenced.
+        let same_owner_old = Lease { owner: "two".into(), epoch: one.epoch };
+        assert!(!s.record_attempt("a", &same_owner_old, t0() + Duration::seconds(42), &dead).await.unwrap());
+        let sent = DeliveryOutcome::Sent { detail: "200".into() };
+        assert!(s.record_attempt("a", &two, t0() + Duration::seconds(43), &sent).await.unwrap());
+        assert_eq!(s.outbox_entry("a").await.unwrap().status, OutboxStatus::Sent);
+        assert_eq!(s.attempts("a").await.unwrap().len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_claim_can_be_limited_to_one_channel() {
+    on_both("per_channel", |s| async move {
+        let mut tx = s.write().await.unwrap();
+        let mut other = message("b");
+        other.channel = "sms".into();
+        tx.enqueue(&message("a"), t0()).await.unwrap();
+        tx.enqueue(&other, t0()).await.unwrap();
+        tx.commit().await.unwrap();
+        let lease = Duration::seconds(30);
+        let sms = s.claim_due("one", t0(), lease, 10, Some("sms")).await.unwrap();
+        assert_eq!(sms.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["b"]);
+        let rest = s.claim_due("one", t0(), lease, 10, None).await.unwrap();
+        assert_eq!(rest.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["a"]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn audit_verify_names_rows_edited_inserted_or_deleted_behind_its_back() {
+    on_both("rows", |s| async move {
+        let who = Actor { by: "office", at: beijing(9), reason: "issue", forecast_id: "run-1" };
+        let mut w = Warning::draft("W1", WarningLevel::Orange, beijing(12), beijing(23), &who).unwrap();
+        w.issue(&who).unwrap();
+        let mut tx = s.write().await.unwrap();
+        tx.save_warning(&w).await.unwrap();
+        assert!(tx.insert_notice(&notice("W1-1-A", "A"), t0()).await.unwrap());
+        assert!(tx.insert_notice(&notice("W1-1-B", "B"), t0()).await.unwrap());
+        tx.commit().await.unwrap();
+        s.acknowledge("W1-1-A", "enterprise-a", t0()).await.unwrap();
+        let clean = s.verify_audit().await.unwrap();
+        assert!(clean.ok(), "{clean:?}");
+        assert_eq!(clean.rows_checked, 3);
+
+        let edit = |q: &'static str| {
+            let s = s.clone();
+            async move { sqlx::query(q).execute(s.pool()).await.unwrap() }
+        };
+        edit("UPDATE notices SET acknowledged_by = 'someone else' WHERE id = 'W1-1-A'").await;
+        edit("UPDATE warnings SET level = 'red' WHERE id = 'W1'").await;
+        edit("DELETE FROM notices WHERE id = 'W1-1-B'").await;
+        edit(
+            "INSERT INTO notices (id, warning_id, step, credit_code, content_hash, body, created_at, ack_deadline) \
+             VALUES ('W1-1-C', 'W1', 1, 'C', 'x', '{}', 't', 't')",
+        )
+        .await;
+        let r = s.verify_audit().await.unwrap();
+        assert!(r.broken.is_none(), "the chain itself holds: {r:?}");
+        let mut altered = r.altered.clone();
+        altered.sort();
+        assert_eq!(altered.len(), 4, "{altered:#?}");
+        assert!(altered[0].starts_with("notices W1-1-A: changed since audit entry"), "{altered:#?}");
+        assert!(altered[1].starts_with("notices W1-1-B: deleted after audit entry"), "{altered:#?}");
+        assert_eq!(altered[2], "notices W1-1-C: not in the audit (written outside hazewarn)");
+        assert!(altered[3].starts_with("warnings W1: changed since audit entry"), "{altered:#?}");
+        assert!(!r.ok());
     })
     .await;
 }
