@@ -93,12 +93,18 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 /// clock (`city.demo_clock_start`) and a real city on the machine's.
 async fn open(config: &Path, at: Option<DateTime<FixedOffset>>) -> Result<City> {
     let cfg = Config::load(config)?;
-    let clock: Arc<dyn Clock> = match (at, cfg.city.demo_clock_start) {
+    let demo = cfg.city.demo_clock_start.map(|t| t.with_timezone(&Utc));
+    let offset = demo.map(|start| OffsetClock::new(start, Utc::now()));
+    let clock: Arc<dyn Clock> = match (at, &offset) {
         (Some(t), _) => Arc::new(ManualClock::new(t.with_timezone(&Utc))),
-        (None, Some(start)) => Arc::new(OffsetClock::starting_at(start.with_timezone(&Utc))),
+        (None, Some(c)) => Arc::new(c.clone()),
         (None, None) => Arc::new(SystemClock),
     };
-    Ok(City::open(cfg, clock).await?)
+    let city = City::open(cfg, clock).await?;
+    if let (Some(start), Some(c)) = (demo, &offset) {
+        c.anchor(start, city.store.demo_clock_anchor(start, Utc::now()).await?);
+    }
+    Ok(city)
 }
 
 fn level(s: &str) -> Result<WarningLevel> {

@@ -119,13 +119,17 @@ pub fn load_list(path: &Path, rules: &GradeRuleTable) -> Result<ReductionList> {
         Some("json") => return serde_json::from_slice(&bytes).with_context(|| name.clone()),
         _ => ReductionList::from_csv(&bytes, rules),
     };
-    result.map_err(|e| match e {
+    result.map_err(|e| list_problems(&name, e))
+}
+
+fn list_problems(name: &str, e: ResponseError) -> anyhow::Error {
+    match e {
         ResponseError::ListImport(issues) => {
             let table: Vec<String> = issues.iter().map(|i| format!("  {i}")).collect();
             anyhow!("{name}: {} problem(s); nothing was imported\n{}", issues.len(), table.join("\n"))
         }
         other => anyhow!("{name}: {other}"),
-    })
+    }
 }
 
 pub fn run_list_template(out: &Path) -> Result<()> {
@@ -183,9 +187,11 @@ pub fn run_plan(
     json: bool,
 ) -> Result<CurtailmentPlan> {
     let rules = load_rules(rules)?;
-    let list = load_list(list, &rules)?;
+    let list_path = list;
+    let list = load_list(list_path, &rules)?;
     let inv = Inventory::from_csv(&std::fs::read(inventory).with_context(|| inventory.display().to_string())?)
         .map_err(|e| anyhow!("{}: {e}", inventory.display()))?;
+    list.check_inventory(&inv).map_err(|e| list_problems(&list_path.display().to_string(), e))?;
     let profile = load_profile(profile)?;
     let p = plan(&list, &rules, level, &inv, &profile.targets, guarantee)?;
     if json {

@@ -333,3 +333,19 @@ fn run_dispatches_on_its_cron_schedule_until_stopped() {
     assert_eq!(files, accepted.len(), "both channels carried every message");
     assert!(files > 1);
 }
+
+/// An invalid cron expression used to leave `serve` answering with no scheduler behind it.
+#[test]
+fn serve_refuses_an_invalid_schedule_naming_the_file_and_key_and_creates_no_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("hw.db");
+    let url = format!("sqlite://{}", store.display());
+    let list = repo().join("data/lists/luohe-illustrative.csv");
+    let extra = "[schedule]\ndispatch = \"*/30 * * *\"\n";
+    let config = write_config(dir.path(), &url, "http://127.0.0.1:9/", Path::new("model"), &list, extra);
+    let o = hazewarn(&["serve", "--config", config.to_str().unwrap(), "--addr", "127.0.0.1:0"]);
+    assert!(!o.status.success(), "{}", text(&o));
+    let said = text(&o);
+    assert!(said.contains(&config.display().to_string()) && said.contains("schedule.dispatch: `*/30 * * *`"), "{said}");
+    assert!(!store.exists(), "a configuration that fails to load creates no store");
+}

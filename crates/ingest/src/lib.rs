@@ -76,6 +76,8 @@ pub enum IngestError {
     Parquet { file: String, message: String },
     #[error("{file}: the file has no data rows")]
     Empty { file: String },
+    #[error("{file}: {message}")]
+    Encoding { file: String, message: String },
 }
 
 /// How to read the sources.

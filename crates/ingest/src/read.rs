@@ -215,7 +215,13 @@ fn next(reader: &mut Csv, c: &mut Cells) -> Result<bool, IngestError> {
         }
         Err(e) => {
             let line = e.position().map_or(c.line + 1, |p| p.line());
-            Err(IngestError::Parse { file: c.file.to_owned(), line, column: String::new(), message: e.to_string() })
+            let message = match e.kind() {
+                csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                    format!("the row has {len} fields; the header has {expected_len}")
+                }
+                _ => e.to_string(),
+            };
+            Err(IngestError::Parse { file: c.file.to_owned(), line, column: String::new(), message })
         }
     }
 }
@@ -273,6 +279,11 @@ fn wind_direction(c: &Cells, col: usize, name: &str) -> Result<(f64, bool), Inge
 pub(crate) fn read_file(path: &Path, layout: Option<Layout>, station: Option<&str>) -> Result<RawFile, IngestError> {
     let file = path.display().to_string();
     let bytes = read_bytes(path)?;
+    if !bytes.starts_with(b"PAR1")
+        && let Err(message) = hazewarn_text::utf8_text(&bytes)
+    {
+        return Err(IngestError::Encoding { file, message });
+    }
     let layout = match layout.or_else(|| detect_layout(&bytes)) {
         Some(l) => l,
         None => {

@@ -168,3 +168,27 @@ fn daily_means_follow_the_validity_rules() {
     assert_eq!((days[1].pm25_hours, days[1].concentrations.pm25), (19, None));
     assert_eq!(days[1].concentrations.o3_8h, None);
 }
+
+#[test]
+fn a_row_with_too_many_or_too_few_fields_names_the_expected_count() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, row, got) in [("many.csv", "2026-01-01 01:00,S1,10,1,9", 5), ("few.csv", "2026-01-01 01:00,S1,10", 3)] {
+        let text = format!("time,station,pm25,temp\n2026-01-01 00:00,S1,10,1\n{row}\n");
+        let e = ingest(&[write(&dir, name, &text)], &IngestOptions::default()).unwrap_err();
+        assert!(matches!(&e, IngestError::Parse { line: 3, .. }), "{e}");
+        assert!(e.to_string().ends_with(&format!("the row has {got} fields; the header has 4")), "{e}");
+    }
+}
+
+#[test]
+fn a_gbk_observation_file_is_named_as_gbk_not_garbled() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = b"time,station,pm25,temp\n2026-01-01 00:00,".to_vec();
+    bytes.extend([0xE4, 0xF0, 0xBA, 0xD3]); // 漯河 in GBK
+    bytes.extend(b",10,1\n");
+    let p = dir.path().join("gbk.csv");
+    std::fs::write(&p, bytes).unwrap();
+    let e = ingest(&[p], &IngestOptions::default()).unwrap_err();
+    assert!(matches!(&e, IngestError::Encoding { .. }), "{e}");
+    assert!(e.to_string().contains("gbk.csv: not UTF-8 (looks like GBK, from line 2)"), "{e}");
+}

@@ -31,7 +31,6 @@ mod notice;
 mod plan;
 mod profile;
 mod rules;
-mod text;
 
 pub use cap::{
     CapAlert, CapArea, CapConfig, CapInfo, CapReference, Category, Certainty, MsgType, ResponseType, Scope, Severity,
@@ -40,6 +39,7 @@ pub use cap::{
 pub use grade::{
     Action, CurrentWarning, DailyForecast, DayWindow, RangeBound, Reason, Recommendation, daily_pm25_aqi, grade,
 };
+pub use hazewarn_text::{check_text, utf8_text, xml_char_allowed};
 pub use level::{ResponseLevel, WarningLevel};
 pub use lifecycle::{Actor, Transition, TransitionKind, Warning, WarningState};
 pub use list::{COLUMNS, CreditCode, Emissions, Enterprise, Grade, ListIssue, ProductionLine, ReductionList};
@@ -50,7 +50,6 @@ pub use plan::{
 };
 pub use profile::{Clause, Condition, GradingProfile, Targets};
 pub use rules::{GradeRule, GradeRuleTable};
-pub use text::{check_text, utf8_text, xml_char_allowed};
 
 /// Everything the response crate can refuse.
 #[derive(Debug, thiserror::Error)]

@@ -9,7 +9,7 @@ use crate::ResponseError;
 use crate::level::WarningLevel;
 use crate::measure::Measure;
 use crate::rules::GradeRuleTable;
-use crate::text::{check_text, utf8_text};
+use hazewarn_text::{check_text, utf8_text};
 
 /// Performance grade (绩效分级) of an enterprise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -157,7 +157,7 @@ impl CurtailmentNotice {
 }
 
 pub fn html_escape(s: &str) -> String {
-    crate::text::xml_escape(s)
+    hazewarn_text::xml_escape(s)
 }
 
 /// One notice per affected enterprise of the plan (all but exempt 保障类). `previous` are the

@@ -44,23 +44,32 @@ impl Clock for ManualClock {
     }
 }
 
-/// The machine's clock shifted by a fixed offset: a demonstration city runs on its own dates
-/// (the synthetic sample's winter), moving at the wall clock's pace, so browsing it shows its
-/// warning in force and its deadlines as a user would meet them.
-#[derive(Debug, Clone, Copy)]
+/// The machine's clock shifted by an offset: a demonstration city runs on its own dates (the
+/// synthetic sample's winter), moving at the wall clock's pace, so browsing it shows its warning
+/// in force and its deadlines as a user would meet them. The offset is fixed by when the city was
+/// first opened (kept in the store), so every process of the city agrees on the time.
+#[derive(Debug, Clone)]
 pub struct OffsetClock {
-    offset: Duration,
+    offset_ms: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl OffsetClock {
-    /// A clock that reads `start` now and runs on from there.
-    pub fn starting_at(start: DateTime<Utc>) -> OffsetClock {
-        OffsetClock { offset: start - Utc::now() }
+    /// A clock that reads `city_start` at the wall-clock time `wall_start`.
+    pub fn new(city_start: DateTime<Utc>, wall_start: DateTime<Utc>) -> OffsetClock {
+        let clock = OffsetClock { offset_ms: Arc::new(0.into()) };
+        clock.anchor(city_start, wall_start);
+        clock
+    }
+
+    /// Re-anchors the clock (once the store says when the city was first opened).
+    pub fn anchor(&self, city_start: DateTime<Utc>, wall_start: DateTime<Utc>) {
+        let offset = (city_start - wall_start).num_milliseconds();
+        self.offset_ms.store(offset, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
 impl Clock for OffsetClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now() + self.offset
+        Utc::now() + Duration::milliseconds(self.offset_ms.load(std::sync::atomic::Ordering::Relaxed))
     }
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use hazewarn_store::{DeliveryOutcome, OutboxEntry, Store};
+use hazewarn_store::{DeliveryOutcome, Lease, OutboxEntry, Store};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
@@ -149,6 +149,11 @@ impl Dispatcher {
             let recorded = self.store.record_attempt(&m.id, &held, self.clock.now(), &outcome).await?;
             return Ok(recorded.then_some(outcome));
         };
+        // The message may have waited for a permit past its lease: renew (or learn it was lost)
+        // before sending, so two dispatchers never both send it.
+        if !self.renew(&m.id, &held, lease).await {
+            return Ok(None);
+        }
         let send = ch.send(&m);
         tokio::pin!(send);
         let beat =
@@ -158,8 +163,7 @@ impl Dispatcher {
             tokio::select! {
                 r = &mut send => break r,
                 _ = renew.tick() => {
-                    if !self.store.renew_lease(&m.id, &held, self.clock.now() + lease).await? {
-                        tracing::warn!(id = %m.id, "lease lost mid-send; its new holder delivers it");
+                    if !self.renew(&m.id, &held, lease).await {
                         return Ok(None);
                     }
                 }
@@ -168,6 +172,22 @@ impl Dispatcher {
         let outcome = self.outcome(&m, result, self.clock.now());
         let recorded = self.store.record_attempt(&m.id, &held, self.clock.now(), &outcome).await?;
         Ok(recorded.then_some(outcome))
+    }
+
+    /// Extends the lease; false only when it is lost. A failed renewal (the database did not
+    /// answer) is logged and the send goes on: the epoch still fences its outcome.
+    async fn renew(&self, id: &str, held: &Lease, lease: Duration) -> bool {
+        match self.store.renew_lease(id, held, self.clock.now() + lease).await {
+            Ok(true) => true,
+            Ok(false) => {
+                tracing::warn!(id, "lease lost; its new holder delivers it");
+                false
+            }
+            Err(e) => {
+                tracing::error!(id, error = %e, "could not renew a lease; sending on");
+                true
+            }
+        }
     }
 
     /// Dispatches until no message is pending (sleeping until the next one is due), for

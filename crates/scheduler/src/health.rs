@@ -17,11 +17,12 @@ use crate::config::{Schedule, parse_cron};
 /// The jobs whose progress is watched. `follow-up` runs with `dispatch` on its schedule.
 const WATCHED: [&str; 6] = ["ingest", "forecast", "evaluate", "dispatch", "follow-up", "verify"];
 
+/// A job's last finish. Its detail (which may hold paths or database errors) is logged by the
+/// job, never served: readiness is public.
 #[derive(Debug, Clone)]
 struct Tick {
     at: DateTime<Utc>,
     ok: bool,
-    detail: String,
 }
 
 /// The scheduler's progress, shared between its jobs and the server.
@@ -36,7 +37,6 @@ pub struct JobReadiness {
     pub job: String,
     pub last_run: Option<String>,
     pub last_ok: Option<bool>,
-    pub last_detail: Option<String>,
     /// When it was next due after its last run (or after the scheduler started).
     pub due: Option<String>,
     pub overdue: bool,
@@ -55,9 +55,9 @@ impl Health {
     }
 
     /// Records that `job` finished at `at`.
-    pub fn record(&self, job: &str, at: DateTime<Utc>, ok: bool, detail: &str) {
+    pub fn record(&self, job: &str, at: DateTime<Utc>, ok: bool) {
         let Some(job) = WATCHED.iter().find(|j| **j == job) else { return };
-        self.last.lock().expect("health lock").insert(job, Tick { at, ok, detail: detail.to_owned() });
+        self.last.lock().expect("health lock").insert(job, Tick { at, ok });
     }
 
     /// Which watched jobs are overdue at `now`; not ready before the scheduler has started.
@@ -84,7 +84,6 @@ impl Health {
                 job: job.to_owned(),
                 last_run: tick.map(|t| beijing(t.at).to_rfc3339()),
                 last_ok: tick.map(|t| t.ok),
-                last_detail: tick.map(|t| t.detail.clone()),
                 due: due.map(|d| beijing(d).to_rfc3339()),
                 overdue: due.is_some_and(|d| now > d + grace),
             });
@@ -126,7 +125,7 @@ mod tests {
         let schedule = Schedule { dispatch: "0 */10 * * * *".into(), overdue_after_s: 60, ..Schedule::default() };
         let h = Health::default();
         h.scheduler_started(utc("2026-01-01T05:00:00+08:00"));
-        h.record("ingest", utc("2026-01-01T05:05:10+08:00"), true, "24 hours"); // next due 06:05
+        h.record("ingest", utc("2026-01-01T05:05:10+08:00"), true); // next due 06:05
         let r = h.readiness(&schedule, utc("2026-01-01T05:10:59+08:00"));
         assert_eq!(job(&r, "dispatch").due.as_deref(), Some("2026-01-01T05:10:00+08:00"));
         assert!(r.ready, "{r:?}");
@@ -135,8 +134,8 @@ mod tests {
         assert!(!job(&r, "forecast").overdue);
         assert_eq!(job(&r, "forecast").due.as_deref(), Some("2026-01-01T06:00:00+08:00"));
 
-        h.record("dispatch", utc("2026-01-01T05:10:05+08:00"), true, "0 sent");
-        h.record("follow-up", utc("2026-01-01T05:10:04+08:00"), true, "");
+        h.record("dispatch", utc("2026-01-01T05:10:05+08:00"), true);
+        h.record("follow-up", utc("2026-01-01T05:10:04+08:00"), true);
         let r = h.readiness(&schedule, utc("2026-01-01T05:21:00+08:00"));
         assert_eq!(job(&r, "dispatch").due.as_deref(), Some("2026-01-01T05:20:00+08:00"));
         assert!(r.ready);
@@ -145,7 +144,7 @@ mod tests {
         // The forecast due at 06:00 and not run by 06:01:01 is overdue; once run, the next is 16:00.
         let r = h.readiness(&schedule, utc("2026-01-01T06:01:01+08:00"));
         assert!(job(&r, "forecast").overdue);
-        h.record("forecast", utc("2026-01-01T06:00:30+08:00"), false, "no met source answered");
+        h.record("forecast", utc("2026-01-01T06:00:30+08:00"), false);
         let r = h.readiness(&schedule, utc("2026-01-01T06:01:01+08:00"));
         let f = job(&r, "forecast");
         assert_eq!((f.overdue, f.last_ok, f.due.as_deref()), (false, Some(false), Some("2026-01-01T16:00:00+08:00")));

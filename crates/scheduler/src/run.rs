@@ -47,20 +47,20 @@ pub async fn run_job(city: &City, job: &str, now: DateTime<Utc>) -> Result<JobOu
             Ok((reminded, escalated)) => format!("{reminded} reminders, {escalated} escalations"),
             Err(e) => e.to_string(),
         };
-        city.health.record("follow-up", Utc::now(), followed.is_ok(), &follow_detail);
+        city.health.record("follow-up", Utc::now(), followed.is_ok());
         followed?;
         let dispatched = city.dispatcher().dispatch_due().await;
         let detail = match &dispatched {
             Ok(r) => format!("{} sent, {} to retry, {} dead; {follow_detail}", r.sent, r.retried, r.dead),
             Err(e) => e.to_string(),
         };
-        city.health.record("dispatch", Utc::now(), dispatched.is_ok(), &detail);
+        city.health.record("dispatch", Utc::now(), dispatched.is_ok());
         dispatched?;
         return Ok(outcome("done", detail));
     }
     let claim = city.store.claim_slot(job, &slot, &city.owner, now, Duration::minutes(JOB_LEASE_MINUTES)).await;
-    if let Err(e) = &claim {
-        city.health.record(job, Utc::now(), false, &e.to_string());
+    if claim.is_err() {
+        city.health.record(job, Utc::now(), false);
     }
     let skipped = match claim? {
         SlotClaim::Done => Some("skipped (done before)"),
@@ -68,7 +68,7 @@ pub async fn run_job(city: &City, job: &str, now: DateTime<Utc>) -> Result<JobOu
         SlotClaim::Claimed => None,
     };
     if let Some(status) = skipped {
-        city.health.record(job, Utc::now(), true, status);
+        city.health.record(job, Utc::now(), true);
         return Ok(outcome(status, String::new()));
     }
     let result: Result<String, SchedulerError> = async {
@@ -101,7 +101,7 @@ pub async fn run_job(city: &City, job: &str, now: DateTime<Utc>) -> Result<JobOu
         Err(e) => (false, e.to_string()),
     };
     let finished = city.store.finish_slot(job, &slot, &city.owner, city.now(), ok, &detail).await;
-    city.health.record(job, Utc::now(), ok && finished.is_ok(), &detail);
+    city.health.record(job, Utc::now(), ok && finished.is_ok());
     finished?;
     if ok {
         tracing::info!(job, slot = %slot, detail = %detail, "job finished");
@@ -163,7 +163,7 @@ pub async fn run_until(city: Arc<City>, stop: impl Future<Output = ()>) -> Resul
                     Ok(Err(e)) => tracing::error!(job, error = %e, "job failed"),
                     Err(e) => {
                         tracing::error!(job, error = %e, "job panicked");
-                        c.health.record(job, Utc::now(), false, &format!("panicked: {e}"));
+                        c.health.record(job, Utc::now(), false);
                     }
                 }
             })

@@ -367,7 +367,11 @@ pub async fn acknowledge_by_phone(
         }
         check_text(field, value, MAX_NOTE_CHARS)?;
     }
-    s.city.store.notice(&id).await?.ok_or(ApiError::NotFound)?;
+    let n = s.city.store.notice(&id).await?.ok_or(ApiError::NotFound)?;
+    let in_force = s.city.store.warning_in_force().await?;
+    if in_force.is_none_or(|w| w.id != n.notice.warning_id) {
+        return Err(ApiError::Conflict(format!("notice {id} is not of the warning in force")));
+    }
     let note = format!("by phone from {}: {}", r.received_from.trim(), r.reason.trim());
     Ok(Json(s.city.store.acknowledge_by_phone(&id, &auth.user().name, &note, s.city.now()).await?))
 }

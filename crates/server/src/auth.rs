@@ -70,6 +70,8 @@ impl FromRequestParts<AppState> for Caller {
         let (token, _) = token_of(parts).ok_or(ApiError::Unauthenticated)?;
         state.limiter.check(&format!("addr:{client}"))?;
         state.limiter.check(&format!("token:{token}"))?;
+        // An address that has used up its failures may not try again, not even a right token.
+        state.failures.refuse_if_spent(&client)?;
         match state.city.store.user_by_token(&token).await? {
             Some(user) => Ok(Caller { user, csrf: csrf_of(&token) }),
             None => {
@@ -132,6 +134,23 @@ impl RateLimiter {
         RateLimiter { limit, window, seen: Mutex::new(HashMap::new()) }
     }
 
+    /// Refuses `key` if it has used up its window, without counting a request.
+    pub fn refuse_if_spent(&self, key: &str) -> Result<(), ApiError> {
+        let now = Instant::now();
+        let seen = self.seen.lock().expect("limiter lock");
+        match seen.get(key) {
+            Some((start, n)) if *n >= self.limit && now.duration_since(*start) < self.window => {
+                Err(self.too_many(now, *start))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn too_many(&self, now: Instant, start: Instant) -> ApiError {
+        let left = self.window.saturating_sub(now.duration_since(start));
+        ApiError::TooMany { retry_after_s: left.as_secs() + u64::from(left.subsec_nanos() > 0) }
+    }
+
     /// Counts one request for `key`; over the limit, the error says how many seconds until the
     /// window opens again (for `Retry-After`).
     pub fn check(&self, key: &str) -> Result<(), ApiError> {
@@ -145,12 +164,7 @@ impl RateLimiter {
             *entry = (now, 0);
         }
         entry.1 += 1;
-        if entry.1 > self.limit {
-            let left = self.window.saturating_sub(now.duration_since(entry.0));
-            Err(ApiError::TooMany { retry_after_s: left.as_secs() + u64::from(left.subsec_nanos() > 0) })
-        } else {
-            Ok(())
-        }
+        if entry.1 > self.limit { Err(self.too_many(now, entry.0)) } else { Ok(()) }
     }
 }
 

@@ -186,7 +186,7 @@ async fn login(
     headers: axum::http::HeaderMap,
     Form(f): Form<TokenForm>,
 ) -> Response {
-    if let Err(e) = s.limiter.check(&format!("addr:{client}")) {
+    if let Err(e) = s.limiter.check(&format!("addr:{client}")).and_then(|()| s.failures.refuse_if_spent(&client)) {
         return e.into_response();
     }
     let Ok(Some(user)) = s.city.store.user_by_token(f.token.trim()).await else {

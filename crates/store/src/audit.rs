@@ -48,6 +48,13 @@ impl AuditedTable {
         }
     }
 
+    fn time_column(self) -> &'static str {
+        match self {
+            AuditedTable::Warnings => "updated_at",
+            AuditedTable::Notices => "created_at",
+        }
+    }
+
     /// Every column of a row as text, the id first.
     fn select(self) -> &'static str {
         match self {
@@ -115,7 +122,7 @@ impl WriteTx {
         subject: &str,
         detail: &str,
     ) -> Result<i64> {
-        self.append(at, actor, action, subject, detail, None).await
+        append(self.conn(), &ts(at), actor, action, subject, detail, None).await
     }
 
     /// Appends an entry about row `id` of `table`, with the hash of that row as this
@@ -135,46 +142,65 @@ impl WriteTx {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("{} {id}", table.name())))?;
         let (_, hash) = row_digest(&row)?;
-        self.append(at, actor, action, id, detail, Some((table.name(), &hash))).await
+        append(self.conn(), &ts(at), actor, action, id, detail, Some((table.name(), &hash))).await
     }
+}
 
-    async fn append(
-        &mut self,
-        at: DateTime<Utc>,
-        actor: &str,
-        action: &str,
-        subject: &str,
-        detail: &str,
-        row: Option<(&str, &str)>,
-    ) -> Result<i64> {
-        let (seq, prev): (i64, String) =
-            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(self.conn()).await?;
-        let seq = seq + 1;
-        let at = ts(at);
-        let hash = entry_hash(&EntryFields { prev: &prev, seq, at: &at, actor, action, subject, detail, row });
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash, row_table, row_hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
+/// Appends one entry on `conn`, which must hold the write lock (a [`WriteTx`] or a migration).
+async fn append(
+    conn: &mut sqlx::AnyConnection,
+    at: &str,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: &str,
+    row: Option<(&str, &str)>,
+) -> Result<i64> {
+    let (seq, prev): (i64, String) =
+        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
+    let seq = seq + 1;
+    let hash = entry_hash(&EntryFields { prev: &prev, seq, at, actor, action, subject, detail, row });
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash, row_table, row_hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(seq)
+    .bind(at)
+    .bind(actor)
+    .bind(action)
+    .bind(subject)
+    .bind(detail)
+    .bind(&prev)
+    .bind(&hash)
+    .bind(row.map(|r| r.0))
+    .bind(row.map(|r| r.1))
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
         .bind(seq)
-        .bind(&at)
-        .bind(actor)
-        .bind(action)
-        .bind(subject)
-        .bind(detail)
-        .bind(&prev)
         .bind(&hash)
-        .bind(row.map(|r| r.0))
-        .bind(row.map(|r| r.1))
-        .execute(self.conn())
+        .execute(&mut *conn)
         .await?;
-        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-            .bind(seq)
-            .bind(&hash)
-            .execute(self.conn())
-            .await?;
-        Ok(seq)
+    Ok(seq)
+}
+
+/// When the audit begins to cover rows (migration 4), one baseline entry for each row already
+/// there, dated by the row's own time, in the migration's transaction: rows written before are
+/// taken as they stand, and only later changes are named.
+pub(crate) async fn baseline(conn: &mut sqlx::AnyConnection) -> Result<()> {
+    for table in AuditedTable::ALL {
+        let rows = sqlx::query(sql(format!("{} ORDER BY id", table.select()))).fetch_all(&mut *conn).await?;
+        let times: Vec<(String, String)> =
+            sqlx::query_as(sql(format!("SELECT id, {} FROM {} ORDER BY id", table.time_column(), table.name())))
+                .fetch_all(&mut *conn)
+                .await?;
+        for (row, (_, at)) in rows.iter().zip(&times) {
+            let (id, hash) = row_digest(row)?;
+            let detail = "present when the audit began covering rows";
+            append(conn, at, "hazewarn", "audit-baseline", &id, detail, Some((table.name(), &hash))).await?;
+        }
     }
+    Ok(())
 }
 
 /// What [`Store::verify_audit`] found.
@@ -201,13 +227,15 @@ type Row = (i64, String, String, String, String, String, String, String, Option<
 
 impl Store {
     /// Recomputes the chain from the first entry and compares it with the stored hashes and head,
-    /// then every audited row with the hash its latest audit entry recorded.
+    /// then every audited row with the hash its latest audit entry recorded. It reads under the
+    /// write lock, so a server writing meanwhile cannot make a consistent store look altered.
     pub async fn verify_audit(&self) -> Result<AuditReport> {
+        let mut tx = self.write().await?;
         let rows: Vec<Row> = sqlx::query_as(sql(format!("SELECT {ENTRY_COLUMNS} FROM audit_log ORDER BY seq")))
-            .fetch_all(self.pool())
+            .fetch_all(tx.conn())
             .await?;
         let (head_seq, head_hash): (i64, String) =
-            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(self.pool()).await?;
+            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(tx.conn()).await?;
         let mut prev = GENESIS.to_owned();
         let mut broken = None;
         for (k, (seq, at, actor, action, subject, detail, prev_hash, hash, table, row_hash)) in rows.iter().enumerate()
@@ -233,38 +261,8 @@ impl Store {
         if broken.is_none() && (head_seq != entries || head_hash != prev) {
             broken = Some((entries + 1, format!("the head says {head_seq} entries; the log has {entries}")));
         }
-        let (rows_checked, altered) = self.compare_rows(&rows).await?;
+        let (rows_checked, altered) = compare_rows(&mut tx, &rows).await?;
         Ok(AuditReport { entries, head_hash, broken, rows_checked, altered })
-    }
-
-    /// Each audited table's rows against the hash of their latest audit entry.
-    async fn compare_rows(&self, entries: &[Row]) -> Result<(i64, Vec<String>)> {
-        // (table, id) → (seq, row hash) of the latest entry about that row.
-        let mut latest: BTreeMap<(String, String), (i64, &str)> = BTreeMap::new();
-        for (seq, _, _, _, subject, _, _, _, table, hash) in entries {
-            if let (Some(t), Some(h)) = (table, hash) {
-                latest.insert((t.clone(), subject.clone()), (*seq, h.as_str()));
-            }
-        }
-        let (mut checked, mut altered) = (0, Vec::new());
-        for table in AuditedTable::ALL {
-            let rows = sqlx::query(sql(format!("{} ORDER BY id", table.select()))).fetch_all(self.pool()).await?;
-            for row in &rows {
-                checked += 1;
-                let (id, hash) = row_digest(row)?;
-                match latest.remove(&(table.name().to_owned(), id.clone())) {
-                    None => altered.push(format!("{} {id}: not in the audit (written outside hazewarn)", table.name())),
-                    Some((seq, want)) if want != hash => {
-                        altered.push(format!("{} {id}: changed since audit entry {seq}", table.name()));
-                    }
-                    Some(_) => {}
-                }
-            }
-        }
-        for ((table, id), (seq, _)) in latest {
-            altered.push(format!("{table} {id}: deleted after audit entry {seq}"));
-        }
-        Ok((checked, altered))
     }
 
     /// The latest `limit` entries, newest first.
@@ -288,4 +286,34 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// Each audited table's rows against the hash of their latest audit entry.
+async fn compare_rows(tx: &mut WriteTx, entries: &[Row]) -> Result<(i64, Vec<String>)> {
+    // (table, id) → (seq, row hash) of the latest entry about that row.
+    let mut latest: BTreeMap<(String, String), (i64, &str)> = BTreeMap::new();
+    for (seq, _, _, _, subject, _, _, _, table, hash) in entries {
+        if let (Some(t), Some(h)) = (table, hash) {
+            latest.insert((t.clone(), subject.clone()), (*seq, h.as_str()));
+        }
+    }
+    let (mut checked, mut altered) = (0, Vec::new());
+    for table in AuditedTable::ALL {
+        let rows = sqlx::query(sql(format!("{} ORDER BY id", table.select()))).fetch_all(tx.conn()).await?;
+        for row in &rows {
+            checked += 1;
+            let (id, hash) = row_digest(row)?;
+            match latest.remove(&(table.name().to_owned(), id.clone())) {
+                None => altered.push(format!("{} {id}: not in the audit (written outside hazewarn)", table.name())),
+                Some((seq, want)) if want != hash => {
+                    altered.push(format!("{} {id}: changed since audit entry {seq}", table.name()));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    for ((table, id), (seq, _)) in latest {
+        altered.push(format!("{table} {id}: deleted after audit entry {seq}"));
+    }
+    Ok((checked, altered))
 }

@@ -139,3 +139,33 @@ impl Store {
             .collect())
     }
 }
+
+impl Store {
+    /// The wall-clock time at which a demonstration clock starting at `city_start` was first
+    /// opened. The first call records `wall_now` (audited); a different `city_start` (the
+    /// configuration changed) starts the clock anew.
+    pub async fn demo_clock_anchor(&self, city_start: DateTime<Utc>, wall_now: DateTime<Utc>) -> Result<DateTime<Utc>> {
+        let mut tx = self.write().await?;
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT city_start, wall_start FROM demo_clock WHERE id = 1")
+                .fetch_optional(tx.conn())
+                .await?;
+        if let Some((start, wall)) = row
+            && start == ts(city_start)
+        {
+            return crate::parse_ts(&wall);
+        }
+        sqlx::query(
+            "INSERT INTO demo_clock (id, city_start, wall_start) VALUES (1, $1, $2) \
+             ON CONFLICT (id) DO UPDATE SET city_start = $1, wall_start = $2",
+        )
+        .bind(ts(city_start))
+        .bind(ts(wall_now))
+        .execute(tx.conn())
+        .await?;
+        let detail = format!("city clock {} at wall clock {}", ts(city_start), ts(wall_now));
+        tx.audit(wall_now, "hazewarn", "demo-clock-start", "demo_clock", &detail).await?;
+        tx.commit().await?;
+        Ok(wall_now)
+    }
+}

@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "acknowledgement_kind", include_str!("../migrations/0002_acknowledgement_kind.sql")),
     (3, "outbox_fencing", include_str!("../migrations/0003_outbox_fencing.sql")),
     (4, "audit_rows", include_str!("../migrations/0004_audit_rows.sql")),
+    (5, "demo_clock", include_str!("../migrations/0005_demo_clock.sql")),
 ];
 const LOCK_KEY: i64 = 0x6861_7a65; // "haze"
 
@@ -43,6 +44,9 @@ async fn apply(conn: &mut sqlx::AnyConnection) -> Result<()> {
         let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(err)?;
         for s in statements(sql) {
             sqlx::query(sqlx::AssertSqlSafe(s)).execute(&mut *tx).await.map_err(err)?;
+        }
+        if version == 4 {
+            crate::audit::baseline(&mut tx).await?;
         }
         sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
             .bind(version)

@@ -53,7 +53,7 @@ async fn migrations_apply_once_and_reconnect_cleanly() {
     let b = Store::connect(&url).await.unwrap();
     assert_eq!(b.verify_audit().await.unwrap().entries, 1);
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM schema_migrations").fetch_one(b.pool()).await.unwrap();
-    assert_eq!(n, 4, "migrations 0001..0004, each once");
+    assert_eq!(n, 5, "migrations 0001..0005, each once");
 }
 
 #[tokio::test]
@@ -329,6 +329,52 @@ async fn audit_verify_names_rows_edited_inserted_or_deleted_behind_its_back() {
         assert_eq!(altered[2], "notices W1-1-C: not in the audit (written outside hazewarn)");
         assert!(altered[3].starts_with("warnings W1: changed since audit entry"), "{altered:#?}");
         assert!(!r.ok());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn rows_written_before_the_audit_covered_them_are_taken_as_a_baseline() {
+    on_both("baseline", |s| async move {
+        // A notice as a store before migration 4 held it: in the table, with no row hash.
+        sqlx::query(
+            "INSERT INTO notices (id, warning_id, step, credit_code, content_hash, body, created_at, ack_deadline) \
+             VALUES ('OLD-1', 'W0', 1, 'A', 'x', '{}', '2025-12-01T00:00:00Z', '2025-12-01T02:00:00Z')",
+        )
+        .execute(s.pool())
+        .await
+        .unwrap();
+        assert_eq!(
+            s.verify_audit().await.unwrap().altered,
+            ["notices OLD-1: not in the audit (written outside hazewarn)"]
+        );
+        let mut tx = s.write().await.unwrap();
+        crate::audit::baseline(tx.conn()).await.unwrap();
+        tx.commit().await.unwrap();
+        let r = s.verify_audit().await.unwrap();
+        assert!(r.ok(), "{r:?}");
+        let tail = s.audit_tail(1).await.unwrap();
+        assert_eq!((tail[0].action.as_str(), tail[0].subject.as_str()), ("audit-baseline", "OLD-1"));
+        assert_eq!(tail[0].at, "2025-12-01T00:00:00Z", "dated by the row's own time");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_demo_clock_keeps_its_first_anchor_until_its_start_changes() {
+    on_both("democlock", |s| async move {
+        let start = Utc.with_ymd_and_hms(2026, 1, 1, 8, 30, 0).unwrap();
+        let first = t0() + Duration::days(300);
+        assert_eq!(s.demo_clock_anchor(start, first).await.unwrap(), first);
+        // A later process opens the same city: it runs on from the first opening.
+        assert_eq!(s.demo_clock_anchor(start, first + Duration::hours(5)).await.unwrap(), first);
+        // The configuration names a new start: the clock starts anew.
+        let moved = start + Duration::days(1);
+        let now = first + Duration::hours(6);
+        assert_eq!(s.demo_clock_anchor(moved, now).await.unwrap(), now);
+        assert!(s.verify_audit().await.unwrap().ok());
+        let tail = s.audit_tail(2).await.unwrap();
+        assert!(tail.iter().all(|e| e.action == "demo-clock-start"), "{tail:?}");
     })
     .await;
 }

@@ -1,6 +1,14 @@
-//! Free text that ends up in published XML (CAP, Atom) and HTML: the characters XML 1.0 allows
-//! (§2.2 `Char`) and a bound on length. Text pasted from Word often carries control characters
-//! such as U+000B (a manual line break) that no XML parser accepts.
+//! Text as it crosses the edges, shared by every reader of files and forms.
+//!
+//! * Files must be UTF-8; a GBK file (how Excel saves a CSV on a Chinese Windows) is named as
+//!   such ([`utf8_text`]) instead of being read as garbled characters.
+//! * Free text that ends up in published XML (CAP, Atom) and HTML may hold only the characters
+//!   XML 1.0 allows (§2.2 `Char`) and is bounded in length ([`check_text`]). Text pasted from
+//!   Word often carries control characters such as U+000B (a manual line break) that no XML
+//!   parser accepts; [`xml_escape`] drops them from output too.
+//!
+//! Its own crate because both `ingest` and `response` read files, and neither depends on the
+//! other.
 
 /// Whether XML 1.0 allows `c` in a document.
 pub fn xml_char_allowed(c: char) -> bool {
