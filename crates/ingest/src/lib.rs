@@ -104,6 +104,23 @@ pub fn ingest<P: AsRef<Path>>(paths: &[P], options: &IngestOptions) -> Result<(O
     Ok(qc::build(files, &options.qc))
 }
 
+/// Like [`ingest`], for files already in memory: `(name, bytes)`, the name standing for the path
+/// in errors and reports.
+pub fn ingest_bytes(
+    files: &[(&str, Vec<u8>)],
+    options: &IngestOptions,
+) -> Result<(Observations, QcReport), IngestError> {
+    let mut raws = Vec::new();
+    for (name, bytes) in files {
+        let raw = read::parse_file(Path::new(name), bytes.clone(), options.layout, options.station.as_deref())?;
+        if raw.rows.is_empty() {
+            return Err(IngestError::Empty { file: (*name).to_owned() });
+        }
+        raws.push(((*name).to_owned(), raw));
+    }
+    Ok(qc::build(raws, &options.qc))
+}
+
 /// Read one file with default options and return its only station.
 pub fn read_station(path: &Path, layout: Option<Layout>, station: Option<&str>) -> Result<StationSeries, IngestError> {
     let options = IngestOptions { layout, station: station.map(str::to_owned), ..Default::default() };

@@ -277,8 +277,17 @@ fn wind_direction(c: &Cells, col: usize, name: &str) -> Result<(f64, bool), Inge
 }
 
 pub(crate) fn read_file(path: &Path, layout: Option<Layout>, station: Option<&str>) -> Result<RawFile, IngestError> {
+    parse_file(path, read_bytes(path)?, layout, station)
+}
+
+/// Parses the bytes of a file named `path` (read or received already).
+pub(crate) fn parse_file(
+    path: &Path,
+    bytes: Vec<u8>,
+    layout: Option<Layout>,
+    station: Option<&str>,
+) -> Result<RawFile, IngestError> {
     let file = path.display().to_string();
-    let bytes = read_bytes(path)?;
     if !bytes.starts_with(b"PAR1")
         && let Err(message) = hazewarn_text::utf8_text(&bytes)
     {

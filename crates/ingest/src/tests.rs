@@ -192,3 +192,22 @@ fn a_gbk_observation_file_is_named_as_gbk_not_garbled() {
     assert!(matches!(&e, IngestError::Encoding { .. }), "{e}");
     assert!(e.to_string().contains("gbk.csv: not UTF-8 (looks like GBK, from line 2)"), "{e}");
 }
+
+/// Replays `fuzz/regressions/observations_csv/` (hand-made seeds and any crash `benches/fuzz.sh`
+/// found): each is an error naming the file, never a panic.
+#[test]
+fn fuzz_regressions_of_the_observation_readers_are_errors_not_panics() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions/observations_csv");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let r = crate::ingest_bytes(&[(name.as_str(), std::fs::read(&path).unwrap())], &IngestOptions::default());
+        match r {
+            Err(e) => assert!(e.to_string().starts_with(&name), "{name}: {e}"),
+            Ok((obs, report)) => assert!(!obs.series.is_empty(), "{name}: {report:?}"),
+        }
+        n += 1;
+    }
+    assert!(n > 0, "{} holds no inputs", dir.display());
+}

@@ -26,6 +26,7 @@ mod grade;
 mod level;
 mod lifecycle;
 mod list;
+mod list_import;
 mod measure;
 mod notice;
 mod plan;
@@ -72,6 +73,8 @@ pub enum ResponseError {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_fuzz;
 #[cfg(test)]
 mod tests_import;
 #[cfg(test)]

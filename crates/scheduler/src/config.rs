@@ -328,6 +328,19 @@ mod tests {
     const MINIMAL: &str = "[city]\nid = \"X\"\nname = \"x\"\n[store]\nurl = \"sqlite://x.db\"\n[data]\n\
         work_dir = \"w\"\nmodel = \"m\"\nlist = \"l.csv\"\ninventory = \"i.csv\"\n";
 
+    /// Replays `fuzz/regressions/city_config/`: each is refused with a reason, never a panic.
+    #[test]
+    fn fuzz_regressions_of_the_config_parser_are_errors_not_panics() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions/city_config");
+        let entries: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+        assert!(!entries.is_empty());
+        for path in entries {
+            let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+            let e = Config::parse(&text, Path::new("/tmp")).unwrap_err();
+            assert!(!e.is_empty(), "{}", path.display());
+        }
+    }
+
     #[test]
     fn an_invalid_cron_expression_is_refused_with_its_key() {
         let text = format!("{MINIMAL}[schedule]\ndispatch = \"*/30 * * *\"\n");
