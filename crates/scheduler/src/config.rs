@@ -197,6 +197,8 @@ pub struct Policy {
     pub update_hours_red: u32,
     /// The longest warning window (start to end) a step may set, in days.
     pub max_warning_days: u32,
+    /// Lift a warning automatically once its window has ended (the follow-up job does it).
+    pub lift_on_expiry: bool,
 }
 
 impl Default for Policy {
@@ -210,6 +212,7 @@ impl Default for Policy {
             update_hours_orange: 4,
             update_hours_red: 4,
             max_warning_days: 15,
+            lift_on_expiry: true,
         }
     }
 }

@@ -386,7 +386,33 @@ impl City {
             .ok_or_else(|| SchedulerError::Conflict(format!("forecast run {run_id} has not been graded")))?;
         let step = Step::recommended(&rec)
             .ok_or_else(|| SchedulerError::Conflict(format!("the grading of {run_id} recommends no action")))?;
+        if let Some(why) = self.recommendation_stale(run_id, now).await? {
+            return Err(SchedulerError::Conflict(format!("the recommendation of {run_id} is stale: {why}")));
+        }
         self.apply(step, by, reason, run_id, now).await
+    }
+
+    /// Why a run's recommendation may no longer be carried out: a newer forecast has been
+    /// issued, or a warning step was taken after the run was graded (the grading assumed the
+    /// warning as it was). `None` while it still stands.
+    pub async fn recommendation_stale(
+        &self,
+        run_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, SchedulerError> {
+        if let Some(latest) = self.store.latest_forecast_run(now, false).await?
+            && latest.id != run_id
+        {
+            return Ok(Some(format!("a newer forecast ({}) has been issued", latest.id)));
+        }
+        let graded = self.store.recommendation_at(run_id).await?;
+        let stepped = self.store.last_warning_step_at().await?;
+        Ok(match (graded, stepped) {
+            (Some(g), Some(s)) if s >= g => {
+                Some(format!("a warning step was taken at {} after this grading", crate::beijing(s).to_rfc3339()))
+            }
+            _ => None,
+        })
     }
 
     /// The daily rows of a run, with a forecaster's adjustment applied when there is one.
@@ -400,6 +426,15 @@ impl City {
     /// the grace period passed too, and re-publishes the public alert at the configured cadence.
     pub async fn follow_up(&self, now: DateTime<Utc>) -> Result<(usize, usize), SchedulerError> {
         let p = &self.config.policy;
+        if p.lift_on_expiry
+            && let Some(w) = self.store.warning_in_force().await?
+            && w.current().end.with_timezone(&Utc) <= now
+        {
+            // A warning whose window has passed is over: lift it, with its notices and the
+            // public cancel, rather than leave it "in force" on every page.
+            let reason = "预警时段已结束，自动解除 (the warning's window has ended)";
+            self.apply(Step::Lift, "scheduler", reason, "expiry", now).await?;
+        }
         let mut reminded = 0;
         for n in self.store.overdue(now, OverdueMark::Reminded).await? {
             let mut tx = self.store.write().await?;
@@ -430,7 +465,6 @@ impl City {
                 .to_string();
                 let m = Outgoing { kind: "office", key: &key, subject: &n.notice.id, endpoint: "", payload: &payload };
                 self.enqueue_everywhere(&mut tx, m, now).await?;
-                tx.audit(now, "scheduler", "notice-escalate", &n.notice.id, "not acknowledged").await?;
                 escalated += 1;
             }
             tx.commit().await?;

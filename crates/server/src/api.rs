@@ -381,6 +381,11 @@ pub struct DeliveryRow {
     pub notice_id: String,
     pub enterprise: String,
     pub credit_code: String,
+    /// The warning step the notice belongs to.
+    pub step: u32,
+    /// The level that step set.
+    #[schema(value_type = String)]
+    pub level: WarningLevel,
     /// sent, pending, dead (by channel), acknowledged, overdue.
     pub deliveries: Vec<(String, String)>,
     pub acknowledged_at: Option<String>,
@@ -413,6 +418,8 @@ pub async fn delivery_rows(s: &AppState) -> Result<Vec<DeliveryRow>, ApiError> {
         rows.push(DeliveryRow {
             overdue: n.acknowledged_at.is_none() && deadline < now,
             escalated: n.escalated_at.is_some(),
+            step: n.notice.step,
+            level: n.notice.level,
             notice_id: n.notice.id,
             enterprise: n.notice.enterprise,
             credit_code: n.notice.credit_code,

@@ -233,3 +233,5 @@ pub fn plain(status: StatusCode, message: &str) -> Response {
 mod tests;
 #[cfg(test)]
 mod tests_hardening;
+#[cfg(test)]
+mod tests_workflow;

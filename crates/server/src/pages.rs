@@ -401,30 +401,8 @@ async fn office(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result
             Some(w) => b += &format!("<p id=\"in-force\"><span class=\"badge\" style=\"background:{}\">{}</span> {} · {} — {}</p>", level_colour(w.level()), level_name(&l, w.level()), escape(&w.id), w.current().start.format("%m-%d %H:%M"), w.current().end.format("%m-%d %H:%M")),
             None => b += &format!("<p id=\"in-force\">{}</p>", l.t("无", "None")),
         }
-        let run = s.city.store.latest_forecast_run(s.city.now(), false).await?;
-        let rec = match &run {
-            Some(r) => s.city.store.recommendation(&r.id).await?,
-            None => None,
-        };
-        b += &format!("<h2>{}</h2>", l.t("建议", "Recommended action"));
-        let mut plan_level = in_force.as_ref().map(|w| w.level());
-        match (&run, &rec) {
-            (Some(run), Some(rec)) => {
-                b += &format!("<p id=\"recommendation\">{}: <b>{:?}</b> {}</p><ul>", escape(&run.id), rec.action, level_name(&l, rec.level));
-                for r in &rec.reasons {
-                    b += &format!("<li>{}</li>", escape(if l.en() { &r.en } else { &r.zh }));
-                }
-                b += "</ul>";
-                if rec.level != WarningLevel::None {
-                    plan_level = Some(rec.level);
-                }
-                if hazewarn_scheduler::Step::recommended(rec).is_some() {
-                    b += &confirm_form(&l, "approve", &format!("<input type=\"hidden\" name=\"run_id\" value=\"{}\">", escape(&run.id)), l.t("按建议执行", "Carry out the recommendation"));
-                }
-            }
-            (Some(run), None) => b += &format!("<p id=\"recommendation\">{} {}</p>", escape(&run.id), l.t("尚未评估（需预报员批准）", "not graded yet (awaiting the forecaster's approval)")),
-            _ => b += &format!("<p id=\"recommendation\">{}</p>", l.t("暂无预报", "No forecast yet")),
-        }
+        let (section, recommended) = recommendation_section(&s, &l).await?;
+        b += &section;
         b += &format!(
             "<h3>{}</h3>{}{}{}",
             l.t("手动操作", "Manual steps"),
@@ -433,48 +411,12 @@ async fn office(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result
             confirm_form(&l, "downgrade", &level_inputs(false), l.t("降级", "Downgrade")),
         );
         b += &confirm_form(&l, "lift", "", l.t("解除", "Lift"));
-        if let Some(level) = plan_level.filter(|l| *l != WarningLevel::None) {
-            let (_, list) = s.city.list().await?;
-            let c = &s.city;
-            let p = hazewarn_response::plan(&list, &c.rules, level, &c.inventory, &c.profile.targets, c.guarantee())?;
-            b += &format!("<h2>{} ({})</h2><table id=\"totals\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr>", l.t("减排方案", "Reduction plan"), level_name(&l, level), l.t("污染物", "Pollutant"), l.t("减排量 kg/d", "Cut kg/d"), l.t("比例", "Share"), l.t("目标", "Target"));
-            for t in &p.totals {
-                b += &format!("<tr><td>{}</td><td>{:.0}</td><td>{:.1}%</td><td>{:.0}%</td><td>{}</td></tr>", escape(&t.pollutant), t.reduction_kg_d, t.ratio * 100.0, t.target * 100.0, if t.met { "✓" } else { l.t("未达标", "short") });
-            }
-            b += "</table>";
-            if !p.unresolved.is_empty() {
-                b += &format!("<p>{} {}</p>", l.t("仍不足：", "Still short:"), escape(&p.unresolved.join(", ")));
-            }
-            b += &format!(
-                "<form method=\"get\" action=\"/office\"><input type=\"hidden\" name=\"lang\" value=\"{}\">{} <input name=\"county\" value=\"{}\"> {} <input name=\"industry\" value=\"{}\"> {} <input name=\"grade\" value=\"{}\" size=\"4\"> <button>{}</button></form>",
-                escape(&l.lang), l.t("县区", "County"), escape(&l.county), l.t("行业", "Industry"), escape(&l.industry), l.t("绩效", "Grade"), escape(&l.grade), l.t("筛选", "Filter")
-            );
-            b += &format!("<table id=\"enterprises\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>", l.t("企业", "Enterprise"), l.t("县区", "County"), l.t("行业", "Industry"), l.t("绩效", "Grade"), l.t("措施", "Measures"));
-            for e in p.enterprises.iter().filter(|e| e.treatment != Treatment::Exempt) {
-                let grade = e.grade.name();
-                if (!l.county.is_empty() && e.county != l.county) || (!l.industry.is_empty() && e.industry != l.industry) || (!l.grade.is_empty() && grade != l.grade) {
-                    continue;
-                }
-                let measures: Vec<String> = e.lines.iter().map(|x| format!("{}: {}", x.line, if l.en() { &x.measure_en } else { &x.measure_zh })).collect();
-                b += &format!("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", escape(&e.name), escape(&e.county), escape(&e.industry), escape(grade), escape(&measures.join("; ")));
-            }
-            b += "</table>";
+        // The plan of the warning in force; with none, the plan the recommendation would bring.
+        let plan_level = in_force.as_ref().map(|w| w.level()).or(recommended).filter(|l| *l != WarningLevel::None);
+        if let Some(level) = plan_level {
+            b += &plan_section(&s, &l, level, in_force.is_some()).await?;
         }
-        let rows = api::delivery_rows(&s).await?;
-        b += &format!("<h2>{}</h2><table id=\"deliveries\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>", l.t("送达情况", "Delivery status"), l.t("企业", "Enterprise"), l.t("渠道", "Channels"), l.t("确认", "Acknowledged"), l.t("逾期", "Overdue"));
-        for r in &rows {
-            let ch: Vec<String> = r.deliveries.iter().map(|(c, st)| format!("{c}: {st}")).collect();
-            b += &format!("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", escape(&r.enterprise), escape(&ch.join(", ")), escape(r.acknowledged_at.as_deref().unwrap_or("-")), if r.overdue { if r.escalated { l.t("逾期（已上报）", "overdue (escalated)") } else { l.t("逾期", "overdue") } } else { "" });
-        }
-        b += "</table>";
-        let dead = s.city.store.outbox_in(hazewarn_store::OutboxStatus::Dead, 200).await?;
-        if !dead.is_empty() {
-            b += &format!("<h3>{}</h3><table>", l.t("投递失败", "Dead letters"));
-            for d in &dead {
-                b += &format!("<tr><td>{}</td><td>{}</td><td><form method=\"post\" action=\"/office/retry{}\"><input type=\"hidden\" name=\"id\" value=\"{}\"><button>{}</button></form></td></tr>", escape(&d.id), escape(d.last_error.as_deref().unwrap_or("")), l.q(), escape(&d.id), l.t("重试", "Retry"));
-            }
-            b += "</table>";
-        }
+        b += &deliveries_section(&s, &l).await?;
         b += &format!(
             "<h2>{}</h2><form method=\"post\" action=\"/office/list-file?csrf={csrf}{amp}\" enctype=\"multipart/form-data\">\
              <input type=\"file\" name=\"file\" accept=\".xlsx,.csv\" id=\"list-file\"> <button id=\"upload-file\">{}</button></form>\
@@ -491,6 +433,202 @@ async fn office(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result
     }
     .await;
     result.map_or_else(|e| login_needed(&l, e), IntoResponse::into_response)
+}
+
+/// The latest run's recommendation with its reasons, and the button that carries it out while
+/// it still stands (a stale one says why it may no longer be carried out). Also the level it
+/// recommends.
+async fn recommendation_section(s: &AppState, l: &Lang) -> Result<(String, Option<WarningLevel>), ApiError> {
+    let mut b = format!("<h2>{}</h2>", l.t("建议", "Recommended action"));
+    let Some(run) = s.city.store.latest_forecast_run(s.city.now(), false).await? else {
+        b += &format!("<p id=\"recommendation\">{}</p>", l.t("暂无预报", "No forecast yet"));
+        return Ok((b, None));
+    };
+    let Some(rec) = s.city.store.recommendation(&run.id).await? else {
+        let waiting = l.t("尚未评估（需预报员批准）", "not graded yet (awaiting the forecaster's approval)");
+        b += &format!("<p id=\"recommendation\">{} {waiting}</p>", escape(&run.id));
+        return Ok((b, None));
+    };
+    b += &format!(
+        "<p id=\"recommendation\">{}: <b>{:?}</b> {}</p><ul>",
+        escape(&run.id),
+        rec.action,
+        level_name(l, rec.level)
+    );
+    for r in &rec.reasons {
+        b += &format!("<li>{}</li>", escape(if l.en() { &r.en } else { &r.zh }));
+    }
+    b += "</ul>";
+    if hazewarn_scheduler::Step::recommended(&rec).is_some() {
+        match s.city.recommendation_stale(&run.id, s.city.now()).await? {
+            Some(why) => {
+                b += &format!(
+                    "<p id=\"stale\">{} {}</p>",
+                    l.t("此建议已过时，不能执行：", "This recommendation is stale:"),
+                    escape(&why)
+                );
+            }
+            None => {
+                let run_id = format!("<input type=\"hidden\" name=\"run_id\" value=\"{}\">", escape(&run.id));
+                b += &confirm_form(l, "approve", &run_id, l.t("按建议执行", "Carry out the recommendation"));
+            }
+        }
+    }
+    Ok((b, Some(rec.level)))
+}
+
+/// The plan at `level`: totals against the targets, the shortfall suggestions, and the
+/// enterprises with their treatment (保障类 and 白名单 marked) and measures.
+async fn plan_section(s: &AppState, l: &Lang, level: WarningLevel, in_force: bool) -> Result<String, ApiError> {
+    let (_, list) = s.city.list().await?;
+    let c = &s.city;
+    let p = hazewarn_response::plan(&list, &c.rules, level, &c.inventory, &c.profile.targets, c.guarantee())?;
+    let whose =
+        if in_force { l.t("当前预警", "warning in force") } else { l.t("建议级别", "recommended level") };
+    let mut b = format!(
+        "<h2>{} ({}, {whose})</h2><table id=\"totals\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr>",
+        l.t("减排方案", "Reduction plan"),
+        level_name(l, level),
+        l.t("污染物", "Pollutant"),
+        l.t("减排量 kg/d", "Cut kg/d"),
+        l.t("比例", "Share"),
+        l.t("目标", "Target")
+    );
+    for t in &p.totals {
+        b += &format!(
+            "<tr><td>{}</td><td>{:.0}</td><td>{:.1}%</td><td>{:.0}%</td><td>{}</td></tr>",
+            escape(&t.pollutant),
+            t.reduction_kg_d,
+            t.ratio * 100.0,
+            t.target * 100.0,
+            if t.met { "✓" } else { l.t("未达标", "short") }
+        );
+    }
+    b += "</table>";
+    if !p.suggestions.is_empty() {
+        b += &format!(
+            "<h3>{}</h3><table id=\"suggestions\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            l.t("补足缺口的建议", "Suggestions to close the shortfall"),
+            l.t("企业", "Enterprise"),
+            l.t("绩效", "Grade"),
+            l.t("生产线", "Line"),
+            l.t("现措施", "Now"),
+            l.t("建议措施", "Proposed")
+        );
+        for g in &p.suggestions {
+            b += &format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&g.name),
+                escape(g.grade.name()),
+                escape(&g.line),
+                escape(&g.current),
+                escape(&g.proposed)
+            );
+        }
+        b += "</table>";
+    }
+    if !p.unresolved.is_empty() {
+        b += &format!("<p>{} {}</p>", l.t("仍不足：", "Still short:"), escape(&p.unresolved.join(", ")));
+    }
+    b += &format!(
+        "<form method=\"get\" action=\"/office\"><input type=\"hidden\" name=\"lang\" value=\"{}\">{} <input name=\"county\" value=\"{}\"> {} <input name=\"industry\" value=\"{}\"> {} <input name=\"grade\" value=\"{}\" size=\"4\"> <button>{}</button></form>",
+        escape(&l.lang),
+        l.t("县区", "County"),
+        escape(&l.county),
+        l.t("行业", "Industry"),
+        escape(&l.industry),
+        l.t("绩效", "Grade"),
+        escape(&l.grade),
+        l.t("筛选", "Filter")
+    );
+    b += &format!(
+        "<table id=\"enterprises\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        l.t("企业", "Enterprise"),
+        l.t("县区", "County"),
+        l.t("行业", "Industry"),
+        l.t("绩效", "Grade"),
+        l.t("类别", "Treatment"),
+        l.t("措施", "Measures")
+    );
+    for e in &p.enterprises {
+        let grade = e.grade.name();
+        if (!l.county.is_empty() && e.county != l.county)
+            || (!l.industry.is_empty() && e.industry != l.industry)
+            || (!l.grade.is_empty() && grade != l.grade)
+        {
+            continue;
+        }
+        let treatment = match e.treatment {
+            Treatment::Measures => l.t("执行减排措施", "measures"),
+            Treatment::SelfDirected => l.t("自主减排（A级/引领性/白名单）", "self-directed (A, leading, whitelist)"),
+            Treatment::Exempt => l.t("保障类（豁免）", "guarantee (exempt)"),
+            Treatment::HeatLed => l.t("保障类（以热定产）", "guarantee (heat-led)"),
+        };
+        let measures: Vec<String> = e
+            .lines
+            .iter()
+            .map(|x| format!("{}: {}", x.line, if l.en() { &x.measure_en } else { &x.measure_zh }))
+            .collect();
+        b += &format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{treatment}</td><td>{}</td></tr>",
+            escape(&e.name),
+            escape(&e.county),
+            escape(&e.industry),
+            escape(grade),
+            escape(&measures.join("; "))
+        );
+    }
+    b += "</table>";
+    Ok(b)
+}
+
+/// Each notice of the warning in force with its step and level, per channel, and the dead
+/// letters with a retry button.
+async fn deliveries_section(s: &AppState, l: &Lang) -> Result<String, ApiError> {
+    let rows = api::delivery_rows(s).await?;
+    let mut b = format!(
+        "<h2>{}</h2><table id=\"deliveries\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        l.t("送达情况", "Delivery status"),
+        l.t("企业", "Enterprise"),
+        l.t("步骤", "Step"),
+        l.t("级别", "Level"),
+        l.t("渠道", "Channels"),
+        l.t("确认", "Acknowledged"),
+        l.t("逾期", "Overdue")
+    );
+    for r in &rows {
+        let ch: Vec<String> = r.deliveries.iter().map(|(c, st)| format!("{c}: {st}")).collect();
+        let overdue = match (r.overdue, r.escalated) {
+            (false, _) => "",
+            (true, true) => l.t("逾期（已上报）", "overdue (escalated)"),
+            (true, false) => l.t("逾期", "overdue"),
+        };
+        b += &format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{overdue}</td></tr>",
+            escape(&r.enterprise),
+            r.step,
+            level_name(l, r.level),
+            escape(&ch.join(", ")),
+            escape(r.acknowledged_at.as_deref().unwrap_or("-"))
+        );
+    }
+    b += "</table>";
+    let dead = s.city.store.outbox_in(hazewarn_store::OutboxStatus::Dead, 200).await?;
+    if !dead.is_empty() {
+        b += &format!("<h3>{}</h3><table>", l.t("投递失败", "Dead letters"));
+        for d in &dead {
+            b += &format!(
+                "<tr><td>{}</td><td>{}</td><td><form method=\"post\" action=\"/office/retry{}\"><input type=\"hidden\" name=\"id\" value=\"{}\"><button>{}</button></form></td></tr>",
+                escape(&d.id),
+                escape(d.last_error.as_deref().unwrap_or("")),
+                l.q(),
+                escape(&d.id),
+                l.t("重试", "Retry")
+            );
+        }
+        b += "</table>";
+    }
+    Ok(b)
 }
 
 fn level_inputs(with_start: bool) -> String {

@@ -215,6 +215,22 @@ impl Store {
         row.map(|r| from_json("recommendation", &r.0)).transpose()
     }
 
+    /// When a run was graded.
+    pub async fn recommendation_at(&self, run_id: &str) -> Result<Option<DateTime<Utc>>> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT at FROM recommendations WHERE run_id = $1")
+            .bind(run_id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|r| crate::parse_ts(&r.0)).transpose()
+    }
+
+    /// The time of the latest step of any warning.
+    pub async fn last_warning_step_at(&self) -> Result<Option<DateTime<Utc>>> {
+        let row: (Option<String>,) =
+            sqlx::query_as("SELECT MAX(at) FROM warning_transitions").fetch_one(self.pool()).await?;
+        row.0.map(|t| crate::parse_ts(&t)).transpose()
+    }
+
     /// The latest reduction-list version.
     pub async fn latest_list(&self) -> Result<Option<(i64, ReductionList)>> {
         let row: Option<(i64, String)> =

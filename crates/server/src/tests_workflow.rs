@@ -1,0 +1,125 @@
+//! Regression tests for the workflow defects of the pages issue, each named after what it guards.
+
+use axum::body::{Body, to_bytes};
+use axum::http::{Request, StatusCode, header};
+use chrono::{DateTime, FixedOffset};
+use hazewarn_response::{Action, Recommendation, WarningLevel};
+use hazewarn_store::forecasts::ForecastRun;
+use serde_json::json;
+use tower::ServiceExt as _;
+
+use crate::router;
+use crate::tests::{Fixture, call, fixture, issue_orange};
+
+fn t(s: &str) -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339(s).unwrap()
+}
+
+async fn office_page(f: &Fixture) -> String {
+    let req = Request::get("/office").header(header::COOKIE, "hw_token=token-office").body(Body::empty()).unwrap();
+    let resp = router(f.state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    String::from_utf8(to_bytes(resp.into_body(), 1 << 24).await.unwrap().to_vec()).unwrap()
+}
+
+/// A forecast run graded "issue orange" at the fixture's time, as the evaluate job leaves it.
+async fn graded_run(f: &Fixture, id: &str) {
+    let now = f.state.city.now();
+    let run = ForecastRun {
+        id: id.into(),
+        issue_time: hazewarn_store::ts(now),
+        model: "test".into(),
+        created_at: hazewarn_store::ts(now),
+        inputs: "[]".into(),
+        hourly: "[]".into(),
+        daily: "[]".into(),
+        status: "approved".into(),
+    };
+    let rec = Recommendation {
+        action: Action::Issue,
+        level: WarningLevel::Orange,
+        response_level: None,
+        start: Some(t("2026-01-05T00:00:00+08:00")),
+        end: Some(t("2026-01-08T00:00:00+08:00")),
+        reasons: Vec::new(),
+        health_advisory: false,
+        temporary_control: false,
+        profile: "national-2024".into(),
+    };
+    let mut tx = f.state.city.store.write().await.unwrap();
+    tx.save_forecast_run(&run).await.unwrap();
+    tx.save_recommendation(id, now, &rec).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_office_plan_follows_the_warning_in_force_after_an_upgrade() {
+    let f = fixture(1000).await;
+    graded_run(&f, "run-1").await;
+    issue_orange(&f).await;
+    let up = json!({"step": "upgrade", "level": "red", "end": "2026-01-08T00:00:00+08:00", "reason": "加重"});
+    let (status, v) = call(&f, "POST", "/api/v1/warnings", Some("office"), Some(up)).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let page = office_page(&f).await;
+    let plan = &page[page.find("减排方案").expect("a plan")..];
+    assert!(
+        plan.starts_with("减排方案 (红色"),
+        "the plan is the red one in force, not the orange recommendation: {}",
+        &plan[..80]
+    );
+    // The red targets (30 %) of national-2024, not orange's 20 %.
+    assert!(
+        plan.contains("<td>30%</td>") && !plan[..plan.find("</table>").unwrap()].contains("<td>20%</td>"),
+        "{plan}"
+    );
+}
+
+#[tokio::test]
+async fn a_recommendation_carried_out_or_overtaken_is_stale_and_refused() {
+    let f = fixture(1000).await;
+    graded_run(&f, "run-1").await;
+    assert!(office_page(&f).await.contains("id=\"approve\""), "a fresh recommendation can be carried out");
+    let approve = json!({"step": "approve", "run_id": "run-1", "reason": "按建议"});
+    let (status, v) = call(&f, "POST", "/api/v1/warnings", Some("office"), Some(approve.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let (status, v) = call(&f, "POST", "/api/v1/warnings", Some("office"), Some(approve)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("stale: a warning step was taken"), "{v}");
+    let page = office_page(&f).await;
+    assert!(page.contains("id=\"stale\"") && !page.contains("id=\"approve\""), "no button for a stale recommendation");
+    // A newer run overtakes run-1 even before any step.
+    graded_run(&f, "run-2").await;
+    let stale = f.state.city.recommendation_stale("run-1", f.state.city.now()).await.unwrap();
+    assert!(stale.is_some_and(|w| w.contains("run-2")));
+}
+
+#[tokio::test]
+async fn the_delivery_table_names_each_notices_step_and_level() {
+    let f = fixture(1000).await;
+    issue_orange(&f).await;
+    let up = json!({"step": "upgrade", "level": "red", "end": "2026-01-08T00:00:00+08:00", "reason": "加重"});
+    call(&f, "POST", "/api/v1/warnings", Some("office"), Some(up)).await;
+    let (_, rows) = call(&f, "GET", "/api/v1/deliveries", Some("office"), None).await;
+    let steps: std::collections::BTreeSet<(u64, String)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["step"].as_u64().unwrap(), r["level"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(steps.into_iter().collect::<Vec<_>>(), [(1, "orange".to_owned()), (2, "red".to_owned())]);
+}
+
+#[tokio::test]
+async fn a_warning_past_its_end_is_lifted_by_the_follow_up() {
+    let f = fixture(1000).await;
+    issue_orange(&f).await;
+    let city = &f.state.city;
+    let after_end = t("2026-01-08T00:00:01+08:00").with_timezone(&chrono::Utc);
+    city.follow_up(after_end).await.unwrap();
+    assert!(city.store.warning_in_force().await.unwrap().is_none());
+    let lifted = city.store.warnings_in(hazewarn_response::WarningState::Lifted).await.unwrap();
+    assert_eq!(lifted.len(), 1);
+    assert_eq!(lifted[0].current().by, "scheduler");
+    let (_, page) = call(&f, "GET", "/api/v1/public/current", None, None).await;
+    assert!(page["warning"].is_null(), "{page}");
+}
