@@ -17,7 +17,7 @@ code="$(sed -n 2p data/lists/luohe-illustrative.csv | cut -d, -f1)"
 token() { "$bin" user add --config "$cfg" --name "st-$1" --role "$1" ${2:+--credit-code "$2"} | sed 's/.*: //'; }
 declare -A tokens=([forecaster]="$(token forecaster)" [office]="$(token office)" [enterprise]="$(token enterprise "$code")")
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-"$bin" serve --config "$cfg" --addr "127.0.0.1:$port" --rate 100000 >"$work/serve.log" 2>&1 &
+"$bin" serve --config "$cfg" --addr "127.0.0.1:$port" --rate 100000 --failures-per-minute 1000000 >"$work/serve.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 checks="not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"

@@ -119,11 +119,11 @@ pub fn run_scheduler(c: &ConfigArg) -> Result<()> {
     })
 }
 
-pub fn serve(c: &ConfigArg, addr: &str, rate: u32) -> Result<()> {
+pub fn serve(c: &ConfigArg, addr: &str, rate: u32, failures_per_minute: u32) -> Result<()> {
     runtime()?.block_on(async {
         let city = open(&c.config, None).await?;
         println!("serving {} on http://{addr}/ (ctrl-c stops)", city.config.city.name);
-        hazewarn_server::serve(Arc::new(city), addr, rate).await?;
+        hazewarn_server::serve(Arc::new(city), addr, rate, failures_per_minute).await?;
         Ok(())
     })
 }
@@ -274,6 +274,7 @@ pub fn user_add(c: &ConfigArg, name: &str, role: &str, credit_code: Option<&str>
     runtime()?.block_on(async {
         let city = open(&c.config, None).await?;
         let user = User { name: name.to_owned(), role, credit_code: credit_code.map(str::to_owned) };
+        city.check_new_user(&user, &token).await?;
         city.store.add_user(&user, &token, "cli", city.now()).await?;
         println!("user {name} ({}) added; bearer token (shown once): {token}", role.as_str());
         Ok(())

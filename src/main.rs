@@ -197,9 +197,12 @@ enum Command {
         config: cycle_cmd::ConfigArg,
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: String,
-        /// Requests per second per caller before 429.
+        /// Requests per second per token and per client address before 429.
         #[arg(long, default_value_t = 50)]
         rate: u32,
+        /// Failed sign-ins or unknown tokens per client address per minute before 429.
+        #[arg(long, default_value_t = hazewarn_server::FAILURES_PER_MINUTE)]
+        failures_per_minute: u32,
     },
     /// Run the city's jobs on their cron schedules (Asia/Shanghai) until stopped.
     #[command(after_help = "Example:\n  hazewarn run --config city.toml")]
@@ -401,7 +404,9 @@ fn main() -> ExitCode {
         Command::Demo { sample, out } => demo::run(&sample, &out),
         Command::Sample { seed, out, lists } => sample::write(seed, &out, &lists),
         Command::Run(c) => cycle_cmd::run_scheduler(&c),
-        Command::Serve { config, addr, rate } => cycle_cmd::serve(&config, &addr, rate),
+        Command::Serve { config, addr, rate, failures_per_minute } => {
+            cycle_cmd::serve(&config, &addr, rate, failures_per_minute)
+        }
         Command::Cycle { config, at, json } => cycle_cmd::cycle(&config, at, json),
         Command::Dispatch { config, until_empty } => cycle_cmd::dispatch(&config, until_empty),
         Command::Warning { config, command } => cycle_cmd::warning(&config, &command),

@@ -349,3 +349,30 @@ fn serve_refuses_an_invalid_schedule_naming_the_file_and_key_and_creates_no_stor
     assert!(said.contains(&config.display().to_string()) && said.contains("schedule.dispatch: `*/30 * * *`"), "{said}");
     assert!(!store.exists(), "a configuration that fails to load creates no store");
 }
+
+#[test]
+fn user_add_refuses_weak_tokens_and_credit_codes_not_on_the_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("hw.db").display());
+    let list = repo().join("data/lists/luohe-illustrative.csv");
+    let config = write_config(dir.path(), &url, "http://127.0.0.1:9/", Path::new("model"), &list, "");
+    let cfg = config.to_str().unwrap();
+    let on_list = std::fs::read_to_string(&list).unwrap().lines().nth(1).unwrap().split(',').next().unwrap().to_owned();
+    let add = |extra: &[&str]| {
+        let mut args = vec!["user", "add", "--config", cfg, "--name", "e", "--role", "enterprise"];
+        args.extend(extra);
+        hazewarn(&args)
+    };
+    let o = add(&["--credit-code", &on_list, "--token", "password123"]);
+    assert!(!o.status.success() && text(&o).contains("the token is too weak"), "{}", text(&o));
+    let o = add(&["--credit-code", &on_list, "--token", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]);
+    assert!(!o.status.success() && text(&o).contains("the token is too weak"), "{}", text(&o));
+    // A valid code (its check character is right) that is not on the list.
+    let o = add(&["--credit-code", "91350100M000100Y43"]);
+    assert!(!o.status.success() && text(&o).contains("is not on the active reduction list"), "{}", text(&o));
+    let o = add(&[]);
+    assert!(!o.status.success() && text(&o).contains("needs --credit-code"), "{}", text(&o));
+    let o = add(&["--credit-code", &on_list]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("bearer token (shown once)"));
+}

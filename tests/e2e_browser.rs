@@ -58,7 +58,7 @@ fn four_roles_in_a_real_browser() {
         ("ent-b", "enterprise", Some(codes[1])),
     ];
     for (name, role, code) in users {
-        let token = format!("e2e-token-{name}");
+        let token = format!("e2e-token-{name}-0123456789abcdef");
         let mut args = vec!["user", "add", "--config", cfg, "--name", name, "--role", role, "--token", &token];
         if let Some(c) = code {
             args.extend(["--credit-code", c]);
@@ -85,7 +85,7 @@ fn four_roles_in_a_real_browser() {
     let run = Command::new("node")
         .current_dir(repo().join("tests/e2e"))
         .args(["flow.mjs", &format!("http://{addr}"), out.to_str().unwrap()])
-        .args(["fc", "office", "ent-a", "ent-b"].map(|n| format!("e2e-token-{n}")))
+        .args(["fc", "office", "ent-a", "ent-b"].map(|n| format!("e2e-token-{n}-0123456789abcdef")))
         .output()
         .unwrap();
     server.kill().unwrap();

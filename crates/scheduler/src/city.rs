@@ -149,6 +149,41 @@ impl City {
     }
 }
 
+/// The fewest characters, and distinct characters, a bearer token may have: 24 random hex
+/// characters carry 96 bits; `user add` makes 64-character ones.
+pub const MIN_TOKEN_CHARS: usize = 24;
+const MIN_DISTINCT_TOKEN_CHARS: usize = 10;
+
+impl City {
+    /// Refuses a user whose token is guessable, or an enterprise account whose credit code is
+    /// missing or not on the city's active reduction list.
+    pub async fn check_new_user(&self, user: &hazewarn_store::users::User, token: &str) -> Result<(), SchedulerError> {
+        let distinct = token.chars().collect::<std::collections::BTreeSet<_>>().len();
+        if token.chars().count() < MIN_TOKEN_CHARS || distinct < MIN_DISTINCT_TOKEN_CHARS {
+            return Err(SchedulerError::Input(format!(
+                "the token is too weak: at least {MIN_TOKEN_CHARS} characters with {MIN_DISTINCT_TOKEN_CHARS} different \
+                 ones (leave --token out to have one made)"
+            )));
+        }
+        let is_enterprise = user.role == hazewarn_store::users::Role::Enterprise;
+        match (&user.credit_code, is_enterprise) {
+            (None, true) => Err(SchedulerError::Input("an enterprise account needs --credit-code".into())),
+            (Some(_), false) => Err(SchedulerError::Input("only an enterprise account carries a credit code".into())),
+            (Some(code), true) => {
+                let (version, list) = self.list().await?;
+                if list.enterprises.iter().any(|e| e.credit_code.as_str() == code) {
+                    Ok(())
+                } else {
+                    Err(SchedulerError::Input(format!(
+                        "credit code {code} is not on the active reduction list (v{version})"
+                    )))
+                }
+            }
+            (None, false) => Ok(()),
+        }
+    }
+}
+
 fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname").map(|s| s.trim().to_owned()).unwrap_or_else(|_| "host".into())
 }

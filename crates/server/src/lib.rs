@@ -52,10 +52,15 @@ pub const FAILURES_PER_MINUTE: u32 = 10;
 impl AppState {
     /// `rate` requests per second per token and per client address.
     pub fn new(city: Arc<City>, rate: u32) -> AppState {
+        AppState::with_failures(city, rate, FAILURES_PER_MINUTE)
+    }
+
+    /// As [`AppState::new`], with `failures` failed sign-ins per client address per minute.
+    pub fn with_failures(city: Arc<City>, rate: u32, failures: u32) -> AppState {
         AppState {
             city,
             limiter: Arc::new(auth::RateLimiter::new(rate, Duration::from_secs(1))),
-            failures: Arc::new(auth::RateLimiter::new(FAILURES_PER_MINUTE, Duration::from_secs(60))),
+            failures: Arc::new(auth::RateLimiter::new(failures, Duration::from_secs(60))),
         }
     }
 }
@@ -148,7 +153,7 @@ async fn atom_feed(State(s): State<AppState>) -> Result<Response, ApiError> {
 }
 
 /// Serves until ctrl-c, with the scheduler running beside it.
-pub async fn serve(city: Arc<City>, addr: &str, rate: u32) -> Result<(), ServeError> {
+pub async fn serve(city: Arc<City>, addr: &str, rate: u32, failures: u32) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "serving");
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -156,7 +161,7 @@ pub async fn serve(city: Arc<City>, addr: &str, rate: u32) -> Result<(), ServeEr
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    supervise(listener, router(AppState::new(city, rate)), scheduler, stop_tx, ctrl_c).await
+    supervise(listener, router(AppState::with_failures(city, rate, failures)), scheduler, stop_tx, ctrl_c).await
 }
 
 async fn stopped(mut rx: tokio::sync::watch::Receiver<bool>) {

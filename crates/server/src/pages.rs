@@ -316,9 +316,32 @@ struct ReviewForm {
     action: api::ActionName,
     #[serde(default)]
     note: String,
-    aqi1: Option<u32>,
-    aqi2: Option<u32>,
-    aqi3: Option<u32>,
+    #[serde(default)]
+    aqi1: String,
+    #[serde(default)]
+    aqi2: String,
+    #[serde(default)]
+    aqi3: String,
+}
+
+/// A forecaster's adjusted AQI from the form: blank for none, else a whole number 0–500.
+pub(crate) fn adjusted_aqi(field: &str, text: &str) -> Result<Option<u32>, ApiError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match text.parse::<u32>() {
+        Ok(v) if v <= 500 => Ok(Some(v)),
+        _ => Err(ApiError::Invalid(format!("`{field}`: `{text}` is not an AQI (a whole number 0–500)"))),
+    }
+}
+
+/// Moves a day's AQI to `v`, its interval moving with it (same widths, within 0–500).
+pub(crate) fn adjust_day(row: &mut hazewarn_scheduler::cycle::DailyRow, v: u32) {
+    let (below, above) = (row.aqi_p50.saturating_sub(row.aqi_p10), row.aqi_p90.saturating_sub(row.aqi_p50));
+    row.aqi_p50 = v;
+    row.aqi_p10 = v.saturating_sub(below);
+    row.aqi_p90 = (v + above).min(500);
 }
 
 fn back(path: &str, l: &Lang, msg: &str) -> Response {
@@ -368,9 +391,10 @@ async fn forecaster_review(
         if f.action == api::ActionName::Adjust {
             let run = s.city.store.forecast_run(&f.run).await?.ok_or(ApiError::NotFound)?;
             let mut rows = s.city.daily_of(&run).await?;
-            for (k, v) in [f.aqi1, f.aqi2, f.aqi3].into_iter().enumerate() {
-                if let (Some(v), Some(row)) = (v, rows.get_mut(k)) {
-                    row.aqi_p50 = v;
+            for (k, (field, text)) in [("aqi1", &f.aqi1), ("aqi2", &f.aqi2), ("aqi3", &f.aqi3)].into_iter().enumerate()
+            {
+                if let (Some(v), Some(row)) = (adjusted_aqi(field, text)?, rows.get_mut(k)) {
+                    adjust_day(row, v);
                 }
             }
             daily = Some(rows);
@@ -778,10 +802,33 @@ async fn import_list(s: &AppState, l: &Lang, caller: Result<Caller, ApiError>, n
     }
 }
 
+/// A stored UTC time as Beijing time, for display.
+fn local_time(ts: &str) -> String {
+    hazewarn_store::parse_ts(ts)
+        .map_or_else(|_| ts.to_owned(), |t| hazewarn_scheduler::beijing(t).format("%Y-%m-%d %H:%M").to_string())
+}
+
+/// When and how a notice was acknowledged, marked late after its deadline.
+fn acknowledgement(l: &Lang, n: &hazewarn_store::response::StoredNotice) -> Option<String> {
+    let at = n.acknowledged_at.as_deref()?;
+    let late = hazewarn_store::parse_ts(at).is_ok_and(|t| t > n.notice.ack_deadline.with_timezone(&chrono::Utc));
+    let by_phone = n.acknowledged_via.as_deref() == Some("phone");
+    let mut s = local_time(at);
+    if by_phone {
+        s += l.t("（电话确认，应急办代录）", " (by phone, recorded by the office)");
+    }
+    if late {
+        s += l.t("（逾期确认）", " (late)");
+    }
+    Some(s)
+}
+
 async fn enterprise(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result<Caller, ApiError>) -> Response {
     let result: Result<Html<String>, ApiError> = async {
         let caller = caller?;
         let csrf = caller.csrf.clone();
+        // Only the enterprise acknowledges; the office looking at this page is not offered the button.
+        let may_ack = caller.user.role == Role::Enterprise;
         let axum::Json(mine) = api::notices(State(s.clone()), caller).await?;
         let mut b = String::new();
         if !l.msg.is_empty() {
@@ -789,41 +836,79 @@ async fn enterprise(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
         }
         match mine.first() {
             None => b += &format!("<p id=\"notice\">{}</p>", l.t("暂无通知。", "No notices.")),
-            Some(n) => {
-                let x = &n.notice;
-                b += &format!(
-                    "<div id=\"notice\"><h2>{}</h2><p>{} {} · {} {} — {} · {} {}</p><table><tr><th>{}</th><th>{}</th></tr>",
-                    escape(&x.id),
-                    l.t("级别", "Level"),
-                    level_name(&l, x.level),
-                    l.t("执行时间", "Effective"),
-                    x.effective_from.format("%Y-%m-%d %H:%M"),
-                    x.effective_until.format("%Y-%m-%d %H:%M"),
-                    l.t("确认截止", "Acknowledge by"),
-                    x.ack_deadline.format("%Y-%m-%d %H:%M"),
-                    l.t("生产线", "Line"),
-                    l.t("措施", "Measure")
-                );
-                for line in &x.lines {
-                    b += &format!("<tr><td>{}</td><td>{}</td></tr>", escape(&line.line), escape(if l.en() { &line.en } else { &line.zh }));
-                }
-                b += &format!("</table><p>{}</p>", escape(&x.transport_zh));
-                match &n.acknowledged_at {
-                    Some(at) => b += &format!("<p id=\"acked\">{} {}</p>", l.t("已确认：", "Acknowledged:"), escape(at)),
-                    None => b += &format!("<form method=\"post\" action=\"/enterprise/ack{}\"><input type=\"hidden\" name=\"id\" value=\"{}\"><button id=\"ack\">{}</button></form>", l.q(), escape(&x.id), l.t("确认收到", "Acknowledge")),
-                }
-                b += "</div>";
-            }
+            Some(n) => b += &notice_card(&l, n, may_ack),
         }
-        b += &format!("<h2>{}</h2><table id=\"history\">", l.t("历史通知", "History"));
+        b += &format!(
+            "<h2>{}</h2><table id=\"history\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            l.t("历史通知", "History"),
+            l.t("通知编号", "Notice"),
+            l.t("下发时间", "Issued"),
+            l.t("级别", "Level"),
+            l.t("确认", "Acknowledged")
+        );
         for n in &mine {
-            b += &format!("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", escape(&n.notice.id), n.notice.issued_at.format("%Y-%m-%d %H:%M"), level_name(&l, n.notice.level), escape(n.acknowledged_at.as_deref().unwrap_or("-")));
+            let acked = acknowledgement(&l, n).unwrap_or_else(|| "-".into());
+            b += &format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&n.notice.id),
+                n.notice.issued_at.format("%Y-%m-%d %H:%M"),
+                level_name(&l, n.notice.level),
+                escape(&acked)
+            );
         }
         b += "</table>";
         Ok(city_page(&s, &l, l.t("企业：停限产通知", "Enterprise: curtailment notices"), &protect_forms(&b, &csrf)))
     }
     .await;
     result.map_or_else(|e| login_needed(&l, e), IntoResponse::into_response)
+}
+
+/// The latest notice: who it is for, who issued it and on what basis, the measures per line,
+/// the window and the acknowledgement deadline, and the button or the acknowledgement.
+fn notice_card(l: &Lang, n: &hazewarn_store::response::StoredNotice, may_ack: bool) -> String {
+    let x = &n.notice;
+    let mut b = format!(
+        "<div id=\"notice\"><h2>{}</h2><p>{} · {}</p><p>{} {} · {} {} — {} · {} {}</p><p>{} {} · {} {}</p><table><tr><th>{}</th><th>{}</th></tr>",
+        escape(&x.id),
+        escape(&x.enterprise),
+        escape(&x.credit_code),
+        l.t("级别", "Level"),
+        level_name(l, x.level),
+        l.t("执行时间", "Effective"),
+        x.effective_from.format("%Y-%m-%d %H:%M"),
+        x.effective_until.format("%Y-%m-%d %H:%M"),
+        l.t("确认截止", "Acknowledge by"),
+        x.ack_deadline.format("%Y-%m-%d %H:%M"),
+        l.t("下发单位", "Issued by"),
+        escape(&x.issuer),
+        l.t("依据", "Basis"),
+        escape(&x.basis),
+        l.t("生产线", "Line"),
+        l.t("措施", "Measure")
+    );
+    for line in &x.lines {
+        b += &format!(
+            "<tr><td>{}</td><td>{}</td></tr>",
+            escape(&line.line),
+            escape(if l.en() { &line.en } else { &line.zh })
+        );
+    }
+    b += &format!("</table><p>{}</p>", escape(&x.transport_zh));
+    match acknowledgement(l, n) {
+        Some(acked) => b += &format!("<p id=\"acked\">{} {}</p>", l.t("已确认：", "Acknowledged:"), escape(&acked)),
+        None if may_ack => {
+            b += &format!(
+                "<form method=\"post\" action=\"/enterprise/ack{}\"><input type=\"hidden\" name=\"id\" value=\"{}\"><button id=\"ack\">{}</button></form>",
+                l.q(),
+                escape(&x.id),
+                l.t("确认收到", "Acknowledge")
+            )
+        }
+        None => {
+            b += &format!("<p id=\"unacked\">{}</p>", l.t("企业尚未确认。", "Not acknowledged by the enterprise yet."))
+        }
+    }
+    b + "</div>"
 }
 
 async fn enterprise_ack(

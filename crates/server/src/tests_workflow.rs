@@ -123,3 +123,51 @@ async fn a_warning_past_its_end_is_lifted_by_the_follow_up() {
     let (_, page) = call(&f, "GET", "/api/v1/public/current", None, None).await;
     assert!(page["warning"].is_null(), "{page}");
 }
+
+async fn page_as(f: &Fixture, who: &str, uri: &str) -> String {
+    let req = Request::get(uri).header(header::COOKIE, format!("hw_token=token-{who}")).body(Body::empty()).unwrap();
+    let resp = router(f.state.clone()).oneshot(req).await.unwrap();
+    String::from_utf8(to_bytes(resp.into_body(), 1 << 24).await.unwrap().to_vec()).unwrap()
+}
+
+#[tokio::test]
+async fn the_office_is_not_offered_an_acknowledge_button_and_a_late_one_is_marked() {
+    let f = fixture(1000).await;
+    issue_orange(&f).await;
+    let office = page_as(&f, "office", "/enterprise").await;
+    assert!(!office.contains("id=\"ack\"") && office.contains("id=\"unacked\""), "{office}");
+    assert!(page_as(&f, "ent-a", "/enterprise").await.contains("id=\"ack\""));
+    // Acknowledged a day after its two-hour deadline.
+    let (_, mine) = call(&f, "GET", "/api/v1/notices", Some("ent-a"), None).await;
+    let id = mine[0]["notice"]["id"].as_str().unwrap();
+    let late = f.state.city.now() + chrono::Duration::days(1);
+    f.state.city.store.acknowledge(id, "ent-a", late).await.unwrap();
+    let page = page_as(&f, "ent-a", "/enterprise").await;
+    assert!(page.contains("（逾期确认）"), "{page}");
+}
+
+#[test]
+fn a_forecasters_adjustment_is_checked_and_moves_the_interval_with_it() {
+    assert_eq!(crate::pages::adjusted_aqi("aqi1", " 250 ").unwrap(), Some(250));
+    assert_eq!(crate::pages::adjusted_aqi("aqi1", "").unwrap(), None);
+    for bad in ["abc", "9999", "-5", "12.5"] {
+        let e = crate::pages::adjusted_aqi("aqi1", bad).unwrap_err().to_string();
+        assert_eq!(e, format!("`aqi1`: `{bad}` is not an AQI (a whole number 0–500)"));
+    }
+    let mut day = hazewarn_scheduler::cycle::DailyRow {
+        date: chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+        lead_day: 1,
+        pm25_p10: 80.0,
+        pm25_p50: 100.0,
+        pm25_p90: 130.0,
+        aqi_p10: 110,
+        aqi_p50: 132,
+        aqi_p90: 170,
+        trend: false,
+    };
+    crate::pages::adjust_day(&mut day, 480);
+    // Widths 22 below and 38 above: 458–480–500 (capped at the scale's end).
+    assert_eq!((day.aqi_p10, day.aqi_p50, day.aqi_p90), (458, 480, 500));
+    crate::pages::adjust_day(&mut day, 10);
+    assert_eq!((day.aqi_p10, day.aqi_p50, day.aqi_p90), (0, 10, 30));
+}
