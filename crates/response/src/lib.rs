@@ -26,6 +26,7 @@ mod grade;
 mod level;
 mod lifecycle;
 mod list;
+mod list_diff;
 mod list_import;
 mod measure;
 mod notice;
@@ -44,6 +45,7 @@ pub use hazewarn_text::{check_text, utf8_text, xml_char_allowed};
 pub use level::{ResponseLevel, WarningLevel};
 pub use lifecycle::{Actor, Transition, TransitionKind, Warning, WarningState};
 pub use list::{COLUMNS, CreditCode, Emissions, Enterprise, Grade, ListIssue, ProductionLine, ReductionList};
+pub use list_diff::{ChangedEnterprise, ListDiff, ListedEnterprise};
 pub use measure::Measure;
 pub use notice::{CurtailmentNotice, NoticeContext, NoticeLine, html_escape, notices};
 pub use plan::{

@@ -88,3 +88,31 @@ fn an_enterprise_emitting_more_than_the_whole_city_is_refused() {
     let ample = Inventory::from_csv(b"pollutant,total_kg_d\nSO2,400\nNOx,1000\nPM,2000\nVOCs,5000\n").unwrap();
     assert!(list.check_inventory(&ample).is_ok(), "equal to the city's total is not more than it");
 }
+
+#[test]
+fn a_new_version_is_described_by_the_enterprises_it_adds_removes_and_changes() {
+    let rules = GradeRuleTable::builtin();
+    let old_text = crate::tests_list::sample_list();
+    let old = ReductionList::from_csv(old_text.as_bytes(), &rules).unwrap();
+    let mut lines: Vec<String> = old_text.lines().map(str::to_owned).collect();
+    lines.remove(2); // 乙水泥 goes
+    lines[1] = lines[1].replace("甲水泥", "甲水泥（新名）"); // renamed
+    lines[2] = lines[2].replace(",10,100,50,20,", ",10,100,50,25,"); // 丙铸造 熔炼: VOCs 20 → 25
+    let new_row = old_text
+        .lines()
+        .nth(2)
+        .unwrap()
+        .replacen(&old.enterprises[1].credit_code.as_str().to_string(), "91350100M000100Y43", 1)
+        .replace("乙水泥", "庚水泥");
+    lines.push(new_row);
+    let new = ReductionList::from_csv(lines.join("\n").as_bytes(), &rules).unwrap();
+    let d = old.diff(&new);
+    let names = |v: &[ListedEnterprise]| v.iter().map(|e| e.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&d.added), ["庚水泥"]);
+    assert_eq!(names(&d.removed), ["乙水泥"]);
+    let changed: Vec<(&str, Vec<&str>)> = d.changed.iter().map(|c| (c.name.as_str(), c.fields.clone())).collect();
+    assert_eq!(changed, [("甲水泥（新名）", vec!["name"]), ("丙铸造", vec!["lines"])]);
+    // 丁包装, 戊食品 and 己热电 are as they were.
+    assert_eq!(d.unchanged, 3);
+    assert!(old.diff(&old).is_empty());
+}

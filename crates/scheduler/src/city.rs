@@ -7,7 +7,6 @@ use hazewarn_response::{
     CapConfig, GradeRuleTable, GradingProfile, GuaranteePolicy, Inventory, ReductionList, ResponseError,
 };
 use hazewarn_store::Store;
-use sha2::{Digest, Sha256};
 
 use crate::channel::{Channel, FileDrop, Webhook};
 use crate::clock::Clock;
@@ -31,7 +30,7 @@ pub struct City {
     pub health: Health,
 }
 
-fn list_error(file: &str, e: ResponseError) -> SchedulerError {
+pub(crate) fn list_error(file: &str, e: ResponseError) -> SchedulerError {
     match e {
         ResponseError::ListImport(issues) => {
             let table: Vec<String> = issues.iter().map(|i| format!("  {i}")).collect();
@@ -139,9 +138,17 @@ impl City {
         bytes: &[u8],
         by: &str,
     ) -> Result<(i64, ReductionList), SchedulerError> {
-        let list = parse_list(name, bytes, &self.rules)?;
-        list.check_inventory(&self.inventory).map_err(|e| list_error(name, e))?;
-        let sha: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+        let list = self.checked_list(name, bytes)?;
+        let sha = crate::lists::sha256_hex(bytes);
+        // The file in use already: importing it again would only make a version identical to it.
+        if let Some(current) = self.store.list_versions().await?.first()
+            && current.sha256 == sha
+        {
+            return Err(SchedulerError::Conflict(format!(
+                "{name} is identical to v{}, the list in use; nothing was imported",
+                current.version
+            )));
+        }
         let mut tx = self.store.write().await?;
         let version = tx.save_list(&list, name, &sha, by, self.now()).await?;
         tx.commit().await?;

@@ -22,6 +22,7 @@ pub mod config;
 pub mod cycle;
 pub mod dispatch;
 pub mod health;
+pub mod lists;
 pub mod respond;
 mod run;
 pub mod sources;

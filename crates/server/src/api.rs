@@ -10,6 +10,7 @@ use hazewarn_scheduler::Step;
 use hazewarn_scheduler::cycle::{DailyRow, InputStatus};
 use hazewarn_store::OutboxEntry;
 use hazewarn_store::forecasts::{Review, ReviewAction};
+use hazewarn_store::lists::ListVersion;
 use hazewarn_store::response::StoredNotice;
 use hazewarn_store::users::Role;
 use serde::{Deserialize, Serialize};
@@ -465,10 +466,32 @@ pub async fn plan_preview(
     Ok(Json(p))
 }
 
+/// Every imported version of the reduction list, newest first.
+#[utoipa::path(get, path = "/api/v1/lists", tag = "office", security(("bearer" = [])), responses((status = 200, body = [Opaque])))]
+pub async fn list_versions(State(s): State<AppState>, auth: Authorized<OfficeOnly>) -> ApiResult<Vec<ListVersion>> {
+    let _ = auth;
+    Ok(Json(s.city.store.list_versions().await?))
+}
+
+/// Makes an earlier version the list in use again, as a new version.
+#[utoipa::path(post, path = "/api/v1/lists/{version}/restore", tag = "office", security(("bearer" = [])), params(("version" = i64, Path)), responses((status = 200, body = Opaque)))]
+pub async fn restore_list(
+    State(s): State<AppState>,
+    auth: Authorized<OfficeOnly>,
+    Path(version): Path<i64>,
+) -> ApiResult<Value> {
+    let new = s.city.restore_list(version, &auth.user().name, s.city.now()).await?;
+    Ok(Json(serde_json::json!({"version": new, "restored_from": version})))
+}
+
 #[derive(Deserialize)]
 pub struct UploadQuery {
     /// The file name; `.xlsx` is read as a workbook, anything else as CSV.
     pub name: String,
+    /// Say what the file would change (enterprises added, removed, changed; the plan's totals
+    /// before and after) without importing it.
+    #[serde(default)]
+    pub preview: bool,
 }
 
 /// A new reduction-list version, validated as the CLI does; an invalid upload changes nothing.
@@ -480,6 +503,10 @@ pub async fn upload_list(
     body: Bytes,
 ) -> ApiResult<Value> {
     let user = auth.user();
+    if q.preview {
+        let preview = s.city.preview_list(&q.name, &body).await?;
+        return Ok(Json(serde_json::to_value(preview).map_err(|e| ApiError::Internal(e.to_string()))?));
+    }
     let (version, list) = s.city.import_list(&q.name, &body, &user.name).await?;
     Ok(Json(serde_json::json!({"version": version, "enterprises": list.enterprises.len(), "lines": list.line_count()})))
 }

@@ -44,6 +44,8 @@ pub struct AppState {
     pub limiter: Arc<auth::RateLimiter>,
     /// Failed sign-ins and unknown tokens per client address.
     pub failures: Arc<auth::RateLimiter>,
+    /// List files previewed on the office page and awaiting confirmation, by SHA-256.
+    pub staged: Arc<std::sync::Mutex<pages::StagedLists>>,
 }
 
 /// Failed sign-ins (or unknown tokens) a client address may make per minute.
@@ -61,6 +63,7 @@ impl AppState {
             city,
             limiter: Arc::new(auth::RateLimiter::new(rate, Duration::from_secs(1))),
             failures: Arc::new(auth::RateLimiter::new(failures, Duration::from_secs(60))),
+            staged: Arc::default(),
         }
     }
 }
@@ -80,7 +83,8 @@ pub fn router(state: AppState) -> Router {
         .route("/outbox/dead", get(api::dead_letters))
         .route("/outbox/{id}/retry", post(api::retry_dead))
         .route("/plan", get(api::plan_preview))
-        .route("/lists", post(api::upload_list))
+        .route("/lists", post(api::upload_list).get(api::list_versions))
+        .route("/lists/{version}/restore", post(api::restore_list))
         .route("/openapi.json", get(|| async { axum::Json(<openapi::ApiDoc as utoipa::OpenApi>::openapi()) }))
         .fallback(|| async { ApiError::NotFound })
         .layer(axum::middleware::map_response(error::json_errors));

@@ -103,6 +103,8 @@ impl Modify for StandardErrors {
         api::retry_dead,
         api::plan_preview,
         api::upload_list,
+        api::list_versions,
+        api::restore_list,
     ),
     components(schemas(
         api::PublicCurrent,

@@ -54,6 +54,8 @@ pub fn routes() -> Router<AppState> {
         .route("/office/retry", post(office_retry))
         .route("/office/list", post(office_list))
         .route("/office/list-file", post(office_list_file))
+        .route("/office/list-confirm", post(office_list_confirm))
+        .route("/office/list-restore", post(office_list_restore))
         .route("/enterprise", get(enterprise))
         .route("/enterprise/ack", post(enterprise_ack))
 }
@@ -251,7 +253,8 @@ async fn forecaster(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
             .collect();
         b += &format!("<h2>{}</h2>", l.t("逐日AQI（D+1至D+7，D+4起为趋势）", "Daily AQI D+1..D+7 (from D+4 a trend)"));
         b += &svg::daily_bars(&bars, "AQI");
-        b += &format!("<h2>{}</h2><table><tr><th>{}</th><th>OK</th><th>{}</th></tr>", l.t("输入数据与质控", "Inputs and QC"), l.t("输入", "Input"), l.t("说明", "Detail"));
+        b += &latest_cycle_failure(&s, &l).await?;
+        b += &format!("<h2>{}</h2><table><tr><th>{}</th><th>{}</th><th>{}</th></tr>", l.t("输入数据与质控", "Inputs and QC"), l.t("输入", "Input"), l.t("状态", "Status"), l.t("说明", "Detail"));
         for i in &v.inputs {
             b += &format!("<tr><td>{}</td><td>{}</td><td>{}</td></tr>", escape(&i.name), if i.ok { "✓" } else { "✗" }, escape(&i.detail));
         }
@@ -260,9 +263,9 @@ async fn forecaster(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
         } else {
             b += "</table>";
         }
-        // The last 30 days of verification.
-        let now = s.city.now();
-        let scores = s.city.store.scores_between(now - Duration::days(30), now).await?;
+        // The 30 days of verification before this run's issue time (not the wall clock's: a
+        // forecaster reviewing a run sees how the forecasts before it verified).
+        let scores = s.city.store.scores_between(issue - Duration::days(30), issue).await?;
         b += &format!("<h2>{}</h2><table><tr><th>{}</th><th>n</th><th>RMSE</th><th>{}</th><th>{}</th><th>{}</th></tr>", l.t("近30天检验", "Verification, last 30 days"), l.t("时效", "Leads"), l.t("命中", "Hits"), l.t("漏报", "Misses"), l.t("空报", "False alarms"));
         for (a, z) in [(1, 24), (25, 48), (49, 72), (73, 96)] {
             let sel: Vec<_> = scores.iter().filter(|x| (a..=z).contains(&x.lead_hours)).collect();
@@ -352,7 +355,7 @@ fn back(path: &str, l: &Lang, msg: &str) -> Response {
 
 /// Percent-encodes everything but unreserved characters (RFC 3986 §2.3), so no text placed in
 /// a redirect can end the header or change the URL's structure.
-fn percent_encode(s: &str) -> String {
+pub(crate) fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
@@ -377,6 +380,21 @@ fn protect_forms(html: &str, csrf: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The latest forecast job, when it failed: what failed and when, above everything else.
+async fn latest_cycle_failure(s: &AppState, l: &Lang) -> Result<String, ApiError> {
+    let runs = s.city.store.job_runs(50).await?;
+    let Some(last) = runs.iter().find(|r| r.job == "forecast") else { return Ok(String::new()) };
+    if last.status != "failed" {
+        return Ok(String::new());
+    }
+    Ok(format!(
+        "<p class=\"msg\" id=\"cycle-failed\">{} {} · {}</p>",
+        l.t("最新一次预报未能完成：", "The latest forecast cycle failed:"),
+        escape(&last.slot),
+        escape(&last.detail)
+    ))
 }
 
 async fn forecaster_review(
@@ -441,6 +459,7 @@ async fn office(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result
             b += &plan_section(&s, &l, level, in_force.is_some()).await?;
         }
         b += &deliveries_section(&s, &l).await?;
+        b += &list_versions_section(&s, &l).await?;
         b += &format!(
             "<h2>{}</h2><form method=\"post\" action=\"/office/list-file?csrf={csrf}{amp}\" enctype=\"multipart/form-data\">\
              <input type=\"file\" name=\"file\" accept=\".xlsx,.csv\" id=\"list-file\"> <button id=\"upload-file\">{}</button></form>\
@@ -779,14 +798,45 @@ async fn office_list_file(
     }
 }
 
+/// List files previewed and awaiting the office's confirmation, by SHA-256, oldest first. A
+/// restart forgets them: the office uploads the file again.
+#[derive(Default)]
+pub struct StagedLists(Vec<(String, String, Vec<u8>)>);
+
+/// How many previews wait at once; the oldest goes first.
+const MAX_STAGED: usize = 16;
+
+impl StagedLists {
+    fn stage(&mut self, sha: &str, name: &str, bytes: Vec<u8>) {
+        self.0.retain(|(s, _, _)| s != sha);
+        if self.0.len() >= MAX_STAGED {
+            self.0.remove(0);
+        }
+        self.0.push((sha.to_owned(), name.to_owned(), bytes));
+    }
+
+    fn take(&mut self, sha: &str) -> Option<(String, Vec<u8>)> {
+        let k = self.0.iter().position(|(s, _, _)| s == sha)?;
+        let (_, name, bytes) = self.0.remove(k);
+        Some((name, bytes))
+    }
+}
+
+/// An uploaded or pasted list: checked, then shown as what it would change, with a button to
+/// confirm the import. Nothing is imported yet.
 async fn import_list(s: &AppState, l: &Lang, caller: Result<Caller, ApiError>, name: &str, bytes: Vec<u8>) -> Response {
     let r = async {
-        let q = Query(api::UploadQuery { name: name.to_owned() });
-        api::upload_list(State(s.clone()), Authorized::from_caller(caller?)?, q, Bytes::from(bytes)).await
+        let auth: Authorized<crate::auth::OfficeOnly> = Authorized::from_caller(caller?)?;
+        let preview = s.city.preview_list(name, &bytes).await?;
+        s.staged.lock().expect("staged lock").stage(&preview.sha256, name, bytes);
+        Ok::<_, ApiError>((auth, preview))
     }
     .await;
     match r {
-        Ok(axum::Json(v)) => back("/office", l, &format!("{} v{}", l.t("清单已导入", "list imported"), v["version"])),
+        Ok((auth, preview)) => {
+            let body = protect_forms(&list_preview(l, &preview), &auth.caller.csrf);
+            city_page(s, l, l.t("确认导入减排清单", "Confirm the reduction-list import"), &body).into_response()
+        }
         Err(ApiError::Invalid(m)) => {
             let rows: String = m.lines().skip(1).map(|x| format!("<tr><td>{}</td></tr>", escape(x.trim()))).collect();
             let body = format!(
@@ -800,6 +850,181 @@ async fn import_list(s: &AppState, l: &Lang, caller: Result<Caller, ApiError>, n
         }
         Err(e) => login_needed(l, e),
     }
+}
+
+/// The preview: the enterprises added, removed and changed, the plan's totals at each level
+/// before and after, and the confirmation (none for the file already in use).
+fn list_preview(l: &Lang, p: &hazewarn_scheduler::lists::ListPreview) -> String {
+    let d = &p.diff;
+    let mut b = format!(
+        "<p id=\"list-summary\">{} <b>{}</b>: {} {} · {} {} · {} {} · {} {} ({} v{})</p>",
+        l.t("文件", "File"),
+        escape(&p.name),
+        l.t("新增", "added"),
+        d.added.len(),
+        l.t("移除", "removed"),
+        d.removed.len(),
+        l.t("变更", "changed"),
+        d.changed.len(),
+        l.t("未变", "unchanged"),
+        d.unchanged,
+        l.t("对比当前", "against the list in use,"),
+        p.current_version
+    );
+    let names = |title: &str, id: &str, rows: Vec<(String, String, String)>| {
+        if rows.is_empty() {
+            return String::new();
+        }
+        let body: String = rows
+            .iter()
+            .map(|(c, n, f)| format!("<tr><td>{}</td><td>{}</td><td>{}</td></tr>", escape(n), escape(c), escape(f)))
+            .collect();
+        format!("<h3>{title}</h3><table id=\"{id}\">{body}</table>")
+    };
+    let plain = |v: &Vec<hazewarn_response::ListedEnterprise>| {
+        v.iter().map(|e| (e.credit_code.clone(), e.name.clone(), String::new())).collect()
+    };
+    b += &names(l.t("新增企业", "Added"), "list-added", plain(&d.added));
+    b += &names(l.t("移除企业", "Removed"), "list-removed", plain(&d.removed));
+    b += &names(
+        l.t("变更企业", "Changed"),
+        "list-changed",
+        d.changed.iter().map(|e| (e.credit_code.clone(), e.name.clone(), e.fields.join(", "))).collect(),
+    );
+    b += &format!(
+        "<h3>{}</h3><table id=\"list-totals\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        l.t("减排比例（导入前 → 导入后）", "Reduction shares (before → after)"),
+        l.t("级别", "Level"),
+        l.t("污染物", "Pollutant"),
+        l.t("导入前", "Before"),
+        l.t("导入后", "After"),
+        l.t("目标", "Target")
+    );
+    for t in &p.totals {
+        for (before, after) in t.before.iter().zip(&t.after) {
+            b += &format!(
+                "<tr><td>{}</td><td>{}</td><td>{:.1}%</td><td>{:.1}%</td><td>{:.0}%</td></tr>",
+                level_name(l, t.level),
+                escape(&before.pollutant),
+                before.ratio * 100.0,
+                after.ratio * 100.0,
+                after.target * 100.0
+            );
+        }
+    }
+    b += "</table>";
+    match p.identical_to {
+        Some(v) if v == p.current_version => {
+            b += &format!(
+                "<p id=\"list-identical\">{} v{v}{}</p>",
+                l.t("此文件与当前使用的", "This file is the list in use,"),
+                l.t("相同，无需导入。", "; there is nothing to import.")
+            );
+        }
+        other => {
+            if let Some(v) = other {
+                b += &format!(
+                    "<p id=\"list-identical\">{} v{v}</p>",
+                    l.t("此文件与历史版本相同：", "This file is the same as the earlier version")
+                );
+            }
+            b += &format!(
+                "<form method=\"post\" action=\"/office/list-confirm{}\" onsubmit=\"return confirm('{}')\"><input type=\"hidden\" name=\"sha256\" value=\"{}\"><button id=\"confirm-import\">{}</button></form>",
+                l.q(),
+                l.t("确认导入？", "Import it?"),
+                escape(&p.sha256),
+                l.t("确认导入", "Import")
+            );
+        }
+    }
+    b + &format!("<p><a href=\"/office{}\">{}</a></p>", l.q(), l.t("取消", "Cancel"))
+}
+
+#[derive(Deserialize)]
+struct ConfirmForm {
+    sha256: String,
+}
+
+/// The office confirms a previewed list: it is imported as a new version.
+async fn office_list_confirm(
+    State(s): State<AppState>,
+    Query(l): Query<Lang>,
+    caller: Result<Caller, ApiError>,
+    Form(f): Form<ConfirmForm>,
+) -> Response {
+    let r = async {
+        let auth = Authorized::from_caller(caller?)?;
+        let staged = s.staged.lock().expect("staged lock").take(&f.sha256);
+        let (name, bytes) =
+            staged.ok_or_else(|| ApiError::Conflict("that preview has expired; upload the file again".into()))?;
+        let q = Query(api::UploadQuery { name, preview: false });
+        api::upload_list(State(s.clone()), auth, q, Bytes::from(bytes)).await
+    }
+    .await;
+    match r {
+        Ok(axum::Json(v)) => back("/office", &l, &format!("{} v{}", l.t("清单已导入", "list imported"), v["version"])),
+        Err(ApiError::Unauthenticated) => login_needed(&l, ApiError::Unauthenticated),
+        Err(e) => back("/office", &l, &e.to_string()),
+    }
+}
+
+#[derive(Deserialize)]
+struct VersionForm {
+    version: i64,
+}
+
+async fn office_list_restore(
+    State(s): State<AppState>,
+    Query(l): Query<Lang>,
+    caller: Result<Caller, ApiError>,
+    Form(f): Form<VersionForm>,
+) -> Response {
+    let r = async {
+        let auth = Authorized::from_caller(caller?)?;
+        api::restore_list(State(s.clone()), auth, axum::extract::Path(f.version)).await
+    }
+    .await;
+    match r {
+        Ok(axum::Json(v)) => {
+            back("/office", &l, &format!("{} v{} → v{}", l.t("已恢复清单", "list restored"), f.version, v["version"]))
+        }
+        Err(ApiError::Unauthenticated) => login_needed(&l, ApiError::Unauthenticated),
+        Err(e) => back("/office", &l, &e.to_string()),
+    }
+}
+
+/// The list's versions, newest first, each earlier one with a button to make it current again.
+async fn list_versions_section(s: &AppState, l: &Lang) -> Result<String, ApiError> {
+    let versions = s.city.store.list_versions().await?;
+    let mut b = format!(
+        "<h3>{}</h3><table id=\"list-versions\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr>",
+        l.t("清单版本", "List versions"),
+        l.t("版本", "Version"),
+        l.t("导入时间", "Imported"),
+        l.t("来源", "Source"),
+        l.t("企业数", "Enterprises")
+    );
+    for (k, v) in versions.iter().enumerate() {
+        let action = if k == 0 {
+            l.t("当前使用", "in use").to_owned()
+        } else {
+            format!(
+                "<form method=\"post\" action=\"/office/list-restore{}\" onsubmit=\"return confirm('{}')\"><input type=\"hidden\" name=\"version\" value=\"{}\"><button>{}</button></form>",
+                l.q(),
+                l.t("恢复此版本？", "Restore this version?"),
+                v.version,
+                l.t("恢复", "Restore")
+            )
+        };
+        b += &format!(
+            "<tr><td>v{}</td><td>{}</td><td>{}</td><td>{}</td><td>{action}</td></tr>",
+            v.version,
+            escape(&local_time(&v.imported_at)),
+            escape(&v.source),
+            v.enterprises
+        );
+    }
+    Ok(b + "</table>")
 }
 
 /// A stored UTC time as Beijing time, for display.

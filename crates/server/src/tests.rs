@@ -165,7 +165,12 @@ async fn an_invalid_list_upload_changes_nothing_and_a_valid_one_is_a_new_version
     let body: Value = serde_json::from_slice(&to_bytes(resp.into_body(), 1 << 20).await.unwrap()).unwrap();
     assert!(body["error"]["message"].as_str().unwrap().contains("nothing was imported"), "{body}");
     assert_eq!(f.state.city.store.latest_list().await.unwrap().unwrap().0, before);
-    let resp = router(f.state.clone()).oneshot(upload(good)).await.unwrap();
+    // The file in use already is recognised, not imported again as a new version.
+    let resp = router(f.state.clone()).oneshot(upload(good.clone())).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    assert_eq!(f.state.city.store.latest_list().await.unwrap().unwrap().0, before);
+    let changed = String::from_utf8(good).unwrap().replacen("\n", "\n\n", 1); // a blank row: the same list, another file
+    let resp = router(f.state.clone()).oneshot(upload(changed.into_bytes())).await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(f.state.city.store.latest_list().await.unwrap().unwrap().0, before + 1);
     // Bodies over the limit are refused before they are read.

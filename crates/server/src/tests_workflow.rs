@@ -171,3 +171,100 @@ fn a_forecasters_adjustment_is_checked_and_moves_the_interval_with_it() {
     crate::pages::adjust_day(&mut day, 10);
     assert_eq!((day.aqi_p10, day.aqi_p50, day.aqi_p90), (0, 10, 30));
 }
+
+#[tokio::test]
+async fn the_forecaster_sees_that_the_latest_cycle_failed() {
+    let f = fixture(1000).await;
+    graded_run(&f, "run-1").await;
+    let store = &f.state.city.store;
+    let now = f.state.city.now();
+    assert!(!page_as(&f, "fc", "/forecaster").await.contains("id=\"cycle-failed\""));
+    let slot = "2026-01-04T16:00+08:00";
+    store.claim_slot("forecast", slot, "test", now, chrono::Duration::minutes(30)).await.unwrap();
+    store.finish_slot("forecast", slot, "test", now, false, "no met source answered").await.unwrap();
+    let page = page_as(&f, "fc", "/forecaster").await;
+    assert!(page.contains("id=\"cycle-failed\"") && page.contains("no met source answered"), "{page}");
+}
+
+fn illustrative_list() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/lists/luohe-illustrative.csv")).unwrap()
+}
+
+async fn post_list(f: &Fixture, query: &str, bytes: String) -> (StatusCode, serde_json::Value) {
+    let req = Request::post(format!("/api/v1/lists?{query}"))
+        .header(header::AUTHORIZATION, "Bearer token-office")
+        .body(Body::from(bytes))
+        .unwrap();
+    let resp = router(f.state.clone()).oneshot(req).await.unwrap();
+    let status = resp.status();
+    (status, serde_json::from_slice(&to_bytes(resp.into_body(), 1 << 24).await.unwrap()).unwrap())
+}
+
+#[tokio::test]
+async fn an_import_is_previewed_before_it_replaces_the_list_and_can_be_rolled_back() {
+    let f = fixture(1000).await;
+    let store = &f.state.city.store;
+    let (v1, list) = store.latest_list().await.unwrap().unwrap();
+    // The template-sized upload that once replaced the whole list: one enterprise kept.
+    let text = illustrative_list();
+    let first = list.enterprises[0].credit_code.as_str().to_owned();
+    let one: Vec<&str> =
+        text.lines().enumerate().filter(|(k, l)| *k == 0 || l.starts_with(&first)).map(|(_, l)| l).collect();
+    let (status, p) = post_list(&f, "name=one.csv&preview=true", one.join("\n")).await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    assert_eq!(p["diff"]["removed"].as_array().unwrap().len(), list.enterprises.len() - 1);
+    assert_eq!((p["diff"]["added"].as_array().unwrap().len(), p["diff"]["unchanged"].as_u64()), (0, Some(1)));
+    assert_eq!(p["totals"].as_array().unwrap().len(), 3, "before and after at yellow, orange and red");
+    assert_eq!(store.latest_list().await.unwrap().unwrap().0, v1, "a preview imports nothing");
+    let (_, p) = post_list(&f, "name=same.csv&preview=true", text.clone()).await;
+    assert_eq!(p["identical_to"].as_i64(), Some(v1));
+
+    let (status, _) = post_list(&f, "name=one.csv", one.join("\n")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(store.latest_list().await.unwrap().unwrap().1.enterprises.len(), 1);
+    let (status, v) = call(&f, "POST", &format!("/api/v1/lists/{v1}/restore"), Some("office"), None).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let (v3, restored) = store.latest_list().await.unwrap().unwrap();
+    assert_eq!((v3, restored), (v1 + 2, list));
+    let (status, _) = call(&f, "POST", &format!("/api/v1/lists/{v3}/restore"), Some("office"), None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "the version in use is not restored over itself");
+    let (_, versions) = call(&f, "GET", "/api/v1/lists", Some("office"), None).await;
+    assert_eq!(versions[0]["source"], format!("restored from v{v1:04}"));
+    assert!(
+        store
+            .audit_tail(5)
+            .await
+            .unwrap()
+            .iter()
+            .any(|e| e.action == "list-import" && e.subject == format!("list-v{v3:04}"))
+    );
+}
+
+#[tokio::test]
+async fn the_office_page_upload_shows_the_difference_and_imports_only_when_confirmed() {
+    let f = fixture(1000).await;
+    let store = &f.state.city.store;
+    let (v1, _) = store.latest_list().await.unwrap().unwrap();
+    let csrf = crate::auth::csrf_of("token-office");
+    let changed = illustrative_list().replacen("\n", "\n\n", 1);
+    let form = format!("csv={}&csrf={csrf}", crate::pages::percent_encode(&changed));
+    let req = Request::post("/office/list")
+        .header(header::COOKIE, "hw_token=token-office")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form))
+        .unwrap();
+    let resp = router(f.state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let page = String::from_utf8(to_bytes(resp.into_body(), 1 << 24).await.unwrap().to_vec()).unwrap();
+    assert!(page.contains("id=\"list-summary\"") && page.contains("id=\"confirm-import\""), "{page}");
+    assert_eq!(store.latest_list().await.unwrap().unwrap().0, v1, "nothing imported before the confirmation");
+    let sha = hazewarn_scheduler::lists::sha256_hex(changed.as_bytes());
+    let req = Request::post("/office/list-confirm")
+        .header(header::COOKIE, "hw_token=token-office")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("sha256={sha}&csrf={csrf}")))
+        .unwrap();
+    let resp = router(f.state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(store.latest_list().await.unwrap().unwrap().0, v1 + 1);
+}

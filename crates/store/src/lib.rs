@@ -20,6 +20,7 @@ This crate reads no clock: every call that writes a time takes it as an argument
 pub mod audit;
 pub mod forecasts;
 pub mod jobs;
+pub mod lists;
 mod migrate;
 pub mod outbox;
 pub mod response;

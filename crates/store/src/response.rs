@@ -12,7 +12,7 @@ fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("domain types serialise")
 }
 
-fn from_json<T: DeserializeOwned>(what: &str, s: &str) -> Result<T> {
+pub(crate) fn from_json<T: DeserializeOwned>(what: &str, s: &str) -> Result<T> {
     serde_json::from_str(s).map_err(|e| StoreError::Corrupt { what: what.to_owned(), detail: e.to_string() })
 }
 
