@@ -10,7 +10,7 @@ seconds="${1:-60}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(observations_csv reduction_list_csv reduction_list_xlsx city_config cap_alert)
+  targets=(observations_csv reduction_list_csv reduction_list_xlsx cap_alert)
 fi
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
@@ -23,6 +23,9 @@ for t in "${targets[@]}"; do
     echo "!! $t found a crash"
   fi
   for crash in fuzz/artifacts/"$t"/crash-* ; do
-    [ -e "$crash" ] && cp "$crash" "fuzz/regressions/$t/" && echo "   kept $(basename "$crash")"
+    if [ -e "$crash" ]; then
+      cp "$crash" "fuzz/regressions/$t/"
+      echo "   kept $(basename "$crash")"
+    fi
   done
 done

@@ -113,7 +113,7 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
     if until < 24 * 120 {
         bail!(
             "{}: only {} training hours before {}; at least 120 days are needed",
-            a.source.obs.display(),
+            a.source.describe(),
             until,
             a.train_until
         );
@@ -262,7 +262,7 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
         report.insert(name.to_owned(), s);
     }
     let json = serde_json::json!({
-        "observations": a.source.obs.display().to_string(),
+        "observations": a.source.describe(),
         "station": series.station,
         "future_met": if future_met {
             "observed: the observed meteorology after each issue time is passed in as if it were a perfect NWP forecast"

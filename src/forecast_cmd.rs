@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, anyhow, bail};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use hazewarn_forecast::{Derived, FittedModel, Hourly, ModelKind, ModelParams, parse_met_forecast_csv};
-use hazewarn_ingest::{Layout, StationSeries, parse_local_time, read_station};
+use hazewarn_ingest::city::{CityMeanOptions, city_mean};
+use hazewarn_ingest::{IngestOptions, Layout, StationSeries, ingest, parse_local_time, read_station};
 
 /// `--format`: `auto` (detect from the header) or a layout name.
 #[derive(Debug, Clone, Copy)]
@@ -29,8 +30,15 @@ pub enum FutureMet {
 /// Where the observations come from, shared by backtest, train and forecast.
 #[derive(clap::Args)]
 pub struct ObsArgs {
+    /// The observations; several files (joined by commas) with --city-mean.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub obs: Vec<PathBuf>,
+    /// Forecast the city series: the mean of the stations' valid values each hour (HJ 663).
     #[arg(long)]
-    pub obs: PathBuf,
+    pub city_mean: bool,
+    /// With --city-mean: the assessment stations (default: every station in the files).
+    #[arg(long, value_delimiter = ',')]
+    pub stations: Option<Vec<String>>,
     /// auto, canonical, parquet, uci-prsa, uci-5city or uci-multisite.
     #[arg(long, default_value = "auto")]
     pub format: Format,
@@ -42,9 +50,30 @@ pub struct ObsArgs {
 }
 
 impl ObsArgs {
+    /// The files, as the report and errors name them.
+    pub fn describe(&self) -> String {
+        self.obs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(",")
+    }
+
+    /// One station's series, or with --city-mean the city series of all the files' stations.
+    fn series(&self) -> Result<StationSeries> {
+        if !self.city_mean {
+            let [one] = self.obs.as_slice() else {
+                bail!("{} files were given; several files need --city-mean", self.obs.len());
+            };
+            return Ok(read_station(one, self.format.0, self.station.as_deref())?);
+        }
+        let options = IngestOptions { layout: self.format.0, station: self.station.clone(), ..Default::default() };
+        let (obs, _) = ingest(&self.obs, &options)?;
+        let city = CityMeanOptions { stations: self.stations.clone(), ..CityMeanOptions::default() };
+        let c = city_mean(&obs, &city)?;
+        tracing::info!(stations = %c.stations.join(","), thin_hours = c.thin_hours, "city series");
+        Ok(c.series)
+    }
+
     /// The station's series and the forecaster's hourly table, with the emissions table applied.
     pub fn load(&self) -> Result<(StationSeries, Hourly)> {
-        let series = read_station(&self.obs, self.format.0, self.station.as_deref())?;
+        let series = self.series()?;
         let mut h = Hourly::from_series(&series);
         if let Some(p) = &self.emissions {
             let off = h.apply_emissions(&read_emissions(p)?);
@@ -80,7 +109,11 @@ fn inside_repository(dir: &Path) -> bool {
 }
 
 pub fn train(a: &TrainArgs) -> Result<()> {
-    let third_party = a.source.obs.canonicalize().ok().is_some_and(|p| p.to_string_lossy().contains("/shared/data/"));
+    let third_party = a
+        .source
+        .obs
+        .iter()
+        .any(|o| o.canonicalize().ok().is_some_and(|p| p.to_string_lossy().contains("/shared/data/")));
     std::fs::create_dir_all(&a.out).with_context(|| a.out.display().to_string())?;
     if third_party && inside_repository(&a.out) {
         bail!(
@@ -103,7 +136,7 @@ pub fn train(a: &TrainArgs) -> Result<()> {
     let model = params.fit(&h, until, observed.then_some(&h))?;
     std::fs::write(a.out.join("model.json"), model.to_json())?;
     let name = a.out.file_name().and_then(|n| n.to_str()).unwrap_or("model");
-    let data = format!("{} (station {})", a.source.obs.display(), series.station);
+    let data = format!("{} (station {})", a.source.describe(), series.station);
     std::fs::write(a.out.join("card.md"), model.model_card(name, &data))?;
     println!("saved {} ({} training rows) and its model card", a.out.join("model.json").display(), model.train_rows);
     Ok(())
@@ -138,7 +171,7 @@ pub fn forecast(a: &ForecastArgs) -> Result<()> {
     let (_, full) = a.source.load()?;
     let i0 = full
         .index(a.issue_time)
-        .ok_or_else(|| anyhow!("{}: no hour {} in the observations", a.source.obs.display(), a.issue_time))?;
+        .ok_or_else(|| anyhow!("{}: no hour {} in the observations", a.source.describe(), a.issue_time))?;
     let h = full.cut_at(i0);
     let d = Derived::new(&h);
     let (f, recent) = if model.params.future_met {

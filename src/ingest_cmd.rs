@@ -3,12 +3,70 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, anyhow};
-use hazewarn_ingest::{IngestOptions, Layout, ingest, write_parquet};
+use hazewarn_ingest::city::{CityMeanOptions, CitySeries, city_mean};
+use hazewarn_ingest::{IngestOptions, Layout, Observations, ingest, write_parquet};
 
-pub fn run(files: &[PathBuf], layout: Option<Layout>, station: Option<String>, out: &Path) -> Result<()> {
+/// The city series as Parquet and as canonical CSV (which `ingest` and `backtest` read back),
+/// and per hour how many stations contributed, each through a temporary name.
+fn write_city(c: &CitySeries, out: &Path) -> Result<()> {
+    let city = Observations { series: vec![c.series.clone()] };
+    let tmp = out.join(".city.parquet.tmp");
+    write_parquet(&city, &tmp)?;
+    let s = &c.series;
+    let mut csv = String::from("time,station");
+    for col in &s.columns {
+        csv += &format!(",{}", col.variable.name());
+    }
+    csv.push('\n');
+    for (k, t) in s.times.iter().enumerate() {
+        csv += &format!("{},{}", t.format("%Y-%m-%d %H:%M"), s.station);
+        for col in &s.columns {
+            let v = col.values[k];
+            csv += &if v.is_finite() { format!(",{v}") } else { ",".to_owned() };
+        }
+        csv.push('\n');
+    }
+    let csv_tmp = out.join(".city.csv.tmp");
+    std::fs::write(&csv_tmp, csv)?;
+    let mut counts = String::from("time,stations\n");
+    for (t, n) in c.series.times.iter().zip(&c.contributing) {
+        counts += &format!("{},{n}\n", t.format("%Y-%m-%d %H:%M"));
+    }
+    let counts_tmp = out.join(".city_stations.csv.tmp");
+    std::fs::write(&counts_tmp, counts)?;
+    std::fs::rename(&tmp, out.join("city.parquet"))?;
+    std::fs::rename(&csv_tmp, out.join("city.csv"))?;
+    std::fs::rename(&counts_tmp, out.join("city_stations.csv"))?;
+    let ignored =
+        if c.ignored.is_empty() { String::new() } else { format!("; not averaged: {}", c.ignored.join(", ")) };
+    println!(
+        "city series of {} stations ({}): {} hours with fewer than half reporting{ignored}",
+        c.stations.len(),
+        c.stations.join(", "),
+        c.thin_hours
+    );
+    Ok(())
+}
+
+/// `city`: write the city series too, of these assessment stations (`None`: all of them).
+pub fn run(
+    files: &[PathBuf],
+    layout: Option<Layout>,
+    station: Option<String>,
+    city: Option<Option<Vec<String>>>,
+    out: &Path,
+) -> Result<()> {
     let options = IngestOptions { layout, station, ..Default::default() };
     let (obs, report) = ingest(files, &options)?;
+    // Computed before anything is written, so an unknown station leaves no output behind.
+    let city = match city {
+        Some(stations) => Some(city_mean(&obs, &CityMeanOptions { stations, ..CityMeanOptions::default() })?),
+        None => None,
+    };
     std::fs::create_dir_all(out).map_err(|e| anyhow!("{}: {e}", out.display()))?;
+    if let Some(c) = &city {
+        write_city(c, out)?;
+    }
     // Write to temporary names first so a failure leaves no half-written output behind.
     let parquet = out.join("observations.parquet");
     let tmp = out.join(".observations.parquet.tmp");

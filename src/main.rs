@@ -55,6 +55,13 @@ enum Command {
         /// Five-city layout: one PM_ site instead of the city mean. PRSA: the station name.
         #[arg(long)]
         station: Option<String>,
+        /// Also write the city series (`city.parquet`): each hour the mean of the stations' valid
+        /// values (HJ 663), with how many stations contributed (`city_stations.csv`).
+        #[arg(long)]
+        city_mean: bool,
+        /// With --city-mean: the assessment stations (default: every station in the files).
+        #[arg(long, value_delimiter = ',')]
+        stations: Option<Vec<String>>,
         #[arg(long)]
         out: PathBuf,
     },
@@ -355,7 +362,10 @@ fn main() -> ExitCode {
     init_logging(cli.verbose);
     let result = match cli.command {
         Command::Aqi { input, output } => aqi_cmd::run(&input, &output),
-        Command::Ingest { files, format, station, out } => ingest_cmd::run(&files, format, station, &out),
+        Command::Ingest { files, format, station, city_mean, stations, out } => {
+            let city = city_mean.then_some(stations);
+            ingest_cmd::run(&files, format, station, city, &out)
+        }
         Command::Grade { daily, profile, current, current_end, bound, json } => {
             let bound = match bound {
                 Bound::P50 => RangeBound::P50,

@@ -122,3 +122,72 @@ fn a_malformed_file_fails_whole_naming_file_line_and_column() {
     assert!(msg.contains("bad.csv") && msg.contains("line 3") && msg.contains("`pm25`"), "{msg}");
     assert!(!out.exists(), "a failed import writes nothing");
 }
+
+/// The raw multi-site files' PM2.5 per local hour, read straight from the CSVs ("NA" missing):
+/// an independent computation of what the city mean must be.
+fn raw_pm25_by_hour(files: &[std::path::PathBuf]) -> std::collections::BTreeMap<String, Vec<f64>> {
+    let mut by_hour: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+    for f in files {
+        let gz = flate2::read::GzDecoder::new(std::fs::File::open(f).unwrap());
+        let mut r = csv::Reader::from_reader(gz);
+        let h = r.headers().unwrap().clone();
+        let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+        let (y, m, d, hr, pm) = (col("year"), col("month"), col("day"), col("hour"), col("PM2.5"));
+        for rec in r.records() {
+            let rec = rec.unwrap();
+            let n = |i: usize| rec[i].parse::<u32>().unwrap();
+            let key = format!("{:04}-{:02}-{:02} {:02}:00", n(y), n(m), n(d), n(hr));
+            let slot = by_hour.entry(key).or_default();
+            if &rec[pm] != "NA" {
+                slot.push(rec[pm].parse().unwrap());
+            }
+        }
+    }
+    by_hour
+}
+
+#[test]
+fn the_city_mean_of_the_six_multi_site_stations_matches_an_independent_computation() {
+    let Some(data) = shared_data() else { return };
+    let mut files: Vec<_> = std::fs::read_dir(&data)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("PRSA_Data_"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 6);
+    let out = tempfile::tempdir().unwrap();
+    let mut args = vec!["ingest".to_owned()];
+    args.extend(files.iter().map(|p| p.display().to_string()));
+    args.extend(["--city-mean", "--out"].map(str::to_owned));
+    args.push(out.path().display().to_string());
+    let o = hazewarn(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("city series of 6 stations"), "{}", text(&o));
+
+    let expected = raw_pm25_by_hour(&files);
+    let city = std::fs::read_to_string(out.path().join("city.csv")).unwrap();
+    let counts = std::fs::read_to_string(out.path().join("city_stations.csv")).unwrap();
+    let header: Vec<&str> = city.lines().next().unwrap().split(',').collect();
+    let pm = header.iter().position(|c| *c == "pm25").unwrap();
+    let (mut compared, mut partial) = (0, 0);
+    for (row, count) in city.lines().skip(1).zip(counts.lines().skip(1)) {
+        let cells: Vec<&str> = row.split(',').collect();
+        let want = &expected[cells[0]];
+        let n: usize = count.split(',').nth(1).unwrap().parse().unwrap();
+        assert_eq!(n, want.len(), "{}: stations contributing", cells[0]);
+        if want.is_empty() {
+            assert_eq!(cells[pm], "", "{}: no station, no value", cells[0]);
+            continue;
+        }
+        let mean = want.iter().sum::<f64>() / want.len() as f64;
+        let got: f64 = cells[pm].parse().unwrap();
+        assert!((got - mean).abs() < 1e-9, "{}: {got} against {mean}", cells[0]);
+        compared += 1;
+        partial += usize::from(want.len() < 6);
+    }
+    assert_eq!(city.lines().count() - 1, expected.len(), "one city row per hour of the files");
+    let reported = expected.values().filter(|v| !v.is_empty()).count();
+    assert_eq!(compared, reported, "every hour some station reported was compared");
+    assert!(partial > 0, "the comparison includes hours with some stations missing");
+}

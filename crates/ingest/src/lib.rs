@@ -46,7 +46,9 @@ A malformed file is an [`IngestError`] naming the file, the line and the column,
 nothing is returned for it.
 */
 
+pub mod city;
 pub mod daily;
+#[cfg(feature = "parquet")]
 mod parquet;
 mod qc;
 mod read;
@@ -54,6 +56,7 @@ mod table;
 
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "parquet")]
 pub use parquet::{to_frame, write_parquet};
 pub use qc::{DuplicateRecord, FileReport, FlagCounts, GapRecord, QcConfig, QcReport, StationReport};
 pub use read::{Layout, SourceColumnStats, detect_layout, parse_local_time};
@@ -138,3 +141,5 @@ pub fn read_station(path: &Path, layout: Option<Layout>, station: Option<&str>) 
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_city;

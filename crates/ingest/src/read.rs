@@ -302,7 +302,10 @@ pub(crate) fn parse_file(
     };
     match layout {
         Layout::Canonical => read_canonical(&file, &bytes),
+        #[cfg(feature = "parquet")]
         Layout::Parquet => crate::parquet::read_raw(&file, bytes),
+        #[cfg(not(feature = "parquet"))]
+        Layout::Parquet => Err(IngestError::Parquet { file, message: "built without Parquet support".into() }),
         Layout::UciPrsa => read_prsa(&file, &bytes, station),
         Layout::UciFiveCity => read_five_city(&file, path, &bytes, station),
         Layout::UciMultisite => read_multisite(&file, &bytes),
