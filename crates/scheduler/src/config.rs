@@ -23,6 +23,10 @@ pub struct Config {
     pub delivery: Delivery,
     #[serde(default)]
     pub channels: Vec<ChannelConfig>,
+    /// The city's monitoring stations. With any, the city series (the mean of the assessment
+    /// stations, HJ 663) is what is forecast and graded; without, the first station is.
+    #[serde(default)]
+    pub stations: Vec<StationConfig>,
     /// Who sends the public CAP alert (default: Luohe's office).
     pub cap: Option<hazewarn_response::CapConfig>,
 }
@@ -54,6 +58,30 @@ fn default_guarantee() -> String {
 }
 fn default_contact() -> String {
     "重污染天气应急指挥部办公室".into()
+}
+
+/// A monitoring station (国控点) of the city.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StationConfig {
+    /// The station's code as the observations name it, e.g. `1234A`.
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub county: String,
+    pub longitude: f64,
+    pub latitude: f64,
+    #[serde(default)]
+    pub role: StationRole,
+}
+
+/// Whether a station enters the city mean (城市点) or is only shown (对照点/清洁对照点).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StationRole {
+    #[default]
+    Assessment,
+    Reference,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -166,6 +194,28 @@ impl Schedule {
         }
         jobs
     }
+}
+
+/// Station codes are unique, coordinates are on the globe, and some station is an assessment one.
+fn check_stations(stations: &[StationConfig]) -> Result<(), String> {
+    for (k, s) in stations.iter().enumerate() {
+        if s.code.trim().is_empty() {
+            return Err(format!("stations[{k}].code is empty"));
+        }
+        if stations[..k].iter().any(|t| t.code == s.code) {
+            return Err(format!("stations[{k}].code: `{}` is listed twice", s.code));
+        }
+        if !(-180.0..=180.0).contains(&s.longitude) || !(-90.0..=90.0).contains(&s.latitude) {
+            return Err(format!(
+                "stations[{k}] ({}): longitude/latitude {}, {} are not on the globe",
+                s.code, s.longitude, s.latitude
+            ));
+        }
+    }
+    if !stations.is_empty() && stations.iter().all(|s| s.role == StationRole::Reference) {
+        return Err("stations: none is an assessment station (城市点), so there is no city mean".into());
+    }
+    Ok(())
 }
 
 /// Parses a six-field cron expression the way the scheduler does (seconds required; a day of
@@ -314,6 +364,7 @@ impl Config {
         for j in c.schedule.jobs() {
             parse_cron(&j.cron).map_err(|e| format!("{}: {e}", j.key))?;
         }
+        check_stations(&c.stations)?;
         if c.policy.max_warning_days == 0 {
             return Err("policy.max_warning_days must be at least 1".into());
         }

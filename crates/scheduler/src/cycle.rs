@@ -7,7 +7,8 @@ use chrono::{DateTime, Duration, NaiveDateTime, Timelike, Utc};
 use hazewarn_forecast::{
     Derived, FittedModel, Hourly, MetForecastHour, Series, daily_outlook, parse_met_forecast_csv, pm25_daily_aqi,
 };
-use hazewarn_ingest::{IngestOptions, StationSeries, ingest, write_parquet};
+use hazewarn_ingest::city::{CityMeanOptions, city_mean};
+use hazewarn_ingest::{IngestOptions, Observations, StationSeries, ingest, write_parquet};
 use hazewarn_response::{CurrentWarning, DailyForecast, RangeBound, grade};
 use hazewarn_store::forecasts::ForecastRun;
 use hazewarn_store::response::OverdueMark;
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::city::City;
 use crate::config::SourceKind;
+use crate::config::StationRole;
 use crate::respond::{Outgoing, Step};
 use crate::{SchedulerError, beijing, sources};
 
@@ -61,6 +63,52 @@ impl City {
 
     /// Pulls the HTTP sources (when `fetch`), then reads every observation file with QC. A failing
     /// source is reported in the status and the cycle goes on with the data it has.
+    /// What the city forecasts: with configured stations, the mean of the assessment stations
+    /// (stations in the data that are not configured are reported and left out); without, the
+    /// first station of the observations.
+    fn city_series(&self, obs: &Observations, status: &mut Vec<InputStatus>) -> Result<StationSeries, SchedulerError> {
+        let configured = &self.config.stations;
+        if configured.is_empty() {
+            return obs
+                .series
+                .first()
+                .cloned()
+                .ok_or_else(|| SchedulerError::Input("no station in the observations".into()));
+        }
+        let unknown: Vec<&str> = obs
+            .series
+            .iter()
+            .map(|s| s.station.as_str())
+            .filter(|s| !configured.iter().any(|c| c.code == *s))
+            .collect();
+        if !unknown.is_empty() {
+            let detail = format!("not configured, not used: {}", unknown.join(", "));
+            status.push(InputStatus { name: "unknown stations".into(), ok: false, detail });
+        }
+        let assessment = configured.iter().filter(|c| c.role == StationRole::Assessment).map(|c| c.code.clone());
+        let present: Vec<String> = assessment.filter(|c| obs.station(c).is_some()).collect();
+        let missing = configured.iter().filter(|c| c.role == StationRole::Assessment && obs.station(&c.code).is_none());
+        let missing: Vec<&str> = missing.map(|c| c.code.as_str()).collect();
+        if present.is_empty() {
+            return Err(SchedulerError::Input(format!(
+                "no assessment station in the observations (configured: {})",
+                missing.join(", ")
+            )));
+        }
+        let options = CityMeanOptions { name: self.config.city.id.clone(), stations: Some(present), min_share: 0.5 };
+        let city = city_mean(obs, &options).map_err(|e| SchedulerError::Input(e.to_string()))?;
+        let mut detail = format!(
+            "mean of {} assessment stations; {} hours with fewer than half reporting",
+            city.stations.len(),
+            city.thin_hours
+        );
+        if !missing.is_empty() {
+            detail += &format!("; no data from {}", missing.join(", "));
+        }
+        status.push(InputStatus { name: "city series".into(), ok: missing.is_empty(), detail });
+        Ok(city.series)
+    }
+
     pub async fn gather(&self, now: DateTime<Utc>, fetch: bool) -> Result<Inputs, SchedulerError> {
         let dir = self.fetched_dir();
         std::fs::create_dir_all(&dir).map_err(|e| SchedulerError::Input(format!("{}: {e}", dir.display())))?;
@@ -145,11 +193,7 @@ impl City {
             ..Default::default()
         };
         let (obs, report) = ingest(&files, &options).map_err(|e| SchedulerError::Input(e.to_string()))?;
-        let series = obs
-            .series
-            .first()
-            .cloned()
-            .ok_or_else(|| SchedulerError::Input("no station in the observations".into()))?;
+        let series = self.city_series(&obs, &mut status)?;
         let parquet = self.config.data.work_dir.join("observations.parquet");
         write_parquet(&obs, &parquet).map_err(|e| SchedulerError::Input(e.to_string()))?;
         let batch = hazewarn_store::forecasts::ObservationBatch {

@@ -289,3 +289,57 @@ async fn a_bad_channel_or_profile_creates_no_store_file() {
     assert!(City::open(Config::parse(&profile, dir.path()).unwrap(), clock).await.is_err());
     assert!(!dir.path().join("hw.db").exists());
 }
+
+#[tokio::test]
+async fn a_city_with_stations_forecasts_the_mean_of_its_assessment_stations() {
+    let dir = tempfile::tempdir().unwrap();
+    // Three configured stations (R a reference point) and one the configuration does not know.
+    let mut csv = String::from("time,station,pm25\n");
+    for h in 0..48 {
+        let t = format!("2026-01-01 {:02}:00", h % 24)
+            .replace("2026-01-01", if h < 24 { "2026-01-01" } else { "2026-01-02" });
+        for (station, v) in [("S1", 100.0 + f64::from(h)), ("S2", 200.0), ("R", 900.0), ("X", 5.0)] {
+            csv += &format!("{t},{station},{v}\n");
+        }
+    }
+    std::fs::write(dir.path().join("obs.csv"), csv).unwrap();
+    let text = format!(
+        "[city]\nid = \"SIM\"\nname = \"模拟市\"\n[store]\nurl = \"sqlite://hw.db\"\n[data]\nwork_dir = \"work\"\n\
+         observations = [\"obs.csv\"]\nmodel = \"model\"\nlist = \"{r}/data/lists/luohe-illustrative.csv\"\n\
+         inventory = \"{r}/data/lists/inventory-illustrative.csv\"\n\
+         [[stations]]\ncode = \"S1\"\nname = \"一号站\"\nlongitude = 114.0\nlatitude = 33.6\n\
+         [[stations]]\ncode = \"S2\"\nname = \"二号站\"\nlongitude = 114.1\nlatitude = 33.5\n\
+         [[stations]]\ncode = \"R\"\nname = \"对照点\"\nlongitude = 113.9\nlatitude = 33.7\nrole = \"reference\"\n",
+        r = repo().display()
+    );
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 2, 8, 0, 0).unwrap()));
+    let city = City::open(Config::parse(&text, dir.path()).unwrap(), clock.clone()).await.unwrap();
+    let inputs = city.gather(city.now(), false).await.unwrap();
+    assert_eq!(inputs.series.station, "SIM");
+    let pm = inputs.series.usable(hazewarn_ingest::Variable::Pm25).unwrap();
+    // (100 + h + 200) / 2: neither the reference point nor the unknown station counts.
+    assert_eq!(pm[0], 150.0);
+    assert_eq!(pm[47], 173.5);
+    let said = |name: &str| inputs.status.iter().find(|s| s.name == name).map(|s| (s.ok, s.detail.clone()));
+    assert_eq!(said("unknown stations"), Some((false, "not configured, not used: X".into())));
+    assert_eq!(said("city series").unwrap().1, "mean of 2 assessment stations; 0 hours with fewer than half reporting");
+}
+
+#[test]
+fn station_configurations_are_checked() {
+    let base = "[city]\nid = \"X\"\nname = \"x\"\n[store]\nurl = \"sqlite://x.db\"\n[data]\nwork_dir = \"w\"\nmodel = \"m\"\n\
+                list = \"l.csv\"\ninventory = \"i.csv\"\n";
+    let station = |code: &str, lon: f64, role: &str| {
+        format!(
+            "[[stations]]\ncode = \"{code}\"\nname = \"n\"\nlongitude = {lon}\nlatitude = 33.0\nrole = \"{role}\"\n"
+        )
+    };
+    let twice = format!("{base}{}{}", station("A", 114.0, "assessment"), station("A", 114.0, "assessment"));
+    assert_eq!(Config::parse(&twice, Path::new("/tmp")).unwrap_err(), "stations[1].code: `A` is listed twice");
+    let off = format!("{base}{}", station("A", 214.0, "assessment"));
+    assert!(Config::parse(&off, Path::new("/tmp")).unwrap_err().contains("not on the globe"));
+    let only_reference = format!("{base}{}", station("R", 114.0, "reference"));
+    assert!(Config::parse(&only_reference, Path::new("/tmp")).unwrap_err().contains("none is an assessment station"));
+    let bad_role = format!("{base}{}", station("A", 114.0, "control"));
+    assert!(Config::parse(&bad_role, Path::new("/tmp")).unwrap_err().contains("unknown variant `control`"));
+}
