@@ -422,11 +422,8 @@ async fn forecaster_review(
         Ok(())
     }
     .await;
-    match result {
-        Ok(()) => back("/forecaster", &l, &format!("{} {}", f.action.as_str(), l.t("已记录", "recorded"))),
-        Err(ApiError::Unauthenticated) => login_needed(&l, ApiError::Unauthenticated),
-        Err(e) => back("/forecaster", &l, &e.to_string()),
-    }
+    let recorded = format!("{} {}", f.action.as_str(), l.t("已记录", "recorded"));
+    after_post("/forecaster", &l, result.map(|()| recorded))
 }
 
 async fn office(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result<Caller, ApiError>) -> Response {
@@ -735,10 +732,15 @@ async fn office_warning(
         Ok(format!("{} {} {}", w.id, f.step.as_str(), w.level().zh()))
     }
     .await;
-    match result {
-        Ok(m) => back("/office", &l, &m),
-        Err(ApiError::Unauthenticated) => login_needed(&l, ApiError::Unauthenticated),
-        Err(e) => back("/office", &l, &e.to_string()),
+    after_post("/office", &l, result)
+}
+
+/// Where a form post lands: back on its page with the outcome, or at sign-in.
+fn after_post(path: &str, l: &Lang, outcome: Result<String, ApiError>) -> Response {
+    match outcome {
+        Ok(m) => back(path, l, &m),
+        Err(ApiError::Unauthenticated) => login_needed(l, ApiError::Unauthenticated),
+        Err(e) => back(path, l, &e.to_string()),
     }
 }
 
@@ -961,11 +963,8 @@ async fn office_list_confirm(
         api::upload_list(State(s.clone()), auth, q, Bytes::from(bytes)).await
     }
     .await;
-    match r {
-        Ok(axum::Json(v)) => back("/office", &l, &format!("{} v{}", l.t("清单已导入", "list imported"), v["version"])),
-        Err(ApiError::Unauthenticated) => login_needed(&l, ApiError::Unauthenticated),
-        Err(e) => back("/office", &l, &e.to_string()),
-    }
+    let imported = l.t("清单已导入", "list imported");
+    after_post("/office", &l, r.map(|axum::Json(v)| format!("{imported} v{}", v["version"])))
 }
 
 #[derive(Deserialize)]
@@ -984,13 +983,8 @@ async fn office_list_restore(
         api::restore_list(State(s.clone()), auth, axum::extract::Path(f.version)).await
     }
     .await;
-    match r {
-        Ok(axum::Json(v)) => {
-            back("/office", &l, &format!("{} v{} → v{}", l.t("已恢复清单", "list restored"), f.version, v["version"]))
-        }
-        Err(ApiError::Unauthenticated) => login_needed(&l, ApiError::Unauthenticated),
-        Err(e) => back("/office", &l, &e.to_string()),
-    }
+    let restored = l.t("已恢复清单", "list restored");
+    after_post("/office", &l, r.map(|axum::Json(v)| format!("{restored} v{} → v{}", f.version, v["version"])))
 }
 
 /// The list's versions, newest first, each earlier one with a button to make it current again.
@@ -1143,9 +1137,5 @@ async fn enterprise_ack(
     Form(f): Form<IdForm>,
 ) -> Response {
     let r = async { api::acknowledge(State(s.clone()), caller?, axum::extract::Path(f.id.clone())).await }.await;
-    match r {
-        Ok(_) => back("/enterprise", &l, l.t("已确认", "acknowledged")),
-        Err(ApiError::Unauthenticated) => login_needed(&l, ApiError::Unauthenticated),
-        Err(e) => back("/enterprise", &l, &e.to_string()),
-    }
+    after_post("/enterprise", &l, r.map(|_| l.t("已确认", "acknowledged").to_owned()))
 }
