@@ -37,7 +37,7 @@ pub struct ObsArgs {
     #[arg(long)]
     pub city_mean: bool,
     /// With --city-mean: the assessment stations (default: every station in the files).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', requires = "city_mean")]
     pub stations: Option<Vec<String>>,
     /// auto, canonical, parquet, uci-prsa, uci-5city or uci-multisite.
     #[arg(long, default_value = "auto")]

@@ -7,8 +7,9 @@ use hazewarn_ingest::city::{CityMeanOptions, CitySeries, city_mean};
 use hazewarn_ingest::{IngestOptions, Layout, Observations, ingest, write_parquet};
 
 /// The city series as Parquet and as canonical CSV (which `ingest` and `backtest` read back),
-/// and per hour how many stations contributed, each through a temporary name.
-fn write_city(c: &CitySeries, out: &Path) -> Result<()> {
+/// and per hour how many stations contributed, each to a temporary name: the (temporary, final)
+/// names to rename.
+fn write_city(c: &CitySeries, out: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
     let city = Observations { series: vec![c.series.clone()] };
     let tmp = out.join(".city.parquet.tmp");
     write_parquet(&city, &tmp)?;
@@ -34,9 +35,7 @@ fn write_city(c: &CitySeries, out: &Path) -> Result<()> {
     }
     let counts_tmp = out.join(".city_stations.csv.tmp");
     std::fs::write(&counts_tmp, counts)?;
-    std::fs::rename(&tmp, out.join("city.parquet"))?;
-    std::fs::rename(&csv_tmp, out.join("city.csv"))?;
-    std::fs::rename(&counts_tmp, out.join("city_stations.csv"))?;
+
     let ignored =
         if c.ignored.is_empty() { String::new() } else { format!("; not averaged: {}", c.ignored.join(", ")) };
     println!(
@@ -45,7 +44,11 @@ fn write_city(c: &CitySeries, out: &Path) -> Result<()> {
         c.stations.join(", "),
         c.thin_hours
     );
-    Ok(())
+    Ok(vec![
+        (tmp, out.join("city.parquet")),
+        (csv_tmp, out.join("city.csv")),
+        (counts_tmp, out.join("city_stations.csv")),
+    ])
 }
 
 /// `city`: write the city series too, of these assessment stations (`None`: all of them).
@@ -64,14 +67,18 @@ pub fn run(
         None => None,
     };
     std::fs::create_dir_all(out).map_err(|e| anyhow!("{}: {e}", out.display()))?;
-    if let Some(c) = &city {
-        write_city(c, out)?;
-    }
-    // Write to temporary names first so a failure leaves no half-written output behind.
+    // Everything is written to temporary names first and renamed at the end, so a failure
+    // leaves no half-written output behind.
     let parquet = out.join("observations.parquet");
     let tmp = out.join(".observations.parquet.tmp");
     write_parquet(&obs, &tmp)?;
-    std::fs::rename(&tmp, &parquet)?;
+    let mut renames = vec![(tmp, parquet.clone())];
+    if let Some(c) = &city {
+        renames.extend(write_city(c, out)?);
+    }
+    for (from, to) in renames {
+        std::fs::rename(from, to)?;
+    }
     std::fs::write(out.join("qc_report.json"), serde_json::to_string_pretty(&report)?)?;
     let summary = report.summary();
     std::fs::write(out.join("qc_summary.txt"), &summary)?;

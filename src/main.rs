@@ -60,7 +60,7 @@ enum Command {
         #[arg(long)]
         city_mean: bool,
         /// With --city-mean: the assessment stations (default: every station in the files).
-        #[arg(long, value_delimiter = ',')]
+        #[arg(long, value_delimiter = ',', requires = "city_mean")]
         stations: Option<Vec<String>>,
         #[arg(long)]
         out: PathBuf,

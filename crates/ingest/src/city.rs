@@ -98,10 +98,14 @@ fn mean_wind(stations: &[&StationSeries], times: &[NaiveDateTime]) -> (Vec<f64>,
 /// The city series of `obs` by `options`. An assessment station missing from the observations
 /// is an error naming the stations there are.
 pub fn city_mean(obs: &Observations, options: &CityMeanOptions) -> Result<CitySeries, IngestError> {
-    let names: Vec<String> = match &options.stations {
-        Some(list) => list.clone(),
-        None => obs.series.iter().map(|s| s.station.clone()).collect(),
-    };
+    let mut names: Vec<String> = Vec::new();
+    let given = options.stations.clone().unwrap_or_else(|| obs.series.iter().map(|s| s.station.clone()).collect());
+    for name in given {
+        // A station named twice is still one station.
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
     let mut chosen = Vec::new();
     for name in &names {
         let s = obs.station(name).ok_or_else(|| IngestError::UnknownStation {

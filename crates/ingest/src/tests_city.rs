@@ -70,7 +70,8 @@ proptest! {
     fn a_reference_point_never_changes_the_city_mean(
         a in proptest::collection::vec(proptest::option::of(0.0f64..800.0), 24),
         b in proptest::collection::vec(proptest::option::of(0.0f64..800.0), 24),
-        reference in proptest::collection::vec(proptest::option::of(0.0f64..2000.0), 24),
+        reference in proptest::collection::vec(proptest::option::of(0.0f64..2000.0), 1..60),
+        reference_start in -30i64..30,
     ) {
         let values = |v: &[Option<f64>]| v.iter().map(|x| x.unwrap_or(f64::NAN)).collect::<Vec<_>>();
         let (a, b, r) = (values(&a), values(&b), values(&reference));
@@ -78,7 +79,8 @@ proptest! {
         let options = CityMeanOptions { stations, ..CityMeanOptions::default() };
         let two = Observations { series: vec![station("A", 0, &[(Variable::Pm25, &a)]), station("B", 0, &[(Variable::Pm25, &b)])] };
         let mut three = two.clone();
-        three.series.push(station("R", 0, &[(Variable::Pm25, &r)]));
+        // Its own hours, before, across or after the assessment stations'.
+        three.series.push(station("R", reference_start, &[(Variable::Pm25, &r)]));
         let without = city_mean(&two, &options).unwrap();
         let with = city_mean(&three, &options).unwrap();
         let same = without.series.columns[0].values.iter().zip(&with.series.columns[0].values)

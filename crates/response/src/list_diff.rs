@@ -40,6 +40,11 @@ fn listed(e: &Enterprise) -> ListedEnterprise {
     ListedEnterprise { credit_code: e.credit_code.as_str().to_owned(), name: e.name.clone() }
 }
 
+/// The same lines, whatever their order in the file.
+fn same_lines(e: &Enterprise, f: &Enterprise) -> bool {
+    e.lines.len() == f.lines.len() && e.lines.iter().all(|l| f.lines.iter().any(|m| m == l))
+}
+
 /// The fields of `e` that differ in `f` (the same enterprise on the other list).
 fn changed_fields(e: &Enterprise, f: &Enterprise) -> Vec<&'static str> {
     let checks: [(&'static str, bool); 9] = [
@@ -51,7 +56,7 @@ fn changed_fields(e: &Enterprise, f: &Enterprise) -> Vec<&'static str> {
         ("whitelist_reason", e.whitelist != f.whitelist),
         ("contact", e.contact != f.contact),
         ("endpoint", e.endpoint != f.endpoint),
-        ("lines", e.lines != f.lines),
+        ("lines", !same_lines(e, f)),
     ];
     checks.into_iter().filter(|(_, differs)| *differs).map(|(name, _)| name).collect()
 }

@@ -61,8 +61,6 @@ impl City {
         self.config.data.work_dir.join("fetched")
     }
 
-    /// Pulls the HTTP sources (when `fetch`), then reads every observation file with QC. A failing
-    /// source is reported in the status and the cycle goes on with the data it has.
     /// What the city forecasts: with configured stations, the mean of the assessment stations
     /// (stations in the data that are not configured are reported and left out); without, the
     /// first station of the observations.
@@ -109,6 +107,8 @@ impl City {
         Ok(city.series)
     }
 
+    /// Pulls the HTTP sources (when `fetch`), then reads every observation file with QC. A failing
+    /// source is reported in the status and the cycle goes on with the data it has.
     pub async fn gather(&self, now: DateTime<Utc>, fetch: bool) -> Result<Inputs, SchedulerError> {
         let dir = self.fetched_dir();
         std::fs::create_dir_all(&dir).map_err(|e| SchedulerError::Input(format!("{}: {e}", dir.display())))?;
@@ -196,6 +196,10 @@ impl City {
         let series = self.city_series(&obs, &mut status)?;
         let parquet = self.config.data.work_dir.join("observations.parquet");
         write_parquet(&obs, &parquet).map_err(|e| SchedulerError::Input(e.to_string()))?;
+        // What is forecast, for the pages: the city series, or the one station.
+        let forecast_series = Observations { series: vec![series.clone()] };
+        let city_parquet = self.config.data.work_dir.join("city.parquet");
+        write_parquet(&forecast_series, &city_parquet).map_err(|e| SchedulerError::Input(e.to_string()))?;
         let batch = hazewarn_store::forecasts::ObservationBatch {
             id: format!("{}-{slot}", self.config.city.id),
             source: files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join("; "),
@@ -430,7 +434,7 @@ impl City {
             .ok_or_else(|| SchedulerError::Conflict(format!("forecast run {run_id} has not been graded")))?;
         let step = Step::recommended(&rec)
             .ok_or_else(|| SchedulerError::Conflict(format!("the grading of {run_id} recommends no action")))?;
-        if let Some(why) = self.recommendation_stale(run_id, now).await? {
+        if let Some(why) = self.recommendation_stale(run_id).await? {
             return Err(SchedulerError::Conflict(format!("the recommendation of {run_id} is stale: {why}")));
         }
         self.apply(step, by, reason, run_id, now).await
@@ -439,15 +443,13 @@ impl City {
     /// Why a run's recommendation may no longer be carried out: a newer forecast has been
     /// issued, or a warning step was taken after the run was graded (the grading assumed the
     /// warning as it was). `None` while it still stands.
-    pub async fn recommendation_stale(
-        &self,
-        run_id: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<String>, SchedulerError> {
-        if let Some(latest) = self.store.latest_forecast_run(now, false).await?
-            && latest.id != run_id
+    pub async fn recommendation_stale(&self, run_id: &str) -> Result<Option<String>, SchedulerError> {
+        // Only a newer graded run overtakes this one: a newer run still awaiting the forecaster's
+        // approval has recommended nothing yet.
+        if let Some(latest) = self.store.latest_graded_run().await?
+            && latest != run_id
         {
-            return Ok(Some(format!("a newer forecast ({}) has been issued", latest.id)));
+            return Ok(Some(format!("a newer forecast ({latest}) has been graded")));
         }
         let graded = self.store.recommendation_at(run_id).await?;
         let stepped = self.store.last_warning_step_at().await?;
@@ -477,7 +479,11 @@ impl City {
             // A warning whose window has passed is over: lift it, with its notices and the
             // public cancel, rather than leave it "in force" on every page.
             let reason = "预警时段已结束，自动解除 (the warning's window has ended)";
-            self.apply(Step::Lift, "scheduler", reason, "expiry", now).await?;
+            // A lift that fails is logged and retried at the next follow-up; reminders,
+            // escalations and delivery go on.
+            if let Err(e) = self.apply(Step::Expire, "scheduler", reason, "expiry", now).await {
+                tracing::error!(warning = %w.id, error = %e, "could not lift an expired warning");
+            }
         }
         let mut reminded = 0;
         for n in self.store.overdue(now, OverdueMark::Reminded).await? {

@@ -72,11 +72,21 @@ impl City {
         Ok(list)
     }
 
-    /// Makes an earlier version the list in use again (as a new version); audited.
+    /// Makes an earlier version the list in use again (as a new version); audited. It is
+    /// checked again first, against today's inventory and rule table, as an import would be.
     pub async fn restore_list(&self, version: i64, by: &str, now: DateTime<Utc>) -> Result<i64, SchedulerError> {
-        let (current, _) = self.list().await?;
-        if version == current {
+        let versions = self.store.list_versions().await?;
+        let wanted = versions.iter().find(|v| v.version == version);
+        let wanted = wanted.ok_or_else(|| SchedulerError::Input(format!("there is no list version {version}")))?;
+        if versions.first().is_some_and(|current| current.sha256 == wanted.sha256) {
             return Err(SchedulerError::Conflict(format!("version {version} is the list in use already")));
+        }
+        let list = self.store.list_version(version).await?;
+        let name = format!("list v{version}");
+        list.check_inventory(&self.inventory).map_err(|e| crate::city::list_error(&name, e))?;
+        for level in WarningLevel::COLOURED {
+            plan(&list, &self.rules, level, &self.inventory, &self.profile.targets, self.guarantee())
+                .map_err(|e| SchedulerError::Input(format!("{name} no longer plans at {level}: {e}")))?;
         }
         Ok(self.store.restore_list(version, by, now).await?)
     }

@@ -17,11 +17,26 @@ use crate::{SchedulerError, beijing};
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "step", rename_all = "lowercase")]
 pub enum Step {
-    Issue { level: WarningLevel, start: DateTime<FixedOffset>, end: DateTime<FixedOffset> },
-    Upgrade { level: WarningLevel, end: DateTime<FixedOffset> },
-    Downgrade { level: WarningLevel, end: DateTime<FixedOffset> },
-    Extend { end: DateTime<FixedOffset> },
+    Issue {
+        level: WarningLevel,
+        start: DateTime<FixedOffset>,
+        end: DateTime<FixedOffset>,
+    },
+    Upgrade {
+        level: WarningLevel,
+        end: DateTime<FixedOffset>,
+    },
+    Downgrade {
+        level: WarningLevel,
+        end: DateTime<FixedOffset>,
+    },
+    Extend {
+        end: DateTime<FixedOffset>,
+    },
     Lift,
+    /// Lift the warning in force because its window has ended: checked inside the step's
+    /// transaction, so a warning extended meanwhile is left alone.
+    Expire,
 }
 
 /// The most characters a step's reason or author may have.
@@ -33,7 +48,7 @@ impl Step {
         match *self {
             Step::Issue { start, end, .. } => Some((start.max(at), end)),
             Step::Upgrade { end, .. } | Step::Downgrade { end, .. } | Step::Extend { end } => Some((at, end)),
-            Step::Lift => None,
+            Step::Lift | Step::Expire => None,
         }
     }
 
@@ -129,6 +144,14 @@ impl City {
                     Step::Downgrade { level, end } => w.downgrade(level, end, &who)?,
                     Step::Extend { end } => w.extend(end, &who)?,
                     Step::Lift => w.lift(&who)?,
+                    Step::Expire if w.current().end <= who.at => w.lift(&who)?,
+                    Step::Expire => {
+                        return Err(SchedulerError::Conflict(format!(
+                            "warning {} runs until {}",
+                            w.id,
+                            w.current().end
+                        )));
+                    }
                     Step::Issue { .. } => unreachable!("handled above"),
                 }
                 w

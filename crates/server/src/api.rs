@@ -495,7 +495,7 @@ pub struct UploadQuery {
 }
 
 /// A new reduction-list version, validated as the CLI does; an invalid upload changes nothing.
-#[utoipa::path(post, path = "/api/v1/lists", tag = "office", security(("bearer" = [])), params(("name" = String, Query, description = "file name; .xlsx is read as a workbook, else CSV")), request_body(content = Vec<u8>, content_type = "application/octet-stream"), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, body = Opaque), (status = 422, description = "the list has problems; nothing was imported", body = ErrorBody), (status = 413, description = "too large")))]
+#[utoipa::path(post, path = "/api/v1/lists", tag = "office", security(("bearer" = [])), params(("name" = String, Query, description = "file name; .xlsx is read as a workbook, else CSV"), ("preview" = Option<bool>, Query, description = "say what the file would change, importing nothing")), request_body(content = Vec<u8>, content_type = "application/octet-stream"), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, body = Opaque), (status = 422, description = "the list has problems; nothing was imported", body = ErrorBody), (status = 413, description = "too large")))]
 pub async fn upload_list(
     State(s): State<AppState>,
     auth: Authorized<OfficeOnly>,

@@ -218,7 +218,8 @@ async fn forecaster(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
         let issue_local = hazewarn_scheduler::beijing(issue).naive_local();
         // The last 7 days of observations, from the canonical Parquet the last ingest wrote.
         let mut observed = Vec::new();
-        let parquet = s.city.config.data.work_dir.join("observations.parquet");
+        // The series the cycle forecasts (the city series with stations configured).
+        let parquet = s.city.config.data.work_dir.join("city.parquet");
         if let Ok(series) = hazewarn_ingest::read_station(&parquet, Some(hazewarn_ingest::Layout::Parquet), None)
             && let Some(pm) = series.usable(hazewarn_ingest::Variable::Pm25)
         {
@@ -480,37 +481,33 @@ async fn office(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result
 /// recommends.
 async fn recommendation_section(s: &AppState, l: &Lang) -> Result<(String, Option<WarningLevel>), ApiError> {
     let mut b = format!("<h2>{}</h2>", l.t("建议", "Recommended action"));
-    let Some(run) = s.city.store.latest_forecast_run(s.city.now(), false).await? else {
+    let Some(latest) = s.city.store.latest_forecast_run(s.city.now(), false).await? else {
         b += &format!("<p id=\"recommendation\">{}</p>", l.t("暂无预报", "No forecast yet"));
         return Ok((b, None));
     };
-    let Some(rec) = s.city.store.recommendation(&run.id).await? else {
+    // The latest graded run's recommendation; a newer run awaiting approval is said apart.
+    let graded = s.city.store.latest_graded_run().await?;
+    if graded.as_deref() != Some(latest.id.as_str()) {
         let waiting = l.t("尚未评估（需预报员批准）", "not graded yet (awaiting the forecaster's approval)");
-        b += &format!("<p id=\"recommendation\">{} {waiting}</p>", escape(&run.id));
-        return Ok((b, None));
-    };
-    b += &format!(
-        "<p id=\"recommendation\">{}: <b>{:?}</b> {}</p><ul>",
-        escape(&run.id),
-        rec.action,
-        level_name(l, rec.level)
-    );
+        b += &format!("<p id=\"awaiting\">{} {waiting}</p>", escape(&latest.id));
+    }
+    let Some(run_id) = graded else { return Ok((b, None)) };
+    let Some(rec) = s.city.store.recommendation(&run_id).await? else { return Ok((b, None)) };
+    let level = level_name(l, rec.level);
+    b += &format!("<p id=\"recommendation\">{}: <b>{:?}</b> {level}</p><ul>", escape(&run_id), rec.action);
     for r in &rec.reasons {
         b += &format!("<li>{}</li>", escape(if l.en() { &r.en } else { &r.zh }));
     }
     b += "</ul>";
     if hazewarn_scheduler::Step::recommended(&rec).is_some() {
-        match s.city.recommendation_stale(&run.id, s.city.now()).await? {
+        match s.city.recommendation_stale(&run_id).await? {
             Some(why) => {
-                b += &format!(
-                    "<p id=\"stale\">{} {}</p>",
-                    l.t("此建议已过时，不能执行：", "This recommendation is stale:"),
-                    escape(&why)
-                );
+                let stale = l.t("此建议已过时，不能执行：", "This recommendation is stale:");
+                b += &format!("<p id=\"stale\">{stale} {}</p>", escape(&why));
             }
             None => {
-                let run_id = format!("<input type=\"hidden\" name=\"run_id\" value=\"{}\">", escape(&run.id));
-                b += &confirm_form(l, "approve", &run_id, l.t("按建议执行", "Carry out the recommendation"));
+                let hidden = format!("<input type=\"hidden\" name=\"run_id\" value=\"{}\">", escape(&run_id));
+                b += &confirm_form(l, "approve", &hidden, l.t("按建议执行", "Carry out the recommendation"));
             }
         }
     }
@@ -931,10 +928,11 @@ fn list_preview(l: &Lang, p: &hazewarn_scheduler::lists::ListPreview) -> String 
                 );
             }
             b += &format!(
-                "<form method=\"post\" action=\"/office/list-confirm{}\" onsubmit=\"return confirm('{}')\"><input type=\"hidden\" name=\"sha256\" value=\"{}\"><button id=\"confirm-import\">{}</button></form>",
+                "<form method=\"post\" action=\"/office/list-confirm{}\" onsubmit=\"return confirm('{}')\"><input type=\"hidden\" name=\"sha256\" value=\"{}\"><input type=\"hidden\" name=\"against\" value=\"{}\"><button id=\"confirm-import\">{}</button></form>",
                 l.q(),
                 l.t("确认导入？", "Import it?"),
                 escape(&p.sha256),
+                p.current_version,
                 l.t("确认导入", "Import")
             );
         }
@@ -945,6 +943,8 @@ fn list_preview(l: &Lang, p: &hazewarn_scheduler::lists::ListPreview) -> String 
 #[derive(Deserialize)]
 struct ConfirmForm {
     sha256: String,
+    /// The version the preview was against: another import since then makes it out of date.
+    against: i64,
 }
 
 /// The office confirms a previewed list: it is imported as a new version.
@@ -956,6 +956,14 @@ async fn office_list_confirm(
 ) -> Response {
     let r = async {
         let auth = Authorized::from_caller(caller?)?;
+        let (current, _) = s.city.list().await?;
+        if current != f.against {
+            let why = format!(
+                "the list changed to v{current} after this preview (against v{}); upload the file again",
+                f.against
+            );
+            return Err(ApiError::Conflict(why));
+        }
         let staged = s.staged.lock().expect("staged lock").take(&f.sha256);
         let (name, bytes) =
             staged.ok_or_else(|| ApiError::Conflict("that preview has expired; upload the file again".into()))?;

@@ -89,8 +89,28 @@ async fn a_recommendation_carried_out_or_overtaken_is_stale_and_refused() {
     assert!(page.contains("id=\"stale\"") && !page.contains("id=\"approve\""), "no button for a stale recommendation");
     // A newer run overtakes run-1 even before any step.
     graded_run(&f, "run-2").await;
-    let stale = f.state.city.recommendation_stale("run-1", f.state.city.now()).await.unwrap();
+    let stale = f.state.city.recommendation_stale("run-1").await.unwrap();
     assert!(stale.is_some_and(|w| w.contains("run-2")));
+}
+
+#[tokio::test]
+async fn a_newer_run_awaiting_approval_leaves_the_graded_recommendation_standing() {
+    let f = fixture(1000).await;
+    graded_run(&f, "run-1").await;
+    // The 16:00 run is issued after run-1 was graded, and nobody has approved it yet.
+    let mut later = f.state.city.store.forecast_run("run-1").await.unwrap().unwrap();
+    later.id = "run-2".into();
+    later.status = "issued".into();
+    // Issued at the same hour as run-1 in this fixture; "run-2" sorts after "run-1".
+    let mut tx = f.state.city.store.write().await.unwrap();
+    tx.save_forecast_run(&later).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(f.state.city.recommendation_stale("run-1").await.unwrap(), None);
+    let page = office_page(&f).await;
+    assert!(page.contains("id=\"awaiting\"") && page.contains("id=\"approve\""), "{page}");
+    let approve = json!({"step": "approve", "run_id": "run-1", "reason": "按建议"});
+    let (status, v) = call(&f, "POST", "/api/v1/warnings", Some("office"), Some(approve)).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
 }
 
 #[tokio::test]
@@ -262,7 +282,7 @@ async fn the_office_page_upload_shows_the_difference_and_imports_only_when_confi
     let req = Request::post("/office/list-confirm")
         .header(header::COOKIE, "hw_token=token-office")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(format!("sha256={sha}&csrf={csrf}")))
+        .body(Body::from(format!("sha256={sha}&against={v1}&csrf={csrf}")))
         .unwrap();
     let resp = router(f.state.clone()).oneshot(req).await.unwrap();
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);

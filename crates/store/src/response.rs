@@ -224,6 +224,15 @@ impl Store {
         row.map(|r| crate::parse_ts(&r.0)).transpose()
     }
 
+    /// The run graded last.
+    pub async fn latest_graded_run(&self) -> Result<Option<String>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT run_id FROM recommendations ORDER BY at DESC, run_id DESC LIMIT 1")
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(row.map(|r| r.0))
+    }
+
     /// The time of the latest step of any warning.
     pub async fn last_warning_step_at(&self) -> Result<Option<DateTime<Utc>>> {
         let row: (Option<String>,) =
