@@ -3,5 +3,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = hazewarn_ingest::ingest_bytes(&[("fuzz.csv", data.to_vec())], &Default::default());
+    let _ = hazewarn_ingest::ingest_bytes(vec![("fuzz.csv".into(), data.to_vec())], &Default::default());
 });

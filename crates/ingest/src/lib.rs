@@ -95,33 +95,29 @@ pub struct IngestOptions {
 
 /// Read every file, then reindex and flag. Fails as a whole on the first malformed file.
 pub fn ingest<P: AsRef<Path>>(paths: &[P], options: &IngestOptions) -> Result<(Observations, QcReport), IngestError> {
-    let mut files = Vec::new();
-    for p in paths {
+    let files = paths.iter().map(|p| {
         let p = p.as_ref();
-        let raw = read::read_file(p, options.layout, options.station.as_deref())?;
-        if raw.rows.is_empty() {
-            return Err(IngestError::Empty { file: p.display().to_string() });
-        }
-        files.push((p.display().to_string(), raw));
-    }
-    Ok(qc::build(files, &options.qc))
+        with_rows(p.display().to_string(), read::read_file(p, options.layout, options.station.as_deref())?)
+    });
+    Ok(qc::build(files.collect::<Result<_, _>>()?, &options.qc))
 }
 
 /// Like [`ingest`], for files already in memory: `(name, bytes)`, the name standing for the path
 /// in errors and reports.
 pub fn ingest_bytes(
-    files: &[(&str, Vec<u8>)],
+    files: Vec<(String, Vec<u8>)>,
     options: &IngestOptions,
 ) -> Result<(Observations, QcReport), IngestError> {
-    let mut raws = Vec::new();
-    for (name, bytes) in files {
-        let raw = read::parse_file(Path::new(name), bytes.clone(), options.layout, options.station.as_deref())?;
-        if raw.rows.is_empty() {
-            return Err(IngestError::Empty { file: (*name).to_owned() });
-        }
-        raws.push(((*name).to_owned(), raw));
-    }
-    Ok(qc::build(raws, &options.qc))
+    let files = files.into_iter().map(|(name, bytes)| {
+        let raw = read::parse_file(Path::new(&name), bytes, options.layout, options.station.as_deref())?;
+        with_rows(name, raw)
+    });
+    Ok(qc::build(files.collect::<Result<_, _>>()?, &options.qc))
+}
+
+/// A file read, refused when it holds no data rows.
+fn with_rows(name: String, raw: read::RawFile) -> Result<(String, read::RawFile), IngestError> {
+    if raw.rows.is_empty() { Err(IngestError::Empty { file: name }) } else { Ok((name, raw)) }
 }
 
 /// Read one file with default options and return its only station.

@@ -202,7 +202,7 @@ fn fuzz_regressions_of_the_observation_readers_are_errors_not_panics() {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let r = crate::ingest_bytes(&[(name.as_str(), std::fs::read(&path).unwrap())], &IngestOptions::default());
+        let r = crate::ingest_bytes(vec![(name.clone(), std::fs::read(&path).unwrap())], &IngestOptions::default());
         match r {
             Err(e) => assert!(e.to_string().starts_with(&name), "{name}: {e}"),
             Ok((obs, report)) => assert!(!obs.series.is_empty(), "{name}: {report:?}"),

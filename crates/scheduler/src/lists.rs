@@ -88,6 +88,6 @@ impl City {
             plan(&list, &self.rules, level, &self.inventory, &self.profile.targets, self.guarantee())
                 .map_err(|e| SchedulerError::Input(format!("{name} no longer plans at {level}: {e}")))?;
         }
-        Ok(self.store.restore_list(version, by, now).await?)
+        Ok(self.store.restore_list(&list, wanted, by, now).await?)
     }
 }

@@ -67,6 +67,7 @@ fn page(l: &Lang, title: &str, body: &str) -> Html<String> {
          <meta name=\"viewport\" content=\"width=device-width\"><style>\
          body{{font-family:sans-serif;margin:1.5em;max-width:1000px}} table{{border-collapse:collapse}}\
          td,th{{border:1px solid #ccc;padding:3px 6px;font-size:14px}} .chart{{width:100%;height:auto}}\
+         table{{display:block;overflow-x:auto;max-width:100%}} pre{{white-space:pre-wrap;overflow-wrap:anywhere}} input,textarea{{max-width:100%}}\
          .badge{{padding:2px 8px;border-radius:4px;color:#fff}} .msg{{background:#ffe;border:1px solid #cc9;padding:6px}}\
          </style></head><body><nav><a href=\"/{q}\">{home}</a> · <a href=\"/forecaster{q}\">{f}</a> · \
          <a href=\"/office{q}\">{o}</a> · <a href=\"/enterprise{q}\">{e}</a> · <a href=\"{href}\" id=\"lang\">{label}</a></nav>\

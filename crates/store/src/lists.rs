@@ -50,17 +50,18 @@ impl Store {
         from_json("reduction list", &body)
     }
 
-    /// Makes an earlier version the list in use again, as a new version; audited.
-    pub async fn restore_list(&self, version: i64, by: &str, now: DateTime<Utc>) -> Result<i64> {
-        let old = self.list_version(version).await?;
-        let sha: Option<(String,)> = sqlx::query_as("SELECT sha256 FROM reduction_lists WHERE version = $1")
-            .bind(version)
-            .fetch_optional(self.pool())
-            .await?;
-        let sha = sha.map(|s| s.0).unwrap_or_default();
+    /// Saves `list`, read from `from` (whose file had `sha256`), as the new version in use;
+    /// audited.
+    pub async fn restore_list(
+        &self,
+        list: &ReductionList,
+        from: &ListVersion,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
         let mut tx = self.write().await?;
-        let source = format!("restored from v{version:04}");
-        let new = tx.save_list(&old, &source, &sha, by, now).await?;
+        let source = format!("restored from v{:04}", from.version);
+        let new = tx.save_list(list, &source, &from.sha256, by, now).await?;
         tx.commit().await?;
         Ok(new)
     }
