@@ -27,8 +27,9 @@ long frame with a `<variable>_qc` Int32 column (the flag bits) beside each varia
 
 # Sources
 
-[`ingest`] reads canonical CSV or Parquet and the three UCI layouts ([`Layout`]),
-detected from the header unless a layout is given. Gzipped files are read as they are.
+[`ingest`] reads canonical CSV or Parquet, the three UCI layouts and the two national
+layouts (the real-time release and the long-form station archive, selected by city or by
+station code; see `national.rs`), detected from the header unless a layout is given ([`Layout`]). Gzipped files are read as they are.
 `NA`, `NaN`, empty cells, `-9999` and `999990` are missing. UCI's cumulative wind
 (`Iws`) becomes an hourly speed and compass points become degrees. In the five-city
 layout the city series is the hourly mean of the available `PM_*` sites, or one site
@@ -48,6 +49,8 @@ nothing is returned for it.
 
 pub mod city;
 pub mod daily;
+pub mod met;
+mod national;
 #[cfg(feature = "parquet")]
 mod parquet;
 mod qc;
@@ -90,6 +93,11 @@ pub struct IngestOptions {
     pub layout: Option<Layout>,
     /// For the five-city layout: one `PM_*` site instead of the city mean. For PRSA: the station name.
     pub station: Option<String>,
+    /// National layouts: read the stations of this city (the real-time release's `area`, e.g. `漯河市`).
+    pub area: Option<String>,
+    /// National layouts: read these station codes. With `area` too, a listed station whose rows
+    /// name another city is an error, and an unlisted station of the city is still read.
+    pub codes: Option<Vec<String>>,
     pub qc: QcConfig,
 }
 
@@ -97,7 +105,7 @@ pub struct IngestOptions {
 pub fn ingest<P: AsRef<Path>>(paths: &[P], options: &IngestOptions) -> Result<(Observations, QcReport), IngestError> {
     let files = paths.iter().map(|p| {
         let p = p.as_ref();
-        with_rows(p.display().to_string(), read::read_file(p, options.layout, options.station.as_deref())?)
+        with_rows(p.display().to_string(), read::read_file(p, options)?)
     });
     Ok(qc::build(files.collect::<Result<_, _>>()?, &options.qc))
 }
@@ -109,7 +117,7 @@ pub fn ingest_bytes(
     options: &IngestOptions,
 ) -> Result<(Observations, QcReport), IngestError> {
     let files = files.into_iter().map(|(name, bytes)| {
-        let raw = read::parse_file(Path::new(&name), bytes, options.layout, options.station.as_deref())?;
+        let raw = read::parse_file(Path::new(&name), bytes, options)?;
         with_rows(name, raw)
     });
     Ok(qc::build(files.collect::<Result<_, _>>()?, &options.qc))
@@ -139,3 +147,5 @@ pub fn read_station(path: &Path, layout: Option<Layout>, station: Option<&str>) 
 mod tests;
 #[cfg(test)]
 mod tests_city;
+#[cfg(test)]
+mod tests_national;

@@ -134,5 +134,12 @@ pub(crate) fn read_raw(file: &str, bytes: Vec<u8>) -> Result<RawFile, IngestErro
             row.values[v.index()] = x.unwrap_or(f64::NAN);
         }
     }
-    Ok(RawFile { layout: Layout::Parquet, stations, present: present(&vars), rows, source_columns: Vec::new() })
+    Ok(RawFile {
+        layout: Layout::Parquet,
+        stations,
+        present: present(&vars),
+        rows,
+        source_columns: Vec::new(),
+        outside_rows: 0,
+    })
 }

@@ -123,6 +123,8 @@ pub struct FileReport {
     pub rows: usize,
     /// Missing markers per source column, before conversion.
     pub source_columns: Vec<SourceColumnStats>,
+    /// Rows of stations outside the selection (another city, or a code not asked for), not read.
+    pub outside_rows: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -149,7 +151,11 @@ impl QcReport {
     pub fn summary(&self) -> String {
         let mut s = String::new();
         for f in &self.files {
-            let _ = writeln!(s, "file {} ({}, {} rows)", f.file, f.layout.name(), f.rows);
+            let _ = write!(s, "file {} ({}, {} rows", f.file, f.layout.name(), f.rows);
+            if f.outside_rows > 0 {
+                let _ = write!(s, "; {} rows of other stations not read", f.outside_rows);
+            }
+            let _ = writeln!(s, ")");
             for c in f.source_columns.iter().filter(|c| c.missing + c.sentinel > 0) {
                 let _ = writeln!(
                     s,
@@ -216,6 +222,7 @@ pub(crate) fn build(files: Vec<(String, RawFile)>, cfg: &QcConfig) -> (Observati
             layout: file.layout,
             rows: file.rows.len(),
             source_columns: file.source_columns.clone(),
+            outside_rows: file.outside_rows,
         });
         for row in &file.rows {
             let station = &file.stations[row.station];

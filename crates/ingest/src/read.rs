@@ -10,8 +10,9 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Asia::Shanghai;
 use serde::Serialize;
 
-use crate::IngestError;
+use crate::national::{self, Selection};
 use crate::table::Variable;
+use crate::{IngestError, IngestOptions};
 
 /// A source file layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -28,9 +29,23 @@ pub enum Layout {
     UciFiveCity,
     /// UCI "Beijing Multi-Site Air-Quality Data": one station per file, six pollutants.
     UciMultisite,
+    /// The national real-time release: one row per station and hour (`timepoint,stationcode,…,area,…`).
+    CnRealtime,
+    /// The long-form national station archive: `date,hour,type,<station code>,…`.
+    CnArchive,
 }
 
 impl Layout {
+    pub const ALL: [Layout; 7] = [
+        Layout::Canonical,
+        Layout::Parquet,
+        Layout::UciPrsa,
+        Layout::UciFiveCity,
+        Layout::UciMultisite,
+        Layout::CnRealtime,
+        Layout::CnArchive,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Layout::Canonical => "canonical",
@@ -38,6 +53,8 @@ impl Layout {
             Layout::UciPrsa => "uci-prsa",
             Layout::UciFiveCity => "uci-5city",
             Layout::UciMultisite => "uci-multisite",
+            Layout::CnRealtime => "cn-realtime",
+            Layout::CnArchive => "cn-archive",
         }
     }
 }
@@ -45,12 +62,10 @@ impl Layout {
 impl FromStr for Layout {
     type Err = String;
     fn from_str(s: &str) -> Result<Layout, String> {
-        [Layout::Canonical, Layout::Parquet, Layout::UciPrsa, Layout::UciFiveCity, Layout::UciMultisite]
-            .into_iter()
-            .find(|l| l.name() == s)
-            .ok_or_else(|| {
-                format!("unknown format `{s}`; expected canonical, parquet, uci-prsa, uci-5city or uci-multisite")
-            })
+        Layout::ALL.into_iter().find(|l| l.name() == s).ok_or_else(|| {
+            let names: Vec<&str> = Layout::ALL.iter().map(|l| l.name()).collect();
+            format!("unknown format `{s}`; expected one of {}", names.join(", "))
+        })
     }
 }
 
@@ -84,6 +99,8 @@ pub(crate) struct RawFile {
     pub present: [bool; NVAR],
     pub rows: Vec<RawRow>,
     pub source_columns: Vec<SourceColumnStats>,
+    /// Rows of stations outside the selection, counted and not read.
+    pub outside_rows: usize,
 }
 
 /// The file's bytes, gunzipped when they start with the gzip magic number.
@@ -119,38 +136,43 @@ pub fn detect_layout(bytes: &[u8]) -> Option<Layout> {
         Some(Layout::UciFiveCity)
     } else if has("pm2.5") && has("cbwd") && has("Iws") {
         Some(Layout::UciPrsa)
+    } else if has("timepoint") && has("stationcode") && has("pm2_5") {
+        Some(Layout::CnRealtime)
+    } else if has("date") && has("hour") && has("type") {
+        Some(Layout::CnArchive)
     } else {
         None
     }
 }
 
 /// Reads delimited text and reports errors by file, line and column.
-struct Cells<'a> {
-    file: &'a str,
-    index: HashMap<String, usize>,
-    record: csv::StringRecord,
-    line: u64,
-    stats: Vec<SourceColumnStats>,
+pub(crate) struct Cells<'a> {
+    pub file: &'a str,
+    bytes: &'a [u8],
+    pub index: HashMap<String, usize>,
+    pub record: csv::StringRecord,
+    pub line: u64,
+    pub stats: Vec<SourceColumnStats>,
 }
 
 impl<'a> Cells<'a> {
-    fn col(&self, name: &str) -> Result<usize, IngestError> {
+    pub(crate) fn col(&self, name: &str) -> Result<usize, IngestError> {
         self.index
             .get(name)
             .copied()
             .ok_or_else(|| IngestError::MissingColumn { file: self.file.to_owned(), column: name.to_owned() })
     }
 
-    fn err(&self, column: &str, message: String) -> IngestError {
+    pub(crate) fn err(&self, column: &str, message: String) -> IngestError {
         IngestError::Parse { file: self.file.to_owned(), line: self.line, column: column.to_owned(), message }
     }
 
-    fn text(&self, col: usize) -> &str {
+    pub(crate) fn text(&self, col: usize) -> &str {
         self.record.get(col).unwrap_or("").trim()
     }
 
     /// A numeric cell; NA, NaN, empty and sentinels are missing (NaN) and counted.
-    fn number(&mut self, col: usize) -> Result<f64, IngestError> {
+    pub(crate) fn number(&mut self, col: usize) -> Result<f64, IngestError> {
         let text = self.record.get(col).unwrap_or("").trim();
         if text.is_empty() || text.eq_ignore_ascii_case("na") || text.eq_ignore_ascii_case("nan") {
             self.stats[col].missing += 1;
@@ -169,7 +191,7 @@ impl<'a> Cells<'a> {
         }
     }
 
-    fn integer(&mut self, name: &str) -> Result<u32, IngestError> {
+    pub(crate) fn integer(&mut self, name: &str) -> Result<u32, IngestError> {
         let col = self.col(name)?;
         let text = self.text(col);
         text.parse::<u32>().map_err(|_| self.err(name, format!("`{text}` is not a whole number")))
@@ -187,9 +209,9 @@ impl<'a> Cells<'a> {
     }
 }
 
-type Csv<'b> = csv::Reader<&'b [u8]>;
+pub(crate) type Csv<'b> = csv::Reader<&'b [u8]>;
 
-fn cells<'a, 'b>(file: &'a str, bytes: &'b [u8]) -> Result<(Csv<'b>, Cells<'a>), IngestError> {
+pub(crate) fn cells<'a>(file: &'a str, bytes: &'a [u8]) -> Result<(Csv<'a>, Cells<'a>), IngestError> {
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
     let headers = reader
         .headers()
@@ -203,18 +225,28 @@ fn cells<'a, 'b>(file: &'a str, bytes: &'b [u8]) -> Result<(Csv<'b>, Cells<'a>),
     let names: Vec<String> = headers.iter().map(|h| h.trim().trim_start_matches('\u{feff}').to_owned()).collect();
     let index = names.iter().enumerate().map(|(i, n)| (n.clone(), i)).collect();
     let stats = names.iter().map(|n| SourceColumnStats { column: n.clone(), ..Default::default() }).collect();
-    Ok((reader, Cells { file, index, record: csv::StringRecord::new(), line: 1, stats }))
+    Ok((reader, Cells { file, bytes, index, record: csv::StringRecord::new(), line: 1, stats }))
+}
+
+/// The line a record starts on. With CRLF line ends the reader's position sits on the previous
+/// line's `\n`, so the line ends at the position are counted here.
+fn line_at(bytes: &[u8], position: &csv::Position) -> u64 {
+    let mut line = position.line();
+    for b in bytes.iter().skip(position.byte() as usize).take_while(|b| matches!(b, b'\r' | b'\n')) {
+        line += u64::from(*b == b'\n');
+    }
+    line
 }
 
 /// Advance to the next record; false at the end of the file.
-fn next(reader: &mut Csv, c: &mut Cells) -> Result<bool, IngestError> {
+pub(crate) fn next(reader: &mut Csv, c: &mut Cells) -> Result<bool, IngestError> {
     match reader.read_record(&mut c.record) {
         Ok(more) => {
-            c.line = c.record.position().map_or(c.line + 1, |p| p.line());
+            c.line = c.record.position().map_or(c.line + 1, |p| line_at(c.bytes, p));
             Ok(more)
         }
         Err(e) => {
-            let line = e.position().map_or(c.line + 1, |p| p.line());
+            let line = e.position().map_or(c.line + 1, |p| line_at(c.bytes, p));
             let message = match e.kind() {
                 csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
                     format!("the row has {len} fields; the header has {expected_len}")
@@ -226,7 +258,7 @@ fn next(reader: &mut Csv, c: &mut Cells) -> Result<bool, IngestError> {
     }
 }
 
-fn empty_values() -> [f64; NVAR] {
+pub(crate) fn empty_values() -> [f64; NVAR] {
     [f64::NAN; NVAR]
 }
 
@@ -276,24 +308,21 @@ fn wind_direction(c: &Cells, col: usize, name: &str) -> Result<(f64, bool), Inge
     }
 }
 
-pub(crate) fn read_file(path: &Path, layout: Option<Layout>, station: Option<&str>) -> Result<RawFile, IngestError> {
-    parse_file(path, read_bytes(path)?, layout, station)
+pub(crate) fn read_file(path: &Path, options: &IngestOptions) -> Result<RawFile, IngestError> {
+    parse_file(path, read_bytes(path)?, options)
 }
 
 /// Parses the bytes of a file named `path` (read or received already).
-pub(crate) fn parse_file(
-    path: &Path,
-    bytes: Vec<u8>,
-    layout: Option<Layout>,
-    station: Option<&str>,
-) -> Result<RawFile, IngestError> {
+pub(crate) fn parse_file(path: &Path, bytes: Vec<u8>, options: &IngestOptions) -> Result<RawFile, IngestError> {
+    let station = options.station.as_deref();
+    let select = Selection { area: options.area.as_deref(), codes: options.codes.as_deref() };
     let file = path.display().to_string();
     if !bytes.starts_with(b"PAR1")
         && let Err(message) = hazewarn_text::utf8_text(&bytes)
     {
         return Err(IngestError::Encoding { file, message });
     }
-    let layout = match layout.or_else(|| detect_layout(&bytes)) {
+    let layout = match options.layout.or_else(|| detect_layout(&bytes)) {
         Some(l) => l,
         None => {
             let first = String::from_utf8_lossy(bytes.split(|b| *b == b'\n').next().unwrap_or(&[])).into_owned();
@@ -309,6 +338,8 @@ pub(crate) fn parse_file(
         Layout::UciPrsa => read_prsa(&file, &bytes, station),
         Layout::UciFiveCity => read_five_city(&file, path, &bytes, station),
         Layout::UciMultisite => read_multisite(&file, &bytes),
+        Layout::CnRealtime => national::read_realtime(&file, &bytes, select),
+        Layout::CnArchive => national::read_archive(&file, &bytes, select),
     }
 }
 
@@ -335,7 +366,14 @@ fn read_prsa(file: &str, bytes: &[u8], station: Option<&str>) -> Result<RawFile,
     let present =
         present(&[Variable::Pm25, Variable::Dewp, Variable::Temp, Variable::Pres, Variable::Wspd, Variable::Wdir]);
     let name = station.unwrap_or("PRSA").to_owned();
-    Ok(RawFile { layout: Layout::UciPrsa, stations: vec![name], present, rows, source_columns: c.stats })
+    Ok(RawFile {
+        layout: Layout::UciPrsa,
+        stations: vec![name],
+        present,
+        rows,
+        source_columns: c.stats,
+        outside_rows: 0,
+    })
 }
 
 fn read_five_city(file: &str, path: &Path, bytes: &[u8], station: Option<&str>) -> Result<RawFile, IngestError> {
@@ -406,7 +444,14 @@ fn read_five_city(file: &str, path: &Path, bytes: &[u8], station: Option<&str>) 
         Variable::Wspd,
         Variable::Wdir,
     ]);
-    Ok(RawFile { layout: Layout::UciFiveCity, stations: vec![name], present, rows, source_columns: c.stats })
+    Ok(RawFile {
+        layout: Layout::UciFiveCity,
+        stations: vec![name],
+        present,
+        rows,
+        source_columns: c.stats,
+        outside_rows: 0,
+    })
 }
 
 fn read_multisite(file: &str, bytes: &[u8]) -> Result<RawFile, IngestError> {
@@ -456,7 +501,14 @@ fn read_multisite(file: &str, bytes: &[u8]) -> Result<RawFile, IngestError> {
     }
     let mut vars: Vec<Variable> = numeric.iter().map(|(_, v, _)| *v).collect();
     vars.push(Variable::Wdir);
-    Ok(RawFile { layout: Layout::UciMultisite, stations, present: present(&vars), rows, source_columns: c.stats })
+    Ok(RawFile {
+        layout: Layout::UciMultisite,
+        stations,
+        present: present(&vars),
+        rows,
+        source_columns: c.stats,
+        outside_rows: 0,
+    })
 }
 
 /// Parse a canonical time: `YYYY-MM-DD HH:MM[:SS]` (local) or RFC 3339 with an offset,
@@ -472,10 +524,26 @@ pub fn parse_local_time(text: &str) -> Option<NaiveDateTime> {
         .filter(|t| Shanghai.from_local_datetime(t).single().is_some())
 }
 
+/// A weather-station table: the canonical layout with meteorological columns and no pollutant.
+pub(crate) fn read_met_file(path: &Path) -> Result<RawFile, IngestError> {
+    let file = path.display().to_string();
+    let bytes = read_bytes(path)?;
+    if let Err(message) = hazewarn_text::utf8_text(&bytes) {
+        return Err(IngestError::Encoding { file, message });
+    }
+    read_canonical_table(&file, &bytes, false)
+}
+
 fn read_canonical(file: &str, bytes: &[u8]) -> Result<RawFile, IngestError> {
+    read_canonical_table(file, bytes, true)
+}
+
+fn read_canonical_table(file: &str, bytes: &[u8], pollutants: bool) -> Result<RawFile, IngestError> {
     let (mut reader, mut c) = cells(file, bytes)?;
     let (tcol, scol) = (c.col("time")?, c.col("station")?);
-    c.col("pm25")?;
+    if pollutants {
+        c.col("pm25")?;
+    }
     let mut cols = Vec::new();
     for (name, &i) in &c.index {
         if i == tcol || i == scol || name.ends_with("_qc") {
@@ -487,6 +555,14 @@ fn read_canonical(file: &str, bytes: &[u8]) -> Result<RawFile, IngestError> {
             column: name.clone(),
             message: "not a column of the canonical table".into(),
         })?;
+        if !pollutants && !var.is_met() {
+            return Err(IngestError::Parse {
+                file: file.to_owned(),
+                line: 1,
+                column: name.clone(),
+                message: "a meteorological table has no pollutant columns".into(),
+            });
+        }
         cols.push((i, var));
     }
     let mut stations: Vec<String> = Vec::new();
@@ -516,7 +592,14 @@ fn read_canonical(file: &str, bytes: &[u8]) -> Result<RawFile, IngestError> {
         rows.push(RawRow { station, time, values: v, line: c.line, calm: false });
     }
     let vars: Vec<Variable> = cols.iter().map(|(_, v)| *v).collect();
-    Ok(RawFile { layout: Layout::Canonical, stations, present: present(&vars), rows, source_columns: c.stats })
+    Ok(RawFile {
+        layout: Layout::Canonical,
+        stations,
+        present: present(&vars),
+        rows,
+        source_columns: c.stats,
+        outside_rows: 0,
+    })
 }
 
 pub(crate) fn present(vars: &[Variable]) -> [bool; NVAR] {

@@ -75,6 +75,11 @@ impl Variable {
         Variable::ALL.into_iter().find(|v| v.name() == name)
     }
 
+    /// Temperature, dew point, humidity, pressure, wind and precipitation.
+    pub fn is_met(self) -> bool {
+        self >= Variable::Temp
+    }
+
     pub(crate) fn index(self) -> usize {
         self as usize
     }
