@@ -1,6 +1,6 @@
 //! `hazewarn demo`: the daily cycle, offline, on the synthetic sample city.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
 
@@ -8,19 +8,48 @@ use anyhow::{Context as _, Result, bail};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use hazewarn_aqi::Standards;
 use hazewarn_forecast::{Hourly, ModelParams};
-use hazewarn_ingest::{IngestOptions, StationSeries, daily::daily_records, ingest, write_parquet};
+use hazewarn_ingest::city::{CityMeanOptions, city_mean};
+use hazewarn_ingest::met::{ingest_met, join_met};
+use hazewarn_ingest::{IngestOptions, Observations, StationSeries, daily::daily_records, ingest, write_parquet};
 use hazewarn_response::WarningLevel;
 use hazewarn_scheduler::{City, Config, ManualClock};
 
 pub fn run(sample: &Path, out: &Path) -> Result<()> {
-    let obs_file = sample.join(crate::sample::OBSERVATIONS_FILE);
-    let (obs, report) = ingest(&[&obs_file], &IngestOptions::default())?;
+    use crate::sample_stations as st;
+    let dir = sample.join(st::REALTIME_DIR);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| dir.display().to_string())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    let codes = st::STATIONS.iter().map(|s| s.code.to_owned()).collect();
+    let options = IngestOptions { area: Some(st::AREA.into()), codes: Some(codes), ..Default::default() };
+    let (obs, report) = ingest(&files, &options)?;
     std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
     write_parquet(&obs, &out.join("observations.parquet"))?;
     std::fs::write(out.join("qc_report.json"), serde_json::to_string_pretty(&report)?)?;
-    println!("== Quality control of {} (synthetic sample city)\n{}", obs_file.display(), report.summary());
-
-    let series = &obs.series[0];
+    println!(
+        "== Quality control of {} ({} monthly files, national real-time layout; synthetic sample city)\n{}",
+        dir.display(),
+        files.len(),
+        report.summary()
+    );
+    let met_file = sample.join(st::MET_FILE);
+    let (met, met_report) = ingest_met(&[&met_file], &options.qc)?;
+    println!("== Quality control of {} (weather station)\n{}", met_file.display(), met_report.summary());
+    let city = city_mean(
+        &obs,
+        &CityMeanOptions { name: "LH".into(), stations: Some(st::assessment_codes()), min_share: 0.5 },
+    )?;
+    println!(
+        "== City series: each hour the mean of {} assessment stations' valid values (HJ 663); {} hours \
+         with fewer than half reporting; not averaged: {}\n",
+        city.stations.len(),
+        city.thin_hours,
+        city.ignored.join(", ")
+    );
+    let series = &join_met(&city.series, &met);
+    write_parquet(&Observations { series: vec![series.clone()] }, &out.join("city.parquet"))?;
     let mut csv = String::from("date,pm25,pm10,so2,no2,co,o3_8h,aqi,level,category,primary_pollutants,standard\n");
     let mut counts = [0usize; 6];
     let mut daily_aqi: Vec<(NaiveDate, u32, Vec<String>)> = Vec::new();
@@ -100,7 +129,10 @@ fn respond(sample: &Path, out: &Path, series: &StationSeries, daily: &[(NaiveDat
     std::fs::write(model_dir.join("model.json"), model.to_json())?;
     std::fs::write(
         model_dir.join("card.md"),
-        model.model_card("demo (synthetic sample)", "data/sample/observations.csv"),
+        model.model_card(
+            "demo (synthetic sample)",
+            "data/sample/realtime (city mean of 4 stations) + data/sample/met.csv.gz",
+        ),
     )?;
     write_met_stand_in(series, issue_time, &out.join("met_forecast.csv"))?;
 
@@ -108,17 +140,24 @@ fn respond(sample: &Path, out: &Path, series: &StationSeries, daily: &[(NaiveDat
         let _ = std::fs::remove_file(out.join(stale));
     }
     let _ = std::fs::remove_dir_all(out.join("delivered"));
-    let obs = sample.join(crate::sample::OBSERVATIONS_FILE).canonicalize()?;
+    let realtime = sample.join(crate::sample_stations::REALTIME_DIR).canonicalize()?;
+    let met = sample.join(crate::sample_stations::MET_FILE).canonicalize()?;
     let config = format!(
         "# Written by `hazewarn demo`: the synthetic sample city, run as a city would run it.\n\
          [city]\nid = \"LH\"\nname = \"漯河市（示例，合成数据）\"\n\
          # `serve` runs this city on its own clock, from half an hour after the demo's cycle.\n\
          demo_clock_start = \"{clock}\"\n\n[store]\nurl = \"sqlite://hazewarn.db\"\n\n\
-         [data]\nwork_dir = \"work\"\nobservations = [\"{obs}\"]\nmodel = \"model\"\nmet_forecast = \"met_forecast.csv\"\n\
+         [data]\nwork_dir = \"work\"\n\
+         # The national real-time release (every file in the folder) and a weather station beside it.\n\
+         observations = [\"{realtime}\"]\narea = \"{area}\"\nmet_observations = [\"{met}\"]\n\
+         model = \"model\"\nmet_forecast = \"met_forecast.csv\"\n\
          list = \"{list}\"\ninventory = \"{inventory}\"\n\n\
          [policy]\nauto_approve = true\nauto_issue = true\n\n\
-         [[channels]]\nkind = \"file-drop\"\nname = \"files\"\ndir = \"delivered\"\n",
-        obs = obs.display(),
+         [[channels]]\nkind = \"file-drop\"\nname = \"files\"\ndir = \"delivered\"\n{stations}",
+        realtime = realtime.display(),
+        met = met.display(),
+        area = crate::sample_stations::AREA,
+        stations = crate::sample_stations::stations_toml(),
         list = lists.join(crate::sample_list::LIST_FILE).display(),
         inventory = lists.join(crate::sample_list::INVENTORY_FILE).display(),
         clock = (issue_time + chrono::Duration::minutes(30)).format("%Y-%m-%dT%H:%M:%S+08:00"),

@@ -6,6 +6,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use hazewarn_forecast::{Derived, FittedModel, Hourly, ModelKind, ModelParams, parse_met_forecast_csv};
 use hazewarn_ingest::city::{CityMeanOptions, city_mean};
+use hazewarn_ingest::met::{ingest_met, join_met};
 use hazewarn_ingest::{IngestOptions, Layout, StationSeries, ingest, parse_local_time, read_station};
 
 /// `--format`: `auto` (detect from the header) or a layout name.
@@ -39,7 +40,14 @@ pub struct ObsArgs {
     /// With --city-mean: the assessment stations (default: every station in the files).
     #[arg(long, value_delimiter = ',', requires = "city_mean")]
     pub stations: Option<Vec<String>>,
-    /// auto, canonical, parquet, uci-prsa, uci-5city or uci-multisite.
+    /// National layouts: the city's stations by the release's `area` (e.g. 漯河市).
+    #[arg(long)]
+    pub area: Option<String>,
+    /// A weather-station table (canonical layout, met columns only) joined on the hour, for
+    /// station data that carries no meteorology (the national layouts).
+    #[arg(long = "met-obs", value_delimiter = ',')]
+    pub met_obs: Vec<PathBuf>,
+    /// auto, canonical, parquet, uci-prsa, uci-5city, uci-multisite, cn-realtime or cn-archive.
     #[arg(long, default_value = "auto")]
     pub format: Format,
     #[arg(long)]
@@ -57,18 +65,30 @@ impl ObsArgs {
 
     /// One station's series, or with --city-mean the city series of all the files' stations.
     fn series(&self) -> Result<StationSeries> {
-        if !self.city_mean {
+        let series = if self.city_mean {
+            let options = IngestOptions {
+                layout: self.format.0,
+                station: self.station.clone(),
+                area: self.area.clone(),
+                codes: self.stations.clone(),
+                ..Default::default()
+            };
+            let (obs, _) = ingest(&self.obs, &options)?;
+            let city = CityMeanOptions { stations: self.stations.clone(), ..CityMeanOptions::default() };
+            let c = city_mean(&obs, &city)?;
+            tracing::info!(stations = %c.stations.join(","), thin_hours = c.thin_hours, "city series");
+            c.series
+        } else {
             let [one] = self.obs.as_slice() else {
                 bail!("{} files were given; several files need --city-mean", self.obs.len());
             };
-            return Ok(read_station(one, self.format.0, self.station.as_deref())?);
+            read_station(one, self.format.0, self.station.as_deref())?
+        };
+        if self.met_obs.is_empty() {
+            return Ok(series);
         }
-        let options = IngestOptions { layout: self.format.0, station: self.station.clone(), ..Default::default() };
-        let (obs, _) = ingest(&self.obs, &options)?;
-        let city = CityMeanOptions { stations: self.stations.clone(), ..CityMeanOptions::default() };
-        let c = city_mean(&obs, &city)?;
-        tracing::info!(stations = %c.stations.join(","), thin_hours = c.thin_hours, "city series");
-        Ok(c.series)
+        let (met, _) = ingest_met(&self.met_obs, &Default::default())?;
+        Ok(join_met(&series, &met))
     }
 
     /// The station's series and the forecaster's hourly table, with the emissions table applied.

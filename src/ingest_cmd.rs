@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, anyhow};
 use hazewarn_ingest::city::{CityMeanOptions, CitySeries, city_mean};
-use hazewarn_ingest::{IngestOptions, Layout, Observations, ingest, write_parquet};
+use hazewarn_ingest::met::{ingest_met, join_met};
+use hazewarn_ingest::{IngestOptions, Observations, ingest, write_parquet};
 
 /// The city series as Parquet and as canonical CSV (which `ingest` and `backtest` read back),
 /// and per hour how many stations contributed, each to a temporary name: the (temporary, final)
@@ -52,18 +53,25 @@ fn write_city(c: &CitySeries, out: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
 }
 
 /// `city`: write the city series too, of these assessment stations (`None`: all of them).
+/// `met`: a weather-station table joined onto the city series.
 pub fn run(
     files: &[PathBuf],
-    layout: Option<Layout>,
-    station: Option<String>,
+    options: &IngestOptions,
     city: Option<Option<Vec<String>>>,
+    met: &[PathBuf],
     out: &Path,
 ) -> Result<()> {
-    let options = IngestOptions { layout, station, ..Default::default() };
-    let (obs, report) = ingest(files, &options)?;
+    let (obs, report) = ingest(files, options)?;
     // Computed before anything is written, so an unknown station leaves no output behind.
     let city = match city {
-        Some(stations) => Some(city_mean(&obs, &CityMeanOptions { stations, ..CityMeanOptions::default() })?),
+        Some(stations) => {
+            let mut c = city_mean(&obs, &CityMeanOptions { stations, ..CityMeanOptions::default() })?;
+            if !met.is_empty() {
+                let (weather, _) = ingest_met(met, &options.qc)?;
+                c.series = join_met(&c.series, &weather);
+            }
+            Some(c)
+        }
         None => None,
     };
     std::fs::create_dir_all(out).map_err(|e| anyhow!("{}: {e}", out.display()))?;

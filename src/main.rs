@@ -11,6 +11,7 @@ mod ingest_cmd;
 mod response_cmd;
 mod sample;
 mod sample_list;
+mod sample_stations;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,9 +50,17 @@ enum Command {
     Ingest {
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// canonical, parquet, uci-prsa, uci-5city or uci-multisite (default: detect from the header).
+        /// canonical, parquet, uci-prsa, uci-5city, uci-multisite, cn-realtime or cn-archive
+        /// (default: detect from the header).
         #[arg(long)]
         format: Option<hazewarn_ingest::Layout>,
+        /// National layouts: read the stations of this city (the real-time release's `area`, e.g. 漯河市).
+        #[arg(long)]
+        area: Option<String>,
+        /// With --city-mean: a weather-station table (canonical layout, met columns only) joined
+        /// onto the city series on the hour.
+        #[arg(long = "met-obs", value_delimiter = ',', requires = "city_mean")]
+        met_obs: Vec<PathBuf>,
         /// Five-city layout: one PM_ site instead of the city mean. PRSA: the station name.
         #[arg(long)]
         station: Option<String>,
@@ -362,9 +371,15 @@ fn main() -> ExitCode {
     init_logging(cli.verbose);
     let result = match cli.command {
         Command::Aqi { input, output } => aqi_cmd::run(&input, &output),
-        Command::Ingest { files, format, station, city_mean, stations, out } => {
-            let city = city_mean.then_some(stations);
-            ingest_cmd::run(&files, format, station, city, &out)
+        Command::Ingest { files, format, station, area, met_obs, city_mean, stations, out } => {
+            let options = hazewarn_ingest::IngestOptions {
+                layout: format,
+                station,
+                area,
+                codes: stations.clone(),
+                ..Default::default()
+            };
+            ingest_cmd::run(&files, &options, city_mean.then_some(stations), &met_obs, &out)
         }
         Command::Grade { daily, profile, current, current_end, bound, json } => {
             let bound = match bound {

@@ -220,6 +220,16 @@ pub fn write(seed: u64, out: &Path, lists: &Path) -> Result<()> {
     let path = out.join(OBSERVATIONS_FILE);
     std::fs::write(&path, observations_csv(seed))?;
     println!("wrote {} (synthetic, seed {seed})", path.display());
+    use crate::sample_stations as st;
+    let dir = out.join(st::REALTIME_DIR);
+    std::fs::create_dir_all(&dir)?;
+    let files = st::realtime_csv(seed);
+    for (name, text) in &files {
+        std::fs::write(dir.join(name), st::gzip(text)?)?;
+    }
+    println!("wrote {} ({} monthly files, national real-time layout, synthetic)", dir.display(), files.len());
+    std::fs::write(out.join(st::MET_FILE), st::gzip(&st::met_csv(seed))?)?;
+    println!("wrote {} (synthetic weather station)", out.join(st::MET_FILE).display());
     std::fs::create_dir_all(lists)?;
     let (list, inventory) = crate::sample_list::list_and_inventory_csv(seed);
     std::fs::write(lists.join(crate::sample_list::LIST_FILE), list)?;

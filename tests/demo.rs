@@ -7,9 +7,23 @@ fn demo_ingests_the_sample_and_writes_its_outputs() {
     let o = hazewarn(&["demo", "--sample", sample.to_str().unwrap(), "--out", out.path().to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
-    // The planted QC problems are found: one gap of 5 hours, one conflicting duplicate, one spike.
-    assert!(stdout.contains("1 duplicate hours, 1 gaps"), "{stdout}");
-    assert!(stdout.contains("differing pm25"), "{stdout}");
+    // The sample arrives as the national real-time release: four assessment stations and a
+    // reference point, with the planted QC problems spread across them.
+    let qc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("qc_report.json")).unwrap()).unwrap();
+    let station =
+        |code: &str| qc["stations"].as_array().unwrap().iter().find(|s| s["station"] == code).unwrap().clone();
+    let gap_hours = |code: &str| -> Vec<u64> {
+        station(code)["gaps"].as_array().unwrap().iter().map(|g| g["hours"].as_u64().unwrap()).collect()
+    };
+    assert_eq!(gap_hours("9001A"), [5], "a five-hour outage");
+    assert_eq!(gap_hours("9004A"), [24], "a station dark for a day");
+    assert_eq!(station("9002A")["duplicates"][0]["conflicting"], serde_json::json!(["pm25"]));
+    assert_eq!(station("9003A")["columns"][0]["spike"], 1);
+    assert_eq!(qc["stations"].as_array().unwrap().len(), 5);
+    assert!(stdout.contains("temp            0        0         0            0       0        30"), "{stdout}");
+    assert!(stdout.contains("5 hours with fewer than half reporting; not averaged: 9005A"), "{stdout}");
+    assert!(out.path().join("city.parquet").exists());
     let daily = std::fs::read_to_string(out.path().join("daily_aqi.csv")).unwrap();
     // 821 days (2024-01-01 .. 2026-03-31) and both editions of HJ 633 in use.
     assert_eq!(daily.lines().count(), 1 + 821);
@@ -47,10 +61,15 @@ fn the_committed_sample_is_what_the_generator_makes() {
     assert!(o.status.success(), "{}", text(&o));
     for (made, committed) in [
         (out.path().join("observations.csv"), "data/sample/observations.csv"),
+        (out.path().join("met.csv.gz"), "data/sample/met.csv.gz"),
+        (out.path().join("realtime/2024-07.csv.gz"), "data/sample/realtime/2024-07.csv.gz"),
+        (out.path().join("realtime/2026-03.csv.gz"), "data/sample/realtime/2026-03.csv.gz"),
         (lists.join("luohe-illustrative.csv"), "data/lists/luohe-illustrative.csv"),
         (lists.join("inventory-illustrative.csv"), "data/lists/inventory-illustrative.csv"),
     ] {
         let same = std::fs::read(&made).unwrap() == std::fs::read(repo().join(committed)).unwrap();
         assert!(same, "{committed} is stale: run `hazewarn sample`");
     }
+    let count = |d: std::path::PathBuf| std::fs::read_dir(d).unwrap().count();
+    assert_eq!(count(out.path().join("realtime")), count(repo().join("data/sample/realtime")));
 }

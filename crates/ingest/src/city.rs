@@ -39,7 +39,8 @@ pub struct CitySeries {
     pub ignored: Vec<String>,
     /// For each hour, how many stations had a valid PM2.5.
     pub contributing: Vec<u16>,
-    /// Hours with fewer than `min_share` of the stations reporting PM2.5 (but at least one).
+    /// Hours with fewer than `min_share` of the stations reporting PM2.5 (but at least one);
+    /// their pollutant cells carry [`QcFlags::THIN`].
     pub thin_hours: usize,
 }
 
@@ -141,7 +142,14 @@ pub fn city_mean(obs: &Observations, options: &CityMeanOptions) -> Result<CitySe
         columns.sort_by_key(|c| c.variable);
     }
     let need = options.min_share * chosen.len() as f64;
-    let thin_hours = contributing.iter().filter(|n| **n > 0 && f64::from(**n) < need).count();
+    let thin: Vec<bool> = contributing.iter().map(|n| *n > 0 && f64::from(*n) < need).collect();
+    let thin_hours = thin.iter().filter(|t| **t).count();
+    // Every pollutant of a thin hour is flagged: the hour stands for less of the city.
+    for c in columns.iter_mut().filter(|c| !c.variable.is_met()) {
+        for (f, _) in c.flags.iter_mut().zip(&thin).filter(|(_, t)| **t) {
+            f.insert(QcFlags::THIN);
+        }
+    }
     let series = StationSeries { station: options.name.clone(), times, columns };
     Ok(CitySeries { series, stations: names, ignored, contributing, thin_hours })
 }

@@ -102,14 +102,17 @@ impl QcFlags {
     pub const SPIKE: QcFlags = QcFlags(16);
     /// Part of a run of identical values long enough to suggest a stuck sensor.
     pub const FLATLINE: QcFlags = QcFlags(32);
+    /// A city-series hour made from fewer than the configured share of the assessment stations.
+    pub const THIN: QcFlags = QcFlags(64);
 
-    pub const ALL: [(QcFlags, &'static str); 6] = [
+    pub const ALL: [(QcFlags, &'static str); 7] = [
         (QcFlags::MISSING, "missing"),
         (QcFlags::GAP, "gap"),
         (QcFlags::DUPLICATE, "duplicate"),
         (QcFlags::OUT_OF_RANGE, "out_of_range"),
         (QcFlags::SPIKE, "spike"),
         (QcFlags::FLATLINE, "flatline"),
+        (QcFlags::THIN, "thin"),
     ];
 
     pub fn contains(self, other: QcFlags) -> bool {

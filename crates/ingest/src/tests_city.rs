@@ -40,6 +40,8 @@ fn each_hour_is_the_mean_of_the_valid_station_values() {
     assert_eq!(city.contributing, [1, 2, 1, 1, 1]);
     // Three stations, half of them is 1.5: every hour with one station is thin.
     assert_eq!(city.thin_hours, 4);
+    let thin: Vec<bool> = city.series.columns[0].flags.iter().map(|f| f.contains(QcFlags::THIN)).collect();
+    assert_eq!(thin, [true, false, true, true, true], "the thin hours are flagged in QC");
     assert_eq!(city.series.times.len(), 5);
 }
 

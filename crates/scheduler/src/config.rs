@@ -96,12 +96,21 @@ pub struct StoreConfig {
 pub struct DataConfig {
     /// Where fetched files and the canonical Parquet are written.
     pub work_dir: PathBuf,
-    /// Local observation files, read every cycle with any fetched ones.
+    /// Local observation files, read every cycle with any fetched ones. A directory stands for
+    /// every file in it (hourly national releases, say), read in name order.
     #[serde(default)]
     pub observations: Vec<PathBuf>,
     /// Layout of the observation files (default: detected).
     pub format: Option<String>,
     pub station: Option<String>,
+    /// National layouts: the city's name in the real-time release's `area` column (e.g. 漯河市).
+    /// The configured stations are read too; a configured station whose rows name another city
+    /// is an error.
+    pub area: Option<String>,
+    /// The meteorological source for station data that carries none: weather-station tables
+    /// (canonical layout, met columns only; files or directories), joined on the hour.
+    #[serde(default)]
+    pub met_observations: Vec<PathBuf>,
     /// A model directory written by `hazewarn train` (holds model.json).
     pub model: PathBuf,
     /// A model trained without future meteorology, used when the NWP feed fails.

@@ -8,6 +8,7 @@ use hazewarn_forecast::{
     Derived, FittedModel, Hourly, MetForecastHour, Series, daily_outlook, parse_met_forecast_csv, pm25_daily_aqi,
 };
 use hazewarn_ingest::city::{CityMeanOptions, city_mean};
+use hazewarn_ingest::met::{ingest_met, join_met};
 use hazewarn_ingest::{IngestOptions, Observations, StationSeries, ingest, write_parquet};
 use hazewarn_response::{CurrentWarning, DailyForecast, RangeBound, grade};
 use hazewarn_store::forecasts::ForecastRun;
@@ -172,7 +173,7 @@ impl City {
                 status.push(InputStatus { name: s.name.clone(), ok: true, detail: path.display().to_string() });
             }
         }
-        let mut files = self.config.data.observations.clone();
+        let mut files = expand_dirs(&self.config.data.observations)?;
         let fetched_obs = self.config.sources.iter().filter(|s| sources::is_observations(s.kind));
         let mut fetched: Vec<PathBuf> = Vec::new();
         for s in fetched_obs {
@@ -190,10 +191,31 @@ impl City {
         let options = IngestOptions {
             layout: self.config.data.format.as_deref().map(str::parse).transpose().map_err(SchedulerError::Config)?,
             station: self.config.data.station.clone(),
+            area: self.config.data.area.clone(),
+            codes: (!self.config.stations.is_empty())
+                .then(|| self.config.stations.iter().map(|s| s.code.clone()).collect()),
             ..Default::default()
         };
         let (obs, report) = ingest(&files, &options).map_err(|e| SchedulerError::Input(e.to_string()))?;
-        let series = self.city_series(&obs, &mut status)?;
+        let mut series = self.city_series(&obs, &mut status)?;
+        let met_files = expand_dirs(&self.config.data.met_observations)?;
+        if !met_files.is_empty() {
+            let (weather, met_report) =
+                ingest_met(&met_files, &options.qc).map_err(|e| SchedulerError::Input(e.to_string()))?;
+            series = join_met(&series, &weather);
+            let missing = series
+                .column(hazewarn_ingest::Variable::Temp)
+                .map_or(0, |c| c.flags.iter().filter(|f| f.is_unusable()).count());
+            status.push(InputStatus {
+                name: "meteorology".into(),
+                ok: true,
+                detail: format!(
+                    "weather station {} joined on the hour ({} files; {missing} hours without temperature)",
+                    weather.station,
+                    met_report.files.len()
+                ),
+            });
+        }
         let parquet = self.config.data.work_dir.join("observations.parquet");
         write_parquet(&obs, &parquet).map_err(|e| SchedulerError::Input(e.to_string()))?;
         // What is forecast, for the pages: the city series, or the one station.
@@ -569,4 +591,30 @@ impl City {
         tx.commit().await?;
         Ok(n)
     }
+}
+
+/// The files named, with each directory replaced by the files in it in name order (hidden files
+/// and temporary `.part` files left out).
+fn expand_dirs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SchedulerError> {
+    let mut out = Vec::new();
+    for p in paths {
+        if !p.is_dir() {
+            out.push(p.clone());
+            continue;
+        }
+        let entries = std::fs::read_dir(p).map_err(|e| SchedulerError::Input(format!("{}: {e}", p.display())))?;
+        let mut inside: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|f| f.is_file())
+            .filter(|f| {
+                f.file_name().and_then(|n| n.to_str()).is_some_and(|n| !n.starts_with('.') && !n.ends_with(".part"))
+            })
+            .collect();
+        if inside.is_empty() {
+            return Err(SchedulerError::Input(format!("{}: the directory holds no files", p.display())));
+        }
+        inside.sort();
+        out.extend(inside);
+    }
+    Ok(out)
 }

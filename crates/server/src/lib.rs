@@ -19,6 +19,7 @@ mod error;
 pub mod openapi;
 pub mod pages;
 mod security;
+mod stations_view;
 pub mod svg;
 
 use std::sync::Arc;

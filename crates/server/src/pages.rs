@@ -32,10 +32,10 @@ pub struct Lang {
 }
 
 impl Lang {
-    fn en(&self) -> bool {
+    pub(crate) fn en(&self) -> bool {
         self.lang == "en"
     }
-    fn t<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
+    pub(crate) fn t<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
         if self.en() { en } else { zh }
     }
     fn q(&self) -> &'static str {
@@ -221,7 +221,8 @@ async fn forecaster(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
         let mut observed = Vec::new();
         // The series the cycle forecasts (the city series with stations configured).
         let parquet = s.city.config.data.work_dir.join("city.parquet");
-        if let Ok(series) = hazewarn_ingest::read_station(&parquet, Some(hazewarn_ingest::Layout::Parquet), None)
+        let city_series = hazewarn_ingest::read_station(&parquet, Some(hazewarn_ingest::Layout::Parquet), None).ok();
+        if let Some(series) = &city_series
             && let Some(pm) = series.usable(hazewarn_ingest::Variable::Pm25)
         {
             for (t, v) in series.times.iter().zip(pm) {
@@ -255,6 +256,13 @@ async fn forecaster(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
             .collect();
         b += &format!("<h2>{}</h2>", l.t("逐日AQI（D+1至D+7，D+4起为趋势）", "Daily AQI D+1..D+7 (from D+4 a trend)"));
         b += &svg::daily_bars(&bars, "AQI");
+        b += &crate::stations_view::section(
+            &l,
+            &s.city.config.stations,
+            &s.city.config.data.work_dir,
+            city_series.as_ref(),
+            issue_local,
+        );
         b += &latest_cycle_failure(&s, &l).await?;
         b += &format!("<h2>{}</h2><table><tr><th>{}</th><th>{}</th><th>{}</th></tr>", l.t("输入数据与质控", "Inputs and QC"), l.t("输入", "Input"), l.t("状态", "Status"), l.t("说明", "Detail"));
         for i in &v.inputs {

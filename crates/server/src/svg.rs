@@ -91,6 +91,113 @@ pub fn daily_bars(days: &[(String, u32, String, bool)], title: &str) -> String {
     s + "</svg>"
 }
 
+/// Distinct line colours for the stations (the city mean is drawn thicker, in black).
+const PALETTE: [&str; 8] = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"];
+
+/// Several PM2.5 series over the same hours (relative to the issue), the first one (the city
+/// mean) in black, with a legend.
+pub fn station_lines(lines: &[(String, Vec<(i64, f64)>)], title: &str) -> String {
+    let xs = lines.iter().flat_map(|(_, pts)| pts.iter().map(|p| p.0));
+    let (x0, x1) = xs.fold((i64::MAX, i64::MIN), |(a, b), x| (a.min(x), b.max(x)));
+    if x0 > x1 {
+        return String::new();
+    }
+    let top = lines.iter().flat_map(|(_, p)| p.iter().map(|q| q.1)).filter(|v| v.is_finite()).fold(50.0, f64::max);
+    let hi = (top / 50.0).ceil() * 50.0;
+    let px = |x: i64| scale(x as f64, x0 as f64, x1 as f64, PAD, W - 130.0);
+    let py = |v: f64| scale(v, 0.0, hi, H - 24.0, 10.0);
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{}\" class=\"chart\">",
+        escape(title)
+    );
+    for k in 0..=4 {
+        let v = hi * f64::from(k) / 4.0;
+        s += &format!(
+            "<line x1=\"{PAD}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#ddd\"/><text x=\"4\" y=\"{:.1}\" font-size=\"11\">{v:.0}</text>",
+            W - 130.0,
+            py(v) + 4.0,
+            y = py(v)
+        );
+    }
+    for (k, (name, pts)) in lines.iter().enumerate() {
+        let (colour, width) = if k == 0 { ("#000", 2.6) } else { (PALETTE[(k - 1) % PALETTE.len()], 1.2) };
+        // A missing hour breaks the line rather than bridging it.
+        for run in pts.split(|p| !p.1.is_finite()).filter(|r| !r.is_empty()) {
+            let p: Vec<String> = run.iter().map(|p| format!("{:.1},{:.1}", px(p.0), py(p.1))).collect();
+            s += &format!(
+                "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"{width}\"/>",
+                p.join(" ")
+            );
+        }
+        let y = 20.0 + 16.0 * k as f64;
+        s += &format!(
+            "<line x1=\"{}\" x2=\"{}\" y1=\"{y}\" y2=\"{y}\" stroke=\"{colour}\" stroke-width=\"{width}\"/>\
+             <text x=\"{}\" y=\"{}\" font-size=\"11\">{}</text>",
+            W - 120.0,
+            W - 100.0,
+            W - 95.0,
+            y + 4.0,
+            escape(name)
+        );
+    }
+    s += &format!("<text x=\"{PAD}\" y=\"{}\" font-size=\"11\">{x0} h</text>", H - 6.0);
+    s += &format!("<text x=\"{}\" y=\"{}\" font-size=\"11\">{x1} h</text>", W - 160.0, H - 6.0);
+    s + "</svg>"
+}
+
+/// A station placed on the map.
+pub struct MapPoint {
+    pub label: String,
+    pub longitude: f64,
+    pub latitude: f64,
+    /// Fill colour, `#RRGGBB`.
+    pub colour: String,
+    /// Drawn as a ring (a reference point).
+    pub hollow: bool,
+}
+
+/// The stations by longitude and latitude (equirectangular, east–west scaled by the cosine of
+/// the mean latitude so distances look right), each a circle in its colour with its code.
+pub fn station_map(points: &[MapPoint], title: &str) -> String {
+    if points.is_empty() {
+        return String::new();
+    }
+    let (w, h, pad) = (600.0, 360.0, 40.0);
+    let lat0 = points.iter().map(|p| p.latitude).sum::<f64>() / points.len() as f64;
+    let k = lat0.to_radians().cos();
+    let xs: Vec<f64> = points.iter().map(|p| p.longitude * k).collect();
+    let (x0, x1) = xs.iter().fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(*x), b.max(*x)));
+    let (y0, y1) = points.iter().fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.latitude), b.max(p.latitude)));
+    // One scale for both axes, so the map is not stretched.
+    let span = (x1 - x0).max(y1 - y0).max(0.01);
+    let unit = ((w - 2.0 * pad) / span).min((h - 2.0 * pad) / span);
+    let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\" class=\"chart map\">\
+         <rect width=\"{w}\" height=\"{h}\" fill=\"#f7f7f2\" stroke=\"#ccc\"/>",
+        escape(title)
+    );
+    for (p, x) in points.iter().zip(&xs) {
+        let px = w / 2.0 + (x - cx) * unit;
+        let py = h / 2.0 - (p.latitude - cy) * unit;
+        let (fill, stroke) = if p.hollow { ("#ffffff", p.colour.as_str()) } else { (p.colour.as_str(), "#333") };
+        s += &format!(
+            "<circle cx=\"{px:.1}\" cy=\"{py:.1}\" r=\"9\" fill=\"{}\" stroke=\"{}\" stroke-width=\"3\"><title>{} ({:.4}, {:.4})</title></circle>\
+             <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\">{}</text>",
+            escape(fill),
+            escape(stroke),
+            escape(&p.label),
+            p.longitude,
+            p.latitude,
+            px + 12.0,
+            py + 4.0,
+            escape(&p.label)
+        );
+    }
+    s += &format!("<text x=\"8\" y=\"{}\" font-size=\"11\">N ↑</text>", 16.0);
+    s + "</svg>"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +213,35 @@ mod tests {
         assert_eq!(h.matches("<polygon").count(), 1);
         assert_eq!(h.matches("<polyline").count(), 2);
         assert!(h.starts_with("<svg") && h.ends_with("</svg>"));
+    }
+
+    #[test]
+    fn the_map_keeps_north_up_and_east_right() {
+        let p = |label: &str, longitude, latitude| MapPoint {
+            label: label.into(),
+            longitude,
+            latitude,
+            colour: "#FF0000".into(),
+            hollow: label == "R",
+        };
+        let svg =
+            station_map(&[p("W", 113.9, 33.6), p("E", 114.1, 33.6), p("N", 114.0, 33.7), p("R", 114.0, 33.5)], "m");
+        let centre = |label: &str| -> (f64, f64) {
+            let at = svg.find(&format!("<title>{label} (")).unwrap();
+            let circle = &svg[svg[..at].rfind("<circle").unwrap()..at];
+            let num = |key: &str| {
+                let i = circle.find(key).unwrap() + key.len();
+                circle[i..].split('"').next().unwrap().parse::<f64>().unwrap()
+            };
+            (num("cx=\""), num("cy=\""))
+        };
+        let (w, e, n, r) = (centre("W"), centre("E"), centre("N"), centre("R"));
+        assert!(w.0 < e.0 && (w.1 - e.1).abs() < 1e-9, "east is to the right");
+        assert!(n.1 < r.1, "north is up");
+        // 0.2° of longitude at 33.6° N is shorter on the ground than 0.2° of latitude.
+        assert!((e.0 - w.0) < (r.1 - n.1));
+        assert!(svg.contains("fill=\"#ffffff\" stroke=\"#FF0000\""), "the reference point is a ring");
+        let lines = station_lines(&[("city".into(), vec![(-2, 10.0), (-1, f64::NAN), (0, 12.0)])], "t");
+        assert_eq!(lines.matches("<polyline").count(), 2, "a missing hour breaks the line");
     }
 }

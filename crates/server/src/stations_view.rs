@@ -1,0 +1,201 @@
+//! The forecaster's station view: the city series beside each configured station over the last
+//! 7 days, the stations on a map by longitude and latitude coloured by the AQI level of their
+//! last 24 hours of PM2.5, and the hours when too few assessment stations reported.
+//!
+//! It reads the per-station table the last ingest wrote (`observations.parquet`), so it shows
+//! what the cycle saw, not a second reading of the sources.
+
+use chrono::NaiveDateTime;
+use hazewarn_aqi::{Indicator, Standards};
+use hazewarn_ingest::{IngestOptions, Layout, Observations, StationSeries, Variable};
+use hazewarn_scheduler::config::{StationConfig, StationRole};
+
+use crate::pages::Lang;
+use crate::{escape, svg};
+
+/// GB 3095: a 24-hour mean needs at least 20 valid hours.
+const MIN_HOURS_24H: usize = 20;
+
+/// One station's last 7 days relative to the issue hour, and its last 24-hour mean.
+pub(crate) struct StationWindow {
+    pub hours: Vec<(i64, f64)>,
+    pub mean_24h: Option<f64>,
+}
+
+pub(crate) fn window(series: &StationSeries, issue: NaiveDateTime) -> StationWindow {
+    let pm = series.usable(Variable::Pm25).unwrap_or_default();
+    let hours: Vec<(i64, f64)> = series
+        .times
+        .iter()
+        .zip(pm)
+        .map(|(t, v)| ((*t - issue).num_hours(), v))
+        .filter(|(rel, _)| (-167..=0).contains(rel))
+        .collect();
+    let day: Vec<f64> = hours.iter().filter(|(rel, v)| *rel > -24 && v.is_finite()).map(|(_, v)| *v).collect();
+    let mean_24h = (day.len() >= MIN_HOURS_24H).then(|| day.iter().sum::<f64>() / day.len() as f64);
+    StationWindow { hours, mean_24h }
+}
+
+/// Hours (relative to the issue) when fewer than half of the `expected` assessment stations had
+/// a valid PM2.5; a configured station with no data at all counts as not reporting.
+pub(crate) fn thin_hours(windows: &[&StationWindow], expected: usize) -> Vec<i64> {
+    let need = expected as f64 * 0.5;
+    (-167..=0)
+        .filter(|rel| {
+            let n = windows.iter().filter(|w| w.hours.iter().any(|(r, v)| r == rel && v.is_finite())).count();
+            (n as f64) < need
+        })
+        .collect()
+}
+
+fn read_stations(path: &std::path::Path) -> Option<Observations> {
+    let options = IngestOptions { layout: Some(Layout::Parquet), ..Default::default() };
+    hazewarn_ingest::ingest(&[path], &options).ok().map(|(obs, _)| obs)
+}
+
+/// The section, or nothing when the city configures no stations.
+pub(crate) fn section(
+    l: &Lang,
+    stations: &[StationConfig],
+    work_dir: &std::path::Path,
+    city: Option<&StationSeries>,
+    issue: NaiveDateTime,
+) -> String {
+    if stations.is_empty() {
+        return String::new();
+    }
+    let obs = read_stations(&work_dir.join("observations.parquet")).unwrap_or_default();
+    let standard = Standards::builtin().for_date(issue.date());
+    let mut b = format!("<h2>{}</h2>", l.t("监测站点（过去7天）", "Monitoring stations (last 7 days)"));
+    let mut lines: Vec<(String, Vec<(i64, f64)>)> = Vec::new();
+    if let Some(c) = city {
+        lines.push((l.t("城市均值", "City mean").to_owned(), window(c, issue).hours));
+    }
+    let mut rows = String::new();
+    let mut points = Vec::new();
+    let mut assessment = Vec::new();
+    let windows: Vec<Option<StationWindow>> =
+        stations.iter().map(|st| obs.station(&st.code).map(|s| window(s, issue))).collect();
+    for (st, w) in stations.iter().zip(&windows) {
+        let role = match st.role {
+            StationRole::Assessment => l.t("城市点", "assessment"),
+            StationRole::Reference => l.t("对照点", "reference"),
+        };
+        let level = w.as_ref().and_then(|w| w.mean_24h).and_then(|c| {
+            let iaqi = standard.iaqi(Indicator::Pm25_24h, c).ok().flatten()?;
+            Some((c, iaqi, standard.level(iaqi)))
+        });
+        let (cell, colour) = match &level {
+            Some((c, iaqi, lv)) => (
+                format!("{c:.0} µg/m³ · IAQI {iaqi} · {}", if l.en() { &lv.category_en } else { &lv.category }),
+                lv.rgb.clone(),
+            ),
+            None => (l.t("不足20小时有效数据", "fewer than 20 valid hours").to_owned(), "#bbbbbb".to_owned()),
+        };
+        let valid = w.as_ref().map_or(0, |w| w.hours.iter().filter(|(_, v)| v.is_finite()).count());
+        rows += &format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{role}</td><td>{}</td><td>{valid}/168</td></tr>",
+            escape(&st.code),
+            escape(&st.name),
+            escape(&st.county),
+            escape(&cell)
+        );
+        points.push(svg::MapPoint {
+            label: st.code.clone(),
+            longitude: st.longitude,
+            latitude: st.latitude,
+            colour,
+            hollow: st.role == StationRole::Reference,
+        });
+        if let Some(w) = w {
+            lines.push((st.code.clone(), w.hours.clone()));
+            if st.role == StationRole::Assessment {
+                assessment.push(w);
+            }
+        }
+    }
+    b += &svg::station_lines(
+        &lines,
+        l.t("各站与城市均值PM2.5（µg/m³）", "PM2.5 at each station and the city mean (µg/m³)"),
+    );
+    b += &svg::station_map(
+        &points,
+        l.t(
+            "站点分布（颜色：近24小时PM2.5分指数级别；空心：对照点）",
+            "Stations (colour: level of the last 24 h PM2.5 IAQI; hollow: reference point)",
+        ),
+    );
+    b += &format!(
+        "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{rows}</table>",
+        l.t("站点编码", "Code"),
+        l.t("站点名称", "Name"),
+        l.t("区县", "County"),
+        l.t("类型", "Role"),
+        l.t("近24小时PM2.5", "PM2.5, last 24 h"),
+        l.t("有效小时", "Valid hours"),
+    );
+    let configured_assessment = stations.iter().filter(|s| s.role == StationRole::Assessment).count();
+    let thin = thin_hours(&assessment, configured_assessment);
+    let hours: Vec<String> = thin
+        .iter()
+        .take(48)
+        .map(|rel| (issue + chrono::Duration::hours(*rel)).format("%m-%d %H:00").to_string())
+        .collect();
+    b += &format!(
+        "<p id=\"thin-hours\">{}: <b>{}</b>{}</p>",
+        l.t("不足半数城市点有效的小时", "Hours with fewer than half the assessment stations reporting"),
+        thin.len(),
+        if hours.is_empty() { String::new() } else { format!(" ({})", hours.join(", ")) }
+    );
+    b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+    use hazewarn_ingest::{Column, QcFlags};
+
+    fn series(values: &[f64], end: NaiveDateTime) -> StationSeries {
+        let n = values.len() as i64;
+        let times = (0..n).map(|k| end - chrono::Duration::hours(n - 1 - k)).collect();
+        let flags = values.iter().map(|v| if v.is_nan() { QcFlags::MISSING } else { QcFlags::default() }).collect();
+        StationSeries {
+            station: "S".into(),
+            times,
+            columns: vec![Column { variable: Variable::Pm25, values: values.to_vec(), flags }],
+        }
+    }
+
+    #[test]
+    fn the_24_hour_mean_needs_twenty_valid_hours() {
+        let issue = NaiveDate::from_ymd_opt(2026, 1, 2).unwrap().and_hms_opt(16, 0, 0).unwrap();
+        // 24 hours: 19 valid at 100 and 5 missing → no mean; one more valid hour → a mean.
+        let mut v = vec![100.0; 19];
+        v.extend([f64::NAN; 5]);
+        assert_eq!(window(&series(&v, issue), issue).mean_24h, None);
+        v[19] = 40.0;
+        let w = window(&series(&v, issue), issue);
+        assert_eq!(w.mean_24h, Some((19.0 * 100.0 + 40.0) / 20.0));
+        // Hours older than 7 days are not in the window.
+        let long = vec![50.0; 200];
+        assert_eq!(window(&series(&long, issue), issue).hours.len(), 168);
+    }
+
+    #[test]
+    fn an_hour_is_thin_when_fewer_than_half_report() {
+        let issue = NaiveDate::from_ymd_opt(2026, 1, 2).unwrap().and_hms_opt(16, 0, 0).unwrap();
+        let full = window(&series(&[10.0; 168], issue), issue);
+        let mut gappy = vec![10.0; 168];
+        gappy[167] = f64::NAN; // the issue hour itself
+        let gappy = window(&series(&gappy, issue), issue);
+        let dark = window(&series(&[f64::NAN; 168], issue), issue);
+        // Two of three report at the issue hour (not thin); one of three does (thin).
+        assert!(thin_hours(&[&full, &gappy, &full], 3).is_empty());
+        assert_eq!(thin_hours(&[&gappy, &dark, &full], 3), [0]);
+        assert_eq!(thin_hours(&[&dark, &dark, &full], 3).len(), 168);
+        // A configured station absent from the data: two of four is half, not fewer.
+        assert!(thin_hours(&[&full, &full], 4).is_empty());
+        assert_eq!(thin_hours(&[&gappy, &full], 4), [0]);
+    }
+}
