@@ -14,7 +14,9 @@ use hazewarn_ingest::{IngestOptions, Observations, StationSeries, daily::daily_r
 use hazewarn_response::WarningLevel;
 use hazewarn_scheduler::{City, Config, ManualClock};
 
-pub fn run(sample: &Path, out: &Path) -> Result<()> {
+/// The sample's stations read with QC, their city series with the weather station joined, both
+/// written to `out`.
+fn read_sample(sample: &Path, out: &Path) -> Result<StationSeries> {
     use crate::sample_stations as st;
     let dir = sample.join(st::REALTIME_DIR);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -48,8 +50,13 @@ pub fn run(sample: &Path, out: &Path) -> Result<()> {
         city.thin_hours,
         city.ignored.join(", ")
     );
-    let series = &join_met(&city.series, &met);
+    let series = join_met(&city.series, &met);
     write_parquet(&Observations { series: vec![series.clone()] }, &out.join("city.parquet"))?;
+    Ok(series)
+}
+
+pub fn run(sample: &Path, out: &Path) -> Result<()> {
+    let series = &read_sample(sample, out)?;
     let mut csv = String::from("date,pm25,pm10,so2,no2,co,o3_8h,aqi,level,category,primary_pollutants,standard\n");
     let mut counts = [0usize; 6];
     let mut daily_aqi: Vec<(NaiveDate, u32, Vec<String>)> = Vec::new();

@@ -40,8 +40,8 @@ pub struct ObsArgs {
     /// With --city-mean: the assessment stations (default: every station in the files).
     #[arg(long, value_delimiter = ',', requires = "city_mean")]
     pub stations: Option<Vec<String>>,
-    /// National layouts: the city's stations by the release's `area` (e.g. 漯河市).
-    #[arg(long)]
+    /// National layouts, with --city-mean: the city's stations by the release's `area` (e.g. 漯河市).
+    #[arg(long, requires = "city_mean")]
     pub area: Option<String>,
     /// A weather-station table (canonical layout, met columns only) joined on the hour, for
     /// station data that carries no meteorology (the national layouts).

@@ -3,8 +3,9 @@
 //! a weather-station table beside them, because the national files carry no meteorology.
 //!
 //! Each assessment station is the generator's city field times a station factor whose four
-//! values average exactly one each hour, so before rounding their mean is the city series the
-//! single-station `observations.csv` holds. The planted QC problems are spread across stations.
+//! values average exactly one each hour, so before rounding their PM2.5, PM10, SO2, NO2 and CO
+//! means are the city series the single-station `observations.csv` holds. O3 moves the other way
+//! (more NO, less O3), so its mean differs. The planted QC problems are spread across stations.
 
 use std::fmt::Write as _;
 use std::io::Write as _;

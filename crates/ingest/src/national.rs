@@ -10,7 +10,7 @@
 //! Only the hourly values are read (PM2.5, PM10, SO2, NO2, O3 1 h, CO); the running means
 //! (`_24h`, `O3_8h…`) and the AQI are derived from them, so they are recognised and left aside.
 //! Columns are found by name, so their order does not matter. Units are µg/m³, CO mg/m³, as in the
-//! canonical table. Empty cells, `—`, `-` and `NA` are missing. Rows of stations outside the
+//! canonical table. Empty cells, `—`, `-`, `--` and `NA` are missing. Rows of stations outside the
 //! selection (another city, or a code not asked for) are counted, not read.
 
 use std::collections::HashMap;
@@ -43,10 +43,13 @@ const POLLUTANTS: [(&str, &str, Variable); 6] = [
 const DERIVED: [&str; 9] =
     ["AQI", "PM2.5_24h", "PM10_24h", "SO2_24h", "NO2_24h", "O3_24h", "O3_8h", "O3_8h_24h", "CO_24h"];
 
+/// Dashes the national files write for a missing value, besides empty cells and `NA`.
+const MISSING: [&str; 4] = ["—", "-", "--", "NA"];
+
 /// A value cell: the national files also write a dash for a missing value.
 fn value(c: &mut Cells, col: usize) -> Result<f64, IngestError> {
     let text = c.text(col);
-    if text == "—" || text == "-" || text == "--" {
+    if MISSING[..3].contains(&text) {
         c.stats[col].missing += 1;
         return Ok(f64::NAN);
     }
@@ -137,6 +140,14 @@ struct ArchiveCell {
 }
 
 pub(crate) fn read_archive(file: &str, bytes: &[u8], select: Selection) -> Result<RawFile, IngestError> {
+    if select.area.is_some() && select.codes.is_none() {
+        return Err(IngestError::Parse {
+            file: file.to_owned(),
+            line: 1,
+            column: "area".into(),
+            message: "the station archive has no area column; select its stations by code".into(),
+        });
+    }
     let (mut reader, mut c) = cells(file, bytes)?;
     let (dcol, hcol, tcol) = (c.col("date")?, c.col("hour")?, c.col("type")?);
     let mut station_cols: Vec<(usize, String)> = c
@@ -159,8 +170,8 @@ pub(crate) fn read_archive(file: &str, bytes: &[u8], select: Selection) -> Resul
     // One raw row per station and hour, filled from that hour's pollutant rows.
     let mut rows: Vec<RawRow> = Vec::new();
     let mut slot: HashMap<(usize, NaiveDateTime), usize> = HashMap::new();
-    // Which pollutants each raw row has been given, as bits by variable index.
-    let mut filled: Vec<u16> = Vec::new();
+    // The line that gave each raw row each pollutant (0: not given yet).
+    let mut given: Vec<[u64; NVAR]> = Vec::new();
     let mut repeated: Vec<ArchiveCell> = Vec::new();
     while next(&mut reader, &mut c)? {
         let date = archive_date(&c, dcol)?;
@@ -171,8 +182,12 @@ pub(crate) fn read_archive(file: &str, bytes: &[u8], select: Selection) -> Resul
         let var = match POLLUTANTS.iter().find(|(_, name, _)| *name == kind) {
             Some((_, _, var)) => *var,
             None if DERIVED.contains(&kind.as_str()) => {
-                for &(col, _) in &station_cols {
-                    value(&mut c, col)?;
+                // Not read, but still numbers; their empty cells are not counted as missing data.
+                for (col, code) in &station_cols {
+                    let text = c.text(*col);
+                    if !(text.is_empty() || MISSING.contains(&text) || text.parse::<f64>().is_ok_and(f64::is_finite)) {
+                        return Err(c.err(code, format!("`{text}` is not a number")));
+                    }
                 }
                 continue;
             }
@@ -184,14 +199,16 @@ pub(crate) fn read_archive(file: &str, bytes: &[u8], select: Selection) -> Resul
             let row = *slot.entry((s, time)).or_insert(next_row);
             if row == next_row {
                 rows.push(RawRow { station: s, time, values: [f64::NAN; NVAR], line: c.line, calm: false });
-                filled.push(0);
+                given.push([0; NVAR]);
             }
-            let bit = 1u16 << var.index();
-            if filled[row] & bit != 0 {
+            let first = given[row][var.index()];
+            if first != 0 {
                 repeated.push(ArchiveCell { row, var, value: x, line: c.line });
+                // QC names the kept row by its line: the first row that gave this pollutant.
+                rows[row].line = first;
             } else {
                 rows[row].values[var.index()] = x;
-                filled[row] |= bit;
+                given[row][var.index()] = c.line;
             }
         }
     }

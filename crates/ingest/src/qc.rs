@@ -150,18 +150,22 @@ impl QcReport {
     /// A plain-text summary for people.
     pub fn summary(&self) -> String {
         let mut s = String::new();
-        for f in &self.files {
-            let _ = write!(s, "file {} ({}, {} rows", f.file, f.layout.name(), f.rows);
-            if f.outside_rows > 0 {
-                let _ = write!(s, "; {} rows of other stations not read", f.outside_rows);
-            }
-            let _ = writeln!(s, ")");
-            for c in f.source_columns.iter().filter(|c| c.missing + c.sentinel > 0) {
-                let _ = writeln!(
-                    s,
-                    "  source column {:<16} missing {:>6}  sentinel {:>4}",
-                    c.column, c.missing, c.sentinel
-                );
+        if self.files.len() > MAX_FILES_LISTED {
+            self.files_in_total(&mut s);
+        } else {
+            for f in &self.files {
+                let _ = write!(s, "file {} ({}, {} rows", f.file, f.layout.name(), f.rows);
+                if f.outside_rows > 0 {
+                    let _ = write!(s, "; {} rows of other stations not read", f.outside_rows);
+                }
+                let _ = writeln!(s, ")");
+                for c in f.source_columns.iter().filter(|c| c.missing + c.sentinel > 0) {
+                    let _ = writeln!(
+                        s,
+                        "  source column {:<16} missing {:>6}  sentinel {:>4}",
+                        c.column, c.missing, c.sentinel
+                    );
+                }
             }
         }
         for st in &self.stations {
@@ -200,6 +204,38 @@ impl QcReport {
             }
         }
         s
+    }
+}
+
+/// Above this many files (hourly national releases, say) the summary gives their totals.
+const MAX_FILES_LISTED: usize = 5;
+
+impl QcReport {
+    /// Many files as one line of totals, with the missing markers summed per source column.
+    fn files_in_total(&self, s: &mut String) {
+        let rows: usize = self.files.iter().map(|f| f.rows).sum();
+        let outside: usize = self.files.iter().map(|f| f.outside_rows).sum();
+        let mut layouts: Vec<&str> = self.files.iter().map(|f| f.layout.name()).collect();
+        layouts.dedup();
+        let (first, last) = (&self.files[0].file, &self.files[self.files.len() - 1].file);
+        let _ = write!(s, "{} files ({}, {rows} rows; {first} … {last}", self.files.len(), layouts.join(", "));
+        if outside > 0 {
+            let _ = write!(s, "; {outside} rows of other stations not read");
+        }
+        let _ = writeln!(s, ")");
+        let mut totals: Vec<(String, usize, usize)> = Vec::new();
+        for c in self.files.iter().flat_map(|f| &f.source_columns) {
+            match totals.iter_mut().find(|t| t.0 == c.column) {
+                Some(t) => {
+                    t.1 += c.missing;
+                    t.2 += c.sentinel;
+                }
+                None => totals.push((c.column.clone(), c.missing, c.sentinel)),
+            }
+        }
+        for (column, missing, sentinel) in totals.iter().filter(|t| t.1 + t.2 > 0) {
+            let _ = writeln!(s, "  source column {column:<16} missing {missing:>6}  sentinel {sentinel:>4}");
+        }
     }
 }
 

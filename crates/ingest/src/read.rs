@@ -223,6 +223,20 @@ pub(crate) fn cells<'a>(file: &'a str, bytes: &'a [u8]) -> Result<(Csv<'a>, Cell
         })?
         .clone();
     let names: Vec<String> = headers.iter().map(|h| h.trim().trim_start_matches('\u{feff}').to_owned()).collect();
+    // A name given twice would lose one of its columns (two columns of one station, say).
+    if let Some(k) = (1..names.len()).find(|&k| names[..k].contains(&names[k])) {
+        return Err(IngestError::Parse {
+            file: file.to_owned(),
+            line: 1,
+            column: names[k].clone(),
+            message: format!(
+                "the header names `{}` twice (columns {} and {})",
+                names[k],
+                names[..k].iter().position(|n| *n == names[k]).unwrap_or(0) + 1,
+                k + 1
+            ),
+        });
+    }
     let index = names.iter().enumerate().map(|(i, n)| (n.clone(), i)).collect();
     let stats = names.iter().map(|n| SourceColumnStats { column: n.clone(), ..Default::default() }).collect();
     Ok((reader, Cells { file, bytes, index, record: csv::StringRecord::new(), line: 1, stats }))

@@ -144,6 +144,32 @@ fn station_archive_reads_each_station_column() {
 }
 
 #[test]
+fn a_repeated_archive_row_names_the_first_row_of_its_own_pollutant() {
+    let bytes = crlf(&["date,hour,type,1001A", "20240115,8,PM2.5,75", "20240115,8,PM10,110", "20240115,8,PM10,120"]);
+    let (obs, report) = ingest_bytes(vec![("a.csv".into(), bytes)], &IngestOptions::default()).unwrap();
+    assert_eq!(obs.series[0].column(Variable::Pm10).unwrap().values, [110.0]);
+    let d = &report.stations[0].duplicates[0];
+    assert_eq!((d.kept.as_str(), d.dropped.as_slice()), ("a.csv:3", &["a.csv:4".to_owned()][..]));
+    assert_eq!(d.conflicting, ["pm10"]);
+    // The AQI and running-mean rows are checked but are not missing data of the station.
+    let bytes = crlf(&["date,hour,type,1001A", "20240115,8,PM2.5,75", "20240115,8,AQI,", "20240115,8,PM2.5_24h,—"]);
+    let (_, report) = ingest_bytes(vec![("a.csv".into(), bytes)], &IngestOptions::default()).unwrap();
+    assert_eq!(report.files[0].source_columns.iter().find(|c| c.column == "1001A").unwrap().missing, 0);
+    let bytes = crlf(&["date,hour,type,1001A", "20240115,8,AQI,high"]);
+    let e = ingest_bytes(vec![("a.csv".into(), bytes)], &IngestOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("line 2, column `1001A`: `high` is not a number"), "{e}");
+}
+
+#[test]
+fn the_archive_cannot_be_selected_by_city_and_a_header_may_not_repeat_a_station() {
+    let e = ingest_bytes(vec![("a.csv".into(), archive_fixture())], &by_city("漯河市")).unwrap_err();
+    assert!(e.to_string().contains("column `area`: the station archive has no area column"), "{e}");
+    let twice = crlf(&["date,hour,type,1001A,1002A,1001A", "20240115,8,PM2.5,1,2,3"]);
+    let e = ingest_bytes(vec![("a.csv".into(), twice)], &IngestOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("line 1, column `1001A`: the header names `1001A` twice (columns 4 and 6)"), "{e}");
+}
+
+#[test]
 fn station_archive_errors_name_file_line_and_column() {
     let mut bytes = archive_fixture();
     bytes.extend(b"PM1,1,20240115,1,10,1\r\n");
@@ -176,6 +202,23 @@ fn a_weather_station_table_is_joined_on_the_hour() {
     assert!(temp.values[1].is_nan() && temp.flags[1].contains(QcFlags::GAP));
     assert_eq!(joined.column(Variable::Wdir).unwrap().values[0], 45.0);
     assert_eq!(joined.column(Variable::Pm25).unwrap().values, [75.0, 80.0], "pollutants untouched");
+    // A weather record that starts before the series and ends inside it.
+    std::fs::write(
+        &met_file,
+        "time,station,temp\n2024-01-15 06:00,WX,-3\n2024-01-15 07:00,WX,-2\n2024-01-15 08:00,WX,-1\n",
+    )
+    .unwrap();
+    let (met, _) = ingest_met(&[&met_file], &QcConfig::default()).unwrap();
+    let joined = join_met(obs.station("1001A").unwrap(), &met);
+    let temp = joined.column(Variable::Temp).unwrap();
+    assert_eq!(temp.values[0], -1.0, "08:00 is the third weather hour");
+    assert!(temp.values[1].is_nan() && temp.flags[1].contains(QcFlags::GAP), "09:00 is past its end");
+    // One that starts after the series does.
+    std::fs::write(&met_file, "time,station,temp\n2024-01-15 09:00,WX,4\n").unwrap();
+    let (met, _) = ingest_met(&[&met_file], &QcConfig::default()).unwrap();
+    let temp = join_met(obs.station("1001A").unwrap(), &met).column(Variable::Temp).unwrap().clone();
+    assert!(temp.flags[0].contains(QcFlags::GAP));
+    assert_eq!(temp.values[1], 4.0);
 
     std::fs::write(&met_file, "time,station,temp,pm25\n2024-01-15 08:00,WX,1,2\n").unwrap();
     let e = ingest_met(&[&met_file], &QcConfig::default()).unwrap_err();

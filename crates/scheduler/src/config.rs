@@ -348,6 +348,7 @@ impl Config {
         abs(&mut d.list);
         abs(&mut d.inventory);
         d.observations.iter_mut().for_each(abs);
+        d.met_observations.iter_mut().for_each(abs);
         for p in [&mut d.fallback_model, &mut d.met_forecast, &mut d.emissions].into_iter().flatten() {
             abs(p);
         }
@@ -374,6 +375,10 @@ impl Config {
             parse_cron(&j.cron).map_err(|e| format!("{}: {e}", j.key))?;
         }
         check_stations(&c.stations)?;
+        if c.data.area.is_some() && c.stations.is_empty() {
+            // The release names many stations per city; without the list there is no city mean.
+            return Err("data.area needs the city's [[stations]]: which of them are assessment stations".into());
+        }
         if c.policy.max_warning_days == 0 {
             return Err("policy.max_warning_days must be at least 1".into());
         }
@@ -413,5 +418,20 @@ mod tests {
         let e = Config::parse(&text, Path::new("/tmp")).unwrap_err();
         assert!(e.starts_with("schedule.forecast[1]: `0 0 25 * * *`"), "{e}");
         assert!(Config::parse(MINIMAL, Path::new("/tmp")).is_ok());
+    }
+
+    #[test]
+    fn national_sources_are_relative_to_the_config_and_need_the_station_list() {
+        let data = MINIMAL.replace(
+            "[data]\n",
+            "[data]\nobservations = [\"obs/realtime\"]\narea = \"漯河市\"\nmet_observations = [\"obs/met.csv\"]\n",
+        );
+        let e = Config::parse(&data, Path::new("/etc/city")).unwrap_err();
+        assert!(e.starts_with("data.area needs the city's [[stations]]"), "{e}");
+        let with_station =
+            format!("{data}[[stations]]\ncode = \"1001A\"\nname = \"市监测站\"\nlongitude = 114.0\nlatitude = 33.6\n");
+        let c = Config::parse(&with_station, Path::new("/etc/city")).unwrap();
+        assert_eq!(c.data.observations, [PathBuf::from("/etc/city/obs/realtime")]);
+        assert_eq!(c.data.met_observations, [PathBuf::from("/etc/city/obs/met.csv")]);
     }
 }

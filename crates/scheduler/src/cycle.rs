@@ -602,14 +602,23 @@ fn expand_dirs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SchedulerError> {
             out.push(p.clone());
             continue;
         }
-        let entries = std::fs::read_dir(p).map_err(|e| SchedulerError::Input(format!("{}: {e}", p.display())))?;
-        let mut inside: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|f| f.is_file())
-            .filter(|f| {
-                f.file_name().and_then(|n| n.to_str()).is_some_and(|n| !n.starts_with('.') && !n.ends_with(".part"))
-            })
-            .collect();
+        let io = |e: std::io::Error| SchedulerError::Input(format!("{}: {e}", p.display()));
+        let mut inside = Vec::new();
+        for entry in std::fs::read_dir(p).map_err(io)? {
+            let f = entry.map_err(io)?.path();
+            let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            // Hidden files and the `.part` of a download in progress are not data yet.
+            if name.starts_with('.') || name.ends_with(".part") {
+                continue;
+            }
+            if !f.is_file() {
+                return Err(SchedulerError::Input(format!(
+                    "{}: not a file (data directories are not searched)",
+                    f.display()
+                )));
+            }
+            inside.push(f);
+        }
         if inside.is_empty() {
             return Err(SchedulerError::Input(format!("{}: the directory holds no files", p.display())));
         }

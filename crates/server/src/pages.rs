@@ -291,7 +291,9 @@ async fn forecaster(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
                     _ => {}
                 }
             }
-            b += &format!("<tr><td>{a}–{z} h</td><td>{n}</td><td>{rmse:.1}</td><td>{hit}</td><td>{miss}</td><td>{fa}</td></tr>");
+            // No verified hour yet is shown as a dash, not as NaN.
+            let rmse = if n == 0 { "—".to_owned() } else { format!("{rmse:.1}") };
+            b += &format!("<tr><td>{a}–{z} h</td><td>{n}</td><td>{rmse}</td><td>{hit}</td><td>{miss}</td><td>{fa}</td></tr>");
         }
         b += "</table>";
         for r in &v.reviews {

@@ -36,21 +36,63 @@ pub(crate) fn window(series: &StationSeries, issue: NaiveDateTime) -> StationWin
     StationWindow { hours, mean_24h }
 }
 
-/// Hours (relative to the issue) when fewer than half of the `expected` assessment stations had
-/// a valid PM2.5; a configured station with no data at all counts as not reporting.
-pub(crate) fn thin_hours(windows: &[&StationWindow], expected: usize) -> Vec<i64> {
-    let need = expected as f64 * 0.5;
+/// Hours (relative to the issue) with at least one but fewer than half of the assessment
+/// stations reporting a valid PM2.5: the rule of the city series (`city_mean`), over the stations
+/// that sent data, as the cycle averages them.
+pub(crate) fn thin_hours(windows: &[&StationWindow]) -> Vec<i64> {
+    let need = windows.len() as f64 * 0.5;
     (-167..=0)
         .filter(|rel| {
             let n = windows.iter().filter(|w| w.hours.iter().any(|(r, v)| r == rel && v.is_finite())).count();
-            (n as f64) < need
+            n > 0 && (n as f64) < need
         })
         .collect()
 }
 
-fn read_stations(path: &std::path::Path) -> Option<Observations> {
+fn read_stations(path: &std::path::Path) -> Result<Observations, String> {
     let options = IngestOptions { layout: Some(Layout::Parquet), ..Default::default() };
-    hazewarn_ingest::ingest(&[path], &options).ok().map(|(obs, _)| obs)
+    hazewarn_ingest::ingest(&[path], &options).map(|(obs, _)| obs).map_err(|e| e.to_string())
+}
+
+/// The table row of a station and its point on the map.
+fn station_row(
+    l: &Lang,
+    st: &StationConfig,
+    w: Option<&StationWindow>,
+    issue: NaiveDateTime,
+) -> (String, svg::MapPoint) {
+    let standard = Standards::builtin().for_date(issue.date());
+    let role = match st.role {
+        StationRole::Assessment => l.t("城市点", "assessment"),
+        StationRole::Reference => l.t("对照点", "reference"),
+    };
+    let level = w.and_then(|w| w.mean_24h).and_then(|c| {
+        let iaqi = standard.iaqi(Indicator::Pm25_24h, c).ok().flatten()?;
+        Some((c, iaqi, standard.level(iaqi)))
+    });
+    let (cell, colour) = match &level {
+        Some((c, iaqi, lv)) => (
+            format!("{c:.0} µg/m³ · IAQI {iaqi} · {}", if l.en() { &lv.category_en } else { &lv.category }),
+            lv.rgb.clone(),
+        ),
+        None => (l.t("不足20小时有效数据", "fewer than 20 valid hours").to_owned(), "#bbbbbb".to_owned()),
+    };
+    let valid = w.map_or(0, |w| w.hours.iter().filter(|(_, v)| v.is_finite()).count());
+    let row = format!(
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{role}</td><td>{}</td><td>{valid}/168</td></tr>",
+        escape(&st.code),
+        escape(&st.name),
+        escape(&st.county),
+        escape(&cell)
+    );
+    let point = svg::MapPoint {
+        label: st.code.clone(),
+        longitude: st.longitude,
+        latitude: st.latitude,
+        colour,
+        hollow: st.role == StationRole::Reference,
+    };
+    (row, point)
 }
 
 /// The section, or nothing when the city configures no stations.
@@ -64,49 +106,30 @@ pub(crate) fn section(
     if stations.is_empty() {
         return String::new();
     }
-    let obs = read_stations(&work_dir.join("observations.parquet")).unwrap_or_default();
-    let standard = Standards::builtin().for_date(issue.date());
     let mut b = format!("<h2>{}</h2>", l.t("监测站点（过去7天）", "Monitoring stations (last 7 days)"));
+    let obs = match read_stations(&work_dir.join("observations.parquet")) {
+        Ok(obs) => obs,
+        Err(e) => {
+            // Said, not hidden: without the table every station would look silent.
+            b += &format!(
+                "<p class=\"msg\">{}: {}</p>",
+                l.t("读取站点数据失败", "The station data could not be read"),
+                escape(&e)
+            );
+            Observations::default()
+        }
+    };
+    let windows: Vec<Option<StationWindow>> =
+        stations.iter().map(|st| obs.station(&st.code).map(|s| window(s, issue))).collect();
     let mut lines: Vec<(String, Vec<(i64, f64)>)> = Vec::new();
     if let Some(c) = city {
         lines.push((l.t("城市均值", "City mean").to_owned(), window(c, issue).hours));
     }
-    let mut rows = String::new();
-    let mut points = Vec::new();
-    let mut assessment = Vec::new();
-    let windows: Vec<Option<StationWindow>> =
-        stations.iter().map(|st| obs.station(&st.code).map(|s| window(s, issue))).collect();
+    let (mut rows, mut points, mut assessment) = (String::new(), Vec::new(), Vec::new());
     for (st, w) in stations.iter().zip(&windows) {
-        let role = match st.role {
-            StationRole::Assessment => l.t("城市点", "assessment"),
-            StationRole::Reference => l.t("对照点", "reference"),
-        };
-        let level = w.as_ref().and_then(|w| w.mean_24h).and_then(|c| {
-            let iaqi = standard.iaqi(Indicator::Pm25_24h, c).ok().flatten()?;
-            Some((c, iaqi, standard.level(iaqi)))
-        });
-        let (cell, colour) = match &level {
-            Some((c, iaqi, lv)) => (
-                format!("{c:.0} µg/m³ · IAQI {iaqi} · {}", if l.en() { &lv.category_en } else { &lv.category }),
-                lv.rgb.clone(),
-            ),
-            None => (l.t("不足20小时有效数据", "fewer than 20 valid hours").to_owned(), "#bbbbbb".to_owned()),
-        };
-        let valid = w.as_ref().map_or(0, |w| w.hours.iter().filter(|(_, v)| v.is_finite()).count());
-        rows += &format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{role}</td><td>{}</td><td>{valid}/168</td></tr>",
-            escape(&st.code),
-            escape(&st.name),
-            escape(&st.county),
-            escape(&cell)
-        );
-        points.push(svg::MapPoint {
-            label: st.code.clone(),
-            longitude: st.longitude,
-            latitude: st.latitude,
-            colour,
-            hollow: st.role == StationRole::Reference,
-        });
+        let (row, point) = station_row(l, st, w.as_ref(), issue);
+        rows += &row;
+        points.push(point);
         if let Some(w) = w {
             lines.push((st.code.clone(), w.hours.clone()));
             if st.role == StationRole::Assessment {
@@ -134,8 +157,7 @@ pub(crate) fn section(
         l.t("近24小时PM2.5", "PM2.5, last 24 h"),
         l.t("有效小时", "Valid hours"),
     );
-    let configured_assessment = stations.iter().filter(|s| s.role == StationRole::Assessment).count();
-    let thin = thin_hours(&assessment, configured_assessment);
+    let thin = thin_hours(&assessment);
     let hours: Vec<String> = thin
         .iter()
         .take(48)
@@ -191,11 +213,11 @@ mod tests {
         let gappy = window(&series(&gappy, issue), issue);
         let dark = window(&series(&[f64::NAN; 168], issue), issue);
         // Two of three report at the issue hour (not thin); one of three does (thin).
-        assert!(thin_hours(&[&full, &gappy, &full], 3).is_empty());
-        assert_eq!(thin_hours(&[&gappy, &dark, &full], 3), [0]);
-        assert_eq!(thin_hours(&[&dark, &dark, &full], 3).len(), 168);
-        // A configured station absent from the data: two of four is half, not fewer.
-        assert!(thin_hours(&[&full, &full], 4).is_empty());
-        assert_eq!(thin_hours(&[&gappy, &full], 4), [0]);
+        assert!(thin_hours(&[&full, &gappy, &full]).is_empty());
+        assert_eq!(thin_hours(&[&gappy, &dark, &full]), [0]);
+        assert_eq!(thin_hours(&[&dark, &dark, &full]).len(), 168);
+        // Two of four is half, not fewer; an hour no station reported is missing, not thin.
+        assert!(thin_hours(&[&full, &full, &dark, &dark]).is_empty());
+        assert!(thin_hours(&[&gappy, &dark, &dark]).len() == 167, "the issue hour has no station at all");
     }
 }
