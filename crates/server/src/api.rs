@@ -127,6 +127,8 @@ pub struct OutlookDay {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PublicCurrent {
     pub city: String,
+    /// The city's latest observed hour (the mean of its assessment stations), real-time AQI.
+    pub observed: Option<crate::observed::ObservedHour>,
     pub warning: Option<PublicWarning>,
     pub outlook: Vec<OutlookDay>,
 }
@@ -166,7 +168,8 @@ pub async fn public_current(State(s): State<AppState>) -> ApiResult<PublicCurren
             });
         }
     }
-    Ok(Json(PublicCurrent { city: s.city.config.city.name.clone(), warning, outlook }))
+    let observed = s.observed.latest(&s.city.config.data.work_dir.join("city.parquet"));
+    Ok(Json(PublicCurrent { city: s.city.config.city.name.clone(), observed, warning, outlook }))
 }
 
 #[derive(Serialize)]

@@ -16,6 +16,7 @@ the text is Chinese, with English under `?lang=en`.
 pub mod api;
 pub mod auth;
 mod error;
+pub mod observed;
 pub mod openapi;
 pub mod pages;
 mod security;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub failures: Arc<auth::RateLimiter>,
     /// List files previewed on the office page and awaiting confirmation, by SHA-256.
     pub staged: Arc<std::sync::Mutex<pages::StagedLists>>,
+    /// The city's latest observed hour, read again when the cycle rewrites the city series.
+    pub observed: Arc<observed::ObservedCache>,
 }
 
 /// Failed sign-ins (or unknown tokens) a client address may make per minute.
@@ -65,6 +68,7 @@ impl AppState {
             limiter: Arc::new(auth::RateLimiter::new(rate, Duration::from_secs(1))),
             failures: Arc::new(auth::RateLimiter::new(failures, Duration::from_secs(60))),
             staged: Arc::default(),
+            observed: Arc::default(),
         }
     }
 }

@@ -123,11 +123,27 @@ fn login_needed(l: &Lang, e: ApiError) -> Response {
 async fn public(State(s): State<AppState>, Query(l): Query<Lang>) -> Result<Html<String>, ApiError> {
     let axum::Json(cur) = api::public_current(State(s.clone())).await?;
     let mut b = String::new();
+    if let Some(o) = &cur.observed {
+        let primary = if o.primary.is_empty() { l.t("无", "none").to_owned() } else { o.primary.join("、") };
+        b += &format!(
+            "<p id=\"observed\">{} {}：<span class=\"badge\" style=\"background:{};color:{}\">AQI {} {}</span> {} {} · PM2.5 {:.0} µg/m³</p>",
+            l.t("实况", "Observed"),
+            o.time.format("%Y-%m-%d %H:00"),
+            escape(&o.colour),
+            svg::text_on(&o.colour),
+            o.aqi,
+            escape(if l.en() { &o.category_en } else { &o.category }),
+            l.t("首要污染物", "primary pollutant"),
+            escape(&primary),
+            o.pm25
+        );
+    }
     match &cur.warning {
         Some(w) => {
             b += &format!(
-                "<p id=\"warning\"><span class=\"badge\" style=\"background:{}\">{}{}</span> {} {} — {}</p>",
+                "<p id=\"warning\"><span class=\"badge\" style=\"background:{};color:{}\">{}{}</span> {} {} — {}</p>",
                 level_colour(w.level),
+                svg::text_on(level_colour(w.level)),
                 level_name(&l, w.level),
                 l.t("预警", " warning"),
                 w.response_level
@@ -154,9 +170,10 @@ async fn public(State(s): State<AppState>, Query(l): Query<Lang>) -> Result<Html
     );
     for d in &cur.outlook {
         b += &format!(
-            "<tr><td>{}</td><td style=\"background:{};\">{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td style=\"background:{};color:{}\">{}</td><td>{}</td><td>{}</td></tr>",
             d.date,
             escape(&d.colour),
+            svg::text_on(&d.colour),
             d.aqi,
             escape(if l.en() { &d.category_en } else { &d.category }),
             escape(&d.advice)
@@ -449,7 +466,7 @@ async fn office(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result
         let in_force = s.city.store.warning_in_force().await?;
         b += &format!("<h2>{}</h2>", l.t("当前预警", "Warning in force"));
         match &in_force {
-            Some(w) => b += &format!("<p id=\"in-force\"><span class=\"badge\" style=\"background:{}\">{}</span> {} · {} — {}</p>", level_colour(w.level()), level_name(&l, w.level()), escape(&w.id), w.current().start.format("%m-%d %H:%M"), w.current().end.format("%m-%d %H:%M")),
+            Some(w) => b += &format!("<p id=\"in-force\"><span class=\"badge\" style=\"background:{};color:{}\">{}</span> {} · {} — {}</p>", level_colour(w.level()), svg::text_on(level_colour(w.level())), level_name(&l, w.level()), escape(&w.id), w.current().start.format("%m-%d %H:%M"), w.current().end.format("%m-%d %H:%M")),
             None => b += &format!("<p id=\"in-force\">{}</p>", l.t("无", "None")),
         }
         let (section, recommended) = recommendation_section(&s, &l).await?;

@@ -91,6 +91,36 @@ pub fn daily_bars(days: &[(String, u32, String, bool)], title: &str) -> String {
     s + "</svg>"
 }
 
+/// WCAG 2 relative luminance of `#RGB` or `#RRGGBB`; `None` for anything else.
+fn luminance(colour: &str) -> Option<f64> {
+    let hex = colour.strip_prefix('#')?;
+    let digits: Vec<u32> = hex.chars().map(|c| c.to_digit(16)).collect::<Option<_>>()?;
+    let rgb: Vec<u32> = match digits.len() {
+        3 => digits.iter().map(|d| d * 17).collect(),
+        6 => digits.chunks(2).map(|p| p[0] * 16 + p[1]).collect(),
+        _ => return None,
+    };
+    let lin = |c: u32| {
+        let c = f64::from(c) / 255.0;
+        if c <= 0.04045 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+    };
+    Some(0.2126 * lin(rgb[0]) + 0.7152 * lin(rgb[1]) + 0.0722 * lin(rgb[2]))
+}
+
+/// The WCAG 2 contrast ratio of two colours.
+pub fn contrast(a: &str, b: &str) -> Option<f64> {
+    let (la, lb) = (luminance(a)?, luminance(b)?);
+    Some((la.max(lb) + 0.05) / (la.min(lb) + 0.05))
+}
+
+/// Black or white, whichever reads better on `background` (the AQI and warning colours).
+pub fn text_on(background: &str) -> &'static str {
+    match (contrast(background, "#000"), contrast(background, "#fff")) {
+        (Some(black), Some(white)) if white > black => "#fff",
+        _ => "#000",
+    }
+}
+
 /// Distinct line colours for the stations (the city mean is drawn thicker, in black).
 const PALETTE: [&str; 8] = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"];
 
@@ -213,6 +243,22 @@ mod tests {
         assert_eq!(h.matches("<polygon").count(), 1);
         assert_eq!(h.matches("<polyline").count(), 2);
         assert!(h.starts_with("<svg") && h.ends_with("</svg>"));
+    }
+
+    #[test]
+    fn text_on_every_aqi_and_warning_colour_meets_wcag_aa() {
+        // Published WCAG ratios: black on white 21:1, pure red on white 4.00:1 (fails AA).
+        assert!((contrast("#000000", "#FFFFFF").unwrap() - 21.0).abs() < 1e-9);
+        assert!((contrast("#FF0000", "#fff").unwrap() - 4.0).abs() < 0.01);
+        // HJ 633's six level colours and the warning colours of the pages.
+        for bg in
+            ["#00E400", "#FFFF00", "#FF7E00", "#FF0000", "#99004C", "#7E0023", "#999", "#d4a800", "#ff7e00", "#e00"]
+        {
+            let text = text_on(bg);
+            assert!(contrast(bg, text).unwrap() >= 4.5, "{text} on {bg}");
+        }
+        assert_eq!(text_on("#FF0000"), "#000", "white on red is only 4:1");
+        assert_eq!(text_on("#7E0023"), "#fff");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
 use chrono::{TimeZone, Utc};
+use hazewarn_ingest::QcFlags;
 use hazewarn_scheduler::{City, Config, ManualClock};
 use hazewarn_store::users::{Role, User};
 use serde_json::{Value, json};
@@ -183,6 +184,30 @@ async fn the_public_sees_the_warning_its_cap_alert_and_feed_without_a_token() {
     let f = fixture(1000).await;
     let (_, cur) = call(&f, "GET", "/api/v1/public/current", None, None).await;
     assert!(cur["warning"].is_null());
+    assert!(cur["observed"].is_null(), "no city series yet");
+    // The city series as the cycle writes it: the last hour with PM2.5 is 07:00 at 160 µg/m³.
+    let t0 = chrono::NaiveDate::from_ymd_opt(2026, 1, 4).unwrap().and_hms_opt(6, 0, 0).unwrap();
+    let pm = [120.0, 160.0, f64::NAN];
+    let series = hazewarn_ingest::StationSeries {
+        station: "LH".into(),
+        times: (0..3).map(|k| t0 + chrono::Duration::hours(k)).collect(),
+        columns: vec![hazewarn_ingest::Column {
+            variable: hazewarn_ingest::Variable::Pm25,
+            values: pm.to_vec(),
+            flags: pm.iter().map(|v| if v.is_nan() { QcFlags::MISSING } else { QcFlags::default() }).collect(),
+        }],
+    };
+    let work = &f.state.city.config.data.work_dir;
+    std::fs::create_dir_all(work).unwrap();
+    let obs = hazewarn_ingest::Observations { series: vec![series] };
+    hazewarn_ingest::write_parquet(&obs, &work.join("city.parquet")).unwrap();
+    let (_, cur) = call(&f, "GET", "/api/v1/public/current", None, None).await;
+    // HJ 633 real-time report: PM2.5 160 in 150–250 → IAQI 200 + 10 = 210, 重度污染 (#99004C).
+    assert_eq!(cur["observed"]["aqi"], 210, "{cur}");
+    assert_eq!(cur["observed"]["time"], "2026-01-04T07:00:00");
+    assert_eq!(cur["observed"]["primary"], json!(["PM2.5"]));
+    let (_, page) = call(&f, "GET", "/", None, None).await;
+    assert!(page.as_str().unwrap().contains("background:#99004C;color:#fff\">AQI 210 重度污染"), "{page}");
     let w = issue_orange(&f).await;
     let (status, cur) = call(&f, "GET", "/api/v1/public/current", None, None).await;
     assert_eq!(status, StatusCode::OK);
