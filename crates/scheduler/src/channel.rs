@@ -29,6 +29,10 @@ pub trait Channel: Send + Sync {
     fn name(&self) -> &str;
     /// Where a message of this kind goes: `endpoint` is the enterprise's own, possibly empty.
     fn target(&self, kind: &str, endpoint: &str) -> String;
+    /// Whether messages of this kind (`notice`, `alert`, `office`) go on this channel.
+    fn accepts(&self, _kind: &str) -> bool {
+        true
+    }
     fn send<'a>(&'a self, message: &'a OutboxEntry) -> SendFuture<'a>;
 }
 

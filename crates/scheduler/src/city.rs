@@ -88,6 +88,23 @@ impl City {
                     Arc::new(Webhook::new(name, url, secret.as_bytes(), timeout))
                 }
                 ChannelConfig::FileDrop { name, dir } => Arc::new(FileDrop { name: name.clone(), dir: dir.clone() }),
+                ChannelConfig::DingtalkRobot { name, webhook, webhook_env, secret, secret_env, kinds } => {
+                    Arc::new(crate::robots::DingTalkRobot {
+                        name: name.clone(),
+                        webhook: given_or_env(name, "webhook", webhook, webhook_env)?,
+                        secret: given_or_env(name, "secret", secret, secret_env)?,
+                        kinds: robot_kinds(name, kinds)?,
+                        client: http_client(timeout),
+                    })
+                }
+                ChannelConfig::WecomRobot { name, webhook, webhook_env, kinds } => {
+                    Arc::new(crate::robots::WeComRobot {
+                        name: name.clone(),
+                        webhook: given_or_env(name, "webhook", webhook, webhook_env)?,
+                        kinds: robot_kinds(name, kinds)?,
+                        client: http_client(timeout),
+                    })
+                }
             });
         }
         let owner = format!("{}-{}", hostname(), std::process::id());
@@ -193,4 +210,35 @@ impl City {
 
 fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname").map(|s| s.trim().to_owned()).unwrap_or_else(|_| "host".into())
+}
+
+/// A channel setting given in the config or named by an environment variable.
+fn given_or_env(
+    channel: &str,
+    key: &str,
+    given: &Option<String>,
+    env: &Option<String>,
+) -> Result<String, SchedulerError> {
+    match (given, env) {
+        (Some(v), _) => Ok(v.clone()),
+        (None, Some(var)) => std::env::var(var).map_err(|_| {
+            SchedulerError::Config(format!("channel `{channel}`: environment variable {var} ({key}) is not set"))
+        }),
+        (None, None) => Err(SchedulerError::Config(format!("channel `{channel}`: `{key}` or `{key}_env` is required"))),
+    }
+}
+
+/// A robot's message kinds: the configured ones, each a kind hazewarn sends, or office and alert.
+fn robot_kinds(channel: &str, kinds: &Option<Vec<String>>) -> Result<Vec<String>, SchedulerError> {
+    let Some(kinds) = kinds else { return Ok(crate::robots::DEFAULT_KINDS.map(str::to_owned).to_vec()) };
+    if let Some(k) = kinds.iter().find(|k| !["office", "alert", "notice"].contains(&k.as_str())) {
+        return Err(SchedulerError::Config(format!(
+            "channel `{channel}`: kinds: `{k}` is not one of office, alert, notice"
+        )));
+    }
+    Ok(kinds.clone())
+}
+
+fn http_client(timeout: std::time::Duration) -> reqwest::Client {
+    reqwest::Client::builder().timeout(timeout).connect_timeout(timeout).build().expect("an HTTP client with rustls")
 }

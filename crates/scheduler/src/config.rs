@@ -316,12 +316,28 @@ pub enum ChannelConfig {
     },
     /// Writes each message as `<idempotency key>.json` into a directory, atomically.
     FileDrop { name: String, dir: PathBuf },
+    /// A 钉钉 custom robot with signed (加签) security: its webhook address (with the access
+    /// token) and its `SEC…` secret, each given or named by an environment variable.
+    DingtalkRobot {
+        name: String,
+        webhook: Option<String>,
+        webhook_env: Option<String>,
+        secret: Option<String>,
+        secret_env: Option<String>,
+        /// Message kinds it takes (`office`, `alert`, `notice`); default office and alert.
+        kinds: Option<Vec<String>>,
+    },
+    /// A 企业微信 group robot: its webhook address (with the key), given or by environment variable.
+    WecomRobot { name: String, webhook: Option<String>, webhook_env: Option<String>, kinds: Option<Vec<String>> },
 }
 
 impl ChannelConfig {
     pub fn name(&self) -> &str {
         match self {
-            ChannelConfig::Webhook { name, .. } | ChannelConfig::FileDrop { name, .. } => name,
+            ChannelConfig::Webhook { name, .. }
+            | ChannelConfig::FileDrop { name, .. }
+            | ChannelConfig::DingtalkRobot { name, .. }
+            | ChannelConfig::WecomRobot { name, .. } => name,
         }
     }
 }

@@ -24,6 +24,7 @@ pub mod dispatch;
 pub mod health;
 pub mod lists;
 pub mod respond;
+pub mod robots;
 mod run;
 pub mod sources;
 
@@ -70,3 +71,5 @@ pub fn utc_of_local(t: NaiveDateTime) -> DateTime<Utc> {
 mod tests;
 #[cfg(test)]
 mod tests_dispatch;
+#[cfg(test)]
+mod tests_robots;

@@ -221,7 +221,7 @@ impl City {
         m: Outgoing<'_>,
         at: DateTime<Utc>,
     ) -> Result<(), SchedulerError> {
-        for ch in &self.channels {
+        for ch in self.channels.iter().filter(|c| c.accepts(m.kind)) {
             let row = NewMessage {
                 id: outbox_id(m.key, ch.name()),
                 kind: m.kind.to_owned(),

@@ -1,0 +1,203 @@
+//! Work-group robots: the 钉钉 (DingTalk) custom robot and the 企业微信 (WeCom) group robot. They
+//! put a message in a group chat where the office's duty officers (or an enterprise's) read it on
+//! their phones. By default they take the office's messages and the public alert, not the
+//! hundreds of curtailment notices (each robot may post about 20 messages a minute).
+//!
+//! Both answer HTTP 200 with a JSON `errcode`; 0 is delivered. A rate-limit code is retried, any
+//! other code is dead-lettered with the provider's message.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use hazewarn_store::OutboxEntry;
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+use crate::channel::{Channel, SendFuture, SendResult};
+
+/// WeCom's markdown content is limited to 4,096 bytes; DingTalk's text is kept to the same.
+const MAX_BYTES: usize = 4000;
+
+/// DingTalk's signature of a robot call: `timestamp` (ms) + "\n" + secret, HMAC-SHA256 keyed by
+/// the secret, Base64, then URL-encoded, as its custom-robot documentation specifies.
+pub fn dingtalk_sign(secret: &str, timestamp_ms: u128) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
+    mac.update(format!("{timestamp_ms}\n{secret}").as_bytes());
+    let b64 = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    url_encode(&b64)
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// At most `max` bytes of `s`, cut at a character boundary.
+fn clip(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+fn field<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+/// The text a duty officer reads in the group, by message kind.
+pub fn robot_text(kind: &str, payload: &str) -> String {
+    let v: Value = serde_json::from_str(payload).unwrap_or(Value::Null);
+    let text = match kind {
+        "notice" => {
+            let n = v.get("notice").unwrap_or(&v);
+            format!(
+                "### 重污染天气应急减排通知\n**{}**（{}）\n- 预警：{} {}\n- 执行：{} 至 {}\n- 请于 {} 前确认\n- 通知编号：{}",
+                field(n, "enterprise"),
+                field(n, "credit_code"),
+                field(n, "warning_id"),
+                field(n, "level"),
+                field(n, "effective_from"),
+                field(n, "effective_until"),
+                field(n, "ack_deadline"),
+                field(n, "id"),
+            )
+        }
+        "alert" => format!(
+            "### 重污染天气预警 {}\n- 预警编号：{}\n- 步骤：{}（第 {} 步）",
+            field(&v, "level"),
+            field(&v, "warning_id"),
+            field(&v, "kind"),
+            v.get("step").map(Value::to_string).unwrap_or_default(),
+        ),
+        "office" if v.get("escalation").is_some() => format!(
+            "### 逾期未确认\n**{}**（{}）未在 {} 前确认通知 {}，请电话督办。",
+            field(&v, "enterprise"),
+            field(&v, "credit_code"),
+            field(&v, "ack_deadline"),
+            field(&v, "notice_id"),
+        ),
+        "office" => {
+            let step = v.get("step").map(|s| s.to_string()).unwrap_or_else(|| "—".into());
+            format!("### 预警建议待审批\n建议：{}\n请登录应急办页面审批。", clip(&step, 600))
+        }
+        other => format!("### hazewarn {other}\n{}", clip(payload, 1000)),
+    };
+    clip(&text, MAX_BYTES).to_owned()
+}
+
+/// How a robot's JSON answer ends the send: `retry` lists the provider's rate-limit codes.
+fn outcome(status: reqwest::StatusCode, body: &str, retry: &[i64]) -> SendResult {
+    if status.is_server_error() || status.as_u16() == 429 {
+        return SendResult::Transient { error: format!("HTTP {status}"), retry_after: None };
+    }
+    if !status.is_success() {
+        return SendResult::Permanent(format!("HTTP {status}"));
+    }
+    let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    let (code, msg) = (v.get("errcode").and_then(Value::as_i64), field(&v, "errmsg"));
+    match code {
+        Some(0) => SendResult::Delivered("errcode 0".into()),
+        Some(c) if retry.contains(&c) => {
+            SendResult::Transient { error: format!("errcode {c}: {msg}"), retry_after: Some(Duration::from_secs(60)) }
+        }
+        Some(c) => SendResult::Permanent(format!("errcode {c}: {msg}")),
+        None => SendResult::Permanent(format!("not a robot answer: {}", clip(body, 200))),
+    }
+}
+
+async fn post(client: &reqwest::Client, url: &str, body: Value, retry: &[i64]) -> SendResult {
+    match client.post(url).json(&body).send().await {
+        Err(e) => SendResult::Transient { error: e.to_string(), retry_after: None },
+        Ok(r) => {
+            let status = r.status();
+            match r.text().await {
+                Ok(text) => outcome(status, &text, retry),
+                Err(e) => SendResult::Transient { error: format!("reading the answer: {e}"), retry_after: None },
+            }
+        }
+    }
+}
+
+/// The kinds a robot takes unless configured otherwise.
+pub const DEFAULT_KINDS: [&str; 2] = ["office", "alert"];
+
+/// A DingTalk custom robot with 加签 (signed) security.
+pub struct DingTalkRobot {
+    pub name: String,
+    pub webhook: String,
+    pub secret: String,
+    pub kinds: Vec<String>,
+    pub client: reqwest::Client,
+}
+
+/// DingTalk: 130101 is "sending too fast".
+const DINGTALK_RETRY: [i64; 1] = [130101];
+/// WeCom: 45009 is "api freq out of limit".
+const WECOM_RETRY: [i64; 1] = [45009];
+
+impl Channel for DingTalkRobot {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn target(&self, _kind: &str, _endpoint: &str) -> String {
+        // The access token stays in the config, not in the outbox.
+        self.webhook.split('?').next().unwrap_or_default().to_owned()
+    }
+
+    fn accepts(&self, kind: &str) -> bool {
+        self.kinds.iter().any(|k| k == kind)
+    }
+
+    fn send<'a>(&'a self, m: &'a OutboxEntry) -> SendFuture<'a> {
+        Box::pin(async move {
+            // DingTalk checks the timestamp against its own clock, so it is the wall clock's,
+            // never a city's demonstration clock.
+            let ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+            let sep = if self.webhook.contains('?') { '&' } else { '?' };
+            let url = format!("{}{sep}timestamp={ms}&sign={}", self.webhook, dingtalk_sign(&self.secret, ms));
+            let text = robot_text(&m.kind, &m.payload);
+            let title = text.lines().next().unwrap_or("hazewarn").trim_start_matches('#').trim().to_owned();
+            let body = json!({"msgtype": "markdown", "markdown": {"title": title, "text": text}});
+            post(&self.client, &url, body, &DINGTALK_RETRY).await
+        })
+    }
+}
+
+/// A WeCom group robot (the `key` is in its webhook address).
+pub struct WeComRobot {
+    pub name: String,
+    pub webhook: String,
+    pub kinds: Vec<String>,
+    pub client: reqwest::Client,
+}
+
+impl Channel for WeComRobot {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn target(&self, _kind: &str, _endpoint: &str) -> String {
+        self.webhook.split('?').next().unwrap_or_default().to_owned()
+    }
+
+    fn accepts(&self, kind: &str) -> bool {
+        self.kinds.iter().any(|k| k == kind)
+    }
+
+    fn send<'a>(&'a self, m: &'a OutboxEntry) -> SendFuture<'a> {
+        Box::pin(async move {
+            let body = json!({"msgtype": "markdown", "markdown": {"content": robot_text(&m.kind, &m.payload)}});
+            post(&self.client, &self.webhook, body, &WECOM_RETRY).await
+        })
+    }
+}
