@@ -10,6 +10,25 @@ fn scale(v: f64, lo: f64, hi: f64, a: f64, b: f64) -> f64 {
     if hi <= lo { a } else { a + (v - lo) / (hi - lo) * (b - a) }
 }
 
+/// An open chart: the `<svg>` element and five horizontal grid lines from 0 to `hi`, labelled,
+/// spanning from the left margin to `right`.
+fn frame(title: &str, hi: f64, right: f64) -> String {
+    let py = |v: f64| scale(v, 0.0, hi, H - 24.0, 10.0);
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{}\" class=\"chart\">",
+        escape(title)
+    );
+    for k in 0..=4 {
+        let v = hi * f64::from(k) / 4.0;
+        s += &format!(
+            "<line x1=\"{PAD}\" x2=\"{right}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#ddd\"/><text x=\"4\" y=\"{:.1}\" font-size=\"11\">{v:.0}</text>",
+            py(v) + 4.0,
+            y = py(v)
+        );
+    }
+    s
+}
+
 /// Hourly PM2.5: the last observations (black), the p10–p90 band (shaded) and p50 (blue).
 /// `x` is hours relative to the issue time.
 pub fn hourly_chart(observed: &[(i64, f64)], forecast: &[(i64, f64, f64, f64)], title: &str) -> String {
@@ -23,19 +42,7 @@ pub fn hourly_chart(observed: &[(i64, f64)], forecast: &[(i64, f64, f64, f64)], 
     let hi = (top / 50.0).ceil() * 50.0;
     let px = |x: i64| scale(x as f64, x0 as f64, x1 as f64, PAD, W - 10.0);
     let py = |v: f64| scale(v, 0.0, hi, H - 24.0, 10.0);
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{}\" class=\"chart\">",
-        escape(title)
-    );
-    for k in 0..=4 {
-        let v = hi * f64::from(k) / 4.0;
-        s += &format!(
-            "<line x1=\"{PAD}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#ddd\"/><text x=\"4\" y=\"{:.1}\" font-size=\"11\">{v:.0}</text>",
-            W - 10.0,
-            py(v) + 4.0,
-            y = py(v)
-        );
-    }
+    let mut s = frame(title, hi, W - 10.0);
     let band: Vec<String> = forecast
         .iter()
         .map(|f| format!("{:.1},{:.1}", px(f.0), py(f.3)))
@@ -136,19 +143,7 @@ pub fn station_lines(lines: &[(String, Vec<(i64, f64)>)], title: &str) -> String
     let hi = (top / 50.0).ceil() * 50.0;
     let px = |x: i64| scale(x as f64, x0 as f64, x1 as f64, PAD, W - 130.0);
     let py = |v: f64| scale(v, 0.0, hi, H - 24.0, 10.0);
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{}\" class=\"chart\">",
-        escape(title)
-    );
-    for k in 0..=4 {
-        let v = hi * f64::from(k) / 4.0;
-        s += &format!(
-            "<line x1=\"{PAD}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#ddd\"/><text x=\"4\" y=\"{:.1}\" font-size=\"11\">{v:.0}</text>",
-            W - 130.0,
-            py(v) + 4.0,
-            y = py(v)
-        );
-    }
+    let mut s = frame(title, hi, W - 130.0);
     for (k, (name, pts)) in lines.iter().enumerate() {
         let (colour, width) = if k == 0 { ("#000", 2.6) } else { (PALETTE[(k - 1) % PALETTE.len()], 1.2) };
         // A missing hour breaks the line rather than bridging it.
