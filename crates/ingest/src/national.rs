@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, NaiveDateTime};
 
 use crate::IngestError;
-use crate::read::{Cells, Layout, NVAR, RawFile, RawRow, cells, empty_values, next, parse_local_time, present};
+use crate::read::{Cells, Layout, NVAR, RawFile, RawRow, cells, empty_values, next, present};
 use crate::table::Variable;
 
 /// Which stations of a national file to read.
@@ -66,14 +66,6 @@ fn station_index(stations: &mut Vec<String>, index: &mut HashMap<String, usize>,
     stations.len() - 1
 }
 
-fn on_the_hour(c: &Cells, column: &str, text: &str) -> Result<NaiveDateTime, IngestError> {
-    let time = parse_local_time(text).ok_or_else(|| c.err(column, format!("`{text}` is not a valid local time")))?;
-    if time.and_utc().timestamp() % 3600 != 0 {
-        return Err(c.err(column, format!("`{text}` is not on the hour")));
-    }
-    Ok(time)
-}
-
 pub(crate) fn read_realtime(file: &str, bytes: &[u8], select: Selection) -> Result<RawFile, IngestError> {
     let (mut reader, mut c) = cells(file, bytes)?;
     let (tcol, scol, acol) = (c.col("timepoint")?, c.col("stationcode")?, c.col("area")?);
@@ -103,8 +95,7 @@ pub(crate) fn read_realtime(file: &str, bytes: &[u8], select: Selection) -> Resu
             continue;
         }
         let code = code.to_owned();
-        let text = c.text(tcol).to_owned();
-        let time = on_the_hour(&c, "timepoint", &text)?;
+        let time = c.local_hour(tcol, "timepoint")?;
         let mut v = empty_values();
         for &(col, var) in &cols {
             v[var.index()] = value(&mut c, col)?;

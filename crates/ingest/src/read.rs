@@ -191,6 +191,17 @@ impl<'a> Cells<'a> {
         }
     }
 
+    /// A canonical local time in column `col` (named `name`), which must fall on the hour.
+    pub(crate) fn local_hour(&self, col: usize, name: &str) -> Result<NaiveDateTime, IngestError> {
+        let text = self.text(col);
+        let time =
+            parse_local_time(text).ok_or_else(|| self.err(name, format!("`{text}` is not a valid local time")))?;
+        if time.and_utc().timestamp() % 3600 != 0 {
+            return Err(self.err(name, format!("`{text}` is not on the hour")));
+        }
+        Ok(time)
+    }
+
     pub(crate) fn integer(&mut self, name: &str) -> Result<u32, IngestError> {
         let col = self.col(name)?;
         let text = self.text(col);
@@ -331,11 +342,7 @@ pub(crate) fn parse_file(path: &Path, bytes: Vec<u8>, options: &IngestOptions) -
     let station = options.station.as_deref();
     let select = Selection { area: options.area.as_deref(), codes: options.codes.as_deref() };
     let file = path.display().to_string();
-    if !bytes.starts_with(b"PAR1")
-        && let Err(message) = hazewarn_text::utf8_text(&bytes)
-    {
-        return Err(IngestError::Encoding { file, message });
-    }
+    text_only(&file, &bytes)?;
     let layout = match options.layout.or_else(|| detect_layout(&bytes)) {
         Some(l) => l,
         None => {
@@ -542,10 +549,16 @@ pub fn parse_local_time(text: &str) -> Option<NaiveDateTime> {
 pub(crate) fn read_met_file(path: &Path) -> Result<RawFile, IngestError> {
     let file = path.display().to_string();
     let bytes = read_bytes(path)?;
-    if let Err(message) = hazewarn_text::utf8_text(&bytes) {
-        return Err(IngestError::Encoding { file, message });
-    }
+    text_only(&file, &bytes)?;
     read_canonical_table(&file, &bytes, false)
+}
+
+/// Text sources must be UTF-8 (a GBK file gets its own message); Parquet is binary.
+fn text_only(file: &str, bytes: &[u8]) -> Result<(), IngestError> {
+    match hazewarn_text::utf8_text(bytes) {
+        Err(message) if !bytes.starts_with(b"PAR1") => Err(IngestError::Encoding { file: file.to_owned(), message }),
+        _ => Ok(()),
+    }
 }
 
 fn read_canonical(file: &str, bytes: &[u8]) -> Result<RawFile, IngestError> {
@@ -582,12 +595,7 @@ fn read_canonical_table(file: &str, bytes: &[u8], pollutants: bool) -> Result<Ra
     let mut stations: Vec<String> = Vec::new();
     let mut rows = Vec::new();
     while next(&mut reader, &mut c)? {
-        let text = c.text(tcol).to_owned();
-        let time =
-            parse_local_time(&text).ok_or_else(|| c.err("time", format!("`{text}` is not a valid local time")))?;
-        if time.and_utc().timestamp() % 3600 != 0 {
-            return Err(c.err("time", format!("`{text}` is not on the hour")));
-        }
+        let time = c.local_hour(tcol, "time")?;
         let name = c.text(scol).to_owned();
         if name.is_empty() {
             return Err(c.err("station", "the station name is empty".into()));

@@ -127,6 +127,12 @@ async fn post(client: &reqwest::Client, url: &str, body: Value, retry: &[i64]) -
     }
 }
 
+/// A robot's address without its query: the access token or key stays in the config, never
+/// in an outbox row.
+fn address(webhook: &str) -> String {
+    webhook.split('?').next().unwrap_or_default().to_owned()
+}
+
 /// The kinds a robot takes unless configured otherwise.
 pub const DEFAULT_KINDS: [&str; 2] = ["office", "alert"];
 
@@ -150,8 +156,7 @@ impl Channel for DingTalkRobot {
     }
 
     fn target(&self, _kind: &str, _endpoint: &str) -> String {
-        // The access token stays in the config, not in the outbox.
-        self.webhook.split('?').next().unwrap_or_default().to_owned()
+        address(&self.webhook)
     }
 
     fn accepts(&self, kind: &str) -> bool {
@@ -187,7 +192,7 @@ impl Channel for WeComRobot {
     }
 
     fn target(&self, _kind: &str, _endpoint: &str) -> String {
-        self.webhook.split('?').next().unwrap_or_default().to_owned()
+        address(&self.webhook)
     }
 
     fn accepts(&self, kind: &str) -> bool {
