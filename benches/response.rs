@@ -38,6 +38,7 @@ fn big_list() -> ReductionList {
                 whitelist: None,
                 contact: String::new(),
                 endpoint: String::new(),
+                contacts: Default::default(),
                 lines,
             }
         })

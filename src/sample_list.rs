@@ -95,6 +95,8 @@ pub fn list_and_inventory_csv(seed: u64) -> (String, String) {
             let whitelist = if industry == "食品加工" && k < 3 { "民生保障重点企业" } else { "" };
             let contact = format!("联系人{n:02} 0395-55{n:05}");
             let endpoint = format!("file:notices/inbox/{code}");
+            // Synthetic reachable contacts: 0395 is Luohe's area code, example.com is reserved.
+            let (mobile, email) = (format!("1990395{n:04}"), format!("duty{n:02}@qiye{n:02}.example.com"));
             let measures = own_measures(industry, grade, k);
             for line in 1..=lines {
                 let cap = (500.0 + 4500.0 * rng.uniform()).round();
@@ -106,7 +108,7 @@ pub fn list_and_inventory_csv(seed: u64) -> (String, String) {
                 }
                 let trucks = (5.0 + 60.0 * rng.uniform()).round();
                 out += &format!(
-                    "{code},{name},{county},{industry},{grade},{guarantee},{whitelist},{contact},{endpoint},{line}#生产线,{eia},{permit},{last},{},{},{},{},{trucks},{},{},{}\n",
+                    "{code},{name},{county},{industry},{grade},{guarantee},{whitelist},{contact},{endpoint},{line}#生产线,{eia},{permit},{last},{},{},{},{},{trucks},{},{},{},{mobile},{email},\n",
                     e[0], e[1], e[2], e[3], measures[0], measures[1], measures[2]
                 );
             }

@@ -22,6 +22,7 @@ Principal types, in the order the office uses them:
 */
 
 mod cap;
+mod contact;
 mod grade;
 mod level;
 mod lifecycle;
@@ -38,6 +39,7 @@ pub use cap::{
     CapAlert, CapArea, CapConfig, CapInfo, CapReference, Category, Certainty, MsgType, ResponseType, Scope, Severity,
     Status, Urgency, warning_alert,
 };
+pub use contact::{Contacts, RobotKind, parse_email, parse_mobile, robot_kind};
 pub use grade::{
     Action, CurrentWarning, DailyForecast, DayWindow, RangeBound, Reason, Recommendation, daily_pm25_aqi, grade,
 };

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ResponseError;
+use crate::contact::Contacts;
 use crate::level::WarningLevel;
 use crate::list_import::issue;
 use crate::measure::Measure;
@@ -190,6 +191,10 @@ pub struct Enterprise {
     pub contact: String,
     /// Where notices go: an https:// webhook, `file:DIR`, or empty for the office to deliver.
     pub endpoint: String,
+    /// Mobile, e-mail and group robot, each checked on import (lists stored before these
+    /// columns read as none).
+    #[serde(default, skip_serializing_if = "Contacts::is_empty")]
+    pub contacts: Contacts,
     pub lines: Vec<ProductionLine>,
 }
 
@@ -224,7 +229,7 @@ impl std::fmt::Display for ListIssue {
 
 /// The columns of the list, with the Chinese header also accepted. One row per production line;
 /// the enterprise columns repeat on each of its rows.
-pub const COLUMNS: [(&str, &str, bool); 21] = [
+pub const COLUMNS: [(&str, &str, bool); 24] = [
     ("credit_code", "统一社会信用代码", true),
     ("name", "企业名称", true),
     ("county", "县区", true),
@@ -246,6 +251,9 @@ pub const COLUMNS: [(&str, &str, bool); 21] = [
     ("measure_yellow", "黄色预警措施", false),
     ("measure_orange", "橙色预警措施", false),
     ("measure_red", "红色预警措施", false),
+    ("mobile", "手机", false),
+    ("email", "邮箱", false),
+    ("robot", "工作群机器人", false),
 ];
 
 impl ReductionList {
@@ -304,6 +312,9 @@ impl ReductionList {
             "60",
             "",
             "",
+            "",
+            "13900000000",
+            "duty@example.com",
             "",
         ];
         format!("\u{feff}{}\n{}\n", header.join(","), example.join(","))

@@ -47,7 +47,7 @@ fn same_lines(e: &Enterprise, f: &Enterprise) -> bool {
 
 /// The fields of `e` that differ in `f` (the same enterprise on the other list).
 fn changed_fields(e: &Enterprise, f: &Enterprise) -> Vec<&'static str> {
-    let checks: [(&'static str, bool); 9] = [
+    let checks: [(&'static str, bool); 12] = [
         ("name", e.name != f.name),
         ("county", e.county != f.county),
         ("industry", e.industry != f.industry),
@@ -56,6 +56,9 @@ fn changed_fields(e: &Enterprise, f: &Enterprise) -> Vec<&'static str> {
         ("whitelist_reason", e.whitelist != f.whitelist),
         ("contact", e.contact != f.contact),
         ("endpoint", e.endpoint != f.endpoint),
+        ("mobile", e.contacts.mobile != f.contacts.mobile),
+        ("email", e.contacts.email != f.contacts.email),
+        ("robot", e.contacts.robot != f.contacts.robot),
         ("lines", !same_lines(e, f)),
     ];
     checks.into_iter().filter(|(_, differs)| *differs).map(|(name, _)| name).collect()

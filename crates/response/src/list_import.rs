@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use hazewarn_text::{check_text, utf8_text};
 
 use crate::ResponseError;
+use crate::contact::{Contacts, parse_email, parse_mobile, robot_kind};
 use crate::level::WarningLevel;
 use crate::list::{COLUMNS, CreditCode, Emissions, Enterprise, Grade, ListIssue, ProductionLine, ReductionList};
 use crate::measure::Measure;
@@ -224,6 +225,18 @@ impl RowReader<'_> {
         measures
     }
 
+    /// The mobile, e-mail and robot columns, each checked; a blank one is none.
+    fn contacts(&mut self) -> Contacts {
+        let mut checked = |c: usize, parse: fn(&str) -> Result<String, String>| {
+            let v = self.optional(c)?;
+            parse(&v).map_err(|e| self.bad(c, e)).ok()
+        };
+        let mobile = checked(21, parse_mobile);
+        let email = checked(22, parse_email);
+        let robot = checked(23, |s| robot_kind(s).map(|_| s.to_owned()));
+        Contacts { mobile, email, robot }
+    }
+
     /// The row as an enterprise with its one line; `None` when its code or grade is unusable
     /// (the problems are recorded).
     fn read(&mut self, rules: &GradeRuleTable) -> Option<Enterprise> {
@@ -246,6 +259,7 @@ impl RowReader<'_> {
         let trucks = self.whole(17, "trucks");
         let exempt = guarantee.is_some() || whitelist.is_some();
         let measures = self.measures(&industry, grade, exempt, rules);
+        let contacts = self.contacts();
         let line = ProductionLine {
             name: line_name,
             capacity_eia: eia,
@@ -257,7 +271,19 @@ impl RowReader<'_> {
         };
         let (credit_code, grade) = (code?, grade?);
         let lines = vec![line];
-        Some(Enterprise { credit_code, name, county, industry, grade, guarantee, whitelist, contact, endpoint, lines })
+        Some(Enterprise {
+            credit_code,
+            name,
+            county,
+            industry,
+            grade,
+            guarantee,
+            whitelist,
+            contact,
+            endpoint,
+            contacts,
+            lines,
+        })
     }
 
     /// A further line of an enterprise first seen on `first_row`: its enterprise columns must
@@ -265,7 +291,12 @@ impl RowReader<'_> {
     fn merge(&mut self, first_row: usize, into: &mut Enterprise, row: Enterprise) {
         let fields = [(1, &into.name, &row.name), (2, &into.county, &row.county), (3, &into.industry, &row.industry)];
         let contact = [(7, &into.contact, &row.contact)];
-        for (c, was, now) in fields.into_iter().chain(contact) {
+        fn reach(c: &Contacts) -> [String; 3] {
+            [&c.mobile, &c.email, &c.robot].map(|v| v.clone().unwrap_or_default())
+        }
+        let (was, now) = (reach(&into.contacts), reach(&row.contacts));
+        let reach = [(21, &was[0], &now[0]), (22, &was[1], &now[1]), (23, &was[2], &now[2])];
+        for (c, was, now) in fields.into_iter().chain(contact).chain(reach) {
             if was != now {
                 self.bad(c, format!("`{now}` differs from `{was}` on row {first_row} of the same enterprise"));
             }

@@ -1,5 +1,7 @@
 //! Delivery channels. A [`Channel`] sends one outbox message and says whether it arrived, may be
-//! retried, or never will. Adding SMS or e-mail is one more implementation of the trait.
+//! retried, or never will. Machine channels (webhook, file drop) take every message of the kinds
+//! they accept; channels that reach a person (SMS, e-mail, group robot) form each notice's route,
+//! tried one after another (`route.rs`).
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -25,15 +27,49 @@ pub enum SendResult {
 
 pub type SendFuture<'a> = Pin<Box<dyn Future<Output = SendResult> + Send + 'a>>;
 
+/// Who a message is for, as each channel reaches them: an enterprise (its own endpoint and the
+/// contacts on the list) for a notice, the office's duty officers for its own messages.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Recipient {
+    /// An enterprise's own endpoint (an https webhook, `file:DIR`), possibly empty.
+    pub endpoint: String,
+    pub mobiles: Vec<String>,
+    pub emails: Vec<String>,
+    /// A group robot's address (企业微信 or 钉钉).
+    pub robot: Option<String>,
+}
+
+/// The kinds of channel that reach a person, in the default order of a notice's route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PersonChannel {
+    Sms,
+    Email,
+    Robot,
+}
+
 pub trait Channel: Send + Sync {
     fn name(&self) -> &str;
-    /// Where a message of this kind goes: `endpoint` is the enterprise's own, possibly empty.
-    fn target(&self, kind: &str, endpoint: &str) -> String;
+    /// Where a message of this kind for `to` goes; `None` when this channel cannot reach them.
+    fn target(&self, kind: &str, to: &Recipient) -> Option<String>;
     /// Whether messages of this kind (`notice`, `alert`, `office`) go on this channel.
     fn accepts(&self, _kind: &str) -> bool {
         true
     }
+    /// `Some` for a channel that reaches a person, which takes part in a notice's route.
+    fn person(&self) -> Option<PersonChannel> {
+        None
+    }
     fn send<'a>(&'a self, message: &'a OutboxEntry) -> SendFuture<'a>;
+}
+
+/// The notice an outbox message of kind `notice` carries, and whether it is a reminder of it
+/// (`{"reminder": true, "notice": …}`).
+pub fn notice_payload(payload: &str) -> Result<(hazewarn_response::CurtailmentNotice, bool), String> {
+    let v: serde_json::Value = serde_json::from_str(payload).map_err(|e| format!("the notice does not read: {e}"))?;
+    let reminder = v.get("reminder").and_then(serde_json::Value::as_bool).unwrap_or(false);
+    let n = if reminder { v.get("notice").cloned().unwrap_or_default() } else { v };
+    let n = serde_json::from_value(n).map_err(|e| format!("the notice does not read: {e}"))?;
+    Ok((n, reminder))
 }
 
 /// The signature header value: `sha256=` and the hex HMAC-SHA256 of the body.
@@ -68,7 +104,7 @@ impl Webhook {
 }
 
 /// `Retry-After` as seconds or an HTTP date (relative to the response's arrival).
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(s) = v.parse::<u64>() {
         return Some(Duration::from_secs(s));
@@ -82,9 +118,9 @@ impl Channel for Webhook {
         &self.name
     }
 
-    fn target(&self, kind: &str, endpoint: &str) -> String {
-        let own = endpoint.starts_with("http://") || endpoint.starts_with("https://");
-        if kind == "notice" && own { endpoint.to_owned() } else { self.url.clone() }
+    fn target(&self, kind: &str, to: &Recipient) -> Option<String> {
+        let own = to.endpoint.starts_with("http://") || to.endpoint.starts_with("https://");
+        Some(if kind == "notice" && own { to.endpoint.clone() } else { self.url.clone() })
     }
 
     fn send<'a>(&'a self, m: &'a OutboxEntry) -> SendFuture<'a> {
@@ -133,8 +169,8 @@ impl Channel for FileDrop {
         &self.name
     }
 
-    fn target(&self, _kind: &str, _endpoint: &str) -> String {
-        self.dir.display().to_string()
+    fn target(&self, _kind: &str, _to: &Recipient) -> Option<String> {
+        Some(self.dir.display().to_string())
     }
 
     fn send<'a>(&'a self, m: &'a OutboxEntry) -> SendFuture<'a> {

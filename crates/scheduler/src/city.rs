@@ -8,11 +8,12 @@ use hazewarn_response::{
 };
 use hazewarn_store::Store;
 
-use crate::channel::{Channel, FileDrop, Webhook};
+use crate::channel::{Channel, Recipient};
 use crate::clock::Clock;
-use crate::config::{ChannelConfig, Config};
+use crate::config::Config;
 use crate::dispatch::Dispatcher;
 use crate::health::Health;
+use crate::links::AckLinks;
 use crate::{SchedulerError, beijing};
 
 pub struct City {
@@ -24,6 +25,10 @@ pub struct City {
     pub inventory: Inventory,
     pub cap: CapConfig,
     pub channels: Vec<Arc<dyn Channel>>,
+    /// The signer of acknowledgement links, when the city configures them.
+    pub links: Option<AckLinks>,
+    /// The office's duty officers, as its messages reach them.
+    pub duty: Recipient,
     /// This instance's name in leases and job runs.
     pub owner: String,
     /// When each job last finished, for `/readyz`.
@@ -69,50 +74,32 @@ impl City {
                 .map_err(|e| SchedulerError::Input(format!("{inventory_file}: {e}")))?,
         )
         .map_err(|e| SchedulerError::Input(format!("{inventory_file}: {e}")))?;
-        let timeout = std::time::Duration::from_millis(config.delivery.timeout_ms);
-        let mut channels: Vec<Arc<dyn Channel>> = Vec::new();
-        for c in &config.channels {
-            channels.push(match c {
-                ChannelConfig::Webhook { name, url, secret, secret_env } => {
-                    let secret = match (secret, secret_env) {
-                        (Some(s), _) => s.clone(),
-                        (None, Some(var)) => std::env::var(var).map_err(|_| {
-                            SchedulerError::Config(format!("channel `{name}`: environment variable {var} is not set"))
-                        })?,
-                        (None, None) => {
-                            return Err(SchedulerError::Config(format!(
-                                "channel `{name}`: a signing secret is required"
-                            )));
-                        }
-                    };
-                    Arc::new(Webhook::new(name, url, secret.as_bytes(), timeout))
-                }
-                ChannelConfig::FileDrop { name, dir } => Arc::new(FileDrop { name: name.clone(), dir: dir.clone() }),
-                ChannelConfig::DingtalkRobot { name, webhook, webhook_env, secret, secret_env, kinds } => {
-                    Arc::new(crate::robots::DingTalkRobot {
-                        name: name.clone(),
-                        webhook: given_or_env(name, "webhook", webhook, webhook_env)?,
-                        secret: given_or_env(name, "secret", secret, secret_env)?,
-                        kinds: robot_kinds(name, kinds)?,
-                        client: http_client(timeout),
-                    })
-                }
-                ChannelConfig::WecomRobot { name, webhook, webhook_env, kinds } => {
-                    Arc::new(crate::robots::WeComRobot {
-                        name: name.clone(),
-                        webhook: given_or_env(name, "webhook", webhook, webhook_env)?,
-                        kinds: robot_kinds(name, kinds)?,
-                        client: http_client(timeout),
-                    })
-                }
-            });
-        }
+        let (channels, links) = crate::channels::build(&config)?;
         let owner = format!("{}-{}", hostname(), std::process::id());
         let cap = config.cap.clone().unwrap_or_else(CapConfig::luohe);
         // Last, so a configuration that fails to check creates no store file.
         let store = Store::connect(&config.store.url).await?;
         let rules = GradeRuleTable::builtin();
-        Ok(City { config, store, clock, profile, rules, inventory, cap, channels, owner, health: Health::default() })
+        let duty = Recipient {
+            endpoint: String::new(),
+            mobiles: config.duty.mobiles.iter().map(|m| m.trim_start_matches("+86").to_owned()).collect(),
+            emails: config.duty.emails.clone(),
+            robot: None,
+        };
+        Ok(City {
+            config,
+            store,
+            clock,
+            profile,
+            rules,
+            inventory,
+            cap,
+            channels,
+            links,
+            duty,
+            owner,
+            health: Health::default(),
+        })
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -210,35 +197,4 @@ impl City {
 
 fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname").map(|s| s.trim().to_owned()).unwrap_or_else(|_| "host".into())
-}
-
-/// A channel setting given in the config or named by an environment variable.
-fn given_or_env(
-    channel: &str,
-    key: &str,
-    given: &Option<String>,
-    env: &Option<String>,
-) -> Result<String, SchedulerError> {
-    match (given, env) {
-        (Some(v), _) => Ok(v.clone()),
-        (None, Some(var)) => std::env::var(var).map_err(|_| {
-            SchedulerError::Config(format!("channel `{channel}`: environment variable {var} ({key}) is not set"))
-        }),
-        (None, None) => Err(SchedulerError::Config(format!("channel `{channel}`: `{key}` or `{key}_env` is required"))),
-    }
-}
-
-/// A robot's message kinds: the configured ones, each a kind hazewarn sends, or office and alert.
-fn robot_kinds(channel: &str, kinds: &Option<Vec<String>>) -> Result<Vec<String>, SchedulerError> {
-    let Some(kinds) = kinds else { return Ok(crate::robots::DEFAULT_KINDS.map(str::to_owned).to_vec()) };
-    if let Some(k) = kinds.iter().find(|k| !["office", "alert", "notice"].contains(&k.as_str())) {
-        return Err(SchedulerError::Config(format!(
-            "channel `{channel}`: kinds: `{k}` is not one of office, alert, notice"
-        )));
-    }
-    Ok(kinds.clone())
-}
-
-fn http_client(timeout: std::time::Duration) -> reqwest::Client {
-    reqwest::Client::builder().timeout(timeout).connect_timeout(timeout).build().expect("an HTTP client with rustls")
 }

@@ -29,6 +29,52 @@ pub struct Config {
     pub stations: Vec<StationConfig>,
     /// Who sends the public CAP alert (default: Luohe's office).
     pub cap: Option<hazewarn_response::CapConfig>,
+    /// The office's duty officers, whom its own messages (escalations, approvals) reach.
+    #[serde(default)]
+    pub duty: Duty,
+    /// The acknowledgement links that SMS and e-mail carry.
+    pub links: Option<LinksConfig>,
+    #[serde(default)]
+    pub routing: Routing,
+}
+
+/// The office's duty contacts (值班联系人): SMS and e-mail channels send its messages here; a
+/// robot channel sends them to its own configured group.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Duty {
+    #[serde(default)]
+    pub mobiles: Vec<String>,
+    #[serde(default)]
+    pub emails: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinksConfig {
+    /// The site as a phone reaches it, e.g. `https://hw.luohe.gov.cn`.
+    pub base_url: String,
+    /// The HMAC key of the links (at least 32 characters), or the environment variable holding it.
+    pub secret: Option<String>,
+    pub secret_env: Option<String>,
+}
+
+/// A notice's route: the channels that reach a person, tried in this order (channel names);
+/// empty means every such channel, SMS first, then e-mail, then group robots.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Routing {
+    #[serde(default)]
+    pub notice: Vec<String>,
+}
+
+/// How an SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    None,
+    Starttls,
+    Tls,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -329,6 +375,57 @@ pub enum ChannelConfig {
     },
     /// A 企业微信 group robot: its webhook address (with the key), given or by environment variable.
     WecomRobot { name: String, webhook: Option<String>, webhook_env: Option<String>, kinds: Option<Vec<String>> },
+    /// Tencent Cloud SMS (`SendSms`), with approved templates.
+    TencentSms {
+        name: String,
+        #[serde(default = "tencent_endpoint")]
+        endpoint: String,
+        #[serde(default = "tencent_region")]
+        region: String,
+        secret_id: Option<String>,
+        secret_id_env: Option<String>,
+        secret_key: Option<String>,
+        secret_key_env: Option<String>,
+        sdk_app_id: String,
+        sign_name: String,
+        /// Five parameters: enterprise, level, start, deadline, link token.
+        notice_template: String,
+        /// One parameter: the office's message; without it the office's messages skip SMS.
+        office_template: Option<String>,
+        #[serde(default = "default_parts")]
+        max_parts: usize,
+    },
+    /// A city's own SMS platform: JSON `{id, mobiles, content, parts}`, HMAC-signed.
+    SmsGateway {
+        name: String,
+        url: String,
+        secret: Option<String>,
+        secret_env: Option<String>,
+        sign_name: String,
+        #[serde(default = "default_parts")]
+        max_parts: usize,
+    },
+    /// E-mail over SMTP: plain text and HTML, with the printable notice attached.
+    Smtp {
+        name: String,
+        host: String,
+        port: u16,
+        from: String,
+        tls: SmtpTls,
+        username_env: Option<String>,
+        password_env: Option<String>,
+    },
+}
+
+fn tencent_endpoint() -> String {
+    "https://sms.tencentcloudapi.com".into()
+}
+fn tencent_region() -> String {
+    "ap-guangzhou".into()
+}
+/// Three parts hold a notice's name, times and link with room to spare.
+fn default_parts() -> usize {
+    3
 }
 
 impl ChannelConfig {
@@ -337,7 +434,10 @@ impl ChannelConfig {
             ChannelConfig::Webhook { name, .. }
             | ChannelConfig::FileDrop { name, .. }
             | ChannelConfig::DingtalkRobot { name, .. }
-            | ChannelConfig::WecomRobot { name, .. } => name,
+            | ChannelConfig::WecomRobot { name, .. }
+            | ChannelConfig::TencentSms { name, .. }
+            | ChannelConfig::SmsGateway { name, .. }
+            | ChannelConfig::Smtp { name, .. } => name,
         }
     }
 }
@@ -395,6 +495,7 @@ impl Config {
             // The release names many stations per city; without the list there is no city mean.
             return Err("data.area needs the city's [[stations]]: which of them are assessment stations".into());
         }
+        check_people(&c)?;
         if c.policy.max_warning_days == 0 {
             return Err("policy.max_warning_days must be at least 1".into());
         }
@@ -403,6 +504,37 @@ impl Config {
         }
         Ok(c)
     }
+}
+
+/// Duty contacts parse, the route names configured channels, and channels whose messages carry
+/// acknowledgement links have them configured.
+fn check_people(c: &Config) -> Result<(), String> {
+    for (k, m) in c.duty.mobiles.iter().enumerate() {
+        hazewarn_response::parse_mobile(m).map_err(|e| format!("duty.mobiles[{k}]: {e}"))?;
+    }
+    for (k, m) in c.duty.emails.iter().enumerate() {
+        hazewarn_response::parse_email(m).map_err(|e| format!("duty.emails[{k}]: {e}"))?;
+    }
+    for (k, n) in c.routing.notice.iter().enumerate() {
+        if !c.channels.iter().any(|ch| ch.name() == n) {
+            return Err(format!("routing.notice[{k}]: no channel is named `{n}`"));
+        }
+    }
+    let linked = c.channels.iter().find(|ch| {
+        matches!(ch, ChannelConfig::TencentSms { .. } | ChannelConfig::SmsGateway { .. } | ChannelConfig::Smtp { .. })
+    });
+    if let (Some(ch), None) = (linked, &c.links) {
+        return Err(format!(
+            "channel `{}` carries acknowledgement links: [links] base_url and secret are needed",
+            ch.name()
+        ));
+    }
+    if let Some(l) = &c.links
+        && !(l.base_url.starts_with("https://") || l.base_url.starts_with("http://"))
+    {
+        return Err(format!("links.base_url: `{}` is not an http(s) address", l.base_url));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -434,7 +434,7 @@ impl City {
         tx.audit(now, "scheduler", "recommendation", &run.id, &detail).await?;
         if step.is_some() && !self.config.policy.auto_issue {
             let key = format!("office-recommendation-{}", run.id);
-            let m = Outgoing { kind: "office", key: &key, subject: &run.id, endpoint: "", payload: &detail };
+            let m = Outgoing { kind: "office", key: &key, subject: &run.id, to: &self.duty, payload: &detail };
             self.enqueue_everywhere(&mut tx, m, now).await?;
         }
         tx.commit().await?;
@@ -508,19 +508,15 @@ impl City {
             }
         }
         let mut reminded = 0;
-        for n in self.store.overdue(now, OverdueMark::Reminded).await? {
+        let overdue = self.store.overdue(now, OverdueMark::Reminded).await?;
+        let list = if overdue.is_empty() { None } else { Some(self.list().await?.1) };
+        for n in overdue {
             let mut tx = self.store.write().await?;
             if tx.mark_overdue(&n.notice.id, OverdueMark::Reminded, now).await? {
                 let key = format!("reminder-{}", n.notice.id);
                 let payload = serde_json::json!({"reminder": true, "notice": n.notice}).to_string();
-                let m = Outgoing {
-                    kind: "notice",
-                    key: &key,
-                    subject: &n.notice.id,
-                    endpoint: &n.notice.endpoint,
-                    payload: &payload,
-                };
-                self.enqueue_everywhere(&mut tx, m, now).await?;
+                let to = crate::respond::recipient(&n.notice, list.as_ref().expect("read above"));
+                self.enqueue_notice(&mut tx, &key, &n.notice, &payload, &to, now).await?;
                 reminded += 1;
             }
             tx.commit().await?;
@@ -535,7 +531,8 @@ impl City {
                     "enterprise": n.notice.enterprise, "credit_code": n.notice.credit_code,
                     "ack_deadline": n.notice.ack_deadline})
                 .to_string();
-                let m = Outgoing { kind: "office", key: &key, subject: &n.notice.id, endpoint: "", payload: &payload };
+                let m =
+                    Outgoing { kind: "office", key: &key, subject: &n.notice.id, to: &self.duty, payload: &payload };
                 self.enqueue_everywhere(&mut tx, m, now).await?;
                 escalated += 1;
             }
@@ -556,7 +553,7 @@ impl City {
                     "level": w.level(), "cap_xml": self.alert(&w)?.to_xml()})
                 .to_string();
                 let mut tx = self.store.write().await?;
-                let m = Outgoing { kind: "alert", key: &key, subject: &w.id, endpoint: "", payload: &payload };
+                let m = Outgoing { kind: "alert", key: &key, subject: &w.id, to: &self.duty, payload: &payload };
                 self.enqueue_everywhere(&mut tx, m, now).await?;
                 tx.commit().await?;
             }

@@ -16,26 +16,31 @@ Principal types:
 */
 
 pub mod channel;
+mod channels;
 pub mod city;
 pub mod clock;
 pub mod config;
 pub mod cycle;
 pub mod dispatch;
 pub mod health;
+pub mod links;
 pub mod lists;
+pub mod mail;
 pub mod respond;
 pub mod robots;
 mod run;
+pub mod sms;
 pub mod sources;
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 
-pub use channel::{Channel, FileDrop, SendResult, Webhook, signature};
+pub use channel::{Channel, FileDrop, PersonChannel, Recipient, SendResult, Webhook, signature};
 pub use city::City;
 pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
 pub use config::Config;
 pub use dispatch::{DispatchReport, Dispatcher};
 pub use health::{Health, Readiness};
+pub use links::AckLinks;
 pub use respond::Step;
 pub use run::{CycleReport, JobOutcome, cycle, run, run_job, run_until};
 
@@ -68,8 +73,12 @@ pub fn utc_of_local(t: NaiveDateTime) -> DateTime<Utc> {
 }
 
 #[cfg(test)]
+mod testkit;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_dispatch;
+#[cfg(test)]
+mod tests_people;
 #[cfg(test)]
 mod tests_robots;

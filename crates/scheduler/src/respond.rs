@@ -1,15 +1,18 @@
 //! Warning steps. One transaction holds the transition, its plan, its notices, the public alert
 //! and their outbox rows, so a crash leaves either all of them or none.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, FixedOffset, Utc};
 use hazewarn_response::check_text;
 use hazewarn_response::{
-    Action, Actor, CapAlert, CurtailmentPlan, NoticeContext, Recommendation, TransitionKind, Warning, WarningLevel,
-    notices, plan, warning_alert,
+    Action, Actor, CapAlert, CurtailmentNotice, CurtailmentPlan, NoticeContext, Recommendation, ReductionList,
+    TransitionKind, Warning, WarningLevel, notices, plan, warning_alert,
 };
 use hazewarn_store::NewMessage;
 use serde::{Deserialize, Serialize};
 
+use crate::channel::{Channel, Recipient};
 use crate::city::City;
 use crate::{SchedulerError, beijing};
 
@@ -183,9 +186,8 @@ impl City {
             if !tx.insert_notice(&n, at).await? {
                 continue;
             }
-            let payload = n.to_json();
-            let m = Outgoing { kind: "notice", key: &n.id, subject: &n.id, endpoint: &n.endpoint, payload: &payload };
-            self.enqueue_everywhere(&mut tx, m, at).await?;
+            let to = recipient(&n, &list);
+            self.enqueue_notice(&mut tx, &n.id, &n, &n.to_json(), &to, at).await?;
         }
         let alert = self.alert(&w)?;
         let key = format!("alert-{}-{}", w.id, current.step);
@@ -197,7 +199,7 @@ impl City {
             cap_xml: alert.to_xml(),
         })
         .expect("alert serialises");
-        let m = Outgoing { kind: "alert", key: &key, subject: &w.id, endpoint: "", payload: &payload };
+        let m = Outgoing { kind: "alert", key: &key, subject: &w.id, to: &self.duty, payload: &payload };
         self.enqueue_everywhere(&mut tx, m, at).await?;
         tx.save_warning(&w).await?;
         tx.commit().await?;
@@ -214,26 +216,71 @@ impl City {
         sent.pop().ok_or_else(|| SchedulerError::Conflict(format!("warning {} is still a draft", w.id)))
     }
 
-    /// Queues one message on every channel, each with its own row id and target.
+    /// Queues one message on every channel that takes its kind and reaches its recipient, each
+    /// with its own row id and target. A notice goes this way only to the machine channels;
+    /// the channels that reach a person take it by its route (`enqueue_notice`).
     pub(crate) async fn enqueue_everywhere(
         &self,
         tx: &mut hazewarn_store::WriteTx,
         m: Outgoing<'_>,
         at: DateTime<Utc>,
     ) -> Result<(), SchedulerError> {
-        for ch in self.channels.iter().filter(|c| c.accepts(m.kind)) {
-            let row = NewMessage {
-                id: outbox_id(m.key, ch.name()),
-                kind: m.kind.to_owned(),
-                subject: m.subject.to_owned(),
-                channel: ch.name().to_owned(),
-                target: ch.target(m.kind, m.endpoint),
-                idempotency_key: m.key.to_owned(),
-                payload: m.payload.to_owned(),
-            };
-            tx.enqueue(&row, at).await?;
+        let person_notice = |c: &Arc<dyn Channel>| m.kind == "notice" && c.person().is_some();
+        for ch in self.channels.iter().filter(|c| c.accepts(m.kind) && !person_notice(c)) {
+            let Some(target) = ch.target(m.kind, m.to) else { continue };
+            tx.enqueue(&m.row(ch.name(), target, None), at).await?;
         }
         Ok(())
+    }
+
+    /// The channels of a notice's route, in order: `routing.notice` if the city configures it,
+    /// else every channel that reaches a person, SMS first, then e-mail, then group robots.
+    pub fn route(&self) -> Vec<&Arc<dyn Channel>> {
+        let named = &self.config.routing.notice;
+        if !named.is_empty() {
+            return named.iter().filter_map(|n| self.channels.iter().find(|c| c.name() == n)).collect();
+        }
+        let mut route: Vec<&Arc<dyn Channel>> = self.channels.iter().filter(|c| c.person().is_some()).collect();
+        route.sort_by_key(|c| c.person());
+        route
+    }
+
+    /// Queues a notice (or its reminder, under its own `key`): on every machine channel, and on
+    /// the first channel of its route that reaches the enterprise, the rest standing by in
+    /// order, each with its acknowledgement link.
+    pub(crate) async fn enqueue_notice(
+        &self,
+        tx: &mut hazewarn_store::WriteTx,
+        key: &str,
+        n: &CurtailmentNotice,
+        payload: &str,
+        to: &Recipient,
+        at: DateTime<Utc>,
+    ) -> Result<(), SchedulerError> {
+        let m = Outgoing { kind: "notice", key, subject: &n.id, to, payload };
+        self.enqueue_everywhere(tx, m, at).await?;
+        let mut rank = 0;
+        for ch in self.route() {
+            let Some(target) = ch.target("notice", to) else { continue };
+            if let Some(links) = &self.links {
+                tx.insert_ack_link(&links.for_notice(n, ch.name())).await?;
+            }
+            tx.enqueue(&m.row(ch.name(), target, Some(rank)), at).await?;
+            rank += 1;
+        }
+        Ok(())
+    }
+}
+
+/// How a notice reaches its enterprise: its endpoint, and the contacts the list in use gives it.
+pub(crate) fn recipient(n: &CurtailmentNotice, list: &ReductionList) -> Recipient {
+    let e = list.enterprises.iter().find(|e| e.credit_code.as_str() == n.credit_code);
+    let c = e.map(|e| e.contacts.clone()).unwrap_or_default();
+    Recipient {
+        endpoint: n.endpoint.clone(),
+        mobiles: c.mobile.into_iter().collect(),
+        emails: c.email.into_iter().collect(),
+        robot: c.robot,
     }
 }
 
@@ -242,12 +289,28 @@ pub fn outbox_id(key: &str, channel: &str) -> String {
     format!("{key}@{channel}")
 }
 
-/// A message for every channel: `key` is what receivers deduplicate on; `endpoint` is the
-/// enterprise's own (empty for alerts and the office).
+/// A message for the channels: `key` is what receivers deduplicate on; `to` is the enterprise
+/// for a notice, the office's duty officers otherwise.
+#[derive(Clone, Copy)]
 pub(crate) struct Outgoing<'a> {
     pub kind: &'a str,
     pub key: &'a str,
     pub subject: &'a str,
-    pub endpoint: &'a str,
+    pub to: &'a Recipient,
     pub payload: &'a str,
+}
+
+impl Outgoing<'_> {
+    fn row(&self, channel: &str, target: String, route_rank: Option<i64>) -> NewMessage {
+        NewMessage {
+            id: outbox_id(self.key, channel),
+            kind: self.kind.to_owned(),
+            subject: self.subject.to_owned(),
+            channel: channel.to_owned(),
+            target,
+            idempotency_key: self.key.to_owned(),
+            payload: self.payload.to_owned(),
+            route_rank,
+        }
+    }
 }

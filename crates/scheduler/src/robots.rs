@@ -14,7 +14,8 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::channel::{Channel, SendFuture, SendResult};
+use crate::channel::{Channel, PersonChannel, Recipient, SendFuture, SendResult};
+use hazewarn_response::{RobotKind, robot_kind};
 
 /// WeCom's markdown content is limited to 4,096 bytes; DingTalk's text is kept to the same.
 const MAX_BYTES: usize = 4000;
@@ -133,6 +134,22 @@ fn address(webhook: &str) -> String {
     webhook.split('?').next().unwrap_or_default().to_owned()
 }
 
+/// Where a robot channel sends: a notice to the enterprise's own group robot of this service
+/// (its address is on the list), anything else it accepts to the configured group.
+fn robot_target(service: RobotKind, accepts: bool, webhook: &str, kind: &str, to: &Recipient) -> Option<String> {
+    if kind == "notice"
+        && let Some(own) = to.robot.as_deref().filter(|r| robot_kind(r) == Ok(service))
+    {
+        return Some(own.to_owned());
+    }
+    accepts.then(|| address(webhook))
+}
+
+/// The address a send goes to: the enterprise's own robot for its notice, else the group's.
+fn send_address<'a>(m: &'a OutboxEntry, webhook: &'a str) -> &'a str {
+    if m.kind == "notice" && robot_kind(&m.target).is_ok() { &m.target } else { webhook }
+}
+
 /// The kinds a robot takes unless configured otherwise.
 pub const DEFAULT_KINDS: [&str; 2] = ["office", "alert"];
 
@@ -155,16 +172,29 @@ impl Channel for DingTalkRobot {
         &self.name
     }
 
-    fn target(&self, _kind: &str, _endpoint: &str) -> String {
-        address(&self.webhook)
+    fn target(&self, kind: &str, to: &Recipient) -> Option<String> {
+        robot_target(RobotKind::Dingtalk, self.accepts(kind), &self.webhook, kind, to)
     }
 
     fn accepts(&self, kind: &str) -> bool {
         self.kinds.iter().any(|k| k == kind)
     }
 
+    fn person(&self) -> Option<PersonChannel> {
+        Some(PersonChannel::Robot)
+    }
+
     fn send<'a>(&'a self, m: &'a OutboxEntry) -> SendFuture<'a> {
         Box::pin(async move {
+            let webhook = send_address(m, &self.webhook);
+            if webhook != self.webhook {
+                // An enterprise's own DingTalk robot: its 加签 secret is not on the list, so it
+                // must use keyword security (every notice's text says 预警).
+                let text = robot_text(&m.kind, &m.payload);
+                let title = text.lines().next().unwrap_or("hazewarn").trim_start_matches('#').trim().to_owned();
+                let body = json!({"msgtype": "markdown", "markdown": {"title": title, "text": text}});
+                return post(&self.client, webhook, body, &DINGTALK_RETRY).await;
+            }
             // DingTalk checks the timestamp against its own clock, so it is the wall clock's,
             // never a city's demonstration clock.
             let ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
@@ -191,18 +221,22 @@ impl Channel for WeComRobot {
         &self.name
     }
 
-    fn target(&self, _kind: &str, _endpoint: &str) -> String {
-        address(&self.webhook)
+    fn target(&self, kind: &str, to: &Recipient) -> Option<String> {
+        robot_target(RobotKind::Wecom, self.accepts(kind), &self.webhook, kind, to)
     }
 
     fn accepts(&self, kind: &str) -> bool {
         self.kinds.iter().any(|k| k == kind)
     }
 
+    fn person(&self) -> Option<PersonChannel> {
+        Some(PersonChannel::Robot)
+    }
+
     fn send<'a>(&'a self, m: &'a OutboxEntry) -> SendFuture<'a> {
         Box::pin(async move {
             let body = json!({"msgtype": "markdown", "markdown": {"content": robot_text(&m.kind, &m.payload)}});
-            post(&self.client, &self.webhook, body, &WECOM_RETRY).await
+            post(&self.client, send_address(m, &self.webhook), body, &WECOM_RETRY).await
         })
     }
 }

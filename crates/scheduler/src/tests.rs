@@ -284,7 +284,7 @@ async fn a_bad_channel_or_profile_creates_no_store_file() {
     let webhook = base.replace("{profile}", "")
         + "[[channels]]\nkind = \"webhook\"\nname = \"w\"\nurl = \"http://127.0.0.1:9/\"\n";
     let e = City::open(Config::parse(&webhook, dir.path()).unwrap(), clock.clone()).await.err().unwrap();
-    assert!(e.to_string().contains("channel `w`: a signing secret is required"), "{e}");
+    assert!(e.to_string().contains("channel `w`: `secret` or `secret_env` is required"), "{e}");
     let profile = base.replace("{profile}", "profile = \"no-such-profile\"\n");
     assert!(City::open(Config::parse(&profile, dir.path()).unwrap(), clock).await.is_err());
     assert!(!dir.path().join("hw.db").exists());

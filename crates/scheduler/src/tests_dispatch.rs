@@ -20,8 +20,8 @@ impl Channel for Gated {
     fn name(&self) -> &str {
         "hook"
     }
-    fn target(&self, _: &str, _: &str) -> String {
-        "gated".into()
+    fn target(&self, _: &str, _: &crate::channel::Recipient) -> Option<String> {
+        Some("gated".into())
     }
     fn send<'a>(&'a self, _: &'a OutboxEntry) -> SendFuture<'a> {
         let mut gate = self.gate.clone();
@@ -48,6 +48,7 @@ async fn store_with(dir: &std::path::Path, hook: usize, files: usize) -> Store {
             target,
             idempotency_key: id,
             payload: "{}".into(),
+            route_rank: None,
         };
         tx.enqueue(&m, Utc::now()).await.unwrap();
     }

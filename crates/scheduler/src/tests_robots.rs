@@ -87,6 +87,7 @@ fn message(kind: &str, payload: Value) -> OutboxEntry {
         last_error: None,
         sent_at: None,
         lease: None,
+        route_rank: None,
     }
 }
 
@@ -123,7 +124,7 @@ async fn a_dingtalk_robot_posts_signed_and_a_wrong_secret_is_refused() {
     *p.answer.lock().unwrap() = 130101;
     assert!(matches!(robot(SECRET).send(&alert).await, SendResult::Transient { .. }), "sending too fast is retried");
     // The access token never reaches the outbox row.
-    assert_eq!(robot(SECRET).target("alert", ""), format!("{base}/robot/send"));
+    assert_eq!(robot(SECRET).target("alert", &Default::default()).unwrap(), format!("{base}/robot/send"));
     assert!(robot(SECRET).accepts("office") && !robot(SECRET).accepts("notice"));
 }
 

@@ -13,6 +13,7 @@ Pages are HTML with inline SVG charts drawn here ([`svg`]), no scripts or styles
 the text is Chinese, with English under `?lang=en`.
 */
 
+mod ack_link;
 pub mod api;
 pub mod auth;
 mod error;
@@ -100,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(pages::routes())
+        .merge(ack_link::routes())
         .layer(axum::middleware::from_fn(security::csrf))
         .layer(axum::middleware::map_response(security::headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -247,5 +249,7 @@ pub fn plain(status: StatusCode, message: &str) -> Response {
 mod tests;
 #[cfg(test)]
 mod tests_hardening;
+#[cfg(test)]
+mod tests_links;
 #[cfg(test)]
 mod tests_workflow;

@@ -38,7 +38,7 @@ impl Lang {
     pub(crate) fn t<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
         if self.en() { en } else { zh }
     }
-    fn q(&self) -> &'static str {
+    pub(crate) fn q(&self) -> &'static str {
         if self.en() { "?lang=en" } else { "" }
     }
 }
@@ -60,7 +60,7 @@ pub fn routes() -> Router<AppState> {
         .route("/enterprise/ack", post(enterprise_ack))
 }
 
-fn page(l: &Lang, title: &str, body: &str) -> Html<String> {
+pub(crate) fn page(l: &Lang, title: &str, body: &str) -> Html<String> {
     let other = if l.en() { ("", "中文") } else { ("?lang=en", "English") };
     Html(format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{title}</title>\
@@ -1072,6 +1072,13 @@ fn acknowledgement(l: &Lang, n: &hazewarn_store::response::StoredNotice) -> Opti
     if by_phone {
         s += l.t("（电话确认，应急办代录）", " (by phone, recorded by the office)");
     }
+    if let Some(channel) = n.acknowledged_via.as_deref().and_then(|v| v.strip_prefix("link:")) {
+        s += &format!(
+            "{}{channel}{}",
+            l.t("（经消息中的链接确认：", " (from the link in the message: "),
+            l.t("）", ")")
+        );
+    }
     if late {
         s += l.t("（逾期确认）", " (late)");
     }
@@ -1120,7 +1127,7 @@ async fn enterprise(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
 
 /// The latest notice: who it is for, who issued it and on what basis, the measures per line,
 /// the window and the acknowledgement deadline, and the button or the acknowledgement.
-fn notice_card(l: &Lang, n: &hazewarn_store::response::StoredNotice, may_ack: bool) -> String {
+pub(crate) fn notice_card(l: &Lang, n: &hazewarn_store::response::StoredNotice, may_ack: bool) -> String {
     let x = &n.notice;
     let mut b = format!(
         "<div id=\"notice\"><h2>{}</h2><p>{} · {}</p><p>{} {} · {} {} — {} · {} {}</p><p>{} {} · {} {}</p><table><tr><th>{}</th><th>{}</th></tr>",

@@ -24,18 +24,25 @@ pub(crate) const ENTERPRISE_A: &str = "91411100MA4007919J";
 pub(crate) struct Fixture {
     pub _dir: tempfile::TempDir,
     pub state: AppState,
+    pub clock: ManualClock,
 }
 
 pub(crate) async fn fixture(rate: u32) -> Fixture {
+    fixture_with(rate, "").await
+}
+
+/// The fixture city with `extra` appended to its config.
+pub(crate) async fn fixture_with(rate: u32, extra: &str) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
         "[city]\nid = \"LH\"\nname = \"漯河市\"\n[store]\nurl = \"sqlite://hw.db\"\n[data]\nwork_dir = \"work\"\nmodel = \"model\"\n\
-         list = \"{r}/data/lists/luohe-illustrative.csv\"\ninventory = \"{r}/data/lists/inventory-illustrative.csv\"\n",
+         list = \"{r}/data/lists/luohe-illustrative.csv\"\ninventory = \"{r}/data/lists/inventory-illustrative.csv\"\n{extra}",
         r = repo().display()
     );
     let config = Config::parse(&text, dir.path()).unwrap();
     let now = Utc.with_ymd_and_hms(2026, 1, 4, 8, 0, 0).unwrap();
-    let city = City::open(config, Arc::new(ManualClock::new(now))).await.unwrap();
+    let clock = ManualClock::new(now);
+    let city = City::open(config, Arc::new(clock.clone())).await.unwrap();
     let (_, list) = city.list().await.unwrap();
     let other = list.enterprises.iter().map(|e| e.credit_code.as_str().to_owned()).find(|c| c != ENTERPRISE_A).unwrap();
     let users = [
@@ -48,7 +55,7 @@ pub(crate) async fn fixture(rate: u32) -> Fixture {
         let user = User { name: name.into(), role, credit_code: code };
         city.store.add_user(&user, &format!("token-{name}"), "test", now).await.unwrap();
     }
-    Fixture { _dir: dir, state: AppState::new(Arc::new(city), rate) }
+    Fixture { _dir: dir, state: AppState::new(Arc::new(city), rate), clock }
 }
 
 pub(crate) async fn call(

@@ -20,6 +20,7 @@ This crate reads no clock: every call that writes a time takes it as an argument
 pub mod audit;
 pub mod forecasts;
 pub mod jobs;
+pub mod links;
 pub mod lists;
 mod migrate;
 pub mod outbox;
@@ -31,6 +32,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Executor as _, Transaction};
 
 pub use audit::{AuditEntry, AuditReport};
+pub use links::{AckLink, LinkRefusal};
 pub use outbox::{DeliveryOutcome, Lease, NewMessage, OutboxEntry, OutboxStatus};
 
 #[derive(Debug, thiserror::Error)]

@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "outbox_fencing", include_str!("../migrations/0003_outbox_fencing.sql")),
     (4, "audit_rows", include_str!("../migrations/0004_audit_rows.sql")),
     (5, "demo_clock", include_str!("../migrations/0005_demo_clock.sql")),
+    (6, "routes_and_links", include_str!("../migrations/0006_routes_and_links.sql")),
 ];
 const LOCK_KEY: i64 = 0x6861_7a65; // "haze"
 

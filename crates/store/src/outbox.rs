@@ -16,6 +16,8 @@ pub enum OutboxStatus {
     Pending,
     Sent,
     Dead,
+    /// A later channel of a notice's route, waiting for the one before it to fail.
+    Standby,
 }
 
 impl OutboxStatus {
@@ -24,6 +26,7 @@ impl OutboxStatus {
             OutboxStatus::Pending => "pending",
             OutboxStatus::Sent => "sent",
             OutboxStatus::Dead => "dead",
+            OutboxStatus::Standby => "standby",
         }
     }
 
@@ -32,6 +35,7 @@ impl OutboxStatus {
             "pending" => OutboxStatus::Pending,
             "sent" => OutboxStatus::Sent,
             "dead" => OutboxStatus::Dead,
+            "standby" => OutboxStatus::Standby,
             other => return Err(StoreError::Corrupt { what: "outbox status".into(), detail: other.into() }),
         })
     }
@@ -51,6 +55,8 @@ pub struct NewMessage {
     /// What receivers deduplicate on: the notice id for notices.
     pub idempotency_key: String,
     pub payload: String,
+    /// Its place in the notice's route (0 first); `None` for a message every channel takes.
+    pub route_rank: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -69,6 +75,7 @@ pub struct OutboxEntry {
     pub sent_at: Option<String>,
     /// The claim on it, while a dispatcher holds one.
     pub lease: Option<Lease>,
+    pub route_rank: Option<i64>,
 }
 
 /// A dispatcher's claim on a message: who holds it, and which claim of the message it is.
@@ -95,7 +102,7 @@ pub enum DeliveryOutcome {
     },
 }
 
-const COLUMNS: &str = "id, kind, subject, channel, target, idempotency_key, payload, status, attempts, next_attempt_at, last_error, sent_at, lease_owner, lease_epoch";
+const COLUMNS: &str = "id, kind, subject, channel, target, idempotency_key, payload, status, attempts, next_attempt_at, last_error, sent_at, lease_owner, lease_epoch, route_rank";
 type Row = (
     String,
     String,
@@ -111,6 +118,7 @@ type Row = (
     Option<String>,
     Option<String>,
     i64,
+    Option<i64>,
 );
 
 fn entry(r: Row) -> Result<OutboxEntry> {
@@ -128,15 +136,18 @@ fn entry(r: Row) -> Result<OutboxEntry> {
         last_error: r.10,
         sent_at: r.11,
         lease: r.12.map(|owner| Lease { owner, epoch: r.13 }),
+        route_rank: r.14,
     })
 }
 
 impl WriteTx {
-    /// Queues a message, due now. Returns false when a message with this id was already queued.
+    /// Queues a message, due now (or on standby, for a later place in a route). Returns false
+    /// when a message with this id was already queued.
     pub async fn enqueue(&mut self, m: &NewMessage, now: DateTime<Utc>) -> Result<bool> {
+        let status = if m.route_rank.unwrap_or(0) > 0 { "standby" } else { "pending" };
         let done = sqlx::query(
             "INSERT INTO outbox (id, kind, subject, channel, target, idempotency_key, payload, status, attempts, \
-             next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8) \
+             next_attempt_at, created_at, route_rank) VALUES ($1, $2, $3, $4, $5, $6, $7, $9, 0, $8, $8, $10) \
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(&m.id)
@@ -147,9 +158,31 @@ impl WriteTx {
         .bind(&m.idempotency_key)
         .bind(&m.payload)
         .bind(ts(now))
+        .bind(status)
+        .bind(m.route_rank)
         .execute(self.conn())
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+}
+
+impl WriteTx {
+    /// Makes the next channel on standby in a notice's route due now, after `dead` failed;
+    /// audited. Nothing when the route has no channel left.
+    async fn fall_back(&mut self, key: &str, dead: &str, at: DateTime<Utc>) -> Result<()> {
+        let next: Option<(String,)> = sqlx::query_as(
+            "SELECT id FROM outbox WHERE idempotency_key = $1 AND status = 'standby' ORDER BY route_rank, id LIMIT 1",
+        )
+        .bind(key)
+        .fetch_optional(self.conn())
+        .await?;
+        let Some((next,)) = next else { return Ok(()) };
+        sqlx::query("UPDATE outbox SET status = 'pending', next_attempt_at = $2 WHERE id = $1 AND status = 'standby'")
+            .bind(&next)
+            .bind(ts(at))
+            .execute(self.conn())
+            .await?;
+        self.audit(at, "dispatcher", "route-fallback", &next, &format!("after {dead}")).await.map(|_| ())
     }
 }
 
@@ -216,10 +249,11 @@ impl Store {
             DeliveryOutcome::Dead { error } => ("dead", ts(at), Some(error.clone()), error.clone()),
         };
         let sent_at = (status == "sent").then(|| ts(at));
-        let row: Option<(i64,)> = sqlx::query_as(
+        let row: Option<(i64, String, Option<i64>)> = sqlx::query_as(
             "UPDATE outbox SET status = $2, attempts = attempts + 1, next_attempt_at = $3, last_error = $4, \
              sent_at = COALESCE(sent_at, $5), lease_owner = NULL, lease_until = NULL \
-             WHERE id = $1 AND status = 'pending' AND lease_owner = $6 AND lease_epoch = $7 RETURNING attempts",
+             WHERE id = $1 AND status = 'pending' AND lease_owner = $6 AND lease_epoch = $7 \
+             RETURNING attempts, idempotency_key, route_rank",
         )
         .bind(id)
         .bind(status)
@@ -231,7 +265,7 @@ impl Store {
         .fetch_optional(tx.conn())
         .await?;
         // Fenced: another claim (or an outcome) came after this lease; the current holder speaks.
-        let Some((attempt,)) = row else { return Ok(false) };
+        let Some((attempt, key, rank)) = row else { return Ok(false) };
         sqlx::query(
             "INSERT INTO delivery_attempts (outbox_id, attempt, at, outcome, detail) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (outbox_id, attempt) DO NOTHING",
@@ -245,6 +279,9 @@ impl Store {
         .await?;
         if status == "dead" {
             tx.audit(at, "dispatcher", "dead-letter", id, outcome_error(outcome)).await?;
+            if rank.is_some() {
+                tx.fall_back(&key, id, at).await?;
+            }
         }
         tx.commit().await?;
         Ok(true)
@@ -268,6 +305,17 @@ impl Store {
             .fetch_optional(self.pool())
             .await?;
         entry(row.ok_or_else(|| StoreError::NotFound(format!("outbox message {id}")))?)
+    }
+
+    /// Every message about one subject (a notice id, a warning id), in route order.
+    pub async fn outbox_of(&self, subject: &str) -> Result<Vec<OutboxEntry>> {
+        let rows: Vec<Row> = sqlx::query_as(sql(format!(
+            "SELECT {COLUMNS} FROM outbox WHERE subject = $1 ORDER BY COALESCE(route_rank, -1), channel, id"
+        )))
+        .bind(subject)
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter().map(entry).collect()
     }
 
     /// (pending, sent, dead) counts.

@@ -55,6 +55,39 @@ fn stored(r: NoticeRow) -> Result<StoredNotice> {
 }
 
 impl WriteTx {
+    /// Records the first acknowledgement of a notice, `via` the way it came (`enterprise`,
+    /// `phone`, `link:<channel>`); audited. False when it was acknowledged before.
+    pub(crate) async fn acknowledge(
+        &mut self,
+        id: &str,
+        by: &str,
+        now: DateTime<Utc>,
+        via: &str,
+        note: Option<&str>,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE notices SET acknowledged_at = $2, acknowledged_by = $3, acknowledged_via = $4, \
+             acknowledgement_note = $5 WHERE id = $1 AND acknowledged_at IS NULL",
+        )
+        .bind(id)
+        .bind(ts(now))
+        .bind(by)
+        .bind(via)
+        .bind(note)
+        .execute(self.conn())
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let action = match via {
+            "phone" => "notice-acknowledge-phone",
+            v if v.starts_with("link:") => "notice-acknowledge-link",
+            _ => "notice-acknowledge",
+        };
+        self.audit_row(now, by, action, AuditedTable::Notices, id, note.unwrap_or(via)).await?;
+        Ok(true)
+    }
+
     /// Stores the warning and audits every transition not stored before.
     pub async fn save_warning(&mut self, w: &Warning) -> Result<()> {
         let updated = w.current().at.with_timezone(&Utc);
@@ -316,21 +349,7 @@ impl Store {
         note: Option<&str>,
     ) -> Result<StoredNotice> {
         let mut tx = self.write().await?;
-        let done = sqlx::query(
-            "UPDATE notices SET acknowledged_at = $2, acknowledged_by = $3, acknowledged_via = $4, \
-             acknowledgement_note = $5 WHERE id = $1 AND acknowledged_at IS NULL",
-        )
-        .bind(id)
-        .bind(ts(now))
-        .bind(by)
-        .bind(via)
-        .bind(note)
-        .execute(tx.conn())
-        .await?;
-        if done.rows_affected() == 1 {
-            let action = if via == "phone" { "notice-acknowledge-phone" } else { "notice-acknowledge" };
-            tx.audit_row(now, by, action, AuditedTable::Notices, id, note.unwrap_or("")).await?;
-        }
+        tx.acknowledge(id, by, now, via, note).await?;
         tx.commit().await?;
         self.notice(id).await?.ok_or_else(|| StoreError::NotFound(format!("notice {id}")))
     }

@@ -38,6 +38,7 @@ fn message(id: &str) -> NewMessage {
         target: "http://127.0.0.1:9/".into(),
         idempotency_key: id.into(),
         payload: "{}".into(),
+        route_rank: None,
     }
 }
 
@@ -53,7 +54,7 @@ async fn migrations_apply_once_and_reconnect_cleanly() {
     let b = Store::connect(&url).await.unwrap();
     assert_eq!(b.verify_audit().await.unwrap().entries, 1);
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM schema_migrations").fetch_one(b.pool()).await.unwrap();
-    assert_eq!(n, 5, "migrations 0001..0005, each once");
+    assert_eq!(n, 6, "migrations 0001..0006, each once");
 }
 
 #[tokio::test]

@@ -1,0 +1,135 @@
+//! E-mail over SMTP (lettre): a notice as plain text and HTML with its acknowledgement link, and
+//! the printable notice attached; the office's messages as plain text. The Message-ID is the
+//! notice id, so a mail client or archive sees a repeated delivery as the same message.
+
+use hazewarn_response::html_escape;
+use hazewarn_store::OutboxEntry;
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::SchedulerError;
+use crate::channel::{Channel, PersonChannel, Recipient, SendFuture, SendResult, notice_payload};
+use crate::config::SmtpTls;
+use crate::links::AckLinks;
+
+/// Where and how the SMTP server is reached.
+#[derive(Debug, Clone)]
+pub struct SmtpServer {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    /// User name and password, when the server asks for them.
+    pub credentials: Option<(String, String)>,
+}
+
+pub struct Smtp {
+    pub name: String,
+    pub from: Mailbox,
+    pub links: AckLinks,
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+}
+
+impl Smtp {
+    pub fn new(
+        name: &str,
+        server: SmtpServer,
+        from: &str,
+        timeout: std::time::Duration,
+        links: AckLinks,
+    ) -> Result<Smtp, SchedulerError> {
+        let SmtpServer { host, port, tls, credentials } = server;
+        let host = host.as_str();
+        let bad =
+            |what: &str, e: &dyn std::fmt::Display| SchedulerError::Config(format!("channel `{name}`: {what}: {e}"));
+        let from: Mailbox = from.parse().map_err(|e| bad("from", &e))?;
+        let tls = match tls {
+            SmtpTls::None => Tls::None,
+            SmtpTls::Starttls => Tls::Required(TlsParameters::new(host.into()).map_err(|e| bad("tls", &e))?),
+            SmtpTls::Tls => Tls::Wrapper(TlsParameters::new(host.into()).map_err(|e| bad("tls", &e))?),
+        };
+        let mut builder =
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).port(port).tls(tls).timeout(Some(timeout));
+        if let Some((user, password)) = credentials {
+            builder = builder.credentials(Credentials::new(user, password));
+        }
+        Ok(Smtp { name: name.to_owned(), from, links, transport: builder.build() })
+    }
+
+    /// The message of one outbox row, or why it cannot be one (permanent).
+    pub fn message(&self, m: &OutboxEntry) -> Result<Message, String> {
+        let mut builder = Message::builder().from(self.from.clone());
+        for to in m.target.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            builder = builder.to(to.parse().map_err(|e| format!("`{to}`: {e}"))?);
+        }
+        let id =
+            m.idempotency_key.chars().filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c)).collect::<String>();
+        builder = builder.message_id(Some(format!("<{id}@hazewarn>")));
+        let built = if m.kind == "notice" {
+            let (n, reminder) = notice_payload(&m.payload)?;
+            let url = self.links.url(&self.links.for_notice(&n, &self.name).token);
+            let again = if reminder { "（提醒：尚未确认）" } else { "" };
+            let subject = format!("【{}预警】重污染天气应急减排通知{again} {}", n.level.zh(), n.id);
+            let text = format!("{}\n\n确认收到（无需登录）：{url}\n", n.to_text());
+            let html = format!(
+                "<p><a href=\"{url}\">确认收到（无需登录）</a></p>\n<p>{}</p><hr>\n<pre>{}</pre>",
+                html_escape(&url),
+                html_escape(&n.to_text())
+            );
+            let printable = Attachment::new(format!("{}.html", n.id))
+                .body(n.to_html(), ContentType::parse("text/html; charset=utf-8").expect("a valid content type"));
+            builder.subject(subject).multipart(
+                MultiPart::mixed().multipart(MultiPart::alternative_plain_html(text, html)).singlepart(printable),
+            )
+        } else {
+            let text = crate::robots::robot_text(&m.kind, &m.payload);
+            let subject = text.lines().next().unwrap_or("hazewarn").trim_start_matches('#').trim().to_owned();
+            builder.subject(subject).singlepart(SinglePart::plain(text))
+        };
+        built.map_err(|e| format!("the message does not build: {e}"))
+    }
+}
+
+/// How an SMTP failure ends the send: a 5xx answer is refused for good; a 4xx, a refused or
+/// broken connection or a timeout may pass.
+fn smtp_outcome(e: &lettre::transport::smtp::Error) -> SendResult {
+    let error = e.to_string();
+    if e.is_permanent() || e.is_client() || e.is_tls() {
+        SendResult::Permanent(error)
+    } else {
+        SendResult::Transient { error, retry_after: None }
+    }
+}
+
+impl Channel for Smtp {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn target(&self, kind: &str, to: &Recipient) -> Option<String> {
+        (self.accepts(kind) && !to.emails.is_empty()).then(|| to.emails.join(","))
+    }
+
+    fn accepts(&self, kind: &str) -> bool {
+        kind == "notice" || kind == "office"
+    }
+
+    fn person(&self) -> Option<PersonChannel> {
+        Some(PersonChannel::Email)
+    }
+
+    fn send<'a>(&'a self, m: &'a OutboxEntry) -> SendFuture<'a> {
+        Box::pin(async move {
+            let message = match self.message(m) {
+                Ok(msg) => msg,
+                Err(e) => return SendResult::Permanent(e),
+            };
+            match self.transport.send(message).await {
+                Ok(r) => SendResult::Delivered(format!("SMTP {}", r.code())),
+                Err(e) => smtp_outcome(&e),
+            }
+        })
+    }
+}

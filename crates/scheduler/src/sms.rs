@@ -1,0 +1,413 @@
+//! SMS to duty officers' phones: Tencent Cloud SMS (`SendSms`, API 2021-01-11, signed with
+//! TC3-HMAC-SHA256 as its "Signature v3" documentation specifies) and a plain HTTP gateway for a
+//! city's own government SMS platform.
+//!
+//! A message names the enterprise, the level, the start and the acknowledgement deadline, and
+//! carries the notice's acknowledgement link. It is kept within the configured number of SMS
+//! parts (70 characters for one message with Chinese, 67 for each part of a longer one) by
+//! shortening the enterprise's name, never the times or the link.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use hazewarn_response::CurtailmentNotice;
+use hazewarn_store::OutboxEntry;
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::channel::{Channel, PersonChannel, Recipient, SendFuture, SendResult, notice_payload, signature};
+use crate::links::AckLinks;
+
+/// How many SMS a text is sent as: GSM-7 text fits 160 characters in one and 153 per part;
+/// anything else (Chinese) is UCS-2, 70 in one and 67 per part.
+pub fn sms_parts(text: &str) -> usize {
+    let n = text.chars().count();
+    let (single, part) = if text.chars().all(|c| c.is_ascii() && c != '`') { (160, 153) } else { (70, 67) };
+    if n <= single { 1 } else { n.div_ceil(part) }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn hmac(key: &[u8], data: &str) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");
+    mac.update(data.as_bytes());
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// One TencentCloud API request to sign: a POST of a JSON body.
+#[derive(Debug, Clone)]
+pub struct Tc3Request<'a> {
+    pub secret_id: &'a str,
+    pub secret_key: &'a str,
+    pub host: &'a str,
+    pub service: &'a str,
+    /// Headers signed besides `host`, as sent (`content-type`, and `x-tc-action` as the
+    /// documentation's example does); names and values are signed in lower case.
+    pub headers: &'a [(&'a str, &'a str)],
+    pub timestamp: i64,
+    pub payload: &'a str,
+}
+
+impl Tc3Request<'_> {
+    /// The canonical request: method, URI `/`, empty query, the signed headers (name:value,
+    /// each line ended), their names, and the hex SHA-256 of the body.
+    pub fn canonical_request(&self) -> String {
+        let mut headers: Vec<(String, String)> =
+            self.headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.trim().to_ascii_lowercase())).collect();
+        headers.push(("host".into(), self.host.to_owned()));
+        headers.sort();
+        let canonical: String = headers.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
+        let signed: Vec<&str> = headers.iter().map(|(k, _)| k.as_str()).collect();
+        format!("POST\n/\n\n{canonical}\n{}\n{}", signed.join(";"), hex(&Sha256::digest(self.payload.as_bytes())))
+    }
+
+    fn signed_headers(&self) -> String {
+        let mut names: Vec<String> = self.headers.iter().map(|(k, _)| k.to_ascii_lowercase()).collect();
+        names.push("host".into());
+        names.sort();
+        names.join(";")
+    }
+
+    fn date(&self) -> String {
+        DateTime::<Utc>::from_timestamp(self.timestamp, 0)
+            .map_or_else(String::new, |t| t.format("%Y-%m-%d").to_string())
+    }
+
+    pub fn string_to_sign(&self) -> String {
+        let scope = format!("{}/{}/tc3_request", self.date(), self.service);
+        let hashed = hex(&Sha256::digest(self.canonical_request().as_bytes()));
+        format!("TC3-HMAC-SHA256\n{}\n{scope}\n{hashed}", self.timestamp)
+    }
+
+    /// The hex signature: the string to sign, HMAC-SHA256 under the key derived from the secret
+    /// key by the date, the service and `tc3_request`.
+    pub fn signature(&self) -> String {
+        let date_key = hmac(format!("TC3{}", self.secret_key).as_bytes(), &self.date());
+        let service_key = hmac(&date_key, self.service);
+        let signing_key = hmac(&service_key, "tc3_request");
+        hex(&hmac(&signing_key, &self.string_to_sign()))
+    }
+
+    pub fn authorization(&self) -> String {
+        format!(
+            "TC3-HMAC-SHA256 Credential={}/{}/{}/tc3_request, SignedHeaders={}, Signature={}",
+            self.secret_id,
+            self.date(),
+            self.service,
+            self.signed_headers(),
+            self.signature()
+        )
+    }
+}
+
+/// The local time as an SMS shows it: `12月3日08:00`.
+fn short_time(t: DateTime<FixedOffset>) -> String {
+    t.format("%-m月%-d日%H:%M").to_string()
+}
+
+/// What an SMS about a notice says: its five parts, so a provider's template can take them as
+/// parameters and a gateway can take the text they make.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SmsNotice {
+    pub enterprise: String,
+    pub level: String,
+    pub start: String,
+    pub deadline: String,
+    pub link: String,
+}
+
+impl SmsNotice {
+    pub fn new(n: &CurtailmentNotice, reminder: bool, link: String) -> SmsNotice {
+        let level = if n.kind == hazewarn_response::TransitionKind::Lift {
+            "预警解除".to_owned()
+        } else {
+            format!("{}预警", n.level.zh())
+        };
+        let level = if reminder { format!("（提醒）{level}") } else { level };
+        SmsNotice {
+            enterprise: n.enterprise.clone(),
+            level,
+            start: short_time(n.effective_from),
+            deadline: short_time(n.ack_deadline),
+            link,
+        }
+    }
+
+    /// The text with `sign` (the 【签名】 the carrier shows first), the enterprise's name
+    /// shortened with `…` until the whole fits `max_parts` SMS.
+    pub fn text(&self, sign: &str, max_parts: usize) -> String {
+        let render = |name: &str| {
+            format!(
+                "【{sign}】{name}：{}，{}起执行应急减排措施，请于{}前确认：{}",
+                self.level, self.start, self.deadline, self.link
+            )
+        };
+        let mut name: Vec<char> = self.enterprise.chars().collect();
+        let mut text = render(&self.enterprise);
+        while sms_parts(&text) > max_parts && name.len() > 4 {
+            name.pop();
+            text = render(&format!("{}…", name.iter().collect::<String>()));
+        }
+        text
+    }
+
+    pub fn params(&self) -> [&str; 5] {
+        [&self.enterprise, &self.level, &self.start, &self.deadline, &self.link]
+    }
+}
+
+/// The SMS of one outbox message: a notice's, or the office's (escalations, approvals) as its
+/// first line of plain text.
+fn message_text(m: &OutboxEntry, links: &AckLinks, channel: &str) -> Result<Option<SmsNotice>, String> {
+    if m.kind != "notice" {
+        return Ok(None);
+    }
+    let (n, reminder) = notice_payload(&m.payload)?;
+    let link = links.for_notice(&n, channel);
+    Ok(Some(SmsNotice::new(&n, reminder, links.url(&link.token))))
+}
+
+fn office_text(m: &OutboxEntry) -> String {
+    let text = crate::robots::robot_text(&m.kind, &m.payload);
+    text.lines().map(|l| l.trim_start_matches('#').trim()).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+/// The phone numbers of a target: `,`-separated eleven-digit numbers.
+fn numbers(target: &str) -> Vec<String> {
+    target.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+fn sms_target(kind: &str, accepts: bool, to: &Recipient) -> Option<String> {
+    (accepts && !to.mobiles.is_empty()).then(|| to.mobiles.join(",")).filter(|_| kind != "alert")
+}
+
+/// Tencent Cloud SMS.
+pub struct TencentSms {
+    pub name: String,
+    /// `https://sms.tencentcloudapi.com` in production; a local server in tests.
+    pub endpoint: String,
+    pub region: String,
+    pub secret_id: String,
+    pub secret_key: String,
+    pub sdk_app_id: String,
+    pub sign_name: String,
+    /// The approved template of notices: five parameters (enterprise, level, start, deadline,
+    /// and the link's token: Tencent refuses an address in a parameter, so the template itself
+    /// holds the site's `…/a/` before `{5}`).
+    pub notice_template: String,
+    /// The approved template of the office's messages: one parameter, the text.
+    pub office_template: Option<String>,
+    pub max_parts: usize,
+    pub links: AckLinks,
+    pub client: reqwest::Client,
+}
+
+/// Tencent's answer codes (its SMS error-code table) that may pass if tried later: a frequency
+/// limit, a timeout inside Tencent or towards the carrier, an exhausted SMS package (the office
+/// can buy one). Anything else, such as a bad number, template or signature, an unauthorised
+/// call or a clock too far from Tencent's, will not, and the route moves on.
+pub fn tencent_retried(code: &str) -> bool {
+    const NEVER: [&str; 2] = ["LimitExceeded.PhoneNumberCountLimit", "LimitExceeded.AppCountryOrRegionInBlacklist"];
+    const RETRIED: [&str; 8] = [
+        "InternalError",
+        "InternalError.Timeout",
+        "InternalError.SendAndRecvFail",
+        "InternalError.OtherError",
+        "InternalError.UnknownError",
+        "InternalError.ParseBackendResponseFail",
+        "FailedOperation.InsufficientBalanceInSmsPackage",
+        "LimitExceeded",
+    ];
+    (code.starts_with("LimitExceeded.") && !NEVER.contains(&code))
+        || code.starts_with("RequestLimitExceeded")
+        || RETRIED.contains(&code)
+}
+
+fn tencent_outcome(status: reqwest::StatusCode, body: &str) -> SendResult {
+    let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    let r = &v["Response"];
+    let classify = |code: &str, msg: &str| {
+        let error = format!("{code}: {msg}");
+        if tencent_retried(code) {
+            SendResult::Transient { error, retry_after: None }
+        } else {
+            SendResult::Permanent(error)
+        }
+    };
+    if let Some(code) = r["Error"]["Code"].as_str() {
+        return classify(code, r["Error"]["Message"].as_str().unwrap_or(""));
+    }
+    if !status.is_success() {
+        return SendResult::Transient { error: format!("HTTP {status}"), retry_after: None };
+    }
+    let Some(set) = r["SendStatusSet"].as_array().filter(|s| !s.is_empty()) else {
+        return SendResult::Permanent(format!("not a SendSms answer: {}", body.chars().take(200).collect::<String>()));
+    };
+    // Every number must be accepted; the first refusal decides how the message ends.
+    for s in set {
+        let code = s["Code"].as_str().unwrap_or("");
+        if !code.eq_ignore_ascii_case("Ok") {
+            return classify(code, s["Message"].as_str().unwrap_or(""));
+        }
+    }
+    let serials: Vec<&str> = set.iter().filter_map(|s| s["SerialNo"].as_str()).collect();
+    SendResult::Delivered(format!("SendSms Ok: {}", serials.join(",")))
+}
+
+impl TencentSms {
+    async fn send_sms(&self, m: &OutboxEntry) -> SendResult {
+        let (template, params) = match message_text(m, &self.links, &self.name) {
+            Err(e) => return SendResult::Permanent(e),
+            Ok(Some(sms)) => {
+                let mut params = sms.params().map(str::to_owned).to_vec();
+                params[4] = params[4].rsplit('/').next().unwrap_or_default().to_owned();
+                (self.notice_template.clone(), params)
+            }
+            Ok(None) => match &self.office_template {
+                Some(t) => (t.clone(), vec![office_text(m)]),
+                None => return SendResult::Permanent("no office_template is configured".into()),
+            },
+        };
+        let phones: Vec<String> = numbers(&m.target).iter().map(|p| format!("+86{p}")).collect();
+        let payload = json!({
+            "PhoneNumberSet": phones,
+            "SmsSdkAppId": self.sdk_app_id,
+            "SignName": self.sign_name,
+            "TemplateId": template,
+            "TemplateParamSet": params,
+            "SessionContext": m.idempotency_key,
+        })
+        .to_string();
+        let host = self.endpoint.split("://").nth(1).unwrap_or(&self.endpoint).trim_end_matches('/').to_owned();
+        // Tencent refuses a timestamp more than five minutes from its own clock: the wall clock's.
+        let timestamp = Utc::now().timestamp();
+        let content_type = "application/json; charset=utf-8";
+        let req = Tc3Request {
+            secret_id: &self.secret_id,
+            secret_key: &self.secret_key,
+            host: &host,
+            service: "sms",
+            headers: &[("content-type", content_type), ("x-tc-action", "SendSms")],
+            timestamp,
+            payload: &payload,
+        };
+        let sent = self
+            .client
+            .post(&self.endpoint)
+            .header("Authorization", req.authorization())
+            .header("Content-Type", content_type)
+            .header("Host", &host)
+            .header("X-TC-Action", "SendSms")
+            .header("X-TC-Version", "2021-01-11")
+            .header("X-TC-Timestamp", timestamp.to_string())
+            .header("X-TC-Region", &self.region)
+            .body(payload)
+            .send()
+            .await;
+        match sent {
+            Err(e) => SendResult::Transient { error: e.to_string(), retry_after: None },
+            Ok(r) => {
+                let status = r.status();
+                match r.text().await {
+                    Ok(body) => tencent_outcome(status, &body),
+                    Err(e) => SendResult::Transient { error: format!("reading the answer: {e}"), retry_after: None },
+                }
+            }
+        }
+    }
+}
+
+impl Channel for TencentSms {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn target(&self, kind: &str, to: &Recipient) -> Option<String> {
+        sms_target(kind, self.accepts(kind), to)
+    }
+
+    fn accepts(&self, kind: &str) -> bool {
+        kind == "notice" || (kind == "office" && self.office_template.is_some())
+    }
+
+    fn person(&self) -> Option<PersonChannel> {
+        Some(PersonChannel::Sms)
+    }
+
+    fn send<'a>(&'a self, m: &'a OutboxEntry) -> SendFuture<'a> {
+        Box::pin(self.send_sms(m))
+    }
+}
+
+/// A city's own SMS platform: a JSON POST of the numbers and the finished text, signed like the
+/// webhook channel; 2xx is accepted, 408/429/5xx retried, any other status refused.
+pub struct SmsGateway {
+    pub name: String,
+    pub url: String,
+    pub secret: Vec<u8>,
+    pub sign_name: String,
+    pub max_parts: usize,
+    pub links: AckLinks,
+    pub client: reqwest::Client,
+}
+
+impl SmsGateway {
+    async fn send_sms(&self, m: &OutboxEntry) -> SendResult {
+        let text = match message_text(m, &self.links, &self.name) {
+            Err(e) => return SendResult::Permanent(e),
+            Ok(Some(sms)) => sms.text(&self.sign_name, self.max_parts),
+            Ok(None) => format!("【{}】{}", self.sign_name, office_text(m)),
+        };
+        let parts = sms_parts(&text);
+        let body = json!({"id": m.idempotency_key, "mobiles": numbers(&m.target), "content": text, "parts": parts})
+            .to_string();
+        let sent = self
+            .client
+            .post(&self.url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(crate::channel::IDEMPOTENCY_HEADER, &m.idempotency_key)
+            .header(crate::channel::SIGNATURE_HEADER, signature(&self.secret, body.as_bytes()))
+            .body(body)
+            .send()
+            .await;
+        match sent {
+            Err(e) => SendResult::Transient { error: e.to_string(), retry_after: None },
+            Ok(r) if r.status().is_success() => {
+                SendResult::Delivered(format!("HTTP {}, {parts} part(s)", r.status().as_u16()))
+            }
+            Ok(r) => {
+                let (status, wait) = (r.status(), crate::channel::retry_after(r.headers()));
+                let body = r.text().await.unwrap_or_default();
+                let error = format!("HTTP {status}: {}", body.chars().take(200).collect::<String>());
+                if status.is_server_error() || [408, 429].contains(&status.as_u16()) {
+                    SendResult::Transient { error, retry_after: wait }
+                } else {
+                    SendResult::Permanent(error)
+                }
+            }
+        }
+    }
+}
+
+impl Channel for SmsGateway {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn target(&self, kind: &str, to: &Recipient) -> Option<String> {
+        sms_target(kind, self.accepts(kind), to)
+    }
+
+    fn accepts(&self, kind: &str) -> bool {
+        kind == "notice" || kind == "office"
+    }
+
+    fn person(&self) -> Option<PersonChannel> {
+        Some(PersonChannel::Sms)
+    }
+
+    fn send<'a>(&'a self, m: &'a OutboxEntry) -> SendFuture<'a> {
+        Box::pin(self.send_sms(m))
+    }
+}
