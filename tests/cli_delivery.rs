@@ -12,9 +12,9 @@ use hazewarn_store::{OutboxStatus, Store, scratch};
 use crate::common::{hazewarn, repo, text, trained_on_sample};
 use crate::fixtures::{Mischief, Receiver, list_csv};
 
-const SECRET: &str = "test-signing-secret";
+pub(crate) const SECRET: &str = "test-signing-secret";
 
-fn write_config(dir: &Path, store_url: &str, hook: &str, model: &Path, list: &Path, extra: &str) -> PathBuf {
+pub(crate) fn write_config(dir: &Path, store_url: &str, hook: &str, model: &Path, list: &Path, extra: &str) -> PathBuf {
     let lists = repo().join("data/lists");
     let config = format!(
         r#"
@@ -76,7 +76,7 @@ fn auto_issuing_city(dir: &Path, store_url: &str, model: &Path) -> (Receiver, Pa
 /// One runtime for every store call of the tests: a pool's connections belong to the runtime
 /// that opened them, and a fresh runtime per call failed once on a connection of a runtime
 /// already shut down ("A Tokio 1.x context was found, but it is being shutdown").
-fn rt() -> &'static tokio::runtime::Runtime {
+pub(crate) fn rt() -> &'static tokio::runtime::Runtime {
     static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
     RT.get_or_init(|| tokio::runtime::Runtime::new().unwrap())
 }

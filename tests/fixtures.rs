@@ -137,10 +137,16 @@ pub fn list_csv(n: usize) -> String {
     s.push('\n');
     for i in 0..n {
         let code = hazewarn_response::CreditCode::with_check(&format!("91411100MA{:07}", 1_000_000 + i)).unwrap();
+        let (mobile, email) = list_contacts(i);
         s += &format!(
-            "{},测试企业{i:05}有限公司,示例县,测试行业,C,,,联系人,,1#线,1000,1000,900,1,2,3,4,0,cut:20,cut:40,stop\n",
+            "{},测试企业{i:05}有限公司,示例县,测试行业,C,,,联系人,,1#线,1000,1000,900,1,2,3,4,0,cut:20,cut:40,stop,{mobile},{email},\n",
             code.as_str()
         );
     }
     s
+}
+
+/// The mobile and e-mail of enterprise `i` of [`list_csv`].
+pub fn list_contacts(i: usize) -> (String, String) {
+    (format!("139{i:08}"), format!("e{i:05}@qiye.example.com"))
 }

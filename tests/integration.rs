@@ -6,6 +6,7 @@ mod cli_aqi;
 mod cli_backtest;
 mod cli_delivery;
 mod cli_ingest;
+mod cli_people;
 mod cli_response;
 mod demo;
 mod e2e_browser;

@@ -78,9 +78,13 @@ pub enum RobotKind {
 /// The service of a robot address; only the two services' own https addresses are taken, so a
 /// typo cannot send a notice to some other host.
 pub fn robot_kind(s: &str) -> Result<RobotKind, String> {
-    if s.starts_with("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=") && s.len() > 53 {
+    const WECOM: &str = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=";
+    const DINGTALK: &str = "https://oapi.dingtalk.com/robot/send?access_token=";
+    let keyed =
+        |prefix: &str| s.strip_prefix(prefix).is_some_and(|key| !key.is_empty() && !key.contains(['&', '#', ' ']));
+    if keyed(WECOM) {
         Ok(RobotKind::Wecom)
-    } else if s.starts_with("https://oapi.dingtalk.com/robot/send?access_token=") && s.len() > 50 {
+    } else if keyed(DINGTALK) {
         Ok(RobotKind::Dingtalk)
     } else {
         Err(format!(

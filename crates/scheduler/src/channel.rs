@@ -1,7 +1,7 @@
 //! Delivery channels. A [`Channel`] sends one outbox message and says whether it arrived, may be
 //! retried, or never will. Machine channels (webhook, file drop) take every message of the kinds
 //! they accept; channels that reach a person (SMS, e-mail, group robot) form each notice's route,
-//! tried one after another (`route.rs`).
+//! tried one after another (`City::route` in `respond.rs`).
 
 use std::future::Future;
 use std::path::PathBuf;

@@ -21,12 +21,16 @@ fn given_or_env(
     given: &Option<String>,
     env: &Option<String>,
 ) -> Result<String, SchedulerError> {
+    setting(&format!("channel `{channel}`"), key, given, env)
+}
+
+/// A setting of `owner` (`channel `x``, `links`), given or named by an environment variable.
+fn setting(owner: &str, key: &str, given: &Option<String>, env: &Option<String>) -> Result<String, SchedulerError> {
     match (given, env) {
         (Some(v), _) => Ok(v.clone()),
-        (None, Some(var)) => std::env::var(var).map_err(|_| {
-            SchedulerError::Config(format!("channel `{channel}`: environment variable {var} ({key}) is not set"))
-        }),
-        (None, None) => Err(SchedulerError::Config(format!("channel `{channel}`: `{key}` or `{key}_env` is required"))),
+        (None, Some(var)) => std::env::var(var)
+            .map_err(|_| SchedulerError::Config(format!("{owner}: environment variable {var} ({key}) is not set"))),
+        (None, None) => Err(SchedulerError::Config(format!("{owner}: `{key}` or `{key}_env` is required"))),
     }
 }
 
@@ -41,6 +45,11 @@ fn robot_kinds(channel: &str, kinds: &Option<Vec<String>>) -> Result<Vec<String>
     Ok(kinds.clone())
 }
 
+fn env_var(channel: &str, var: &str) -> Result<String, SchedulerError> {
+    std::env::var(var)
+        .map_err(|_| SchedulerError::Config(format!("channel `{channel}`: environment variable {var} is not set")))
+}
+
 pub(crate) fn http_client(timeout: std::time::Duration) -> reqwest::Client {
     reqwest::Client::builder().timeout(timeout).connect_timeout(timeout).build().expect("an HTTP client with rustls")
 }
@@ -48,7 +57,7 @@ pub(crate) fn http_client(timeout: std::time::Duration) -> reqwest::Client {
 /// The city's link signer, if it configures links.
 fn links(config: &Config) -> Result<Option<AckLinks>, SchedulerError> {
     let Some(l) = &config.links else { return Ok(None) };
-    let secret = given_or_env("links", "secret", &l.secret, &l.secret_env)?;
+    let secret = setting("links", "secret", &l.secret, &l.secret_env)?;
     if secret.chars().count() < MIN_LINK_SECRET {
         return Err(SchedulerError::Config(format!("links.secret: at least {MIN_LINK_SECRET} characters are needed")));
     }
@@ -98,7 +107,7 @@ pub(crate) fn build(config: &Config) -> Result<(Channels, Option<AckLinks>), Sch
                 sign_name,
                 notice_template,
                 office_template,
-                max_parts,
+                code_template,
             } => Arc::new(TencentSms {
                 name: name.clone(),
                 endpoint: endpoint.clone(),
@@ -109,7 +118,7 @@ pub(crate) fn build(config: &Config) -> Result<(Channels, Option<AckLinks>), Sch
                 sign_name: sign_name.clone(),
                 notice_template: notice_template.clone(),
                 office_template: office_template.clone(),
-                max_parts: *max_parts,
+                code_template: code_template.clone(),
                 links: need_links()?,
                 client: http_client(timeout),
             }),
@@ -125,10 +134,12 @@ pub(crate) fn build(config: &Config) -> Result<(Channels, Option<AckLinks>), Sch
             ChannelConfig::Smtp { name, host, port, from, tls, username_env, password_env } => {
                 let credentials = match (username_env, password_env) {
                     (None, None) => None,
-                    (user, password) => Some((
-                        given_or_env(name, "username", &None, user)?,
-                        given_or_env(name, "password", &None, password)?,
-                    )),
+                    (Some(user), Some(password)) => Some((env_var(name, user)?, env_var(name, password)?)),
+                    _ => {
+                        return Err(SchedulerError::Config(format!(
+                            "channel `{name}`: username_env and password_env go together"
+                        )));
+                    }
                 };
                 let server = SmtpServer { host: host.clone(), port: *port, tls: *tls, credentials };
                 Arc::new(Smtp::new(name, server, from, timeout, need_links()?)?)

@@ -82,7 +82,8 @@ impl City {
         let rules = GradeRuleTable::builtin();
         let duty = Recipient {
             endpoint: String::new(),
-            mobiles: config.duty.mobiles.iter().map(|m| m.trim_start_matches("+86").to_owned()).collect(),
+            // Checked when the config loaded.
+            mobiles: config.duty.mobiles.iter().filter_map(|m| hazewarn_response::parse_mobile(m).ok()).collect(),
             emails: config.duty.emails.clone(),
             robot: None,
         };

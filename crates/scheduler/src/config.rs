@@ -392,8 +392,8 @@ pub enum ChannelConfig {
         notice_template: String,
         /// One parameter: the office's message; without it the office's messages skip SMS.
         office_template: Option<String>,
-        #[serde(default = "default_parts")]
-        max_parts: usize,
+        /// Two parameters: a sign-in code and its minutes; without it codes go by e-mail.
+        code_template: Option<String>,
     },
     /// A city's own SMS platform: JSON `{id, mobiles, content, parts}`, HMAC-signed.
     SmsGateway {
@@ -516,8 +516,17 @@ fn check_people(c: &Config) -> Result<(), String> {
         hazewarn_response::parse_email(m).map_err(|e| format!("duty.emails[{k}]: {e}"))?;
     }
     for (k, n) in c.routing.notice.iter().enumerate() {
-        if !c.channels.iter().any(|ch| ch.name() == n) {
+        let Some(ch) = c.channels.iter().find(|ch| ch.name() == n) else {
             return Err(format!("routing.notice[{k}]: no channel is named `{n}`"));
+        };
+        if matches!(ch, ChannelConfig::Webhook { .. } | ChannelConfig::FileDrop { .. }) {
+            return Err(format!(
+                "routing.notice[{k}]: `{n}` is a machine channel, which takes every notice; a route lists SMS, \
+                 e-mail and robot channels"
+            ));
+        }
+        if c.routing.notice[..k].contains(n) {
+            return Err(format!("routing.notice[{k}]: `{n}` is listed twice"));
         }
     }
     let linked = c.channels.iter().find(|ch| {
@@ -529,10 +538,38 @@ fn check_people(c: &Config) -> Result<(), String> {
             ch.name()
         ));
     }
-    if let Some(l) = &c.links
-        && !(l.base_url.starts_with("https://") || l.base_url.starts_with("http://"))
-    {
-        return Err(format!("links.base_url: `{}` is not an http(s) address", l.base_url));
+    if let Some(l) = &c.links {
+        // The links stand in for a password: plain http only for a server on this machine.
+        let local = ["http://127.0.0.1", "http://localhost", "http://[::1]"].iter().any(|p| l.base_url.starts_with(p));
+        let url = reqwest::Url::parse(&l.base_url).map_err(|e| format!("links.base_url: `{}`: {e}", l.base_url))?;
+        if !(url.scheme() == "https" || local) || url.query().is_some() {
+            return Err(format!(
+                "links.base_url: `{}` must be an https address without a query (http only for 127.0.0.1 or localhost)",
+                l.base_url
+            ));
+        }
+    }
+    for ch in &c.channels {
+        match ch {
+            ChannelConfig::Smtp { name, tls: SmtpTls::None, username_env: Some(_), .. } => {
+                return Err(format!(
+                    "channel `{name}`: a password is never sent without TLS; set tls to starttls or tls"
+                ));
+            }
+            ChannelConfig::SmsGateway { name, max_parts: 0, .. } => {
+                return Err(format!("channel `{name}`: max_parts must be at least 1"));
+            }
+            ChannelConfig::TencentSms { name, endpoint, .. } => {
+                let url = reqwest::Url::parse(endpoint)
+                    .map_err(|e| format!("channel `{name}`: endpoint `{endpoint}`: {e}"))?;
+                if url.host_str().is_none() || url.path() != "/" || url.query().is_some() {
+                    return Err(format!(
+                        "channel `{name}`: endpoint `{endpoint}` must be a bare address such as https://sms.tencentcloudapi.com"
+                    ));
+                }
+            }
+            _ => {}
+        }
     }
     Ok(())
 }
@@ -581,5 +618,52 @@ mod tests {
         let c = Config::parse(&with_station, Path::new("/etc/city")).unwrap();
         assert_eq!(c.data.observations, [PathBuf::from("/etc/city/obs/realtime")]);
         assert_eq!(c.data.met_observations, [PathBuf::from("/etc/city/obs/met.csv")]);
+    }
+
+    #[test]
+    fn routes_duty_contacts_links_and_mail_settings_are_checked_with_their_keys() {
+        let links = "[links]\nbase_url = \"https://hw.example.gov.cn\"\nsecret = \"x\"\n";
+        let mail = "[[channels]]\nkind = \"smtp\"\nname = \"mail\"\nhost = \"h\"\nport = 25\nfrom = \"a@b.cn\"\ntls = \"none\"\n";
+        let files = "[[channels]]\nkind = \"file-drop\"\nname = \"files\"\ndir = \"d\"\n";
+        let cases = [
+            (
+                format!("{MINIMAL}{mail}"),
+                "channel `mail` carries acknowledgement links: [links] base_url and secret are needed",
+            ),
+            (
+                format!("{MINIMAL}{links}{mail}[routing]\nnotice = [\"sms\"]\n"),
+                "routing.notice[0]: no channel is named `sms`",
+            ),
+            (
+                format!("{MINIMAL}{links}{mail}{files}[routing]\nnotice = [\"mail\", \"files\"]\n"),
+                "routing.notice[1]: `files` is a machine channel",
+            ),
+            (
+                format!("{MINIMAL}{links}{mail}[routing]\nnotice = [\"mail\", \"mail\"]\n"),
+                "routing.notice[1]: `mail` is listed twice",
+            ),
+            (
+                format!("{MINIMAL}[duty]\nmobiles = [\"0395-1234567\"]\n"),
+                "duty.mobiles[0]: `0395-1234567` is not a mainland mobile",
+            ),
+            (format!("{MINIMAL}[duty]\nemails = [\"duty\"]\n"), "duty.emails[0]: `duty` is not an e-mail address"),
+            (
+                format!("{MINIMAL}[links]\nbase_url = \"http://hw.example.gov.cn\"\nsecret = \"x\"\n"),
+                "links.base_url: `http://hw.example.gov.cn` must be an https address",
+            ),
+            (
+                format!(
+                    "{MINIMAL}{links}{}",
+                    mail.replace("tls = \"none\"", "tls = \"none\"\nusername_env = \"U\"\npassword_env = \"P\"")
+                ),
+                "channel `mail`: a password is never sent without TLS",
+            ),
+        ];
+        for (text, want) in cases {
+            let e = Config::parse(&text, Path::new("/tmp")).unwrap_err();
+            assert!(e.starts_with(want), "{e}\nwanted: {want}");
+        }
+        let local = format!("{MINIMAL}[links]\nbase_url = \"http://127.0.0.1:8080\"\nsecret = \"x\"\n{mail}");
+        assert!(Config::parse(&local, Path::new("/tmp")).is_ok(), "plain http on this machine is allowed");
     }
 }

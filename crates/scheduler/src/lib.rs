@@ -73,8 +73,6 @@ pub fn utc_of_local(t: NaiveDateTime) -> DateTime<Utc> {
 }
 
 #[cfg(test)]
-mod testkit;
-#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_dispatch;

@@ -14,6 +14,10 @@ use sha2::Sha256;
 /// Bytes of the HMAC kept in a token: 96 bits, 16 URL-safe characters.
 const TOKEN_BYTES: usize = 12;
 
+/// How long a link outlives the later of the notice's window and its acknowledgement deadline: a
+/// lift's window ends as it is sent, and a reminder goes out after the deadline.
+const GRACE_HOURS: i64 = 24;
+
 #[derive(Clone)]
 pub struct AckLinks {
     secret: Vec<u8>,
@@ -38,9 +42,11 @@ impl AckLinks {
         mac.finalize().into_bytes()[..TOKEN_BYTES].to_vec()
     }
 
-    /// The link row of a notice on one channel: it expires when the notice's window ends.
+    /// The link row of a notice on one channel: it expires a day after the later of the
+    /// notice's window and its acknowledgement deadline.
     pub fn for_notice(&self, n: &CurtailmentNotice, channel: &str) -> AckLink {
-        let expires_at = n.effective_until.with_timezone(&Utc);
+        let until = n.effective_until.max(n.ack_deadline).with_timezone(&Utc);
+        let expires_at = until + chrono::Duration::hours(GRACE_HOURS);
         let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.mac(&n.id, channel, expires_at));
         AckLink { token, notice_id: n.id.clone(), channel: channel.to_owned(), expires_at, used_at: None }
     }

@@ -16,13 +16,25 @@ use crate::config::SmtpTls;
 use crate::links::AckLinks;
 
 /// Where and how the SMTP server is reached.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SmtpServer {
     pub host: String,
     pub port: u16,
     pub tls: SmtpTls,
     /// User name and password, when the server asks for them.
     pub credentials: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for SmtpServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let user = self.credentials.as_ref().map(|c| c.0.as_str());
+        f.debug_struct("SmtpServer")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("user", &user)
+            .finish_non_exhaustive()
+    }
 }
 
 pub struct Smtp {
@@ -74,15 +86,23 @@ impl Smtp {
             let subject = format!("【{}预警】重污染天气应急减排通知{again} {}", n.level.zh(), n.id);
             let text = format!("{}\n\n确认收到（无需登录）：{url}\n", n.to_text());
             let html = format!(
-                "<p><a href=\"{url}\">确认收到（无需登录）</a></p>\n<p>{}</p><hr>\n<pre>{}</pre>",
-                html_escape(&url),
-                html_escape(&n.to_text())
+                "<p><a href=\"{u}\">确认收到（无需登录）</a></p>\n<p>{u}</p><hr>\n<pre>{}</pre>",
+                html_escape(&n.to_text()),
+                u = html_escape(&url),
             );
             let printable = Attachment::new(format!("{}.html", n.id))
                 .body(n.to_html(), ContentType::parse("text/html; charset=utf-8").expect("a valid content type"));
             builder.subject(subject).multipart(
                 MultiPart::mixed().multipart(MultiPart::alternative_plain_html(text, html)).singlepart(printable),
             )
+        } else if m.kind == "code" {
+            let v: serde_json::Value =
+                serde_json::from_str(&m.payload).map_err(|e| format!("the code does not read: {e}"))?;
+            let (code, minutes) = (v["code"].as_str().unwrap_or_default(), v["minutes"].as_i64().unwrap_or_default());
+            let text = format!(
+                "您的登录验证码为 {code}，{minutes} 分钟内有效。请勿告诉他人。\n\nYour sign-in code is {code}; it is good for {minutes} minutes.\n"
+            );
+            builder.subject("重污染天气应急：登录验证码").singlepart(SinglePart::plain(text))
         } else {
             let text = crate::robots::robot_text(&m.kind, &m.payload);
             let subject = text.lines().next().unwrap_or("hazewarn").trim_start_matches('#').trim().to_owned();
@@ -113,7 +133,7 @@ impl Channel for Smtp {
     }
 
     fn accepts(&self, kind: &str) -> bool {
-        kind == "notice" || kind == "office"
+        ["notice", "office", "code"].contains(&kind)
     }
 
     fn person(&self) -> Option<PersonChannel> {

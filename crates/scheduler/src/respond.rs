@@ -12,7 +12,7 @@ use hazewarn_response::{
 use hazewarn_store::NewMessage;
 use serde::{Deserialize, Serialize};
 
-use crate::channel::{Channel, Recipient};
+use crate::channel::{Channel, PersonChannel, Recipient};
 use crate::city::City;
 use crate::{SchedulerError, beijing};
 
@@ -247,7 +247,8 @@ impl City {
 
     /// Queues a notice (or its reminder, under its own `key`): on every machine channel, and on
     /// the first channel of its route that reaches the enterprise, the rest standing by in
-    /// order, each with its acknowledgement link.
+    /// order; SMS and e-mail with the notice's acknowledgement link. A notice that no channel of
+    /// the route reaches becomes a message to the office instead of going nowhere.
     pub(crate) async fn enqueue_notice(
         &self,
         tx: &mut hazewarn_store::WriteTx,
@@ -259,14 +260,25 @@ impl City {
     ) -> Result<(), SchedulerError> {
         let m = Outgoing { kind: "notice", key, subject: &n.id, to, payload };
         self.enqueue_everywhere(tx, m, at).await?;
+        let route = self.route();
         let mut rank = 0;
-        for ch in self.route() {
+        for ch in &route {
             let Some(target) = ch.target("notice", to) else { continue };
-            if let Some(links) = &self.links {
+            if !tx.enqueue(&m.row(ch.name(), target, Some(rank)), at).await? {
+                continue;
+            }
+            if let (Some(links), Some(PersonChannel::Sms | PersonChannel::Email)) = (&self.links, ch.person()) {
                 tx.insert_ack_link(&links.for_notice(n, ch.name())).await?;
             }
-            tx.enqueue(&m.row(ch.name(), target, Some(rank)), at).await?;
             rank += 1;
+        }
+        if rank == 0 && !route.is_empty() && key == n.id {
+            let detail = serde_json::json!({"unreachable": true, "notice_id": n.id, "enterprise": n.enterprise,
+                "credit_code": n.credit_code, "ack_deadline": n.ack_deadline})
+            .to_string();
+            let key = format!("unreachable-{}", n.id);
+            let m = Outgoing { kind: "office", key: &key, subject: &n.id, to: &self.duty, payload: &detail };
+            self.enqueue_everywhere(tx, m, at).await?;
         }
         Ok(())
     }

@@ -79,6 +79,12 @@ pub fn robot_text(kind: &str, payload: &str) -> String {
             field(&v, "kind"),
             v.get("step").map(Value::to_string).unwrap_or_default(),
         ),
+        "office" if v.get("unreachable").is_some() => format!(
+            "### 无法送达\n**{}**（{}）在减排清单上没有可用的手机、邮箱或工作群机器人，通知 {} 请电话送达并代录确认。",
+            field(&v, "enterprise"),
+            field(&v, "credit_code"),
+            field(&v, "notice_id"),
+        ),
         "office" if v.get("escalation").is_some() => format!(
             "### 逾期未确认\n**{}**（{}）未在 {} 前确认通知 {}，请电话督办。",
             field(&v, "enterprise"),
@@ -117,19 +123,24 @@ fn outcome(status: reqwest::StatusCode, body: &str, retry: &[i64]) -> SendResult
 
 async fn post(client: &reqwest::Client, url: &str, body: Value, retry: &[i64]) -> SendResult {
     match client.post(url).json(&body).send().await {
-        Err(e) => SendResult::Transient { error: e.to_string(), retry_after: None },
+        // Without the address: it carries the robot's key.
+        Err(e) => SendResult::Transient { error: e.without_url().to_string(), retry_after: None },
         Ok(r) => {
             let status = r.status();
             match r.text().await {
                 Ok(text) => outcome(status, &text, retry),
-                Err(e) => SendResult::Transient { error: format!("reading the answer: {e}"), retry_after: None },
+                Err(e) => SendResult::Transient {
+                    error: format!("reading the answer: {}", e.without_url()),
+                    retry_after: None,
+                },
             }
         }
     }
 }
 
-/// A robot's address without its query: the access token or key stays in the config, never
-/// in an outbox row.
+/// A robot's address without its query: a group robot's access token or key stays in the
+/// config, never in an outbox row. (An enterprise's own robot address is on the list already and
+/// is its notice's target; errors never quote an address.)
 fn address(webhook: &str) -> String {
     webhook.split('?').next().unwrap_or_default().to_owned()
 }

@@ -135,8 +135,9 @@ impl SmsNotice {
     }
 
     /// The text with `sign` (the 【签名】 the carrier shows first), the enterprise's name
-    /// shortened with `…` until the whole fits `max_parts` SMS.
-    pub fn text(&self, sign: &str, max_parts: usize) -> String {
+    /// shortened with `…` until the whole fits `max_parts` SMS; an error when even four
+    /// characters of the name do not fit.
+    pub fn text(&self, sign: &str, max_parts: usize) -> Result<String, String> {
         let render = |name: &str| {
             format!(
                 "【{sign}】{name}：{}，{}起执行应急减排措施，请于{}前确认：{}",
@@ -149,7 +150,10 @@ impl SmsNotice {
             name.pop();
             text = render(&format!("{}…", name.iter().collect::<String>()));
         }
-        text
+        match sms_parts(&text) {
+            n if n > max_parts => Err(format!("the message needs {n} SMS parts; max_parts is {max_parts}")),
+            _ => Ok(text),
+        }
     }
 
     pub fn params(&self) -> [&str; 5] {
@@ -168,6 +172,12 @@ fn message_text(m: &OutboxEntry, links: &AckLinks, channel: &str) -> Result<Opti
     Ok(Some(SmsNotice::new(&n, reminder, links.url(&link.token))))
 }
 
+/// A sign-in code message's code and minutes (`{"code", "minutes"}`).
+fn sign_in_code(m: &OutboxEntry) -> Option<(String, i64)> {
+    let v: Value = serde_json::from_str(&m.payload).ok()?;
+    Some((v["code"].as_str()?.to_owned(), v["minutes"].as_i64()?))
+}
+
 fn office_text(m: &OutboxEntry) -> String {
     let text = crate::robots::robot_text(&m.kind, &m.payload);
     text.lines().map(|l| l.trim_start_matches('#').trim()).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
@@ -178,8 +188,8 @@ fn numbers(target: &str) -> Vec<String> {
     target.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 
-fn sms_target(kind: &str, accepts: bool, to: &Recipient) -> Option<String> {
-    (accepts && !to.mobiles.is_empty()).then(|| to.mobiles.join(",")).filter(|_| kind != "alert")
+fn sms_target(accepts: bool, to: &Recipient) -> Option<String> {
+    (accepts && !to.mobiles.is_empty()).then(|| to.mobiles.join(","))
 }
 
 /// Tencent Cloud SMS.
@@ -198,7 +208,8 @@ pub struct TencentSms {
     pub notice_template: String,
     /// The approved template of the office's messages: one parameter, the text.
     pub office_template: Option<String>,
-    pub max_parts: usize,
+    /// The approved template of sign-in codes: the code and its minutes.
+    pub code_template: Option<String>,
     pub links: AckLinks,
     pub client: reqwest::Client,
 }
@@ -244,15 +255,24 @@ fn tencent_outcome(status: reqwest::StatusCode, body: &str) -> SendResult {
     let Some(set) = r["SendStatusSet"].as_array().filter(|s| !s.is_empty()) else {
         return SendResult::Permanent(format!("not a SendSms answer: {}", body.chars().take(200).collect::<String>()));
     };
-    // Every number must be accepted; the first refusal decides how the message ends.
-    for s in set {
-        let code = s["Code"].as_str().unwrap_or("");
-        if !code.eq_ignore_ascii_case("Ok") {
-            return classify(code, s["Message"].as_str().unwrap_or(""));
+    let ok = |s: &&Value| s["Code"].as_str().is_some_and(|c| c.eq_ignore_ascii_case("Ok"));
+    let refused: Vec<String> = set
+        .iter()
+        .filter(|s| !ok(s))
+        .map(|s| format!("{} {}", s["PhoneNumber"].as_str().unwrap_or("?"), s["Code"].as_str().unwrap_or("?")))
+        .collect();
+    match set.iter().find(|s| !ok(s)) {
+        // No number took it: the first refusal decides.
+        Some(first) if refused.len() == set.len() => {
+            classify(first["Code"].as_str().unwrap_or(""), first["Message"].as_str().unwrap_or(""))
+        }
+        // Some took it (the office's several duty phones): retrying would send to them again.
+        _ => {
+            let serials: Vec<&str> = set.iter().filter(ok).filter_map(|s| s["SerialNo"].as_str()).collect();
+            let also = if refused.is_empty() { String::new() } else { format!("; refused: {}", refused.join(", ")) };
+            SendResult::Delivered(format!("SendSms Ok: {}{also}", serials.join(",")))
         }
     }
-    let serials: Vec<&str> = set.iter().filter_map(|s| s["SerialNo"].as_str()).collect();
-    SendResult::Delivered(format!("SendSms Ok: {}", serials.join(",")))
 }
 
 impl TencentSms {
@@ -264,6 +284,10 @@ impl TencentSms {
                 params[4] = params[4].rsplit('/').next().unwrap_or_default().to_owned();
                 (self.notice_template.clone(), params)
             }
+            Ok(None) if m.kind == "code" => match (&self.code_template, sign_in_code(m)) {
+                (Some(t), Some((code, minutes))) => (t.clone(), vec![code, minutes.to_string()]),
+                _ => return SendResult::Permanent("no code_template is configured, or the code does not read".into()),
+            },
             Ok(None) => match &self.office_template {
                 Some(t) => (t.clone(), vec![office_text(m)]),
                 None => return SendResult::Permanent("no office_template is configured".into()),
@@ -279,7 +303,14 @@ impl TencentSms {
             "SessionContext": m.idempotency_key,
         })
         .to_string();
-        let host = self.endpoint.split("://").nth(1).unwrap_or(&self.endpoint).trim_end_matches('/').to_owned();
+        // The endpoint was checked as a bare address when the config loaded.
+        let Ok(url) = reqwest::Url::parse(&self.endpoint) else {
+            return SendResult::Permanent(format!("endpoint `{}` is not an address", self.endpoint));
+        };
+        let host = match (url.host_str().unwrap_or_default(), url.port()) {
+            (h, Some(p)) => format!("{h}:{p}"),
+            (h, None) => h.to_owned(),
+        };
         // Tencent refuses a timestamp more than five minutes from its own clock: the wall clock's.
         let timestamp = Utc::now().timestamp();
         let content_type = "application/json; charset=utf-8";
@@ -324,11 +355,13 @@ impl Channel for TencentSms {
     }
 
     fn target(&self, kind: &str, to: &Recipient) -> Option<String> {
-        sms_target(kind, self.accepts(kind), to)
+        sms_target(self.accepts(kind), to)
     }
 
     fn accepts(&self, kind: &str) -> bool {
-        kind == "notice" || (kind == "office" && self.office_template.is_some())
+        kind == "notice"
+            || (kind == "office" && self.office_template.is_some())
+            || (kind == "code" && self.code_template.is_some())
     }
 
     fn person(&self) -> Option<PersonChannel> {
@@ -356,8 +389,16 @@ impl SmsGateway {
     async fn send_sms(&self, m: &OutboxEntry) -> SendResult {
         let text = match message_text(m, &self.links, &self.name) {
             Err(e) => return SendResult::Permanent(e),
-            Ok(Some(sms)) => sms.text(&self.sign_name, self.max_parts),
-            Ok(None) => format!("【{}】{}", self.sign_name, office_text(m)),
+            Ok(Some(sms)) => match sms.text(&self.sign_name, self.max_parts) {
+                Ok(t) => t,
+                Err(e) => return SendResult::Permanent(e),
+            },
+            Ok(None) => match sign_in_code(m) {
+                Some((code, minutes)) if m.kind == "code" => {
+                    format!("【{}】您的登录验证码为 {code}，{minutes} 分钟内有效。请勿告诉他人。", self.sign_name)
+                }
+                _ => format!("【{}】{}", self.sign_name, office_text(m)),
+            },
         };
         let parts = sms_parts(&text);
         let body = json!({"id": m.idempotency_key, "mobiles": numbers(&m.target), "content": text, "parts": parts})
@@ -396,11 +437,11 @@ impl Channel for SmsGateway {
     }
 
     fn target(&self, kind: &str, to: &Recipient) -> Option<String> {
-        sms_target(kind, self.accepts(kind), to)
+        sms_target(self.accepts(kind), to)
     }
 
     fn accepts(&self, kind: &str) -> bool {
-        kind == "notice" || kind == "office"
+        ["notice", "office", "code"].contains(&kind)
     }
 
     fn person(&self) -> Option<PersonChannel> {

@@ -10,7 +10,7 @@ use crate::channel::{Channel, SendResult};
 use crate::links::AckLinks;
 use crate::mail::Smtp;
 use crate::sms::{SmsNotice, Tc3Request, TencentSms, sms_parts};
-use crate::testkit::{smtp::SmtpServer, tencent};
+use hazewarn_testkit::{smtp::SmtpServer, tencent};
 
 const LINK_SECRET: &[u8] = b"testkit-link-secret-0123456789abcdef";
 
@@ -122,7 +122,7 @@ fn sms_parts_follow_the_70_and_67_character_rule() {
 fn an_sms_names_enterprise_level_start_and_deadline_and_shortens_only_the_name() {
     let link = "https://hw.luohe.gov.cn/a/AAAAAAAAAAAAAAAA".to_owned();
     let sms = SmsNotice::new(&notice(), false, link.clone());
-    let text = sms.text("漯河重污染应急", 3);
+    let text = sms.text("漯河重污染应急", 3).unwrap();
     assert_eq!(
         text,
         format!(
@@ -131,9 +131,12 @@ fn an_sms_names_enterprise_level_start_and_deadline_and_shortens_only_the_name()
     );
     assert_eq!(sms_parts(&text), 2);
     let long = CurtailmentNotice { enterprise: "漯".repeat(200), ..notice() };
-    let text = SmsNotice::new(&long, true, link.clone()).text("漯河重污染应急", 2);
+    let text = SmsNotice::new(&long, true, link.clone()).text("漯河重污染应急", 2).unwrap();
     assert!(sms_parts(&text) <= 2, "{text}");
     assert!(text.contains("…：（提醒）橙色预警，1月22日08:00起") && text.ends_with(&link), "{text}");
+    // One part cannot hold the times and the link: refused, not sent cut.
+    let e = SmsNotice::new(&long, false, link).text("漯河重污染应急", 1).unwrap_err();
+    assert!(e.starts_with("the message needs 2 SMS parts; max_parts is 1"), "{e}");
 }
 
 fn tencent_channel(endpoint: &str, secret_key: &str) -> TencentSms {
@@ -147,7 +150,7 @@ fn tencent_channel(endpoint: &str, secret_key: &str) -> TencentSms {
         sign_name: "漯河重污染应急".into(),
         notice_template: "2001".into(),
         office_template: None,
-        max_parts: 3,
+        code_template: None,
         links: AckLinks::new(LINK_SECRET, "https://hw.luohe.gov.cn"),
         client: reqwest::Client::new(),
     }

@@ -1,5 +1,6 @@
 //! Bearer tokens (header `Authorization: Bearer …`, the scheme case-insensitive as RFC 6750
-//! allows, or the `hw_token` cookie the pages set), checked against the store's hashed tokens;
+//! allows) checked against the store's hashed tokens, and browser sessions (the `hw_session`
+//! cookie holds a random session id, never a token; sessions expire and end at logout);
 //! role extractors that refuse a caller before its request body is read; and rate limits per
 //! token and per client address, so invalid tokens and sign-in attempts are limited too.
 
@@ -51,10 +52,37 @@ pub fn token_of(parts: &Parts) -> Option<(String, bool)> {
     cookie_token(&parts.headers).map(|t| (t, true))
 }
 
-/// The session token in the `hw_token` cookie.
+/// The session id in the `hw_session` cookie.
 pub fn cookie_token(headers: &axum::http::HeaderMap) -> Option<String> {
     let cookies = headers.get(axum::http::header::COOKIE).and_then(|v| v.to_str().ok())?;
-    cookies.split(';').find_map(|c| c.trim().strip_prefix("hw_token=").map(str::to_owned))
+    cookies
+        .split(';')
+        .find_map(|c| c.trim().strip_prefix(SESSION_COOKIE).and_then(|v| v.strip_prefix('=')).map(str::to_owned))
+}
+
+pub const SESSION_COOKIE: &str = "hw_session";
+/// How long a browser session lasts.
+pub const SESSION_HOURS: i64 = 12;
+
+/// `bytes` from the operating system's random source, as URL-safe text: session ids, tokens.
+pub fn random_text(bytes: usize) -> Result<String, ApiError> {
+    use base64::Engine as _;
+    let mut buf = vec![0u8; bytes];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut buf))
+        .map_err(|e| ApiError::Internal(format!("/dev/urandom: {e}")))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf))
+}
+
+/// Starts a session for `user` and returns the `Set-Cookie` value that carries it.
+pub async fn start_session(state: &AppState, user: &str, headers: &axum::http::HeaderMap) -> Result<String, ApiError> {
+    let id = random_text(32)?;
+    let ttl = chrono::Duration::hours(SESSION_HOURS);
+    state.city.store.start_session(&id, user, state.city.now(), ttl).await?;
+    // Behind a TLS-terminating proxy the cookie must never travel in clear.
+    let tls = headers.get("x-forwarded-proto").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
+    let secure = if tls { "; Secure" } else { "" };
+    Ok(format!("{SESSION_COOKIE}={id}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict{secure}", ttl.num_seconds()))
 }
 
 /// The peer's address (`unknown` where the server was not given it, as in route tests).
@@ -67,12 +95,17 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
         let client = client_of(parts);
-        let (token, _) = token_of(parts).ok_or(ApiError::Unauthenticated)?;
+        let (token, from_cookie) = token_of(parts).ok_or(ApiError::Unauthenticated)?;
         state.limiter.check(&format!("addr:{client}"))?;
         state.limiter.check(&format!("token:{token}"))?;
         // An address that has used up its failures may not try again, not even a right token.
         state.failures.refuse_if_spent(&client)?;
-        match state.city.store.user_by_token(&token).await? {
+        let user = if from_cookie {
+            state.city.store.user_by_session(&token, state.city.now()).await?
+        } else {
+            state.city.store.user_by_token(&token).await?
+        };
+        match user {
             Some(user) => Ok(Caller { user, csrf: csrf_of(&token) }),
             None => {
                 state.failures.check(&client)?;

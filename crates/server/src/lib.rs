@@ -21,6 +21,7 @@ pub mod observed;
 pub mod openapi;
 pub mod pages;
 mod security;
+mod signin;
 mod stations_view;
 pub mod svg;
 
@@ -47,11 +48,16 @@ pub struct AppState {
     pub limiter: Arc<auth::RateLimiter>,
     /// Failed sign-ins and unknown tokens per client address.
     pub failures: Arc<auth::RateLimiter>,
+    /// Sign-in codes asked for per client address (each account has its own limit in the store).
+    pub codes: Arc<auth::RateLimiter>,
     /// List files previewed on the office page and awaiting confirmation, by SHA-256.
     pub staged: Arc<std::sync::Mutex<pages::StagedLists>>,
     /// The city's latest observed hour, read again when the cycle rewrites the city series.
     pub observed: Arc<observed::ObservedCache>,
 }
+
+/// Sign-in codes a client address may ask for per minute.
+pub const CODES_PER_MINUTE: u32 = 5;
 
 /// Failed sign-ins (or unknown tokens) a client address may make per minute.
 pub const FAILURES_PER_MINUTE: u32 = 10;
@@ -68,6 +74,7 @@ impl AppState {
             city,
             limiter: Arc::new(auth::RateLimiter::new(rate, Duration::from_secs(1))),
             failures: Arc::new(auth::RateLimiter::new(failures, Duration::from_secs(60))),
+            codes: Arc::new(auth::RateLimiter::new(CODES_PER_MINUTE, Duration::from_secs(60))),
             staged: Arc::default(),
             observed: Arc::default(),
         }
@@ -102,6 +109,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .merge(pages::routes())
         .merge(ack_link::routes())
+        .merge(signin::routes())
         .layer(axum::middleware::from_fn(security::csrf))
         .layer(axum::middleware::map_response(security::headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -251,5 +259,7 @@ mod tests;
 mod tests_hardening;
 #[cfg(test)]
 mod tests_links;
+#[cfg(test)]
+mod tests_signin;
 #[cfg(test)]
 mod tests_workflow;

@@ -5,7 +5,7 @@ use axum::Form;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Multipart, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Duration;
@@ -14,7 +14,7 @@ use hazewarn_store::users::Role;
 use serde::Deserialize;
 
 use crate::api::{self, forecast_view};
-use crate::auth::{Authorized, Caller, ClientAddr};
+use crate::auth::{Authorized, Caller};
 use crate::{ApiError, AppState, escape, svg};
 
 #[derive(Deserialize, Default)]
@@ -46,7 +46,6 @@ impl Lang {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(public))
-        .route("/login", get(login_form).post(login))
         .route("/forecaster", get(forecaster))
         .route("/forecaster/review", post(forecaster_review))
         .route("/office", get(office))
@@ -183,50 +182,6 @@ async fn public(State(s): State<AppState>, Query(l): Query<Lang>) -> Result<Html
     Ok(city_page(&s, &l, &format!("{} {}", cur.city, l.t("空气质量与预警", "air quality and warnings")), &b))
 }
 
-async fn login_form(Query(l): Query<Lang>) -> Html<String> {
-    let body = format!(
-        "<form method=\"post\" action=\"/login{}\"><label>{} <input name=\"token\" id=\"token\" type=\"password\" size=\"70\"></label> \
-         <button id=\"login\">{}</button></form>",
-        l.q(),
-        l.t("访问令牌", "Access token"),
-        l.t("登录", "Sign in")
-    );
-    page(&l, l.t("登录", "Sign in"), &body)
-}
-
-#[derive(Deserialize)]
-struct TokenForm {
-    token: String,
-}
-
-async fn login(
-    State(s): State<AppState>,
-    Query(l): Query<Lang>,
-    ClientAddr(client): ClientAddr,
-    headers: axum::http::HeaderMap,
-    Form(f): Form<TokenForm>,
-) -> Response {
-    if let Err(e) = s.limiter.check(&format!("addr:{client}")).and_then(|()| s.failures.refuse_if_spent(&client)) {
-        return e.into_response();
-    }
-    let Ok(Some(user)) = s.city.store.user_by_token(f.token.trim()).await else {
-        if let Err(e) = s.failures.check(&client) {
-            return e.into_response();
-        }
-        return (StatusCode::UNAUTHORIZED, page(&l, l.t("令牌无效", "Invalid token"), "")).into_response();
-    };
-    let to = match user.role {
-        Role::Forecaster => "/forecaster",
-        Role::Enterprise => "/enterprise",
-        _ => "/office",
-    };
-    // Behind a TLS-terminating proxy the cookie must never travel in clear.
-    let tls = headers.get("x-forwarded-proto").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
-    let secure = if tls { "; Secure" } else { "" };
-    let cookie = format!("hw_token={}; Path=/; HttpOnly; SameSite=Strict{secure}", f.token.trim());
-    ([(header::SET_COOKIE, cookie)], Redirect::to(&format!("{to}{}", l.q()))).into_response()
-}
-
 async fn forecaster(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result<Caller, ApiError>) -> Response {
     let result: Result<Html<String>, ApiError> = async {
         let caller = caller?;
@@ -336,7 +291,7 @@ async fn forecaster(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
         if !l.msg.is_empty() {
             b = format!("<p class=\"msg\">{}</p>", escape(&l.msg)) + &b;
         }
-        Ok(city_page(&s, &l, l.t("预报员：今日预报", "Forecaster: today's forecast"), &protect_forms(&b, &caller.csrf)))
+        Ok(city_page(&s, &l, l.t("预报员：今日预报", "Forecaster: today's forecast"), &signed_in(&l, &b, &caller.csrf)))
     }
     .await;
     result.map_or_else(|e| login_needed(&l, e), IntoResponse::into_response)
@@ -397,6 +352,11 @@ pub(crate) fn percent_encode(s: &str) -> String {
 }
 
 /// Adds the session's CSRF token to every form that posts (see `security`).
+/// A signed-in page's body: the sign-out button, then the body, every form with its CSRF field.
+fn signed_in(l: &Lang, body: &str, csrf: &str) -> String {
+    protect_forms(&(crate::signin::logout_form(l) + body), csrf)
+}
+
 fn protect_forms(html: &str, csrf: &str) -> String {
     let field = format!("<input type=\"hidden\" name=\"csrf\" value=\"{}\">", escape(csrf));
     let mut out = String::with_capacity(html.len() + 64);
@@ -498,7 +458,7 @@ async fn office(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result
             csrf = escape(&caller.csrf),
             amp = if l.en() { "&amp;lang=en" } else { "" },
         );
-        Ok(city_page(&s, &l, l.t("应急办：预警与减排", "Emergency office: warning and reductions"), &protect_forms(&b, &caller.csrf)))
+        Ok(city_page(&s, &l, l.t("应急办：预警与减排", "Emergency office: warning and reductions"), &signed_in(&l, &b, &caller.csrf)))
     }
     .await;
     result.map_or_else(|e| login_needed(&l, e), IntoResponse::into_response)
@@ -1119,7 +1079,7 @@ async fn enterprise(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
             );
         }
         b += "</table>";
-        Ok(city_page(&s, &l, l.t("企业：停限产通知", "Enterprise: curtailment notices"), &protect_forms(&b, &csrf)))
+        Ok(city_page(&s, &l, l.t("企业：停限产通知", "Enterprise: curtailment notices"), &signed_in(&l, &b, &csrf)))
     }
     .await;
     result.map_or_else(|e| login_needed(&l, e), IntoResponse::into_response)

@@ -54,6 +54,8 @@ pub(crate) async fn fixture_with(rate: u32, extra: &str) -> Fixture {
     for (name, role, code) in users {
         let user = User { name: name.into(), role, credit_code: code };
         city.store.add_user(&user, &format!("token-{name}"), "test", now).await.unwrap();
+        // A browser session per user, as signing in would start one (the id is the test's).
+        city.store.start_session(&format!("session-{name}"), name, now, chrono::Duration::hours(12)).await.unwrap();
     }
     Fixture { _dir: dir, state: AppState::new(Arc::new(city), rate), clock }
 }
@@ -253,7 +255,7 @@ async fn pages_render_for_each_role_and_ask_for_a_token_otherwise() {
     let get = |uri: &str, token: Option<&str>| {
         let mut r = Request::builder().uri(uri);
         if let Some(t) = token {
-            r = r.header(header::COOKIE, format!("hw_token=token-{t}"));
+            r = r.header(header::COOKIE, format!("hw_session=session-{t}"));
         }
         r.body(Body::empty()).unwrap()
     };
@@ -300,8 +302,8 @@ async fn the_office_page_upload_shows_an_error_table_and_imports_nothing() {
     );
     let req = Request::builder()
         .method("POST")
-        .uri(format!("/office/list-file?csrf={}", crate::auth::csrf_of("token-office")))
-        .header(header::COOKIE, "hw_token=token-office")
+        .uri(format!("/office/list-file?csrf={}", crate::auth::csrf_of("session-office")))
+        .header(header::COOKIE, "hw_session=session-office")
         .header(header::CONTENT_TYPE, "multipart/form-data; boundary=B0UNDARY")
         .body(Body::from(body))
         .unwrap();

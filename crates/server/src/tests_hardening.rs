@@ -81,7 +81,7 @@ fn form_post(uri: &str, cookie_of: &str) -> axum::http::request::Builder {
     Request::builder()
         .method("POST")
         .uri(uri)
-        .header(header::COOKIE, format!("hw_token=token-{cookie_of}"))
+        .header(header::COOKIE, format!("hw_session=session-{cookie_of}"))
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
 }
 
@@ -96,7 +96,7 @@ fn orange_form(csrf: Option<&str>) -> String {
 #[tokio::test]
 async fn a_cookie_authenticated_change_from_another_site_is_refused() {
     let f = fixture(1000).await;
-    let token = crate::auth::csrf_of("token-office");
+    let token = crate::auth::csrf_of("session-office");
     for (name, value) in [("origin", "https://evil.example"), ("sec-fetch-site", "cross-site")] {
         let req =
             form_post("/office/warning", "office").header(name, value).body(Body::from(orange_form(Some(&token))));
@@ -108,7 +108,7 @@ async fn a_cookie_authenticated_change_from_another_site_is_refused() {
     let req = Request::builder()
         .method("POST")
         .uri("/api/v1/lists?name=x.csv")
-        .header(header::COOKIE, "hw_token=token-office")
+        .header(header::COOKIE, "hw_session=session-office")
         .header(header::CONTENT_TYPE, "text/plain")
         .header("sec-fetch-site", "cross-site")
         .body(Body::from("credit_code\n"))
@@ -120,7 +120,7 @@ async fn a_cookie_authenticated_change_from_another_site_is_refused() {
 #[tokio::test]
 async fn a_cookie_authenticated_form_needs_its_sessions_csrf_token() {
     let f = fixture(1000).await;
-    let other = crate::auth::csrf_of("token-fc");
+    let other = crate::auth::csrf_of("session-fc");
     for csrf in [None, Some(other.as_str())] {
         let req = form_post("/office/warning", "office").header("sec-fetch-site", "same-origin");
         let (status, _, body) = raw(&f, req.body(Body::from(orange_form(csrf))).unwrap()).await;
@@ -128,10 +128,12 @@ async fn a_cookie_authenticated_form_needs_its_sessions_csrf_token() {
     }
     assert!(f.state.city.store.warning_in_force().await.unwrap().is_none());
     // The page's own form carries the token, and with it the step is carried out.
-    let (_, _, page) =
-        raw(&f, Request::get("/office").header(header::COOKIE, "hw_token=token-office").body(Body::empty()).unwrap())
-            .await;
-    let mine = crate::auth::csrf_of("token-office");
+    let (_, _, page) = raw(
+        &f,
+        Request::get("/office").header(header::COOKIE, "hw_session=session-office").body(Body::empty()).unwrap(),
+    )
+    .await;
+    let mine = crate::auth::csrf_of("session-office");
     assert!(page.contains(&format!("name=\"csrf\" value=\"{mine}\"")), "{page}");
     let req = form_post("/office/warning", "office").header("sec-fetch-site", "same-origin");
     let (status, headers, _) = raw(&f, req.body(Body::from(orange_form(Some(&mine)))).unwrap()).await;
@@ -283,7 +285,7 @@ async fn the_openapi_document_lists_the_error_statuses_and_enums() {
 #[tokio::test]
 async fn a_newline_in_a_form_field_is_encoded_into_the_redirect() {
     let f = fixture(1000).await;
-    let csrf = crate::auth::csrf_of("token-office");
+    let csrf = crate::auth::csrf_of("session-office");
     let body = format!("step=issue&level=orange&start=x%0D%0ASet-Cookie%3A+a%3Db&end=&reason=r&csrf={csrf}");
     let req = form_post("/office/warning", "office").body(Body::from(body)).unwrap();
     let (status, headers, _) = raw(&f, req).await;

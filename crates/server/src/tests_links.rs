@@ -72,8 +72,10 @@ async fn a_link_acknowledges_its_notice_once_and_every_bad_link_is_refused_alike
     for method in ["POST", "GET"] {
         assert_eq!(send(&f, method, &format!("/a/{token_a}")).await.0, StatusCode::FORBIDDEN, "{method} replayed");
     }
-    // Expired: B's link after its notice's window.
-    f.clock.set(b.notice.effective_until.with_timezone(&chrono::Utc) + chrono::Duration::minutes(1));
+    // Expired: B's link a day after the later of its window and its deadline.
+    let expires = links.for_notice(&b.notice, "sms").expires_at;
+    assert_eq!(expires, b.notice.effective_until.with_timezone(&chrono::Utc) + chrono::Duration::hours(24));
+    f.clock.set(expires + chrono::Duration::minutes(1));
     assert_eq!(send(&f, "POST", &format!("/a/{token_b}")).await.0, StatusCode::FORBIDDEN);
     assert!(city.store.notice(&b.notice.id).await.unwrap().unwrap().acknowledged_at.is_none());
     assert!(city.store.verify_audit().await.unwrap().ok());

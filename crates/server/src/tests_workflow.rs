@@ -16,7 +16,7 @@ fn t(s: &str) -> DateTime<FixedOffset> {
 }
 
 async fn office_page(f: &Fixture) -> String {
-    let req = Request::get("/office").header(header::COOKIE, "hw_token=token-office").body(Body::empty()).unwrap();
+    let req = Request::get("/office").header(header::COOKIE, "hw_session=session-office").body(Body::empty()).unwrap();
     let resp = router(f.state.clone()).oneshot(req).await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     String::from_utf8(to_bytes(resp.into_body(), 1 << 24).await.unwrap().to_vec()).unwrap()
@@ -145,7 +145,8 @@ async fn a_warning_past_its_end_is_lifted_by_the_follow_up() {
 }
 
 async fn page_as(f: &Fixture, who: &str, uri: &str) -> String {
-    let req = Request::get(uri).header(header::COOKIE, format!("hw_token=token-{who}")).body(Body::empty()).unwrap();
+    let req =
+        Request::get(uri).header(header::COOKIE, format!("hw_session=session-{who}")).body(Body::empty()).unwrap();
     let resp = router(f.state.clone()).oneshot(req).await.unwrap();
     String::from_utf8(to_bytes(resp.into_body(), 1 << 24).await.unwrap().to_vec()).unwrap()
 }
@@ -265,11 +266,11 @@ async fn the_office_page_upload_shows_the_difference_and_imports_only_when_confi
     let f = fixture(1000).await;
     let store = &f.state.city.store;
     let (v1, _) = store.latest_list().await.unwrap().unwrap();
-    let csrf = crate::auth::csrf_of("token-office");
+    let csrf = crate::auth::csrf_of("session-office");
     let changed = illustrative_list().replacen("\n", "\n\n", 1);
     let form = format!("csv={}&csrf={csrf}", crate::pages::percent_encode(&changed));
     let req = Request::post("/office/list")
-        .header(header::COOKIE, "hw_token=token-office")
+        .header(header::COOKIE, "hw_session=session-office")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::from(form))
         .unwrap();
@@ -280,7 +281,7 @@ async fn the_office_page_upload_shows_the_difference_and_imports_only_when_confi
     assert_eq!(store.latest_list().await.unwrap().unwrap().0, v1, "nothing imported before the confirmation");
     let sha = hazewarn_scheduler::lists::sha256_hex(changed.as_bytes());
     let req = Request::post("/office/list-confirm")
-        .header(header::COOKIE, "hw_token=token-office")
+        .header(header::COOKIE, "hw_session=session-office")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::from(format!("sha256={sha}&against={v1}&csrf={csrf}")))
         .unwrap();

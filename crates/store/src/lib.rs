@@ -25,6 +25,7 @@ pub mod lists;
 mod migrate;
 pub mod outbox;
 pub mod response;
+pub mod sessions;
 pub mod users;
 
 use chrono::{DateTime, Utc};

@@ -78,7 +78,10 @@ impl Store {
         if spent.rows_affected() != 1 {
             return Ok(Err(LinkRefusal::Used));
         }
-        tx.acknowledge(&link.notice_id, by, now, &format!("link:{}", link.channel), None).await?;
+        if !tx.acknowledge(&link.notice_id, by, now, &format!("link:{}", link.channel), None).await? {
+            // Acknowledged already (another link, the page, a phone call): nothing is spent.
+            return Ok(Err(LinkRefusal::Used));
+        }
         tx.audit(now, by, "ack-link-spent", token, &link.notice_id).await?;
         tx.commit().await?;
         Ok(Ok(link))

@@ -168,8 +168,16 @@ impl WriteTx {
 
 impl WriteTx {
     /// Makes the next channel on standby in a notice's route due now, after `dead` failed;
-    /// audited. Nothing when the route has no channel left.
-    async fn fall_back(&mut self, key: &str, dead: &str, at: DateTime<Utc>) -> Result<()> {
+    /// audited. Nothing when the route has no channel left, or when the notice (`subject`) was
+    /// acknowledged meanwhile (by phone, or by the link of an earlier attempt).
+    async fn fall_back(&mut self, key: &str, subject: &str, dead: &str, at: DateTime<Utc>) -> Result<()> {
+        let acked: Option<(Option<String>,)> = sqlx::query_as("SELECT acknowledged_at FROM notices WHERE id = $1")
+            .bind(subject)
+            .fetch_optional(self.conn())
+            .await?;
+        if acked.is_some_and(|(a,)| a.is_some()) {
+            return Ok(());
+        }
         let next: Option<(String,)> = sqlx::query_as(
             "SELECT id FROM outbox WHERE idempotency_key = $1 AND status = 'standby' ORDER BY route_rank, id LIMIT 1",
         )
@@ -249,11 +257,11 @@ impl Store {
             DeliveryOutcome::Dead { error } => ("dead", ts(at), Some(error.clone()), error.clone()),
         };
         let sent_at = (status == "sent").then(|| ts(at));
-        let row: Option<(i64, String, Option<i64>)> = sqlx::query_as(
+        let row: Option<(i64, String, Option<i64>, String)> = sqlx::query_as(
             "UPDATE outbox SET status = $2, attempts = attempts + 1, next_attempt_at = $3, last_error = $4, \
              sent_at = COALESCE(sent_at, $5), lease_owner = NULL, lease_until = NULL \
              WHERE id = $1 AND status = 'pending' AND lease_owner = $6 AND lease_epoch = $7 \
-             RETURNING attempts, idempotency_key, route_rank",
+             RETURNING attempts, idempotency_key, route_rank, subject",
         )
         .bind(id)
         .bind(status)
@@ -265,7 +273,7 @@ impl Store {
         .fetch_optional(tx.conn())
         .await?;
         // Fenced: another claim (or an outcome) came after this lease; the current holder speaks.
-        let Some((attempt, key, rank)) = row else { return Ok(false) };
+        let Some((attempt, key, rank, subject)) = row else { return Ok(false) };
         sqlx::query(
             "INSERT INTO delivery_attempts (outbox_id, attempt, at, outcome, detail) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (outbox_id, attempt) DO NOTHING",
@@ -280,7 +288,7 @@ impl Store {
         if status == "dead" {
             tx.audit(at, "dispatcher", "dead-letter", id, outcome_error(outcome)).await?;
             if rank.is_some() {
-                tx.fall_back(&key, id, at).await?;
+                tx.fall_back(&key, &subject, id, at).await?;
             }
         }
         tx.commit().await?;

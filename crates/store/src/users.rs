@@ -75,7 +75,7 @@ impl Store {
     /// The user a bearer token belongs to.
     pub async fn user_by_token(&self, token: &str) -> Result<Option<User>> {
         let row: Option<(String, String, Option<String>)> =
-            sqlx::query_as("SELECT name, role, credit_code FROM users WHERE token_hash = $1")
+            sqlx::query_as("SELECT name, role, credit_code FROM users WHERE token_hash = $1 AND disabled_at IS NULL")
                 .bind(token_hash(token))
                 .fetch_optional(self.pool())
                 .await?;

@@ -25,6 +25,8 @@ pub struct TencentSms {
     pub codes: Arc<Mutex<HashMap<String, String>>>,
     /// A request-level error to answer instead, e.g. `FailedOperation.InsufficientBalanceInSmsPackage`.
     pub error: Arc<Mutex<Option<String>>>,
+    /// When the last request was accepted.
+    pub last_accepted: Arc<Mutex<Option<std::time::Instant>>>,
 }
 
 fn hmac(key: &[u8], msg: &[u8]) -> Vec<u8> {
@@ -105,6 +107,7 @@ impl TencentSms {
             .collect();
         if set.iter().all(|s| s["Code"] == "Ok") {
             self.accepted.lock().unwrap().push(v);
+            *self.last_accepted.lock().unwrap() = Some(std::time::Instant::now());
         }
         json!({"Response": {"SendStatusSet": set, "RequestId": "testkit"}})
     }

@@ -1,0 +1,268 @@
+//! Signing in and out. The office and forecasters sign in with their bearer token; an
+//! enterprise's duty officer asks for a one-time code, sent to the mobile (SMS) or e-mail the
+//! reduction list gives for the enterprise, and types it in. Either way the browser gets a
+//! session id in its cookie, never a token. Codes are six digits, valid for five minutes, stored
+//! hashed, at most one a minute per account and a few per client address, and five wrong ones
+//! lock the account's codes for a quarter of an hour.
+
+use axum::Router;
+use axum::extract::{Form, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use hazewarn_scheduler::{Channel, Recipient, SendResult};
+use hazewarn_store::sessions::{CodeCheck, CodeRefusal, LOCK_MINUTES};
+use hazewarn_store::users::Role;
+use hazewarn_store::{OutboxEntry, OutboxStatus};
+use serde::Deserialize;
+
+use crate::auth::{ClientAddr, SESSION_COOKIE, cookie_token, random_text, start_session};
+use crate::pages::{Lang, page};
+use crate::{ApiError, AppState, escape};
+
+/// How long a sign-in code is good for.
+pub const CODE_MINUTES: i64 = 5;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_form).post(login))
+        .route("/login/code", post(send_code))
+        .route("/login/verify", post(verify_code))
+        .route("/logout", post(logout))
+}
+
+fn code_form(l: &Lang, account: &str) -> String {
+    format!(
+        "<form method=\"post\" action=\"/login/verify{q}\"><input type=\"hidden\" name=\"account\" value=\"{a}\">\
+         <label>{label} <input name=\"code\" id=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" size=\"8\"></label> \
+         <button id=\"verify\">{go}</button></form>",
+        q = l.q(),
+        a = escape(account),
+        label = l.t("验证码", "Code"),
+        go = l.t("登录", "Sign in"),
+    )
+}
+
+async fn login_form(Query(l): Query<Lang>) -> Html<String> {
+    let body = format!(
+        "<h2>{ent}</h2><form method=\"post\" action=\"/login/code{q}\"><label>{code} <input name=\"account\" id=\"account\" size=\"24\"></label> \
+         <button id=\"send-code\">{send}</button></form>\
+         <h2>{staff}</h2><form method=\"post\" action=\"/login{q}\"><label>{tok} <input name=\"token\" id=\"token\" type=\"password\" size=\"70\"></label> \
+         <button id=\"login\">{go}</button></form>",
+        q = l.q(),
+        ent = l.t("企业（短信或邮件验证码）", "Enterprises (a code by SMS or e-mail)"),
+        code = l.t("统一社会信用代码", "Credit code"),
+        send = l.t("发送验证码", "Send code"),
+        staff = l.t("预报员、应急办（访问令牌）", "Forecasters and the office (access token)"),
+        tok = l.t("访问令牌", "Access token"),
+        go = l.t("登录", "Sign in"),
+    );
+    page(&l, l.t("登录", "Sign in"), &body)
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    token: String,
+}
+
+fn landing(role: Role) -> &'static str {
+    match role {
+        Role::Forecaster => "/forecaster",
+        Role::Enterprise => "/enterprise",
+        _ => "/office",
+    }
+}
+
+fn signed_in(cookie: String, to: &str, l: &Lang) -> Response {
+    ([(header::SET_COOKIE, cookie)], Redirect::to(&format!("{to}{}", l.q()))).into_response()
+}
+
+async fn login(
+    State(s): State<AppState>,
+    Query(l): Query<Lang>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    Form(f): Form<TokenForm>,
+) -> Response {
+    if let Err(e) = s.limiter.check(&format!("addr:{client}")).and_then(|()| s.failures.refuse_if_spent(&client)) {
+        return e.into_response();
+    }
+    let Ok(Some(user)) = s.city.store.user_by_token(f.token.trim()).await else {
+        if let Err(e) = s.failures.check(&client) {
+            return e.into_response();
+        }
+        return (StatusCode::UNAUTHORIZED, page(&l, l.t("令牌无效", "Invalid token"), "")).into_response();
+    };
+    match start_session(&s, &user.name, &headers).await {
+        Ok(cookie) => signed_in(cookie, landing(user.role), &l),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct AccountForm {
+    account: String,
+}
+
+/// Six digits from the operating system's random source, uniform (values that would bias the
+/// remainder are drawn again).
+fn six_digits() -> Result<String, ApiError> {
+    loop {
+        let text = random_text(4)?;
+        let bytes = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, text)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let v = u32::from_be_bytes(bytes[..4].try_into().expect("4 bytes"));
+        if v < u32::MAX - u32::MAX % 1_000_000 {
+            return Ok(format!("{:06}", v % 1_000_000));
+        }
+    }
+}
+
+/// `139****0001`, `d***@example.com`: enough for the person to recognise, not to harvest.
+fn masked(to: &str) -> String {
+    match to.split_once('@') {
+        Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
+        None if to.len() == 11 => format!("{}****{}", &to[..3], &to[7..]),
+        None => "***".into(),
+    }
+}
+
+/// The first channel of the city's route that can carry a code to these contacts, and where to.
+fn code_channel(s: &AppState, to: &Recipient) -> Option<(std::sync::Arc<dyn Channel>, String)> {
+    s.city.route().into_iter().filter(|c| c.accepts("code")).find_map(|c| c.target("code", to).map(|t| (c.clone(), t)))
+}
+
+async fn send_code(
+    State(s): State<AppState>,
+    Query(l): Query<Lang>,
+    ClientAddr(client): ClientAddr,
+    Form(f): Form<AccountForm>,
+) -> Result<Response, ApiError> {
+    s.codes.check(&format!("addr:{client}"))?;
+    let account = f.account.trim().to_ascii_uppercase();
+    let contacts = s.city.store.account_contacts(&account).await?;
+    let to = contacts.map(|(mobile, email)| Recipient {
+        mobiles: mobile.into_iter().collect(),
+        emails: email.into_iter().collect(),
+        ..Recipient::default()
+    });
+    // The same answer whether or not the account exists or can be reached.
+    let sent = l.t(
+        "若该企业已开通账号，验证码已发送到清单登记的手机或邮箱，5 分钟内有效。",
+        "If the enterprise has an account, a code was sent to the mobile or e-mail on the list; it is good for 5 minutes.",
+    );
+    let Some((channel, target)) = to.as_ref().and_then(|to| code_channel(&s, to)) else {
+        return Ok(page(
+            &l,
+            l.t("验证码", "Sign-in code"),
+            &format!("<p class=\"msg\">{sent}</p>{}", code_form(&l, &account)),
+        )
+        .into_response());
+    };
+    let code = six_digits()?;
+    let now = s.city.now();
+    match s
+        .city
+        .store
+        .issue_code(&account, &code, &masked(&target), now, now + chrono::Duration::minutes(CODE_MINUTES))
+        .await?
+    {
+        Err(CodeRefusal::TooSoon(wait)) => return Err(ApiError::TooMany { retry_after_s: wait.max(1) as u64 }),
+        Err(CodeRefusal::Locked) => return Err(ApiError::TooMany { retry_after_s: (LOCK_MINUTES * 60) as u64 }),
+        Ok(()) => {}
+    }
+    let message = OutboxEntry {
+        id: format!("code-{account}"),
+        kind: "code".into(),
+        subject: account.clone(),
+        channel: channel.name().into(),
+        target,
+        idempotency_key: format!("code-{account}-{}", now.timestamp()),
+        payload: serde_json::json!({"code": code, "minutes": CODE_MINUTES}).to_string(),
+        status: OutboxStatus::Pending,
+        attempts: 0,
+        next_attempt_at: String::new(),
+        last_error: None,
+        sent_at: None,
+        lease: None,
+        route_rank: None,
+    };
+    // Sent at once, not through the outbox: a code is worth nothing after five minutes, and the
+    // outbox would keep it in clear.
+    if let result @ (SendResult::Transient { .. } | SendResult::Permanent(_)) = channel.send(&message).await {
+        tracing::error!(account, channel = channel.name(), ?result, "a sign-in code was not sent");
+        let why = l.t(
+            "验证码发送失败，请稍后再试或致电应急办。",
+            "The code could not be sent; try again later or call the office.",
+        );
+        return Ok((
+            StatusCode::BAD_GATEWAY,
+            page(&l, l.t("验证码", "Sign-in code"), &format!("<p class=\"msg\">{why}</p>")),
+        )
+            .into_response());
+    }
+    Ok(page(
+        &l,
+        l.t("验证码", "Sign-in code"),
+        &format!("<p class=\"msg\" id=\"sent\">{sent}</p>{}", code_form(&l, &account)),
+    )
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    account: String,
+    code: String,
+}
+
+async fn verify_code(
+    State(s): State<AppState>,
+    Query(l): Query<Lang>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    Form(f): Form<CodeForm>,
+) -> Result<Response, ApiError> {
+    s.failures.refuse_if_spent(&client)?;
+    let account = f.account.trim().to_ascii_uppercase();
+    let title = l.t("验证码", "Sign-in code");
+    let again = |status: StatusCode, msg: &str| {
+        (status, page(&l, title, &format!("<p class=\"msg\" id=\"refused\">{msg}</p>{}", code_form(&l, &account))))
+            .into_response()
+    };
+    match s.city.store.check_code(&account, f.code.trim(), s.city.now()).await? {
+        CodeCheck::Accepted => Ok(signed_in(start_session(&s, &account, &headers).await?, "/enterprise", &l)),
+        CodeCheck::Wrong(left) => {
+            s.failures.check(&client)?;
+            let msg = format!("{}{left}", l.t("验证码不正确。剩余尝试次数：", "Wrong code. Tries left: "));
+            Ok(again(StatusCode::UNAUTHORIZED, &msg))
+        }
+        CodeCheck::Locked => Ok(again(
+            StatusCode::TOO_MANY_REQUESTS,
+            l.t("错误次数过多，已锁定 15 分钟。", "Too many wrong codes: locked for 15 minutes."),
+        )),
+        CodeCheck::NoCode => {
+            s.failures.check(&client)?;
+            Ok(again(
+                StatusCode::UNAUTHORIZED,
+                l.t("验证码无效或已过期，请重新获取。", "No valid code: ask for a new one."),
+            ))
+        }
+    }
+}
+
+async fn logout(State(s): State<AppState>, Query(l): Query<Lang>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if let Some(id) = cookie_token(&headers) {
+        s.city.store.end_session(&id, s.city.now()).await?;
+    }
+    let clear = format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+    Ok(([(header::SET_COOKIE, clear)], Redirect::to(&format!("/login{}", l.q()))).into_response())
+}
+
+/// The sign-out button a signed-in page carries (its CSRF field is added with the page's forms).
+pub fn logout_form(l: &Lang) -> String {
+    format!(
+        "<form method=\"post\" action=\"/logout{}\" id=\"logout\"><button>{}</button></form>",
+        l.q(),
+        l.t("退出登录", "Sign out")
+    )
+}

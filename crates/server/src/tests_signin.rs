@@ -1,0 +1,175 @@
+//! Signing in: the browser's cookie holds a session id, never a token; sessions end at logout,
+//! expiry and when the account is disabled; an enterprise signs in with a one-time code e-mailed
+//! by a real SMTP server on loopback, which expires, locks after five wrong tries and is
+//! rate-limited per account and per address.
+
+use axum::body::{Body, to_bytes};
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use hazewarn_testkit::smtp::SmtpServer;
+use tower::ServiceExt as _;
+
+use crate::router;
+use crate::tests::{ENTERPRISE_A, Fixture, fixture, fixture_with};
+
+async fn send(f: &Fixture, req: Request<Body>) -> (StatusCode, HeaderMap, String) {
+    let resp = router(f.state.clone()).oneshot(req).await.unwrap();
+    let (status, headers) = (resp.status(), resp.headers().clone());
+    (status, headers, String::from_utf8(to_bytes(resp.into_body(), 1 << 24).await.unwrap().to_vec()).unwrap())
+}
+
+fn form(uri: &str, body: &str) -> Request<Body> {
+    Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::from(body.to_owned()))
+        .unwrap()
+}
+
+fn get(uri: &str, cookie: &str) -> Request<Body> {
+    Request::get(uri).header(header::COOKIE, cookie).body(Body::empty()).unwrap()
+}
+
+/// Whether a page answered by sending the browser to sign in.
+fn to_login(r: &(StatusCode, HeaderMap, String)) -> bool {
+    r.0 == StatusCode::SEE_OTHER && r.1[header::LOCATION].to_str().unwrap().starts_with("/login")
+}
+
+/// `hw_session=…` from a response's Set-Cookie.
+fn session_of(h: &HeaderMap) -> String {
+    h[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_cookie_holds_a_session_that_logout_expiry_and_disabling_end() {
+    let f = fixture(1000).await;
+    let (status, h, _) = send(&f, form("/login", "token=token-office")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let cookie = session_of(&h);
+    assert!(cookie.starts_with("hw_session=") && !cookie.contains("token-office"), "{cookie}");
+    assert_eq!(send(&f, get("/office", &cookie)).await.0, StatusCode::OK);
+    // The old way, a token in the cookie, signs in nobody.
+    assert!(to_login(&send(&f, get("/office", "hw_token=token-office")).await));
+
+    let csrf = crate::auth::csrf_of(cookie.trim_start_matches("hw_session="));
+    let logout = Request::post(format!("/logout?csrf={csrf}"))
+        .header(header::COOKIE, &cookie)
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::empty())
+        .unwrap();
+    let (status, h, _) = send(&f, logout).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(h[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+    assert!(to_login(&send(&f, get("/office", &cookie)).await), "a session ended by logout is gone");
+
+    // Expiry: the fixture's own session, twelve hours on.
+    assert_eq!(send(&f, get("/office", "hw_session=session-office")).await.0, StatusCode::OK);
+    f.clock.set(f.state.city.now() + chrono::Duration::hours(12));
+    assert!(to_login(&send(&f, get("/office", "hw_session=session-office")).await));
+
+    // Disabling ends every session and the token.
+    let (_, h, _) = send(&f, form("/login", "token=token-ent-a")).await;
+    let ent = session_of(&h);
+    assert_eq!(send(&f, get("/enterprise", &ent)).await.0, StatusCode::OK);
+    f.state.city.store.set_disabled("ent-a", true, "office", f.state.city.now()).await.unwrap();
+    assert!(to_login(&send(&f, get("/enterprise", &ent)).await));
+    assert_eq!(send(&f, form("/login", "token=token-ent-a")).await.0, StatusCode::UNAUTHORIZED);
+}
+
+const MAIL: &str = "[links]\nbase_url = \"https://hw.luohe.gov.cn\"\nsecret = \"server-test-link-secret-0123456789abcdef\"\n\
+    [[channels]]\nkind = \"smtp\"\nname = \"mail\"\nhost = \"127.0.0.1\"\nport = {port}\nfrom = \"duty@luohe.example.com\"\ntls = \"none\"\n";
+
+/// The code in the latest mail to `to`.
+fn code_mailed(smtp: &SmtpServer, to: &str) -> String {
+    let got = smtp.received.lock().unwrap();
+    let m = got.iter().rev().find(|m| m.to == [to.to_owned()]).expect("a code was mailed");
+    let parsed = mail_parser::MessageParser::default().parse(&m.data).unwrap();
+    let text = parsed.body_text(0).unwrap().into_owned();
+    text.split("验证码为 ").nth(1).unwrap()[..6].to_owned()
+}
+
+#[tokio::test]
+async fn an_enterprise_signs_in_with_a_code_that_expires_locks_and_is_rate_limited() {
+    let smtp = SmtpServer::default();
+    let port = smtp.start().await;
+    let f = fixture_with(1000, &MAIL.replace("{port}", &port.to_string())).await;
+    let store = &f.state.city.store;
+    let (_, list) = f.state.city.list().await.unwrap();
+    let accounts: Vec<_> = list
+        .enterprises
+        .iter()
+        .map(|e| {
+            (
+                e.credit_code.to_string(),
+                e.contacts.mobile.clone(),
+                e.contacts.email.clone(),
+                format!("x-{}", e.credit_code),
+            )
+        })
+        .collect();
+    assert_eq!(
+        store.import_enterprise_accounts(&accounts, "office", f.state.city.now()).await.unwrap(),
+        (list.enterprises.len(), 0)
+    );
+    let email = accounts.iter().find(|a| a.0 == ENTERPRISE_A).unwrap().2.clone().unwrap();
+
+    let (status, _, page) = send(&f, form("/login/code", &format!("account={ENTERPRISE_A}"))).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let code = code_mailed(&smtp, &email);
+    assert!(code.chars().all(|c| c.is_ascii_digit()), "{code}");
+    // One code a minute per account.
+    assert_eq!(
+        send(&f, form("/login/code", &format!("account={ENTERPRISE_A}"))).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    let (status, _, page) = send(&f, form("/login/verify", &format!("account={ENTERPRISE_A}&code={wrong}"))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(page.contains("剩余尝试次数：4"), "{page}");
+    let (status, h, _) = send(&f, form("/login/verify", &format!("account={ENTERPRISE_A}&code={code}"))).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let page = send(&f, get("/enterprise", &session_of(&h))).await.2;
+    assert!(page.contains(ENTERPRISE_A) || page.contains("暂无通知"), "{page}");
+    // Used once.
+    let (status, _, _) = send(&f, form("/login/verify", &format!("account={ENTERPRISE_A}&code={code}"))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // Expiry: five minutes.
+    f.clock.set(f.state.city.now() + chrono::Duration::seconds(61));
+    assert_eq!(send(&f, form("/login/code", &format!("account={ENTERPRISE_A}"))).await.0, StatusCode::OK);
+    let code = code_mailed(&smtp, &email);
+    f.clock.set(f.state.city.now() + chrono::Duration::minutes(5));
+    assert_eq!(
+        send(&f, form("/login/verify", &format!("account={ENTERPRISE_A}&code={code}"))).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Lock-out: five wrong codes, then even the right one is refused, and no new code for a while.
+    let b = accounts.iter().find(|a| a.0 != ENTERPRISE_A).unwrap();
+    assert_eq!(send(&f, form("/login/code", &format!("account={}", b.0))).await.0, StatusCode::OK);
+    let right = code_mailed(&smtp, b.2.as_ref().unwrap());
+    let wrong = if right == "000000" { "000001" } else { "000000" };
+    for _ in 0..4 {
+        assert_eq!(
+            send(&f, form("/login/verify", &format!("account={}&code={wrong}", b.0))).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        send(&f, form("/login/verify", &format!("account={}&code={wrong}", b.0))).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        send(&f, form("/login/verify", &format!("account={}&code={right}", b.0))).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    f.clock.set(f.state.city.now() + chrono::Duration::minutes(2));
+    assert_eq!(send(&f, form("/login/code", &format!("account={}", b.0))).await.0, StatusCode::TOO_MANY_REQUESTS);
+
+    // Per address: a handful of code requests a minute, whichever accounts they name.
+    let mut statuses = Vec::new();
+    for a in accounts.iter().skip(2).take(6) {
+        statuses.push(send(&f, form("/login/code", &format!("account={}", a.0))).await.0);
+    }
+    assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+    assert!(store.verify_audit().await.unwrap().ok());
+}

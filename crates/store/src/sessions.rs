@@ -1,0 +1,311 @@
+//! Browser sessions, enterprise accounts made from the reduction list, and one-time sign-in
+//! codes. Only hashes of session ids and codes are stored; the server makes them from the
+//! operating system's random source and hands them over.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::users::{Role, User, token_hash};
+use crate::{Result, Store, StoreError, parse_ts, ts};
+
+/// Failed codes that lock an account's code sign-in.
+pub const MAX_CODE_FAILURES: i64 = 5;
+/// How long a locked account waits before it may ask for a new code.
+pub const LOCK_MINUTES: i64 = 15;
+/// The least time between two codes for one account (so one number is not flooded).
+pub const CODE_INTERVAL_S: i64 = 60;
+
+/// An account as the office manages it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Account {
+    pub name: String,
+    pub role: Role,
+    pub credit_code: Option<String>,
+    pub mobile: Option<String>,
+    pub email: Option<String>,
+    pub created_at: String,
+    pub disabled_at: Option<String>,
+}
+
+/// What checking a code found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeCheck {
+    Accepted,
+    /// Wrong; this many tries are left before the lock.
+    Wrong(i64),
+    /// Too many wrong codes: ask for a new one after the lock.
+    Locked,
+    /// No code was sent, it expired, or it was used.
+    NoCode,
+}
+
+/// Why a code was not sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeRefusal {
+    /// Wait this many seconds.
+    TooSoon(i64),
+    Locked,
+}
+
+fn code_hash(user: &str, code: &str) -> String {
+    token_hash(&format!("sign-in-code\0{user}\0{code}"))
+}
+
+impl Store {
+    /// Starts a session for `user` until `now + ttl`; `id` is the cookie's random value. Audited.
+    pub async fn start_session(&self, id: &str, user: &str, now: DateTime<Utc>, ttl: Duration) -> Result<()> {
+        let mut tx = self.write().await?;
+        sqlx::query("INSERT INTO sessions (id_hash, user_name, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash(id))
+            .bind(user)
+            .bind(ts(now))
+            .bind(ts(now + ttl))
+            .execute(tx.conn())
+            .await?;
+        tx.audit(now, user, "session-start", user, "").await?;
+        tx.commit().await
+    }
+
+    /// The user of a live session: not ended, not expired, its account not disabled.
+    pub async fn user_by_session(&self, id: &str, now: DateTime<Utc>) -> Result<Option<User>> {
+        let row: Option<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT u.name, u.role, u.credit_code FROM sessions s JOIN users u ON u.name = s.user_name \
+             WHERE s.id_hash = $1 AND s.ended_at IS NULL AND s.expires_at > $2 AND u.disabled_at IS NULL",
+        )
+        .bind(token_hash(id))
+        .bind(ts(now))
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|(name, role, credit_code)| {
+            let role = Role::parse(&role)
+                .ok_or_else(|| StoreError::Corrupt { what: format!("role of user {name}"), detail: role })?;
+            Ok(User { name, role, credit_code })
+        })
+        .transpose()
+    }
+
+    /// Ends a session (logout); audited when there was one.
+    pub async fn end_session(&self, id: &str, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.write().await?;
+        let row: Option<(String,)> = sqlx::query_as(
+            "UPDATE sessions SET ended_at = $2 WHERE id_hash = $1 AND ended_at IS NULL RETURNING user_name",
+        )
+        .bind(token_hash(id))
+        .bind(ts(now))
+        .fetch_optional(tx.conn())
+        .await?;
+        if let Some((user,)) = row {
+            tx.audit(now, &user, "session-end", &user, "logout").await?;
+        }
+        tx.commit().await
+    }
+
+    pub async fn accounts(&self) -> Result<Vec<Account>> {
+        type Row = (String, String, Option<String>, Option<String>, Option<String>, String, Option<String>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT name, role, credit_code, mobile, email, created_at, disabled_at FROM users ORDER BY role, name",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                let role = Role::parse(&r.1)
+                    .ok_or_else(|| StoreError::Corrupt { what: format!("role of user {}", r.0), detail: r.1 })?;
+                Ok(Account {
+                    name: r.0,
+                    role,
+                    credit_code: r.2,
+                    mobile: r.3,
+                    email: r.4,
+                    created_at: r.5,
+                    disabled_at: r.6,
+                })
+            })
+            .collect()
+    }
+
+    /// Disables an account (`disabled = true`) or enables it again; a disabled account's sessions
+    /// end at once. Audited.
+    pub async fn set_disabled(&self, name: &str, disabled: bool, by: &str, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.write().await?;
+        let at = disabled.then(|| ts(now));
+        let done = sqlx::query("UPDATE users SET disabled_at = $2 WHERE name = $1")
+            .bind(name)
+            .bind(at)
+            .execute(tx.conn())
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound(format!("account {name}")));
+        }
+        if disabled {
+            end_sessions_of(&mut tx, name, now).await?;
+        }
+        tx.audit(now, by, if disabled { "user-disable" } else { "user-enable" }, name, "").await?;
+        tx.commit().await
+    }
+
+    /// Gives an account a new bearer token (the old one stops working) and ends its sessions.
+    pub async fn rotate_token(&self, name: &str, token: &str, by: &str, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query("UPDATE users SET token_hash = $2 WHERE name = $1")
+            .bind(name)
+            .bind(token_hash(token))
+            .execute(tx.conn())
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound(format!("account {name}")));
+        }
+        end_sessions_of(&mut tx, name, now).await?;
+        tx.audit(now, by, "user-rotate-token", name, "").await?;
+        tx.commit().await
+    }
+
+    /// Creates an enterprise account per credit code (named by it), or updates the contacts of
+    /// one that exists, in one transaction; each `(code, mobile, email, unusable token)`. Returns
+    /// (created, updated). Audited.
+    pub async fn import_enterprise_accounts(
+        &self,
+        rows: &[(String, Option<String>, Option<String>, String)],
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(usize, usize)> {
+        let mut tx = self.write().await?;
+        let (mut created, mut updated) = (0, 0);
+        for (code, mobile, email, token) in rows {
+            let existing: Option<(String, Option<String>)> =
+                sqlx::query_as("SELECT role, credit_code FROM users WHERE name = $1")
+                    .bind(code)
+                    .fetch_optional(tx.conn())
+                    .await?;
+            match existing {
+                Some((role, c)) if role != "enterprise" || c.as_deref() != Some(code.as_str()) => {
+                    return Err(StoreError::Conflict(format!("account {code} exists and is not that enterprise's")));
+                }
+                Some(_) => {
+                    sqlx::query("UPDATE users SET mobile = $2, email = $3 WHERE name = $1")
+                        .bind(code)
+                        .bind(mobile)
+                        .bind(email)
+                        .execute(tx.conn())
+                        .await?;
+                    updated += 1;
+                }
+                None => {
+                    sqlx::query(
+                        "INSERT INTO users (name, role, credit_code, token_hash, created_at, mobile, email) \
+                         VALUES ($1, 'enterprise', $1, $2, $3, $4, $5)",
+                    )
+                    .bind(code)
+                    .bind(token_hash(token))
+                    .bind(ts(now))
+                    .bind(mobile)
+                    .bind(email)
+                    .execute(tx.conn())
+                    .await?;
+                    created += 1;
+                }
+            }
+        }
+        tx.audit(now, by, "user-import", "accounts", &format!("{created} created, {updated} updated")).await?;
+        tx.commit().await?;
+        Ok((created, updated))
+    }
+
+    /// Records a new sign-in code for `user` (replacing any earlier one), valid until `expires`;
+    /// refused while the account is locked or its last code is less than a minute old.
+    pub async fn issue_code(
+        &self,
+        user: &str,
+        code: &str,
+        sent_to: &str,
+        now: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Result<std::result::Result<(), CodeRefusal>> {
+        let mut tx = self.write().await?;
+        let last: Option<(String, i64)> =
+            sqlx::query_as("SELECT created_at, failures FROM sign_in_codes WHERE user_name = $1")
+                .bind(user)
+                .fetch_optional(tx.conn())
+                .await?;
+        if let Some((created, failures)) = last {
+            let since = now - parse_ts(&created)?;
+            if failures >= MAX_CODE_FAILURES && since < Duration::minutes(LOCK_MINUTES) {
+                return Ok(Err(CodeRefusal::Locked));
+            }
+            if since < Duration::seconds(CODE_INTERVAL_S) {
+                return Ok(Err(CodeRefusal::TooSoon(CODE_INTERVAL_S - since.num_seconds())));
+            }
+        }
+        sqlx::query(
+            "INSERT INTO sign_in_codes (user_name, code_hash, sent_to, created_at, expires_at, failures) \
+             VALUES ($1, $2, $3, $4, $5, 0) ON CONFLICT (user_name) DO UPDATE SET code_hash = $2, sent_to = $3, \
+             created_at = $4, expires_at = $5, failures = 0, used_at = NULL",
+        )
+        .bind(user)
+        .bind(code_hash(user, code))
+        .bind(sent_to)
+        .bind(ts(now))
+        .bind(ts(expires))
+        .execute(tx.conn())
+        .await?;
+        tx.audit(now, user, "sign-in-code", user, sent_to).await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    /// Checks a code: accepted once (then used), wrong (counted), locked after
+    /// [`MAX_CODE_FAILURES`] wrong ones, or no live code. Audited when accepted or locked.
+    pub async fn check_code(&self, user: &str, code: &str, now: DateTime<Utc>) -> Result<CodeCheck> {
+        let mut tx = self.write().await?;
+        let row: Option<(String, String, i64, Option<String>)> =
+            sqlx::query_as("SELECT code_hash, expires_at, failures, used_at FROM sign_in_codes WHERE user_name = $1")
+                .bind(user)
+                .fetch_optional(tx.conn())
+                .await?;
+        let Some((hash, expires, failures, used)) = row else { return Ok(CodeCheck::NoCode) };
+        if failures >= MAX_CODE_FAILURES {
+            return Ok(CodeCheck::Locked);
+        }
+        if used.is_some() || parse_ts(&expires)? <= now {
+            return Ok(CodeCheck::NoCode);
+        }
+        let right = hash == code_hash(user, code);
+        let check = if right {
+            sqlx::query("UPDATE sign_in_codes SET used_at = $2 WHERE user_name = $1").bind(user).bind(ts(now))
+        } else {
+            sqlx::query("UPDATE sign_in_codes SET failures = failures + 1 WHERE user_name = $1").bind(user)
+        };
+        check.execute(tx.conn()).await?;
+        let outcome = match (right, MAX_CODE_FAILURES - failures - 1) {
+            (true, _) => CodeCheck::Accepted,
+            (false, 0) => CodeCheck::Locked,
+            (false, left) => CodeCheck::Wrong(left),
+        };
+        match outcome {
+            CodeCheck::Accepted => tx.audit(now, user, "sign-in-code-accepted", user, "").await?,
+            CodeCheck::Locked => tx.audit(now, user, "sign-in-locked", user, "").await?,
+            _ => 0,
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// The mobile and e-mail an enterprise account's codes go to, if it is enabled.
+    pub async fn account_contacts(&self, name: &str) -> Result<Option<(Option<String>, Option<String>)>> {
+        Ok(sqlx::query_as(
+            "SELECT mobile, email FROM users WHERE name = $1 AND disabled_at IS NULL AND role = 'enterprise'",
+        )
+        .bind(name)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+}
+
+async fn end_sessions_of(tx: &mut crate::WriteTx, name: &str, now: DateTime<Utc>) -> Result<()> {
+    sqlx::query("UPDATE sessions SET ended_at = $2 WHERE user_name = $1 AND ended_at IS NULL")
+        .bind(name)
+        .bind(ts(now))
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
