@@ -10,7 +10,6 @@ use hazewarn_response::WarningLevel;
 use hazewarn_scheduler::{City, Clock, Config, ManualClock, OffsetClock, Step, SystemClock};
 use hazewarn_store::OutboxStatus;
 use hazewarn_store::forecasts::ReviewAction;
-use hazewarn_store::users::{Role, User};
 
 #[derive(clap::Args)]
 pub struct ConfigArg {
@@ -85,13 +84,13 @@ pub enum OutboxCommand {
     },
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }
 
 /// `--at` pins the clock (tests, replays); without it a demonstration city runs on its own
 /// clock (`city.demo_clock_start`) and a real city on the machine's.
-async fn open(config: &Path, at: Option<DateTime<FixedOffset>>) -> Result<City> {
+pub(crate) async fn open(config: &Path, at: Option<DateTime<FixedOffset>>) -> Result<City> {
     let cfg = Config::load(config)?;
     let demo = cfg.city.demo_clock_start.map(|t| t.with_timezone(&Utc));
     let offset = demo.map(|start| OffsetClock::new(start, Utc::now()));
@@ -261,22 +260,6 @@ pub fn audit_verify(c: &ConfigArg) -> Result<()> {
             "audit chain intact: {} entries, head {}; {} warning and notice rows match it",
             r.entries, r.head_hash, r.rows_checked
         );
-        Ok(())
-    })
-}
-
-pub fn user_add(c: &ConfigArg, name: &str, role: &str, credit_code: Option<&str>, token: Option<&str>) -> Result<()> {
-    let role = Role::parse(role).ok_or_else(|| anyhow!("`{role}` is not forecaster, office, enterprise or admin"))?;
-    let token = match token {
-        Some(t) => t.to_owned(),
-        None => random_token(32)?,
-    };
-    runtime()?.block_on(async {
-        let city = open(&c.config, None).await?;
-        let user = User { name: name.to_owned(), role, credit_code: credit_code.map(str::to_owned) };
-        city.check_new_user(&user, &token).await?;
-        city.store.add_user(&user, &token, "cli", city.now()).await?;
-        println!("user {name} ({}) added; bearer token (shown once): {token}", role.as_str());
         Ok(())
     })
 }

@@ -12,6 +12,7 @@ mod response_cmd;
 mod sample;
 mod sample_list;
 mod sample_stations;
+mod user_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -305,6 +306,35 @@ enum UserCommand {
         #[arg(long)]
         token: Option<String>,
     },
+    /// One enterprise account per credit code on the active list, with its mobile and e-mail
+    /// (they sign in with a one-time code); existing accounts get the list's contacts.
+    Import {
+        #[command(flatten)]
+        config: cycle_cmd::ConfigArg,
+        /// Take the accounts from the active reduction list (the only source).
+        #[arg(long, required = true)]
+        list: bool,
+    },
+    /// Every account with its role, contacts and state.
+    List(cycle_cmd::ConfigArg),
+    /// Disable an account: its token and sessions stop working at once.
+    Disable {
+        #[command(flatten)]
+        config: cycle_cmd::ConfigArg,
+        name: String,
+    },
+    /// Enable a disabled account.
+    Enable {
+        #[command(flatten)]
+        config: cycle_cmd::ConfigArg,
+        name: String,
+    },
+    /// Give an account a new bearer token (printed once); the old one and its sessions end.
+    Rotate {
+        #[command(flatten)]
+        config: cycle_cmd::ConfigArg,
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -441,8 +471,13 @@ fn main() -> ExitCode {
         Command::Outbox { config, command } => cycle_cmd::outbox(&config, &command),
         Command::Audit(AuditCommand::Verify(c)) => cycle_cmd::audit_verify(&c),
         Command::User(UserCommand::Add { config, name, role, credit_code, token }) => {
-            cycle_cmd::user_add(&config, &name, &role, credit_code.as_deref(), token.as_deref())
+            user_cmd::add(&config, &name, &role, credit_code.as_deref(), token.as_deref())
         }
+        Command::User(UserCommand::Import { config, .. }) => user_cmd::import(&config),
+        Command::User(UserCommand::List(c)) => user_cmd::list(&c),
+        Command::User(UserCommand::Disable { config, name }) => user_cmd::set_disabled(&config, &name, true),
+        Command::User(UserCommand::Enable { config, name }) => user_cmd::set_disabled(&config, &name, false),
+        Command::User(UserCommand::Rotate { config, name }) => user_cmd::rotate(&config, &name),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -376,3 +376,40 @@ fn user_add_refuses_weak_tokens_and_credit_codes_not_on_the_list() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("bearer token (shown once)"));
 }
+
+#[test]
+fn user_import_list_disable_and_rotate_manage_accounts_as_the_office_would() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("hw.db").display());
+    let list = repo().join("data/lists/luohe-illustrative.csv");
+    let config = write_config(dir.path(), &url, "http://127.0.0.1:9/", Path::new("model"), &list, "");
+    let cfg = config.to_str().unwrap();
+    let rows: Vec<String> = std::fs::read_to_string(&list).unwrap().lines().skip(1).map(str::to_owned).collect();
+    let codes: BTreeSet<&str> = rows.iter().map(|r| r.split(',').next().unwrap()).collect();
+    let o = hazewarn(&["user", "import", "--config", cfg, "--list"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains(&format!("{} created, 0 updated", codes.len())), "{}", text(&o));
+    // Again: the same accounts, their contacts refreshed.
+    let o = hazewarn(&["user", "import", "--config", cfg, "--list"]);
+    assert!(text(&o).contains(&format!("0 created, {} updated", codes.len())), "{}", text(&o));
+    let o = hazewarn(&["user", "add", "--config", cfg, "--name", "duty", "--role", "office"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let first = rows[0].split(',').collect::<Vec<_>>();
+    let o = hazewarn(&["user", "list", "--config", cfg]);
+    let listed = text(&o);
+    let line = listed.lines().find(|l| l.starts_with(first[0])).unwrap();
+    // The list's own mobile and e-mail (columns 21 and 22).
+    assert!(line.contains(first[21]) && line.contains(first[22]) && line.ends_with("active"), "{line}");
+    assert_eq!(listed.lines().count(), codes.len() + 2, "a header, the office and every enterprise");
+
+    let o = hazewarn(&["user", "disable", "--config", cfg, first[0]]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = hazewarn(&["user", "list", "--config", cfg]);
+    assert!(text(&o).lines().find(|l| l.starts_with(first[0])).unwrap().contains("disabled"));
+    let o = hazewarn(&["user", "disable", "--config", cfg, "nobody"]);
+    assert!(!o.status.success() && text(&o).contains("account nobody"), "{}", text(&o));
+    let o = hazewarn(&["user", "rotate", "--config", cfg, "duty"]);
+    assert!(o.status.success() && text(&o).contains("new bearer token (shown once)"), "{}", text(&o));
+    let o = hazewarn(&["audit", "verify", "--config", cfg]);
+    assert!(o.status.success(), "{}", text(&o));
+}

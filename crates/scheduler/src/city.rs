@@ -196,6 +196,29 @@ impl City {
     }
 }
 
+impl City {
+    /// One enterprise account per credit code on the active list, named by it, with the list's
+    /// mobile and e-mail (where its sign-in codes go); an existing account gets the list's
+    /// contacts. Such an account has no usable token: it signs in by code. Returns (created,
+    /// updated); audited.
+    pub async fn import_accounts(&self, by: &str) -> Result<(usize, usize), SchedulerError> {
+        let (_, list) = self.list().await?;
+        let mut rows = Vec::with_capacity(list.enterprises.len());
+        for e in &list.enterprises {
+            let unusable = random_hex(32).map_err(|e| SchedulerError::Job(format!("/dev/urandom: {e}")))?;
+            rows.push((e.credit_code.to_string(), e.contacts.mobile.clone(), e.contacts.email.clone(), unusable));
+        }
+        Ok(self.store.import_enterprise_accounts(&rows, by, self.now()).await?)
+    }
+}
+
+/// `bytes` from the kernel's generator, as hex.
+pub fn random_hex(bytes: usize) -> std::io::Result<String> {
+    let mut buf = vec![0u8; bytes];
+    std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut buf)?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname").map(|s| s.trim().to_owned()).unwrap_or_else(|_| "host".into())
 }

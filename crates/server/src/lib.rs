@@ -13,6 +13,7 @@ Pages are HTML with inline SVG charts drawn here ([`svg`]), no scripts or styles
 the text is Chinese, with English under `?lang=en`.
 */
 
+mod accounts_view;
 mod ack_link;
 pub mod api;
 pub mod auth;
@@ -110,6 +111,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(ack_link::routes())
         .merge(signin::routes())
+        .merge(accounts_view::routes())
         .layer(axum::middleware::from_fn(security::csrf))
         .layer(axum::middleware::map_response(security::headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -446,6 +446,7 @@ async fn office(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result
         }
         b += &deliveries_section(&s, &l).await?;
         b += &list_versions_section(&s, &l).await?;
+        b += &crate::accounts_view::section(&s, &l).await?;
         b += &format!(
             "<h2>{}</h2><form method=\"post\" action=\"/office/list-file?csrf={csrf}{amp}\" enctype=\"multipart/form-data\">\
              <input type=\"file\" name=\"file\" accept=\".xlsx,.csv\" id=\"list-file\"> <button id=\"upload-file\">{}</button></form>\
@@ -721,7 +722,7 @@ async fn office_warning(
 }
 
 /// Where a form post lands: back on its page with the outcome, or at sign-in.
-fn after_post(path: &str, l: &Lang, outcome: Result<String, ApiError>) -> Response {
+pub(crate) fn after_post(path: &str, l: &Lang, outcome: Result<String, ApiError>) -> Response {
     match outcome {
         Ok(m) => back(path, l, &m),
         Err(ApiError::Unauthenticated) => login_needed(l, ApiError::Unauthenticated),

@@ -173,3 +173,48 @@ async fn an_enterprise_signs_in_with_a_code_that_expires_locks_and_is_rate_limit
     assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
     assert!(store.verify_audit().await.unwrap().ok());
 }
+
+#[tokio::test]
+async fn the_office_opens_accounts_from_the_list_and_disables_one_on_its_page() {
+    let f = fixture(1000).await;
+    let csrf = crate::auth::csrf_of("session-office");
+    let office = |uri: &str, body: &str| {
+        Request::post(format!("{uri}?csrf={csrf}"))
+            .header(header::COOKIE, "hw_session=session-office")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "same-origin")
+            .body(Body::from(body.to_owned()))
+            .unwrap()
+    };
+    let (_, list) = f.state.city.list().await.unwrap();
+    let (status, h, _) = send(&f, office("/office/accounts-import", "")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let said = urlencoding_decode(h[header::LOCATION].to_str().unwrap());
+    assert!(said.contains(&format!("{} 个账号已开通", list.enterprises.len())), "{said}");
+    let page = send(&f, get("/office", "hw_session=session-office")).await.2;
+    let code = list.enterprises[0].credit_code.to_string();
+    assert!(page.contains("id=\"accounts\"") && page.contains(&code), "the accounts table lists {code}");
+    let (status, _, _) = send(&f, office("/office/account", &format!("name={code}&action=disable"))).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let accounts = f.state.city.store.accounts().await.unwrap();
+    assert!(accounts.iter().find(|a| a.name == code).unwrap().disabled_at.is_some());
+    // The office may not lock itself out, and an enterprise may not manage accounts.
+    let (_, h, _) = send(&f, office("/office/account", "name=office&action=disable")).await;
+    assert!(urlencoding_decode(h[header::LOCATION].to_str().unwrap()).contains("may not disable itself"));
+    let by_enterprise = Request::post(format!("/office/account?csrf={}", crate::auth::csrf_of("session-ent-a")))
+        .header(header::COOKIE, "hw_session=session-ent-a")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::from("name=office&action=disable"))
+        .unwrap();
+    let (_, h, _) = send(&f, by_enterprise).await;
+    assert!(urlencoding_decode(h[header::LOCATION].to_str().unwrap()).contains("this role may not do that"));
+    assert!(f.state.city.store.accounts().await.unwrap().iter().all(|a| a.name != "office" || a.disabled_at.is_none()));
+}
+
+/// A redirect's `msg=` as text.
+fn urlencoding_decode(location: &str) -> String {
+    let query = location.split_once('?').map_or("", |(_, q)| q);
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap();
+    pairs.into_iter().find(|(k, _)| k == "msg").map(|(_, v)| v).unwrap_or_default()
+}

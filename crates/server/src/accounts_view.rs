@@ -1,0 +1,99 @@
+//! The office's accounts section: enterprise accounts made from the active list (they sign in
+//! with a one-time code), each with its contacts and a button to disable or enable it.
+
+use axum::Router;
+use axum::extract::{Form, Query, State};
+use axum::response::Response;
+use axum::routing::post;
+use hazewarn_store::users::Role;
+use serde::Deserialize;
+
+use crate::auth::Caller;
+use crate::pages::{Lang, after_post};
+use crate::{ApiError, AppState, escape};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/office/accounts-import", post(import)).route("/office/account", post(set_state))
+}
+
+pub async fn section(s: &AppState, l: &Lang) -> Result<String, ApiError> {
+    let accounts = s.city.store.accounts().await?;
+    let mut b = format!(
+        "<h2>{}</h2><form method=\"post\" action=\"/office/accounts-import{q}\"><button id=\"import-accounts\">{}</button></form>\
+         <table id=\"accounts\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr>",
+        l.t("账号", "Accounts"),
+        l.t("按当前清单开通企业账号", "Open enterprise accounts from the active list"),
+        l.t("账号", "Account"),
+        l.t("角色", "Role"),
+        l.t("手机", "Mobile"),
+        l.t("邮箱", "E-mail"),
+        l.t("状态", "State"),
+        q = l.q(),
+    );
+    for a in &accounts {
+        let (state, action, label) = match &a.disabled_at {
+            None => (l.t("正常", "active"), "disable", l.t("停用", "Disable")),
+            Some(_) => (l.t("已停用", "disabled"), "enable", l.t("启用", "Enable")),
+        };
+        b += &format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{state}</td><td><form method=\"post\" action=\"/office/account{q}\">\
+             <input type=\"hidden\" name=\"name\" value=\"{n}\"><input type=\"hidden\" name=\"action\" value=\"{action}\"><button>{label}</button></form></td></tr>",
+            escape(&a.name),
+            a.role.as_str(),
+            escape(a.mobile.as_deref().unwrap_or("-")),
+            escape(a.email.as_deref().unwrap_or("-")),
+            q = l.q(),
+            n = escape(&a.name),
+        );
+    }
+    Ok(b + "</table>")
+}
+
+async fn import(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result<Caller, ApiError>) -> Response {
+    let r = async {
+        let caller = caller?;
+        let user = caller.require(&[Role::Office])?;
+        let (created, updated) = s.city.import_accounts(&user.name).await?;
+        Ok(format!(
+            "{created} {} {updated} {}",
+            l.t("个账号已开通，", "accounts opened,"),
+            l.t("个已更新联系方式", "updated")
+        ))
+    }
+    .await;
+    after_post("/office", &l, r)
+}
+
+#[derive(Deserialize)]
+struct AccountForm {
+    name: String,
+    action: String,
+}
+
+async fn set_state(
+    State(s): State<AppState>,
+    Query(l): Query<Lang>,
+    caller: Result<Caller, ApiError>,
+    Form(f): Form<AccountForm>,
+) -> Response {
+    let r = async {
+        let caller = caller?;
+        let user = caller.require(&[Role::Office])?;
+        let disabled = match f.action.as_str() {
+            "disable" => true,
+            "enable" => false,
+            other => return Err(ApiError::BadRequest(format!("`action`: `{other}` is not disable or enable"))),
+        };
+        if disabled && f.name == user.name {
+            return Err(ApiError::Conflict("an account may not disable itself".into()));
+        }
+        s.city.store.set_disabled(&f.name, disabled, &user.name, s.city.now()).await?;
+        Ok(format!(
+            "{} {}",
+            escape(&f.name),
+            if disabled { l.t("已停用", "disabled") } else { l.t("已启用", "enabled") }
+        ))
+    }
+    .await;
+    after_post("/office", &l, r)
+}
