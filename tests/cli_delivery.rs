@@ -81,16 +81,8 @@ pub(crate) fn rt() -> &'static tokio::runtime::Runtime {
     RT.get_or_init(|| tokio::runtime::Runtime::new().unwrap())
 }
 
-/// Issues an orange warning to 1,000 enterprises, kills the dispatcher mid-way, restarts it,
-/// and checks that nothing was lost or doubled.
-fn sigkill_mid_dispatch(store_url: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let list = dir.path().join("list.csv");
-    std::fs::write(&list, list_csv(1000)).unwrap();
-    let mischief = Mischief { fail: 0.15, busy: 0.05, hang: 0.03, slow: 0.1, hang_ms: 1_300 };
-    let receiver = Receiver::start(SECRET, mischief, 7);
-    let config = write_config(dir.path(), store_url, &receiver.url, Path::new("unused"), &list, "");
-    let cfg = config.to_str().unwrap();
+/// `hazewarn warning issue` of an orange warning for 5–8 January 2026 (the test cities' clock).
+pub(crate) fn issue_orange(cfg: &str) -> std::process::Output {
     let o = hazewarn(&[
         "warning",
         "--config",
@@ -108,16 +100,32 @@ fn sigkill_mid_dispatch(store_url: &str) {
         "会商后发布",
     ]);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("1000 notices"), "{}", text(&o));
+    o
+}
 
-    let dispatch = || {
-        Command::new(env!("CARGO_BIN_EXE_hazewarn"))
-            .args(["dispatch", "--config", cfg, "--until-empty"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
+/// A `hazewarn dispatch --until-empty` process, to be killed or waited for.
+pub(crate) fn dispatch_until_empty(cfg: &str) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_hazewarn"))
+        .args(["dispatch", "--config", cfg, "--until-empty"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Issues an orange warning to 1,000 enterprises, kills the dispatcher mid-way, restarts it,
+/// and checks that nothing was lost or doubled.
+fn sigkill_mid_dispatch(store_url: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("list.csv");
+    std::fs::write(&list, list_csv(1000)).unwrap();
+    let mischief = Mischief { fail: 0.15, busy: 0.05, hang: 0.03, slow: 0.1, hang_ms: 1_300 };
+    let receiver = Receiver::start(SECRET, mischief, 7);
+    let config = write_config(dir.path(), store_url, &receiver.url, Path::new("unused"), &list, "");
+    let cfg = config.to_str().unwrap();
+    let o = issue_orange(cfg);
+    assert!(text(&o).contains("1000 notices"), "{}", text(&o));
+    let dispatch = || dispatch_until_empty(cfg);
     let mut first = dispatch();
     let t0 = Instant::now();
     while receiver.accepted().len() < 300 {

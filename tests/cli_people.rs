@@ -6,13 +6,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use hazewarn_store::{OutboxStatus, Store};
 use hazewarn_testkit::{smtp::SmtpServer, tencent};
 
-use crate::cli_delivery::{SECRET, rt, write_config};
+use crate::cli_delivery::{SECRET, dispatch_until_empty, issue_orange, rt, write_config};
 use crate::common::{hazewarn, text};
 use crate::fixtures::{Mischief, Receiver, list_contacts, list_csv};
 
@@ -80,32 +79,8 @@ fn sigkill_mid_dispatch_over_sms_and_email_reaches_each_enterprise_on_its_first_
     let extra = people_channels(&sms_url, smtp_port);
     let config = write_config(dir.path(), &store_url, &hook.url, Path::new("unused"), &list, &extra);
     let cfg = config.to_str().unwrap();
-    let o = hazewarn(&[
-        "warning",
-        "--config",
-        cfg,
-        "issue",
-        "--level",
-        "orange",
-        "--start",
-        "2026-01-05T00:00:00+08:00",
-        "--end",
-        "2026-01-08T00:00:00+08:00",
-        "--by",
-        "office",
-        "--reason",
-        "会商后发布",
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
-
-    let dispatch = || {
-        Command::new(env!("CARGO_BIN_EXE_hazewarn"))
-            .args(["dispatch", "--config", cfg, "--until-empty"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
+    issue_orange(cfg);
+    let dispatch = || dispatch_until_empty(cfg);
     let mut first = dispatch();
     let t0 = Instant::now();
     while sms.accepted.lock().unwrap().len() < 300 {

@@ -43,22 +43,7 @@ fn notice() -> CurtailmentNotice {
 }
 
 fn entry(channel: &str, target: &str, payload: String) -> OutboxEntry {
-    OutboxEntry {
-        id: format!("n@{channel}"),
-        kind: "notice".into(),
-        subject: "n".into(),
-        channel: channel.into(),
-        target: target.into(),
-        idempotency_key: notice().id,
-        payload,
-        status: OutboxStatus::Pending,
-        attempts: 0,
-        next_attempt_at: String::new(),
-        last_error: None,
-        sent_at: None,
-        lease: None,
-        route_rank: Some(0),
-    }
+    OutboxEntry::unqueued("notice", channel, target, &notice().id, payload)
 }
 
 /// Tencent's "Signature v3" page signs a CVM `DescribeInstances` call; its published values
@@ -278,6 +263,10 @@ port = {smtp_port}
 from = "duty@luohe.example.com"
 tls = "none"
 [[channels]]
+kind = "wecom-robot"
+name = "duty-group"
+webhook = "http://127.0.0.1:9/cgi-bin/webhook/send?key=k"
+[[channels]]
 kind = "tencent-sms"
 name = "sms"
 endpoint = "{sms}"
@@ -302,9 +291,9 @@ async fn a_notice_falls_back_from_a_refused_number_to_email_and_the_audit_verifi
     let (provider, smtp) = (tencent::TencentSms::default(), SmtpServer::default());
     let (base, port) = (provider.start().await, smtp.start().await);
     let city = routed_city(dir.path(), &base, port).await;
-    // The route is SMS first although the config lists e-mail first.
+    // The route is SMS, e-mail, robot although the config lists them otherwise.
     let route: Vec<&str> = city.route().iter().map(|c| c.name()).collect();
-    assert_eq!(route, ["sms", "mail"]);
+    assert_eq!(route, ["sms", "mail", "duty-group"]);
     let (_, list) = city.list().await.unwrap();
     let refused: Vec<String> = list.enterprises[..5].iter().map(|e| e.contacts.mobile.clone().unwrap()).collect();
     for m in &refused {
@@ -316,7 +305,8 @@ async fn a_notice_falls_back_from_a_refused_number_to_email_and_the_audit_verifi
     let notices = city.store.notices_of(&w.id, None).await.unwrap();
     assert!(notices.len() > 5);
     let report = city.dispatcher().drain().await.unwrap();
-    assert_eq!(report.dead, 5, "{report:?}");
+    // The refused numbers, and the public alert to a duty group that is not listening.
+    assert_eq!(report.dead, 6, "{report:?}");
 
     let accepted = provider.accepted.lock().unwrap().clone();
     let mails = smtp.received.lock().unwrap().clone();
@@ -334,6 +324,8 @@ async fn a_notice_falls_back_from_a_refused_number_to_email_and_the_audit_verifi
         };
         assert_eq!((status("sms"), status("mail")), expect, "{}", n.notice.id);
         assert_eq!(status("archive"), Some(OutboxStatus::Sent));
+        // The office's duty group takes no notice: no enterprise on this list has its own robot.
+        assert_eq!(status("duty-group"), None);
         // Each mail went to the enterprise's own address, once.
         let to_it = mails.iter().filter(|m| m.to == [e.contacts.email.clone().unwrap()]).count();
         assert_eq!(to_it, usize::from(was_refused));

@@ -11,9 +11,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use hazewarn_scheduler::{Channel, Recipient, SendResult};
+use hazewarn_store::OutboxEntry;
 use hazewarn_store::sessions::{CodeCheck, CodeRefusal, LOCK_MINUTES};
 use hazewarn_store::users::Role;
-use hazewarn_store::{OutboxEntry, OutboxStatus};
 use serde::Deserialize;
 
 use crate::auth::{ClientAddr, SESSION_COOKIE, cookie_token, random_text, start_session};
@@ -171,22 +171,9 @@ async fn send_code(
         Err(CodeRefusal::Locked) => return Err(ApiError::TooMany { retry_after_s: (LOCK_MINUTES * 60) as u64 }),
         Ok(()) => {}
     }
-    let message = OutboxEntry {
-        id: format!("code-{account}"),
-        kind: "code".into(),
-        subject: account.clone(),
-        channel: channel.name().into(),
-        target,
-        idempotency_key: format!("code-{account}-{}", now.timestamp()),
-        payload: serde_json::json!({"code": code, "minutes": CODE_MINUTES}).to_string(),
-        status: OutboxStatus::Pending,
-        attempts: 0,
-        next_attempt_at: String::new(),
-        last_error: None,
-        sent_at: None,
-        lease: None,
-        route_rank: None,
-    };
+    let key = format!("code-{account}-{}", now.timestamp());
+    let payload = serde_json::json!({"code": code, "minutes": CODE_MINUTES}).to_string();
+    let message = OutboxEntry::unqueued("code", channel.name(), &target, &key, payload);
     // Sent at once, not through the outbox: a code is worth nothing after five minutes, and the
     // outbox would keep it in clear.
     if let result @ (SendResult::Transient { .. } | SendResult::Permanent(_)) = channel.send(&message).await {

@@ -78,6 +78,28 @@ pub struct OutboxEntry {
     pub route_rank: Option<i64>,
 }
 
+impl OutboxEntry {
+    /// A message that is sent at once and never queued (a sign-in code), or a test's message.
+    pub fn unqueued(kind: &str, channel: &str, target: &str, key: &str, payload: String) -> OutboxEntry {
+        OutboxEntry {
+            id: format!("{key}@{channel}"),
+            kind: kind.to_owned(),
+            subject: key.to_owned(),
+            channel: channel.to_owned(),
+            target: target.to_owned(),
+            idempotency_key: key.to_owned(),
+            payload,
+            status: OutboxStatus::Pending,
+            attempts: 0,
+            next_attempt_at: String::new(),
+            last_error: None,
+            sent_at: None,
+            lease: None,
+            route_rank: None,
+        }
+    }
+}
+
 /// A dispatcher's claim on a message: who holds it, and which claim of the message it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Lease {

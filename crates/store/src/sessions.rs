@@ -76,12 +76,7 @@ impl Store {
         .bind(ts(now))
         .fetch_optional(self.pool())
         .await?;
-        row.map(|(name, role, credit_code)| {
-            let role = Role::parse(&role)
-                .ok_or_else(|| StoreError::Corrupt { what: format!("role of user {name}"), detail: role })?;
-            Ok(User { name, role, credit_code })
-        })
-        .transpose()
+        row.map(crate::users::user_of).transpose()
     }
 
     /// Ends a session (logout); audited when there was one.

@@ -79,11 +79,13 @@ impl Store {
                 .bind(token_hash(token))
                 .fetch_optional(self.pool())
                 .await?;
-        row.map(|(name, role, credit_code)| {
-            let role = Role::parse(&role)
-                .ok_or_else(|| StoreError::Corrupt { what: format!("role of user {name}"), detail: role })?;
-            Ok(User { name, role, credit_code })
-        })
-        .transpose()
+        row.map(user_of).transpose()
     }
+}
+
+/// A user row `(name, role, credit_code)` as a [`User`]; a role hazewarn does not know is corrupt.
+pub(crate) fn user_of((name, role, credit_code): (String, String, Option<String>)) -> Result<User> {
+    let role =
+        Role::parse(&role).ok_or_else(|| StoreError::Corrupt { what: format!("role of user {name}"), detail: role })?;
+    Ok(User { name, role, credit_code })
 }
