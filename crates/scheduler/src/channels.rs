@@ -131,7 +131,7 @@ pub(crate) fn build(config: &Config) -> Result<(Channels, Option<AckLinks>), Sch
                 links: need_links()?,
                 client: http_client(timeout),
             }),
-            ChannelConfig::Smtp { name, host, port, from, tls, username_env, password_env } => {
+            ChannelConfig::Smtp { name, host, port, from, tls, username_env, password_env, ca_file } => {
                 let credentials = match (username_env, password_env) {
                     (None, None) => None,
                     (Some(user), Some(password)) => Some((env_var(name, user)?, env_var(name, password)?)),
@@ -141,7 +141,13 @@ pub(crate) fn build(config: &Config) -> Result<(Channels, Option<AckLinks>), Sch
                         )));
                     }
                 };
-                let server = SmtpServer { host: host.clone(), port: *port, tls: *tls, credentials };
+                let ca_pem = match ca_file {
+                    Some(f) => Some(std::fs::read(f).map_err(|e| {
+                        SchedulerError::Config(format!("channel `{name}`: ca_file {}: {e}", f.display()))
+                    })?),
+                    None => None,
+                };
+                let server = SmtpServer { host: host.clone(), port: *port, tls: *tls, credentials, ca_pem };
                 Arc::new(Smtp::new(name, server, from, timeout, need_links()?)?)
             }
         });

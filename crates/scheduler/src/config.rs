@@ -414,6 +414,9 @@ pub enum ChannelConfig {
         tls: SmtpTls,
         username_env: Option<String>,
         password_env: Option<String>,
+        /// PEM of a CA the server's certificate may also chain to (a city's own mail server),
+        /// beside the public roots; relative to the config.
+        ca_file: Option<PathBuf>,
     },
 }
 
@@ -469,8 +472,10 @@ impl Config {
             abs(p);
         }
         for ch in &mut c.channels {
-            if let ChannelConfig::FileDrop { dir, .. } = ch {
-                abs(dir);
+            match ch {
+                ChannelConfig::FileDrop { dir, .. } => abs(dir),
+                ChannelConfig::Smtp { ca_file: Some(f), .. } => abs(f),
+                _ => {}
             }
         }
         if let Some(rest) = c.store.url.strip_prefix("sqlite://")

@@ -7,7 +7,7 @@ use hazewarn_store::OutboxEntry;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::SchedulerError;
@@ -23,6 +23,8 @@ pub struct SmtpServer {
     pub tls: SmtpTls,
     /// User name and password, when the server asks for them.
     pub credentials: Option<(String, String)>,
+    /// A CA (PEM) the server's certificate may chain to, beside the public roots.
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for SmtpServer {
@@ -33,6 +35,7 @@ impl std::fmt::Debug for SmtpServer {
             .field("port", &self.port)
             .field("tls", &self.tls)
             .field("user", &user)
+            .field("ca", &self.ca_pem.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -52,15 +55,22 @@ impl Smtp {
         timeout: std::time::Duration,
         links: AckLinks,
     ) -> Result<Smtp, SchedulerError> {
-        let SmtpServer { host, port, tls, credentials } = server;
+        let SmtpServer { host, port, tls, credentials, ca_pem } = server;
         let host = host.as_str();
         let bad =
             |what: &str, e: &dyn std::fmt::Display| SchedulerError::Config(format!("channel `{name}`: {what}: {e}"));
+        let parameters = || {
+            let mut b = TlsParameters::builder(host.to_owned());
+            if let Some(pem) = &ca_pem {
+                b = b.add_root_certificate(Certificate::from_pem(pem).map_err(|e| bad("ca_file", &e))?);
+            }
+            b.build().map_err(|e| bad("tls", &e))
+        };
         let from: Mailbox = from.parse().map_err(|e| bad("from", &e))?;
         let tls = match tls {
             SmtpTls::None => Tls::None,
-            SmtpTls::Starttls => Tls::Required(TlsParameters::new(host.into()).map_err(|e| bad("tls", &e))?),
-            SmtpTls::Tls => Tls::Wrapper(TlsParameters::new(host.into()).map_err(|e| bad("tls", &e))?),
+            SmtpTls::Starttls => Tls::Required(parameters()?),
+            SmtpTls::Tls => Tls::Wrapper(parameters()?),
         };
         let mut builder =
             AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).port(port).tls(tls).timeout(Some(timeout));
@@ -112,11 +122,18 @@ impl Smtp {
     }
 }
 
-/// How an SMTP failure ends the send: a 5xx answer is refused for good; a 4xx, a refused or
-/// broken connection or a timeout may pass.
+/// How an SMTP failure ends the send: a 5xx answer, or a TLS handshake the server failed (an
+/// unknown certificate authority, a wrong name: the TLS layer reports these as invalid data), is
+/// refused for good; a 4xx, a refused or broken connection or a timeout may pass.
 fn smtp_outcome(e: &lettre::transport::smtp::Error) -> SendResult {
     let error = e.to_string();
-    if e.is_permanent() || e.is_client() || e.is_tls() {
+    let mut source = std::error::Error::source(e);
+    let mut bad_tls = false;
+    while let Some(s) = source {
+        bad_tls |= s.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::InvalidData);
+        source = s.source();
+    }
+    if e.is_permanent() || e.is_client() || e.is_tls() || bad_tls {
         SendResult::Permanent(error)
     } else {
         SendResult::Transient { error, retry_after: None }

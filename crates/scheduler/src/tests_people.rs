@@ -192,6 +192,7 @@ async fn an_email_carries_text_html_the_printable_notice_and_the_link() {
         port,
         tls: crate::config::SmtpTls::None,
         credentials: None,
+        ca_pem: None,
     };
     let mail = Smtp::new("mail", at, "漯河应急办 <duty@luohe.example.com>", timeout, links.clone()).unwrap();
     let m = entry("mail", "duty01@qiye01.example.com", notice().to_json());
@@ -332,4 +333,50 @@ async fn a_notice_falls_back_from_a_refused_number_to_email_and_the_audit_verifi
     }
     let audit = city.store.verify_audit().await.unwrap();
     assert!(audit.ok(), "{audit:?}");
+}
+
+/// Implicit TLS and STARTTLS against a server whose certificate only the configured CA vouches
+/// for; without that CA the send is refused, never made in clear.
+#[tokio::test]
+async fn email_goes_over_implicit_tls_and_starttls_to_a_server_the_configured_ca_vouches_for() {
+    use crate::config::SmtpTls;
+    use hazewarn_testkit::smtp::{Security, self_signed};
+    let (pem, acceptor) = self_signed();
+    let links = AckLinks::new(LINK_SECRET, "https://hw.luohe.gov.cn");
+    let timeout = std::time::Duration::from_secs(5);
+    for (security, tls) in [(Security::Implicit, SmtpTls::Tls), (Security::StartTls, SmtpTls::Starttls)] {
+        let server = SmtpServer::default();
+        let port = server.start_secured(security, Some(acceptor.clone())).await;
+        let at = |ca: Option<&str>| crate::mail::SmtpServer {
+            host: "127.0.0.1".into(),
+            port,
+            tls,
+            credentials: None,
+            ca_pem: ca.map(|p| p.as_bytes().to_vec()),
+        };
+        let m = entry("mail", "duty01@qiye01.example.com", notice().to_json());
+        let trusted = Smtp::new("mail", at(Some(&pem)), "duty@luohe.example.com", timeout, links.clone()).unwrap();
+        assert_eq!(trusted.send(&m).await, SendResult::Delivered("SMTP 250".into()), "{security:?}");
+        let got = server.received.lock().unwrap().clone();
+        assert_eq!(got.len(), 1);
+        assert!(got[0].tls, "{security:?}: the message came over TLS");
+        let untrusted = Smtp::new("mail", at(None), "duty@luohe.example.com", timeout, links.clone()).unwrap();
+        let refused = untrusted.send(&m).await;
+        assert!(matches!(refused, SendResult::Permanent(_)), "{security:?}: an unknown CA is refused: {refused:?}");
+        assert_eq!(server.received.lock().unwrap().len(), 1, "nothing went in clear");
+    }
+    // A server that is down may be up later: retried.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = listener.local_addr().unwrap().port();
+    drop(listener);
+    let down = crate::mail::SmtpServer {
+        host: "127.0.0.1".into(),
+        port: closed,
+        tls: SmtpTls::None,
+        credentials: None,
+        ca_pem: None,
+    };
+    let mail = Smtp::new("mail", down, "duty@luohe.example.com", timeout, links).unwrap();
+    let m = entry("mail", "duty01@qiye01.example.com", notice().to_json());
+    assert!(matches!(mail.send(&m).await, SendResult::Transient { .. }));
 }
