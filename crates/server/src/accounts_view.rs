@@ -3,7 +3,7 @@
 
 use axum::Router;
 use axum::extract::{Form, Query, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use hazewarn_store::users::Role;
 use serde::Deserialize;
@@ -35,15 +35,24 @@ pub async fn section(s: &AppState, l: &Lang) -> Result<String, ApiError> {
             None => (l.t("正常", "active"), "disable", l.t("停用", "Disable")),
             Some(_) => (l.t("已停用", "disabled"), "enable", l.t("启用", "Enable")),
         };
+        let button = |action: &str, label: &str| {
+            format!(
+                "<form method=\"post\" action=\"/office/account{q}\"><input type=\"hidden\" name=\"name\" value=\"{n}\">\
+                 <input type=\"hidden\" name=\"action\" value=\"{action}\"><button>{label}</button></form>",
+                q = l.q(),
+                n = escape(&a.name),
+            )
+        };
+        // Enterprises sign in by code; only staff accounts have a token worth rotating.
+        let rotate =
+            if a.role == Role::Enterprise { String::new() } else { button("rotate", l.t("更换令牌", "New token")) };
         b += &format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{state}</td><td><form method=\"post\" action=\"/office/account{q}\">\
-             <input type=\"hidden\" name=\"name\" value=\"{n}\"><input type=\"hidden\" name=\"action\" value=\"{action}\"><button>{label}</button></form></td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{state}</td><td>{}{rotate}</td></tr>",
             escape(&a.name),
             a.role.as_str(),
             escape(a.mobile.as_deref().unwrap_or("-")),
             escape(a.email.as_deref().unwrap_or("-")),
-            q = l.q(),
-            n = escape(&a.name),
+            button(action, label),
         );
     }
     Ok(b + "</table>")
@@ -76,13 +85,16 @@ async fn set_state(
     caller: Result<Caller, ApiError>,
     Form(f): Form<AccountForm>,
 ) -> Response {
+    if f.action == "rotate" {
+        return rotate(&s, &l, caller, &f.name).await;
+    }
     let r = async {
         let caller = caller?;
         let user = caller.require(&[Role::Office])?;
         let disabled = match f.action.as_str() {
             "disable" => true,
             "enable" => false,
-            other => return Err(ApiError::BadRequest(format!("`action`: `{other}` is not disable or enable"))),
+            other => return Err(ApiError::BadRequest(format!("`action`: `{other}` is not disable, enable or rotate"))),
         };
         if disabled && f.name == user.name {
             return Err(ApiError::Conflict("an account may not disable itself".into()));
@@ -96,4 +108,34 @@ async fn set_state(
     }
     .await;
     after_post("/office", &l, r)
+}
+
+/// A new token for a staff account, shown once on the page that answers (never in a redirect's
+/// address, which browsers and proxies keep).
+async fn rotate(s: &AppState, l: &Lang, caller: Result<Caller, ApiError>, name: &str) -> Response {
+    let r = async {
+        let caller = caller?;
+        let user = caller.require(&[Role::Office])?;
+        let token = hazewarn_scheduler::city::random_hex(32).map_err(|e| ApiError::Internal(e.to_string()))?;
+        s.city.store.rotate_token(name, &token, &user.name, s.city.now()).await?;
+        Ok(token)
+    }
+    .await;
+    match r {
+        Ok(token) => {
+            let body = format!(
+                "<p class=\"msg\">{} {}</p><p><code id=\"new-token\">{}</code></p><p><a href=\"/office{}\">{}</a></p>",
+                escape(name),
+                l.t(
+                    "的新令牌（只显示这一次；旧令牌及其会话已失效）：",
+                    "has a new token (shown once; the old one and its sessions have ended):"
+                ),
+                escape(&token),
+                l.q(),
+                l.t("返回", "Back"),
+            );
+            crate::pages::page(l, l.t("更换令牌", "New token"), &body).into_response()
+        }
+        Err(e) => after_post("/office", l, Err(e)),
+    }
 }

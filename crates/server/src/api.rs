@@ -410,14 +410,16 @@ pub async fn delivery_rows(s: &AppState) -> Result<Vec<DeliveryRow>, ApiError> {
     let now = hazewarn_store::ts(s.city.now());
     let mut rows = Vec::new();
     for n in s.city.store.notices_of(&w.id, None).await? {
-        let mut deliveries = Vec::new();
-        for ch in &s.city.channels {
-            if let Ok(e) =
-                s.city.store.outbox_entry(&hazewarn_scheduler::respond::outbox_id(&n.notice.id, ch.name())).await
-            {
-                deliveries.push((ch.name().to_owned(), format!("{:?}", e.status).to_lowercase()));
-            }
-        }
+        // The notice's own messages (not its reminders), machine channels first, then its route.
+        let deliveries = s
+            .city
+            .store
+            .outbox_of(&n.notice.id)
+            .await?
+            .into_iter()
+            .filter(|e| e.kind == "notice" && e.idempotency_key == n.notice.id)
+            .map(|e| (e.channel, format!("{:?}", e.status).to_lowercase()))
+            .collect();
         let deadline = hazewarn_store::ts(n.notice.ack_deadline.with_timezone(&chrono::Utc));
         rows.push(DeliveryRow {
             overdue: n.acknowledged_at.is_none() && deadline < now,

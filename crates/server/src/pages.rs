@@ -610,6 +610,17 @@ async fn plan_section(s: &AppState, l: &Lang, level: WarningLevel, in_force: boo
 
 /// Each notice of the warning in force with its step and level, per channel, and the dead
 /// letters with a retry button.
+/// An outbox status as the office reads it.
+fn delivery_status<'a>(l: &Lang, status: &'a str) -> &'a str {
+    match status {
+        "sent" => l.t("已送达", "delivered"),
+        "pending" => l.t("发送中", "sending"),
+        "dead" => l.t("失败", "failed"),
+        "standby" => l.t("备用（前一渠道失败时启用）", "standby (if the one before fails)"),
+        other => other,
+    }
+}
+
 async fn deliveries_section(s: &AppState, l: &Lang) -> Result<String, ApiError> {
     let rows = api::delivery_rows(s).await?;
     let mut b = format!(
@@ -623,7 +634,7 @@ async fn deliveries_section(s: &AppState, l: &Lang) -> Result<String, ApiError> 
         l.t("逾期", "Overdue")
     );
     for r in &rows {
-        let ch: Vec<String> = r.deliveries.iter().map(|(c, st)| format!("{c}: {st}")).collect();
+        let ch: Vec<String> = r.deliveries.iter().map(|(c, st)| format!("{c}: {}", delivery_status(l, st))).collect();
         let overdue = match (r.overdue, r.escalated) {
             (false, _) => "",
             (true, true) => l.t("逾期（已上报）", "overdue (escalated)"),

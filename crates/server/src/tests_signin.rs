@@ -210,6 +210,13 @@ async fn the_office_opens_accounts_from_the_list_and_disables_one_on_its_page() 
     let (_, h, _) = send(&f, by_enterprise).await;
     assert!(urlencoding_decode(h[header::LOCATION].to_str().unwrap()).contains("this role may not do that"));
     assert!(f.state.city.store.accounts().await.unwrap().iter().all(|a| a.name != "office" || a.disabled_at.is_none()));
+    // A forecaster's new token is shown once on the answering page; the old one stops working.
+    let (status, _, page) = send(&f, office("/office/account", "name=fc&action=rotate")).await;
+    assert_eq!(status, StatusCode::OK);
+    let token = page.split("<code id=\"new-token\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    assert_eq!(token.len(), 64);
+    assert_eq!(send(&f, form("/login", "token=token-fc")).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(send(&f, form("/login", &format!("token={token}"))).await.0, StatusCode::SEE_OTHER);
 }
 
 /// A redirect's `msg=` as text.
