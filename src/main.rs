@@ -7,6 +7,7 @@ mod cycle_cmd;
 mod demo;
 mod demo_report;
 mod forecast_cmd;
+mod hj212_cmd;
 mod ingest_cmd;
 mod response_cmd;
 mod sample;
@@ -194,6 +195,9 @@ enum Command {
         #[arg(long, default_value = "out/demo")]
         out: PathBuf,
     },
+    /// HJ 212-2017 online-monitoring packets.
+    #[command(subcommand)]
+    Hj212(Hj212Command),
     /// Regenerate the synthetic sample city (seeded, so the same seed gives the same files).
     #[command(after_help = "Example:\n  hazewarn sample --seed 20241 --out data/sample --lists data/lists")]
     Sample {
@@ -282,6 +286,17 @@ enum Command {
     /// Users and their bearer tokens.
     #[command(subcommand)]
     User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum Hj212Command {
+    /// Decode packets, one frame per line, into one JSON object each; invalid lines print
+    /// `{"line": N, "error": …}` naming the field, and the exit code is 1.
+    #[command(after_help = "Example:\n  hazewarn hj212 decode captured.txt\n  nc -l 9000 | hazewarn hj212 decode -")]
+    Decode {
+        /// A file of frames, or `-` (the default) for standard input.
+        input: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -458,6 +473,11 @@ fn main() -> ExitCode {
         Command::Forecast(args) => forecast_cmd::forecast(&args),
         Command::Demo { sample, out } => demo::run(&sample, &out),
         Command::Sample { seed, out, lists } => sample::write(seed, &out, &lists),
+        Command::Hj212(Hj212Command::Decode { input }) => match hj212_cmd::decode(input.as_deref()) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(1),
+            Err(e) => Err(e),
+        },
         Command::Run(c) => cycle_cmd::run_scheduler(&c),
         Command::Serve { config, addr, rate, failures_per_minute } => {
             cycle_cmd::serve(&config, &addr, rate, failures_per_minute)

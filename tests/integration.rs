@@ -5,6 +5,7 @@ mod common;
 mod cli_aqi;
 mod cli_backtest;
 mod cli_delivery;
+mod cli_hj212;
 mod cli_ingest;
 mod cli_people;
 mod cli_response;
