@@ -29,6 +29,8 @@ pub struct City {
     pub links: Option<AckLinks>,
     /// The office's duty officers, as its messages reach them.
     pub duty: Recipient,
+    /// What the HJ 212 receiver saw, per device.
+    pub monitor_counts: crate::monitoring::ReceiverCounts,
     /// This instance's name in leases and job runs.
     pub owner: String,
     /// When each job last finished, for `/readyz`.
@@ -100,6 +102,7 @@ impl City {
             duty,
             owner,
             health: Health::default(),
+            monitor_counts: Default::default(),
         })
     }
 

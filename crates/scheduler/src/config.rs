@@ -36,6 +36,38 @@ pub struct Config {
     pub links: Option<LinksConfig>,
     #[serde(default)]
     pub routing: Routing,
+    /// The HJ 212 receiver, when the city takes online monitoring.
+    pub monitoring: Option<Monitoring>,
+    /// Online monitors (在线监测设备), by their `MN`.
+    #[serde(default)]
+    pub devices: Vec<DeviceConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Monitoring {
+    /// Where `serve` and `run` listen for HJ 212, e.g. `0.0.0.0:9212`.
+    pub listen: String,
+}
+
+/// An online monitor: what its packets are about.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceConfig {
+    /// 设备唯一标识 as the packets carry it.
+    pub mn: String,
+    /// The `PW` it sends.
+    pub password: String,
+    /// The enterprise on the reduction list.
+    pub credit_code: String,
+    /// The production line (as the list names it).
+    pub line: String,
+    /// The outlet (排放口), e.g. `DA001`.
+    #[serde(default)]
+    pub outlet: String,
+    /// The codes it reports: `a34013` particulates, `a21026` SO2, `a21002` NOx, `a24088` NMHC,
+    /// `a00000` flue-gas flow, …
+    pub codes: Vec<String>,
 }
 
 /// The office's duty contacts (值班联系人): SMS and e-mail channels send its messages here; a
@@ -501,6 +533,7 @@ impl Config {
             return Err("data.area needs the city's [[stations]]: which of them are assessment stations".into());
         }
         check_people(&c)?;
+        check_devices(&c.devices)?;
         if c.policy.max_warning_days == 0 {
             return Err("policy.max_warning_days must be at least 1".into());
         }
@@ -509,6 +542,29 @@ impl Config {
         }
         Ok(c)
     }
+}
+
+/// Each device has a unique MN, a valid credit code and codes of the standard's form.
+fn check_devices(devices: &[DeviceConfig]) -> Result<(), String> {
+    for (k, d) in devices.iter().enumerate() {
+        if d.mn.is_empty() || d.mn.len() > 24 || !d.mn.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(format!("devices[{k}].mn: `{}` is not 1 to 24 letters and digits", d.mn));
+        }
+        if devices[..k].iter().any(|e| e.mn == d.mn) {
+            return Err(format!("devices[{k}].mn: `{}` is listed twice", d.mn));
+        }
+        hazewarn_response::CreditCode::parse(&d.credit_code).map_err(|e| format!("devices[{k}].credit_code: {e}"))?;
+        let code_ok = |c: &String| {
+            c.len() == 6 && c.as_bytes()[0].is_ascii_lowercase() && c[1..].bytes().all(|b| b.is_ascii_digit())
+        };
+        if d.codes.is_empty() {
+            return Err(format!("devices[{k}].codes: a device reports at least one code"));
+        }
+        if let Some(c) = d.codes.iter().find(|c| !code_ok(c)) {
+            return Err(format!("devices[{k}].codes: `{c}` is not a code such as a34013"));
+        }
+    }
+    Ok(())
 }
 
 /// Duty contacts parse, the route names configured channels, and channels whose messages carry
@@ -670,5 +726,30 @@ mod tests {
         }
         let local = format!("{MINIMAL}[links]\nbase_url = \"http://127.0.0.1:8080\"\nsecret = \"x\"\n{mail}");
         assert!(Config::parse(&local, Path::new("/tmp")).is_ok(), "plain http on this machine is allowed");
+    }
+
+    #[test]
+    fn devices_are_checked_with_their_index_and_field() {
+        let device = |mn: &str, code: &str, codes: &str| {
+            format!(
+                "[[devices]]\nmn = \"{mn}\"\npassword = \"1\"\ncredit_code = \"{code}\"\nline = \"1#\"\ncodes = {codes}\n"
+            )
+        };
+        let ok = device("LH0001", "91411100MA4007919J", "[\"a34013\"]");
+        assert!(Config::parse(&format!("{MINIMAL}{ok}"), Path::new("/tmp")).is_ok());
+        let cases = [
+            (format!("{ok}{ok}"), "devices[1].mn: `LH0001` is listed twice"),
+            (
+                device("LH-1", "91411100MA4007919J", "[\"a34013\"]"),
+                "devices[0].mn: `LH-1` is not 1 to 24 letters and digits",
+            ),
+            (device("LH1", "91411100MA4007919K", "[\"a34013\"]"), "devices[0].credit_code:"),
+            (device("LH1", "91411100MA4007919J", "[]"), "devices[0].codes: a device reports at least one code"),
+            (device("LH1", "91411100MA4007919J", "[\"PM2.5\"]"), "devices[0].codes: `PM2.5` is not a code"),
+        ];
+        for (extra, want) in cases {
+            let e = Config::parse(&format!("{MINIMAL}{extra}"), Path::new("/tmp")).unwrap_err();
+            assert!(e.starts_with(want), "{e}\nwanted: {want}");
+        }
     }
 }

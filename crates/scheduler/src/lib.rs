@@ -26,6 +26,7 @@ pub mod health;
 pub mod links;
 pub mod lists;
 pub mod mail;
+pub mod monitoring;
 pub mod respond;
 pub mod robots;
 mod run;
@@ -76,6 +77,8 @@ pub fn utc_of_local(t: NaiveDateTime) -> DateTime<Utc> {
 mod tests;
 #[cfg(test)]
 mod tests_dispatch;
+#[cfg(test)]
+mod tests_monitoring;
 #[cfg(test)]
 mod tests_people;
 #[cfg(test)]

@@ -184,10 +184,24 @@ pub async fn run_until(city: Arc<City>, stop: impl Future<Output = ()>) -> Resul
             }
         }
     };
-    tokio::select! {
-        () = stop => {}
-        () = watch => {}
-    }
+    // The HJ 212 receiver runs beside the jobs; if it stops, so does the scheduler, loudly.
+    let receiver = async {
+        match &city.config.monitoring {
+            None => std::future::pending().await,
+            Some(m) => {
+                let listener = tokio::net::TcpListener::bind(&m.listen)
+                    .await
+                    .map_err(|e| SchedulerError::Config(format!("monitoring.listen `{}`: {e}", m.listen)))?;
+                tracing::info!(addr = %m.listen, "HJ 212 receiver listening");
+                crate::monitoring::receive(city.clone(), listener).await
+            }
+        }
+    };
+    let result = tokio::select! {
+        () = stop => Ok(()),
+        () = watch => Ok(()),
+        r = receiver => r,
+    };
     sched.shutdown().await.map_err(err)?;
-    Ok(())
+    result
 }

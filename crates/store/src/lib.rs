@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod links;
 pub mod lists;
 mod migrate;
+pub mod monitoring;
 pub mod outbox;
 pub mod response;
 pub mod sessions;

@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "demo_clock", include_str!("../migrations/0005_demo_clock.sql")),
     (6, "routes_and_links", include_str!("../migrations/0006_routes_and_links.sql")),
     (7, "sessions_and_codes", include_str!("../migrations/0007_sessions_and_codes.sql")),
+    (8, "monitor_readings", include_str!("../migrations/0008_monitor_readings.sql")),
 ];
 const LOCK_KEY: i64 = 0x6861_7a65; // "haze"
 

@@ -1,0 +1,171 @@
+//! The HJ 212 receiver: a TCP listener beside the scheduler (`serve`, `run`) where online
+//! monitors upload their data. Each connection's bytes are cut into frames (split or merged, as
+//! TCP delivers them); a frame with a bad length or CRC is logged with its reason and counted
+//! for its device, and gets no answer, as the standard asks. A packet from a device the city does
+//! not list, or with the wrong `PW`, is refused with 9011. A data upload (2011 real-time, 2051
+//! minute, 2061 hourly, 2031 daily) is stored, and only then answered with 9014 when its `Flag`
+//! asks, so a packet the device saw answered is never lost to a crash.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use hazewarn_hj212::{Framed, Frames, Packet, Value, answer};
+use hazewarn_store::monitoring::Reading;
+use serde::Serialize;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::SchedulerError;
+use crate::city::City;
+
+/// Data commands whose values are stored.
+pub const DATA_COMMANDS: [&str; 4] = ["2011", "2051", "2061", "2031"];
+/// Bytes a connection may hold for an unfinished frame before it is dropped.
+const MAX_PENDING: usize = 64 * 1024;
+
+/// What the receiver saw from one device (or, before a frame names one, from a peer address).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DeviceCounts {
+    pub packets: u64,
+    pub stored: u64,
+    pub bad_frames: u64,
+    pub refused: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct ReceiverCounts(Mutex<HashMap<String, DeviceCounts>>);
+
+impl ReceiverCounts {
+    fn add(&self, who: &str, f: impl FnOnce(&mut DeviceCounts)) {
+        f(self.0.lock().expect("counts lock").entry(who.to_owned()).or_default());
+    }
+
+    pub fn snapshot(&self) -> BTreeMap<String, DeviceCounts> {
+        self.0.lock().expect("counts lock").iter().map(|(k, v)| (k.clone(), *v)).collect()
+    }
+}
+
+/// The `MN=` a frame names, read without trusting the frame (for counting a bad one).
+fn claimed_mn(frame: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(frame);
+    let at = text.find("MN=")? + 3;
+    let mn: String = text[at..].chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+    (!mn.is_empty()).then_some(mn)
+}
+
+/// A packet's values as rows: each code's numeric and text fields, its `Flag` beside them.
+pub fn readings(p: &Packet) -> Vec<Reading> {
+    let (mn, cn) = (p.mn.clone().unwrap_or_default(), p.cn.clone().unwrap_or_default());
+    let data_time = p.data_time.map(|t| t.to_rfc3339()).unwrap_or_default();
+    let mut rows = Vec::new();
+    for (code, fields) in &p.values {
+        let flag = match fields.get("Flag") {
+            Some(Value::Text(f)) => Some(f.clone()),
+            _ => None,
+        };
+        for (field, v) in fields.iter().filter(|(f, _)| f.as_str() != "Flag") {
+            let (value, text) = match v {
+                Value::Number(n) => (Some(*n), None),
+                Value::Text(t) => (None, Some(t.clone())),
+            };
+            rows.push(Reading {
+                mn: mn.clone(),
+                cn: cn.clone(),
+                data_time: data_time.clone(),
+                code: code.clone(),
+                field: field.clone(),
+                value,
+                text,
+                flag: flag.clone(),
+                qn: p.qn.clone(),
+            });
+        }
+    }
+    rows
+}
+
+impl City {
+    /// What the receiver does with one frame: store what it carries and say what to answer.
+    pub async fn take_frame(&self, frame: &[u8], peer: &str) -> Result<Option<String>, SchedulerError> {
+        let counts = &self.monitor_counts;
+        let p = match Packet::decode(frame) {
+            Ok(p) => p,
+            Err(e) => {
+                let who = claimed_mn(frame).unwrap_or_else(|| peer.to_owned());
+                tracing::warn!(device = %who, %peer, error = %e, "HJ 212 frame refused");
+                counts.add(&who, |c| c.bad_frames += 1);
+                return Ok(None);
+            }
+        };
+        let mn = p.mn.clone().unwrap_or_default();
+        counts.add(&mn, |c| c.packets += 1);
+        let Some(device) = self.config.devices.iter().find(|d| d.mn == mn) else {
+            tracing::warn!(device = %mn, %peer, "HJ 212 packet from a device the city does not list");
+            counts.add(&mn, |c| c.refused += 1);
+            return Ok(Some(answer::request(&p, 4)));
+        };
+        if p.pw.as_deref() != Some(device.password.as_str()) {
+            tracing::warn!(device = %mn, %peer, "HJ 212 packet with a wrong password");
+            counts.add(&mn, |c| c.refused += 1);
+            return Ok(Some(answer::request(&p, 3)));
+        }
+        let cn = p.cn.as_deref().unwrap_or_default();
+        if DATA_COMMANDS.contains(&cn) {
+            if p.data_time.is_none() {
+                tracing::warn!(device = %mn, cn, "HJ 212 upload without DataTime");
+                counts.add(&mn, |c| c.bad_frames += 1);
+                return Ok(None);
+            }
+            // Stored before it is answered: an answered packet is never lost.
+            let new = self.store.save_readings(&readings(&p), self.now()).await?;
+            counts.add(&mn, |c| c.stored += new as u64);
+        }
+        Ok(p.wants_answer().then(|| answer::data(&p)))
+    }
+}
+
+/// Accepts monitors until the listener fails; each connection runs on its own.
+pub async fn receive(city: Arc<City>, listener: TcpListener) -> Result<(), SchedulerError> {
+    loop {
+        let (socket, peer) =
+            listener.accept().await.map_err(|e| SchedulerError::Job(format!("HJ 212 receiver: accept: {e}")))?;
+        let city = city.clone();
+        tokio::spawn(async move {
+            if let Err(e) = connection(&city, socket, &peer.to_string()).await {
+                tracing::warn!(%peer, error = %e, "HJ 212 connection ended");
+            }
+        });
+    }
+}
+
+async fn connection(city: &City, mut socket: TcpStream, peer: &str) -> Result<(), SchedulerError> {
+    let io = |e: std::io::Error| SchedulerError::Job(format!("HJ 212 {peer}: {e}"));
+    let mut frames = Frames::new();
+    let mut buf = vec![0u8; 8192];
+    loop {
+        let n = socket.read(&mut buf).await.map_err(io)?;
+        if n == 0 {
+            return Ok(());
+        }
+        frames.push(&buf[..n]);
+        while let Some(f) = frames.next() {
+            match f {
+                Framed::Frame(frame) => {
+                    if let Some(reply) = city.take_frame(&frame, peer).await? {
+                        socket.write_all(reply.as_bytes()).await.map_err(io)?;
+                    }
+                }
+                Framed::Dropped { bytes, error } => {
+                    tracing::warn!(%peer, bytes, %error, "HJ 212 bytes dropped");
+                    city.monitor_counts.add(peer, |c| c.bad_frames += 1);
+                }
+            }
+        }
+        if frames.pending() > MAX_PENDING {
+            return Err(SchedulerError::Job(format!(
+                "HJ 212 {peer}: {} bytes without a whole frame",
+                frames.pending()
+            )));
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! Readings from online emission monitors (HJ 212), stored as received with their flags.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::{Result, Store, ts};
+
+/// One value of one packet: a pollutant's (or parameter's) field at the packet's `DataTime`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reading {
+    pub mn: String,
+    /// The data command: 2011 real-time, 2051 minute, 2061 hourly, 2031 daily.
+    pub cn: String,
+    /// The packet's `DataTime` (RFC 3339, Beijing time).
+    pub data_time: String,
+    pub code: String,
+    pub field: String,
+    pub value: Option<f64>,
+    pub text: Option<String>,
+    /// The code's data flag (`N` normal, `F` stopped, `M` maintenance, `D` fault, …).
+    pub flag: Option<String>,
+    pub qn: Option<String>,
+}
+
+impl Store {
+    /// Stores one packet's readings in one transaction, audited; returns how many were new (a
+    /// packet sent again adds none).
+    pub async fn save_readings(&self, readings: &[Reading], now: DateTime<Utc>) -> Result<usize> {
+        let Some(first) = readings.first() else { return Ok(0) };
+        let mut tx = self.write().await?;
+        let mut new = 0;
+        for r in readings {
+            let done = sqlx::query(
+                "INSERT INTO monitor_readings (mn, cn, data_time, code, field, value, text_value, flag, qn, received_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (mn, cn, data_time, code, field) DO NOTHING",
+            )
+            .bind(&r.mn)
+            .bind(&r.cn)
+            .bind(&r.data_time)
+            .bind(&r.code)
+            .bind(&r.field)
+            .bind(r.value)
+            .bind(&r.text)
+            .bind(&r.flag)
+            .bind(&r.qn)
+            .bind(ts(now))
+            .execute(tx.conn())
+            .await?;
+            new += done.rows_affected() as usize;
+        }
+        let detail = format!("CN={} {} {} values, {new} new", first.cn, first.data_time, readings.len());
+        tx.audit(now, "hj212", "monitor-readings", &first.mn, &detail).await?;
+        tx.commit().await?;
+        Ok(new)
+    }
+
+    /// A device's readings, oldest first.
+    pub async fn readings_of(&self, mn: &str) -> Result<Vec<Reading>> {
+        type Row =
+            (String, String, String, String, String, Option<f64>, Option<String>, Option<String>, Option<String>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT mn, cn, data_time, code, field, value, text_value, flag, qn FROM monitor_readings WHERE mn = $1 \
+             ORDER BY data_time, cn, code, field",
+        )
+        .bind(mn)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Reading {
+                mn: r.0,
+                cn: r.1,
+                data_time: r.2,
+                code: r.3,
+                field: r.4,
+                value: r.5,
+                text: r.6,
+                flag: r.7,
+                qn: r.8,
+            })
+            .collect())
+    }
+}
