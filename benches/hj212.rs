@@ -25,7 +25,7 @@ fn upload(k: usize) -> String {
             .collect();
         p.values.insert((*code).to_owned(), fields);
     }
-    p.encode()
+    p.encode().unwrap()
 }
 
 fn bench(c: &mut Criterion) {

@@ -168,8 +168,18 @@ impl Packet {
         self.flag.as_deref().and_then(|f| f.parse::<u8>().ok()).is_some_and(|f| f & 1 == 1)
     }
 
-    /// The data segment this packet is written as (fields in the standard's order).
-    pub fn segment(&self) -> String {
+    /// The data segment this packet is written as (fields in the standard's order); refused when
+    /// a value holds a separator (`;`, `,`, `=`, `&`) that would change what it says, when a
+    /// field holds the other kind of value than the standard's, or when it is longer than four
+    /// digits can declare.
+    pub fn segment(&self) -> Result<String, Hj212Error> {
+        let plain = |field: &str, v: &str| {
+            if v.contains([';', ',', '=', '&']) {
+                Err(field_error(field, format!("`{v}` holds a separator (; , = &)")))
+            } else {
+                Ok(())
+            }
+        };
         let mut s = String::new();
         let head = [
             ("QN", &self.qn),
@@ -183,6 +193,7 @@ impl Packet {
         ];
         for (k, v) in head {
             if let Some(v) = v {
+                plain(k, v)?;
                 s += &format!("{k}={v};");
             }
         }
@@ -190,23 +201,38 @@ impl Packet {
         if let Some(t) = self.data_time {
             items.push(format!("DataTime={}", t.format("%Y%m%d%H%M%S")));
         }
-        items.extend(self.parameters.iter().map(|(k, v)| format!("{k}={v}")));
+        for (k, v) in &self.parameters {
+            plain(&format!("CP {k}"), k)?;
+            plain(&format!("CP {k}"), v)?;
+            items.push(format!("{k}={v}"));
+        }
         for (code, fields) in &self.values {
-            let group: Vec<String> = fields
-                .iter()
-                .map(|(f, v)| match v {
-                    Value::Number(n) => format!("{code}-{f}={n}"),
-                    Value::Text(t) => format!("{code}-{f}={t}"),
-                })
-                .collect();
+            let mut group = Vec::new();
+            for (f, v) in fields {
+                let key = format!("CP {code}-{f}");
+                plain(&key, code)?;
+                plain(&key, f)?;
+                group.push(match v {
+                    Value::Number(n) if NUMERIC.contains(&f.as_str()) && n.is_finite() => format!("{code}-{f}={n}"),
+                    Value::Text(t) if !NUMERIC.contains(&f.as_str()) => {
+                        plain(&key, t)?;
+                        format!("{code}-{f}={t}")
+                    }
+                    _ => return Err(field_error(&key, "holds the other kind of value than the standard's")),
+                });
+            }
             items.push(group.join(","));
         }
-        s + &format!("CP=&&{}&&", items.join(";"))
+        let segment = s + &format!("CP=&&{}&&", items.join(";"));
+        if segment.len() > 9999 {
+            return Err(Hj212Error::LengthMismatch { declared: 9999, actual: segment.len() });
+        }
+        Ok(segment)
     }
 
     /// The frame: `##`, length, data segment, CRC16, `\r\n`.
-    pub fn encode(&self) -> String {
-        frame(&self.segment())
+    pub fn encode(&self) -> Result<String, Hj212Error> {
+        Ok(frame(&self.segment()?))
     }
 }
 

@@ -191,10 +191,24 @@ proptest! {
 
     #[test]
     fn a_packet_survives_encode_then_decode(p in packet()) {
-        let text = p.encode();
+        let text = p.encode().unwrap();
         let back = Packet::decode(text.as_bytes()).unwrap();
-        prop_assert_eq!(&back.crc, &format!("{:04X}", crc_by_table(p.segment().as_bytes())));
+        prop_assert_eq!(&back.crc, &format!("{:04X}", crc_by_table(p.segment().unwrap().as_bytes())));
         prop_assert_eq!(Packet { crc: String::new(), ..back }, p);
+    }
+
+    #[test]
+    fn text_that_would_change_the_packet_is_refused_and_any_other_round_trips(t in "[ -~]{0,12}") {
+        let mut p = Packet::decode(STANDARD_EXAMPLE.as_bytes()).unwrap();
+        let fields = [("Flag".to_owned(), Value::Text(t.clone()))].into_iter().collect();
+        p.values.insert("a34013".into(), fields);
+        match p.encode() {
+            Err(e) => prop_assert!(t.contains([';', ',', '=', '&']), "{e}"),
+            Ok(frame) => {
+                let back = Packet::decode(frame.as_bytes()).unwrap();
+                prop_assert_eq!(back.values, p.values);
+            }
+        }
     }
 
     #[test]

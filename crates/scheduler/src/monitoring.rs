@@ -2,7 +2,10 @@
 //! monitors upload their data. Each connection's bytes are cut into frames (split or merged, as
 //! TCP delivers them); a frame with a bad length or CRC is logged with its reason and counted
 //! for its device, and gets no answer, as the standard asks. A packet from a device the city does
-//! not list, or with the wrong `PW`, is refused with 9011. A data upload (2011 real-time, 2051
+//! not list, or with the wrong `PW`, is refused with 9011 `QnRtn=3` (the same answer for both,
+//! so the port does not tell a stranger which MNs exist; the log says which). An upload dated
+//! more than ten minutes ahead is refused unanswered, so a device with a wrong clock cannot take
+//! the place of the readings to come. A data upload (2011 real-time, 2051
 //! minute, 2061 hourly, 2031 daily) is stored, and only then answered with 9014 when its `Flag`
 //! asks, so a packet the device saw answered is never lost to a crash.
 
@@ -20,8 +23,14 @@ use crate::city::City;
 
 /// Data commands whose values are stored.
 pub const DATA_COMMANDS: [&str; 4] = ["2011", "2051", "2061", "2031"];
-/// Bytes a connection may hold for an unfinished frame before it is dropped.
-const MAX_PENDING: usize = 64 * 1024;
+/// A connection that sends nothing for this long is closed.
+const IDLE: std::time::Duration = std::time::Duration::from_secs(600);
+/// A device that does not take its answer within this long is dropped.
+const WRITE: std::time::Duration = std::time::Duration::from_secs(30);
+/// How far ahead of the city's clock a `DataTime` may be.
+const AHEAD_MINUTES: i64 = 10;
+/// Devices counted by name; beyond this, unlisted senders share one count.
+const MAX_COUNTED: usize = 10_000;
 
 /// What the receiver saw from one device (or, before a frame names one, from a peer address).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -37,7 +46,9 @@ pub struct ReceiverCounts(Mutex<HashMap<String, DeviceCounts>>);
 
 impl ReceiverCounts {
     fn add(&self, who: &str, f: impl FnOnce(&mut DeviceCounts)) {
-        f(self.0.lock().expect("counts lock").entry(who.to_owned()).or_default());
+        let mut counts = self.0.lock().expect("counts lock");
+        let key = if counts.len() >= MAX_COUNTED && !counts.contains_key(who) { "(others)" } else { who };
+        f(counts.entry(key.to_owned()).or_default());
     }
 
     pub fn snapshot(&self) -> BTreeMap<String, DeviceCounts> {
@@ -91,19 +102,21 @@ impl City {
         let p = match Packet::decode(frame) {
             Ok(p) => p,
             Err(e) => {
-                let who = claimed_mn(frame).unwrap_or_else(|| peer.to_owned());
+                // Counted for a listed device only: a stranger's MN names nothing.
+                let claimed = claimed_mn(frame).filter(|mn| self.config.devices.iter().any(|d| &d.mn == mn));
+                let who = claimed.unwrap_or_else(|| format!("unlisted {}", peer_ip(peer)));
                 tracing::warn!(device = %who, %peer, error = %e, "HJ 212 frame refused");
                 counts.add(&who, |c| c.bad_frames += 1);
                 return Ok(None);
             }
         };
         let mn = p.mn.clone().unwrap_or_default();
-        counts.add(&mn, |c| c.packets += 1);
         let Some(device) = self.config.devices.iter().find(|d| d.mn == mn) else {
             tracing::warn!(device = %mn, %peer, "HJ 212 packet from a device the city does not list");
-            counts.add(&mn, |c| c.refused += 1);
-            return Ok(Some(answer::request(&p, 4)));
+            counts.add(&format!("unlisted {}", peer_ip(peer)), |c| c.refused += 1);
+            return Ok(Some(answer::request(&p, 3)));
         };
+        counts.add(&mn, |c| c.packets += 1);
         if p.pw.as_deref() != Some(device.password.as_str()) {
             tracing::warn!(device = %mn, %peer, "HJ 212 packet with a wrong password");
             counts.add(&mn, |c| c.refused += 1);
@@ -111,8 +124,9 @@ impl City {
         }
         let cn = p.cn.as_deref().unwrap_or_default();
         if DATA_COMMANDS.contains(&cn) {
-            if p.data_time.is_none() {
-                tracing::warn!(device = %mn, cn, "HJ 212 upload without DataTime");
+            let ahead = p.data_time.map(|t| t.with_timezone(&chrono::Utc) - self.now());
+            if ahead.is_none_or(|a| a > chrono::Duration::minutes(AHEAD_MINUTES)) {
+                tracing::warn!(device = %mn, cn, data_time = ?p.data_time, "HJ 212 upload without DataTime, or dated ahead");
                 counts.add(&mn, |c| c.bad_frames += 1);
                 return Ok(None);
             }
@@ -124,11 +138,23 @@ impl City {
     }
 }
 
-/// Accepts monitors until the listener fails; each connection runs on its own.
+/// The address without its port, so one sender's connections share a count.
+fn peer_ip(peer: &str) -> &str {
+    peer.rsplit_once(':').map_or(peer, |(ip, _)| ip)
+}
+
+/// Accepts monitors for as long as it runs; each connection runs on its own. A failed accept
+/// (out of file descriptors, a connection reset before it was taken) is logged and waited out.
 pub async fn receive(city: Arc<City>, listener: TcpListener) -> Result<(), SchedulerError> {
     loop {
-        let (socket, peer) =
-            listener.accept().await.map_err(|e| SchedulerError::Job(format!("HJ 212 receiver: accept: {e}")))?;
+        let (socket, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                tracing::error!(error = %e, "HJ 212 receiver: accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                continue;
+            }
+        };
         let city = city.clone();
         tokio::spawn(async move {
             if let Err(e) = connection(&city, socket, &peer.to_string()).await {
@@ -143,7 +169,10 @@ async fn connection(city: &City, mut socket: TcpStream, peer: &str) -> Result<()
     let mut frames = Frames::new();
     let mut buf = vec![0u8; 8192];
     loop {
-        let n = socket.read(&mut buf).await.map_err(io)?;
+        let Ok(read) = tokio::time::timeout(IDLE, socket.read(&mut buf)).await else {
+            return Err(SchedulerError::Job(format!("HJ 212 {peer}: idle for {} s", IDLE.as_secs())));
+        };
+        let n = read.map_err(io)?;
         if n == 0 {
             return Ok(());
         }
@@ -152,20 +181,17 @@ async fn connection(city: &City, mut socket: TcpStream, peer: &str) -> Result<()
             match f {
                 Framed::Frame(frame) => {
                     if let Some(reply) = city.take_frame(&frame, peer).await? {
-                        socket.write_all(reply.as_bytes()).await.map_err(io)?;
+                        tokio::time::timeout(WRITE, socket.write_all(reply.as_bytes()))
+                            .await
+                            .map_err(|_| SchedulerError::Job(format!("HJ 212 {peer}: the answer was not taken")))?
+                            .map_err(io)?;
                     }
                 }
                 Framed::Dropped { bytes, error } => {
                     tracing::warn!(%peer, bytes, %error, "HJ 212 bytes dropped");
-                    city.monitor_counts.add(peer, |c| c.bad_frames += 1);
+                    city.monitor_counts.add(&format!("unlisted {}", peer_ip(peer)), |c| c.bad_frames += 1);
                 }
             }
-        }
-        if frames.pending() > MAX_PENDING {
-            return Err(SchedulerError::Job(format!(
-                "HJ 212 {peer}: {} bytes without a whole frame",
-                frames.pending()
-            )));
         }
     }
 }

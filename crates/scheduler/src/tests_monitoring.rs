@@ -23,8 +23,13 @@ fn frame(segment: &str) -> String {
 }
 
 fn upload(qn: &str, pw: &str, mn: &str, minute: u32, dust: f64) -> String {
+    upload_at(qn, pw, mn, &format!("08{minute:02}"), dust)
+}
+
+/// An upload at `hhmm` on 2024-01-22, Beijing time.
+fn upload_at(qn: &str, pw: &str, mn: &str, hhmm: &str, dust: f64) -> String {
     frame(&format!(
-        "QN={qn};ST=31;CN=2011;PW={pw};MN={mn};Flag=5;CP=&&DataTime=2024012208{minute:02}00;\
+        "QN={qn};ST=31;CN=2011;PW={pw};MN={mn};Flag=5;CP=&&DataTime=20240122{hhmm}00;\
          a34013-Rtd={dust},a34013-Flag=N;a00000-Rtd=125000,a00000-Flag=N&&"
     ))
 }
@@ -94,12 +99,15 @@ async fn the_receiver_stores_and_answers_uploads_and_refuses_what_the_standard_r
     // The same packet again (its answer was lost, say): answered, nothing added.
     s.write_all(first.as_bytes()).await.unwrap();
     assert!(answer(&mut s).await.unwrap().contains("CN=9014"));
-    // A wrong password and an unknown device: 9011 with QnRtn 3 and 4.
+    // A wrong password and an unknown device: the same 9011, QnRtn 3.
     s.write_all(upload("20240122081900004", "000000", "LH0001", 19, 9.9).as_bytes()).await.unwrap();
     let a = answer(&mut s).await.unwrap();
     assert!(a.contains("CN=9011;") && a.contains("QnRtn=3"), "{a}");
     s.write_all(upload("20240122081900005", "123456", "LH9999", 19, 9.9).as_bytes()).await.unwrap();
-    assert!(answer(&mut s).await.unwrap().contains("QnRtn=4"));
+    assert!(answer(&mut s).await.unwrap().contains("QnRtn=3"));
+    // Dated an hour ahead of the city's clock: refused, unanswered, nothing stored.
+    s.write_all(upload_at("20240122092000007", "123456", "LH0001", "0920", 1.0).as_bytes()).await.unwrap();
+    assert_eq!(answer(&mut s).await, None);
     // A bad CRC: no answer at all.
     let mut corrupt = upload("20240122082000006", "123456", "LH0001", 20, 9.9);
     corrupt.replace_range(corrupt.len() - 6..corrupt.len() - 2, "0000");
@@ -121,7 +129,8 @@ async fn the_receiver_stores_and_answers_uploads_and_refuses_what_the_standard_r
     );
     let counts = city.monitor_counts.snapshot();
     let lh = counts["LH0001"];
-    assert_eq!((lh.packets, lh.stored, lh.refused, lh.bad_frames), (5, 6, 1, 1), "{counts:?}");
+    assert_eq!((lh.packets, lh.stored, lh.refused, lh.bad_frames), (6, 6, 1, 2), "{counts:?}");
+    assert!(counts.keys().all(|k| k == "LH0001" || k.starts_with("unlisted ")), "{counts:?}");
     assert!(!receiver.is_finished(), "the listener outlives bad clients");
     assert!(city.store.verify_audit().await.unwrap().ok());
 }

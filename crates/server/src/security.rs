@@ -57,6 +57,11 @@ pub async fn csrf(req: Request, next: Next) -> Response {
     if !same_origin(req.headers()) {
         return refused("a request from another site may not change anything here");
     }
+    // Signing in starts a session rather than acting in one: a browser still holding an ended
+    // session's cookie must be able to sign in again (the origin check above still applies).
+    if req.uri().path() == "/login" || req.uri().path().starts_with("/login/") {
+        return next.run(req).await;
+    }
     let Some(token) = cookie_token(req.headers()) else { return next.run(req).await };
     let expected = csrf_of(&token);
     let from_header = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_owned);

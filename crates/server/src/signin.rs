@@ -12,7 +12,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use hazewarn_scheduler::{Channel, Recipient, SendResult};
 use hazewarn_store::OutboxEntry;
-use hazewarn_store::sessions::{CodeCheck, CodeRefusal, LOCK_MINUTES};
+use hazewarn_store::sessions::{CodeCheck, CodeRefusal};
 use hazewarn_store::users::Role;
 use serde::Deserialize;
 
@@ -122,8 +122,10 @@ fn six_digits() -> Result<String, ApiError> {
 fn masked(to: &str) -> String {
     match to.split_once('@') {
         Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
-        None if to.len() == 11 => format!("{}****{}", &to[..3], &to[7..]),
-        None => "***".into(),
+        None => match (to.get(..3), to.get(7..)) {
+            (Some(head), Some(tail)) if to.len() == 11 && to.is_ascii() => format!("{head}****{tail}"),
+            _ => "***".into(),
+        },
     }
 }
 
@@ -168,7 +170,7 @@ async fn send_code(
         .await?
     {
         Err(CodeRefusal::TooSoon(wait)) => return Err(ApiError::TooMany { retry_after_s: wait.max(1) as u64 }),
-        Err(CodeRefusal::Locked) => return Err(ApiError::TooMany { retry_after_s: (LOCK_MINUTES * 60) as u64 }),
+        Err(CodeRefusal::Locked(s)) => return Err(ApiError::TooMany { retry_after_s: s.max(1) as u64 }),
         Ok(()) => {}
     }
     let key = format!("code-{account}-{}", now.timestamp());
@@ -223,10 +225,15 @@ async fn verify_code(
             let msg = format!("{}{left}", l.t("验证码不正确。剩余尝试次数：", "Wrong code. Tries left: "));
             Ok(again(StatusCode::UNAUTHORIZED, &msg))
         }
-        CodeCheck::Locked => Ok(again(
-            StatusCode::TOO_MANY_REQUESTS,
-            l.t("错误次数过多，已锁定 15 分钟。", "Too many wrong codes: locked for 15 minutes."),
-        )),
+        CodeCheck::Locked(s) => {
+            let minutes = (s + 59) / 60;
+            let msg = format!(
+                "{}{minutes}{}",
+                l.t("错误次数过多，已锁定，请 ", "Too many wrong codes: locked; try again in "),
+                l.t(" 分钟后再试。", " minutes.")
+            );
+            Ok(again(StatusCode::TOO_MANY_REQUESTS, &msg))
+        }
         CodeCheck::NoCode => {
             s.failures.check(&client)?;
             Ok(again(

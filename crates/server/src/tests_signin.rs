@@ -66,6 +66,15 @@ async fn the_cookie_holds_a_session_that_logout_expiry_and_disabling_end() {
     f.clock.set(f.state.city.now() + chrono::Duration::hours(12));
     assert!(to_login(&send(&f, get("/office", "hw_session=session-office")).await));
 
+    // A browser still holding the ended session's cookie signs in again.
+    let again = Request::post("/login")
+        .header(header::COOKIE, &cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::from("token=token-office"))
+        .unwrap();
+    assert_eq!(send(&f, again).await.0, StatusCode::SEE_OTHER);
+
     // Disabling ends every session and the token.
     let (_, h, _) = send(&f, form("/login", "token=token-ent-a")).await;
     let ent = session_of(&h);
@@ -172,6 +181,62 @@ async fn an_enterprise_signs_in_with_a_code_that_expires_locks_and_is_rate_limit
     }
     assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
     assert!(store.verify_audit().await.unwrap().ok());
+}
+
+/// A fixture with the illustrative list's enterprises as accounts, mailing codes to a loopback
+/// SMTP server.
+async fn code_city() -> (Fixture, SmtpServer, Vec<(String, Option<String>, Option<String>, String)>) {
+    let smtp = SmtpServer::default();
+    let port = smtp.start().await;
+    let f = fixture_with(1000, &MAIL.replace("{port}", &port.to_string())).await;
+    let (_, list) = f.state.city.list().await.unwrap();
+    let accounts: Vec<_> = list
+        .enterprises
+        .iter()
+        .map(|e| {
+            (
+                e.credit_code.to_string(),
+                e.contacts.mobile.clone(),
+                e.contacts.email.clone(),
+                format!("x-{}", e.credit_code),
+            )
+        })
+        .collect();
+    f.state.city.store.import_enterprise_accounts(&accounts, "office", f.state.city.now()).await.unwrap();
+    (f, smtp, accounts)
+}
+
+#[tokio::test]
+async fn wrong_codes_count_across_codes_so_a_new_code_does_not_reset_the_lock() {
+    let (f, smtp, accounts) = code_city().await;
+    let c = &accounts[1];
+    let code_of = |a: &(String, Option<String>, Option<String>, String)| code_mailed(&smtp, a.2.as_ref().unwrap());
+    assert_eq!(send(&f, form("/login/code", &format!("account={}", c.0))).await.0, StatusCode::OK);
+    let wrong = if code_of(c) == "000000" { "000001" } else { "000000" };
+    for _ in 0..4 {
+        assert_eq!(
+            send(&f, form("/login/verify", &format!("account={}&code={wrong}", c.0))).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    f.clock.set(f.state.city.now() + chrono::Duration::seconds(61));
+    let fresh = send(&f, form("/login/code", &format!("account={}", c.0))).await;
+    assert_eq!(fresh.0, StatusCode::OK, "{}", fresh.2);
+    let right = code_of(c);
+    let wrong = if right == "000000" { "000001" } else { "000000" };
+    assert_eq!(
+        send(&f, form("/login/verify", &format!("account={}&code={wrong}", c.0))).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        send(&f, form("/login/verify", &format!("account={}&code={right}", c.0))).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Fifteen minutes after the fifth wrong code: a new code, and it works.
+    f.clock.set(f.state.city.now() + chrono::Duration::minutes(15));
+    assert_eq!(send(&f, form("/login/code", &format!("account={}", c.0))).await.0, StatusCode::OK);
+    let code = code_of(c);
+    assert_eq!(send(&f, form("/login/verify", &format!("account={}&code={code}", c.0))).await.0, StatusCode::SEE_OTHER);
 }
 
 #[tokio::test]

@@ -11,7 +11,8 @@ CREATE TABLE sessions (
 ALTER TABLE users ADD COLUMN disabled_at TEXT;
 ALTER TABLE users ADD COLUMN mobile TEXT;
 ALTER TABLE users ADD COLUMN email TEXT;
--- One-time sign-in codes: the latest per account, hashed; failures lock it.
+-- One-time sign-in codes: the latest per account, hashed. Wrong codes count across codes (a
+-- new code does not forgive them) until the account signs in or its lock runs out.
 CREATE TABLE sign_in_codes (
     user_name TEXT PRIMARY KEY,
     code_hash TEXT NOT NULL,
@@ -19,5 +20,7 @@ CREATE TABLE sign_in_codes (
     created_at TEXT NOT NULL,
     expires_at TEXT NOT NULL,
     failures BIGINT NOT NULL,
-    used_at TEXT
+    used_at TEXT,
+    locked_until TEXT
 );
+CREATE INDEX sessions_user ON sessions (user_name);

@@ -8,9 +8,10 @@ use serde::Serialize;
 use crate::users::{Role, User, token_hash};
 use crate::{Result, Store, StoreError, parse_ts, ts};
 
-/// Failed codes that lock an account's code sign-in.
+/// Wrong codes that lock an account's code sign-in; they count across codes, so asking for a new
+/// code does not forgive them.
 pub const MAX_CODE_FAILURES: i64 = 5;
-/// How long a locked account waits before it may ask for a new code.
+/// How long a lock lasts from the wrong code that set it.
 pub const LOCK_MINUTES: i64 = 15;
 /// The least time between two codes for one account (so one number is not flooded).
 pub const CODE_INTERVAL_S: i64 = 60;
@@ -33,8 +34,8 @@ pub enum CodeCheck {
     Accepted,
     /// Wrong; this many tries are left before the lock.
     Wrong(i64),
-    /// Too many wrong codes: ask for a new one after the lock.
-    Locked,
+    /// Too many wrong codes: locked for this many seconds more.
+    Locked(i64),
     /// No code was sent, it expired, or it was used.
     NoCode,
 }
@@ -44,7 +45,15 @@ pub enum CodeCheck {
 pub enum CodeRefusal {
     /// Wait this many seconds.
     TooSoon(i64),
-    Locked,
+    /// Locked for this many seconds more.
+    Locked(i64),
+}
+
+/// Seconds until `until`, when it is still ahead of `now`.
+fn left(until: Option<&str>, now: DateTime<Utc>) -> Result<Option<i64>> {
+    let Some(u) = until else { return Ok(None) };
+    let s = (parse_ts(u)? - now).num_seconds();
+    Ok((s > 0).then_some(s))
 }
 
 fn code_hash(user: &str, code: &str) -> String {
@@ -217,30 +226,34 @@ impl Store {
         expires: DateTime<Utc>,
     ) -> Result<std::result::Result<(), CodeRefusal>> {
         let mut tx = self.write().await?;
-        let last: Option<(String, i64)> =
-            sqlx::query_as("SELECT created_at, failures FROM sign_in_codes WHERE user_name = $1")
+        let last: Option<(String, i64, Option<String>)> =
+            sqlx::query_as("SELECT created_at, failures, locked_until FROM sign_in_codes WHERE user_name = $1")
                 .bind(user)
                 .fetch_optional(tx.conn())
                 .await?;
-        if let Some((created, failures)) = last {
-            let since = now - parse_ts(&created)?;
-            if failures >= MAX_CODE_FAILURES && since < Duration::minutes(LOCK_MINUTES) {
-                return Ok(Err(CodeRefusal::Locked));
+        let mut failures = 0;
+        if let Some((created, so_far, locked)) = last {
+            if let Some(s) = left(locked.as_deref(), now)? {
+                return Ok(Err(CodeRefusal::Locked(s)));
             }
+            let since = now - parse_ts(&created)?;
             if since < Duration::seconds(CODE_INTERVAL_S) {
                 return Ok(Err(CodeRefusal::TooSoon(CODE_INTERVAL_S - since.num_seconds())));
             }
+            // Wrong codes carry over to the new code, unless a lock has run out since.
+            failures = if locked.is_some() { 0 } else { so_far };
         }
         sqlx::query(
             "INSERT INTO sign_in_codes (user_name, code_hash, sent_to, created_at, expires_at, failures) \
-             VALUES ($1, $2, $3, $4, $5, 0) ON CONFLICT (user_name) DO UPDATE SET code_hash = $2, sent_to = $3, \
-             created_at = $4, expires_at = $5, failures = 0, used_at = NULL",
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_name) DO UPDATE SET code_hash = $2, sent_to = $3, \
+             created_at = $4, expires_at = $5, failures = $6, used_at = NULL, locked_until = NULL",
         )
         .bind(user)
         .bind(code_hash(user, code))
         .bind(sent_to)
         .bind(ts(now))
         .bind(ts(expires))
+        .bind(failures)
         .execute(tx.conn())
         .await?;
         tx.audit(now, user, "sign-in-code", user, sent_to).await?;
@@ -248,38 +261,48 @@ impl Store {
         Ok(Ok(()))
     }
 
-    /// Checks a code: accepted once (then used), wrong (counted), locked after
-    /// [`MAX_CODE_FAILURES`] wrong ones, or no live code. Audited when accepted or locked.
+    /// Checks a code: accepted once (then used, and the wrong ones before it forgiven), wrong
+    /// (counted), locked for [`LOCK_MINUTES`] at the [`MAX_CODE_FAILURES`]th wrong one, or no live
+    /// code. Audited when accepted or locked.
     pub async fn check_code(&self, user: &str, code: &str, now: DateTime<Utc>) -> Result<CodeCheck> {
         let mut tx = self.write().await?;
-        let row: Option<(String, String, i64, Option<String>)> =
-            sqlx::query_as("SELECT code_hash, expires_at, failures, used_at FROM sign_in_codes WHERE user_name = $1")
-                .bind(user)
-                .fetch_optional(tx.conn())
-                .await?;
-        let Some((hash, expires, failures, used)) = row else { return Ok(CodeCheck::NoCode) };
-        if failures >= MAX_CODE_FAILURES {
-            return Ok(CodeCheck::Locked);
+        type Row = (String, String, i64, Option<String>, Option<String>);
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT code_hash, expires_at, failures, used_at, locked_until FROM sign_in_codes WHERE user_name = $1",
+        )
+        .bind(user)
+        .fetch_optional(tx.conn())
+        .await?;
+        let Some((hash, expires, failures, used, locked)) = row else { return Ok(CodeCheck::NoCode) };
+        if let Some(s) = left(locked.as_deref(), now)? {
+            return Ok(CodeCheck::Locked(s));
         }
         if used.is_some() || parse_ts(&expires)? <= now {
             return Ok(CodeCheck::NoCode);
         }
-        let right = hash == code_hash(user, code);
-        let check = if right {
-            sqlx::query("UPDATE sign_in_codes SET used_at = $2 WHERE user_name = $1").bind(user).bind(ts(now))
+        let outcome = if hash == code_hash(user, code) {
+            sqlx::query("UPDATE sign_in_codes SET used_at = $2, failures = 0 WHERE user_name = $1")
+                .bind(user)
+                .bind(ts(now))
+                .execute(tx.conn())
+                .await?;
+            tx.audit(now, user, "sign-in-code-accepted", user, "").await?;
+            CodeCheck::Accepted
+        } else if failures + 1 >= MAX_CODE_FAILURES {
+            let until = now + Duration::minutes(LOCK_MINUTES);
+            sqlx::query("UPDATE sign_in_codes SET failures = failures + 1, locked_until = $2 WHERE user_name = $1")
+                .bind(user)
+                .bind(ts(until))
+                .execute(tx.conn())
+                .await?;
+            tx.audit(now, user, "sign-in-locked", user, &format!("until {}", ts(until))).await?;
+            CodeCheck::Locked(LOCK_MINUTES * 60)
         } else {
-            sqlx::query("UPDATE sign_in_codes SET failures = failures + 1 WHERE user_name = $1").bind(user)
-        };
-        check.execute(tx.conn()).await?;
-        let outcome = match (right, MAX_CODE_FAILURES - failures - 1) {
-            (true, _) => CodeCheck::Accepted,
-            (false, 0) => CodeCheck::Locked,
-            (false, left) => CodeCheck::Wrong(left),
-        };
-        match outcome {
-            CodeCheck::Accepted => tx.audit(now, user, "sign-in-code-accepted", user, "").await?,
-            CodeCheck::Locked => tx.audit(now, user, "sign-in-locked", user, "").await?,
-            _ => 0,
+            sqlx::query("UPDATE sign_in_codes SET failures = failures + 1 WHERE user_name = $1")
+                .bind(user)
+                .execute(tx.conn())
+                .await?;
+            CodeCheck::Wrong(MAX_CODE_FAILURES - failures - 1)
         };
         tx.commit().await?;
         Ok(outcome)
