@@ -13,7 +13,7 @@ use sha2::Sha256;
 
 use crate::channel::{Channel, SendResult};
 use crate::robots::{DingTalkRobot, WeComRobot, dingtalk_sign, robot_text};
-use hazewarn_store::{OutboxEntry, OutboxStatus};
+use hazewarn_store::OutboxEntry;
 
 #[derive(Clone, Default)]
 struct Provider {
@@ -73,22 +73,9 @@ async fn serve(p: Provider) -> String {
 }
 
 fn message(kind: &str, payload: Value) -> OutboxEntry {
-    OutboxEntry {
-        id: "m-1".into(),
-        kind: kind.into(),
-        subject: "LH-2026-001".into(),
-        channel: "duty".into(),
-        target: String::new(),
-        idempotency_key: "m-1".into(),
-        payload: payload.to_string(),
-        status: OutboxStatus::Pending,
-        attempts: 0,
-        next_attempt_at: String::new(),
-        last_error: None,
-        sent_at: None,
-        lease: None,
-        route_rank: None,
-    }
+    let mut m = OutboxEntry::unqueued(kind, "duty", "", "m-1", payload.to_string());
+    m.subject = "LH-2026-001".into();
+    m
 }
 
 #[test]

@@ -98,27 +98,10 @@ fn code_mailed(smtp: &SmtpServer, to: &str) -> String {
 
 #[tokio::test]
 async fn an_enterprise_signs_in_with_a_code_that_expires_locks_and_is_rate_limited() {
-    let smtp = SmtpServer::default();
-    let port = smtp.start().await;
-    let f = fixture_with(1000, &MAIL.replace("{port}", &port.to_string())).await;
+    let (f, smtp, accounts) = code_city().await;
     let store = &f.state.city.store;
     let (_, list) = f.state.city.list().await.unwrap();
-    let accounts: Vec<_> = list
-        .enterprises
-        .iter()
-        .map(|e| {
-            (
-                e.credit_code.to_string(),
-                e.contacts.mobile.clone(),
-                e.contacts.email.clone(),
-                format!("x-{}", e.credit_code),
-            )
-        })
-        .collect();
-    assert_eq!(
-        store.import_enterprise_accounts(&accounts, "office", f.state.city.now()).await.unwrap(),
-        (list.enterprises.len(), 0)
-    );
+    assert_eq!(store.accounts().await.unwrap().len(), list.enterprises.len() + 4, "the list's and the fixture's four");
     let email = accounts.iter().find(|a| a.0 == ENTERPRISE_A).unwrap().2.clone().unwrap();
 
     let (status, _, page) = send(&f, form("/login/code", &format!("account={ENTERPRISE_A}"))).await;
