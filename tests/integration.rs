@@ -7,6 +7,7 @@ mod cli_backtest;
 mod cli_delivery;
 mod cli_hj212;
 mod cli_ingest;
+mod cli_monitoring;
 mod cli_people;
 mod cli_response;
 mod demo;
