@@ -17,6 +17,7 @@ mod accounts_view;
 mod ack_link;
 pub mod api;
 pub mod auth;
+mod devices_view;
 mod error;
 pub mod observed;
 pub mod openapi;

@@ -445,6 +445,7 @@ async fn office(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result
             b += &plan_section(&s, &l, level, in_force.is_some()).await?;
         }
         b += &deliveries_section(&s, &l).await?;
+        b += &crate::devices_view::section(&s, &l).await?;
         b += &list_versions_section(&s, &l).await?;
         b += &crate::accounts_view::section(&s, &l).await?;
         b += &format!(

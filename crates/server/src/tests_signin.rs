@@ -273,3 +273,26 @@ fn urlencoding_decode(location: &str) -> String {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap();
     pairs.into_iter().find(|(k, _)| k == "msg").map(|(_, v)| v).unwrap_or_default()
 }
+
+#[tokio::test]
+async fn the_office_sees_each_monitor_with_what_the_receiver_took_from_it() {
+    let device = "[[devices]]\nmn = \"LH0001\"\npassword = \"123456\"\ncredit_code = \"91411100MA4007919J\"\n\
+                  line = \"1#生产线\"\noutlet = \"DA001\"\ncodes = [\"a34013\"]\n";
+    let f = fixture_with(1000, device).await;
+    let segment =
+        "QN=1;ST=31;CN=2011;PW=123456;MN=LH0001;Flag=4;CP=&&DataTime=20260104155000;a34013-Rtd=6.5,a34013-Flag=N&&";
+    let crc = segment.bytes().fold(0xFFFFu16, |r, b| {
+        (0..8).fold((r >> 8) ^ u16::from(b), |c, _| if c & 1 == 1 { (c >> 1) ^ 0xA001 } else { c >> 1 })
+    });
+    let frame = format!("##{:04}{segment}{crc:04X}\r\n", segment.len());
+    assert_eq!(f.state.city.take_frame(frame.as_bytes(), "127.0.0.1:5").await.unwrap(), None, "Flag=4 asks no answer");
+    let page = send(&f, get("/office", "hw_session=session-office")).await.2;
+    let table = &page[page.find("id=\"devices\"").expect("a devices table")..];
+    let row = &table[table.find("<td>LH0001</td>").unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert_eq!(
+        row,
+        "<td>LH0001</td><td>示例水泥企业01有限公司</td><td>1#生产线 / DA001</td><td>1</td><td>1</td><td>0</td><td>0</td>\
+         <td>2026-01-04T15:50:00+08:00</td>"
+    );
+}

@@ -54,6 +54,15 @@ impl Store {
         Ok(new)
     }
 
+    /// The latest `DataTime` a device's readings carry.
+    pub async fn last_reading(&self, mn: &str) -> Result<Option<String>> {
+        let row: (Option<String>,) = sqlx::query_as("SELECT MAX(data_time) FROM monitor_readings WHERE mn = $1")
+            .bind(mn)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.0)
+    }
+
     /// A device's readings, oldest first.
     pub async fn readings_of(&self, mn: &str) -> Result<Vec<Reading>> {
         type Row =

@@ -1,0 +1,48 @@
+//! The office's view of the online monitors: each listed device with its enterprise, line and
+//! outlet, what the HJ 212 receiver has seen from it since the process started, and its latest
+//! reading, so a monitor that went quiet or sends bad frames is seen before a warning needs it.
+
+use crate::pages::Lang;
+use crate::{ApiError, AppState, escape};
+
+pub async fn section(s: &AppState, l: &Lang) -> Result<String, ApiError> {
+    let devices = &s.city.config.devices;
+    if devices.is_empty() {
+        return Ok(String::new());
+    }
+    let (_, list) = s.city.list().await?;
+    let counts = s.city.monitor_counts.snapshot();
+    let mut b = format!(
+        "<h2>{}</h2><table id=\"devices\"><tr><th>MN</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        l.t("在线监测设备", "Online monitors"),
+        l.t("企业", "Enterprise"),
+        l.t("生产线 / 排放口", "Line / outlet"),
+        l.t("收到数据包", "Packets"),
+        l.t("入库数值", "Values stored"),
+        l.t("错误帧", "Bad frames"),
+        l.t("拒收", "Refused"),
+        l.t("最新数据时间", "Latest reading"),
+    );
+    for d in devices {
+        let name = list
+            .enterprises
+            .iter()
+            .find(|e| e.credit_code.as_str() == d.credit_code)
+            .map_or(d.credit_code.as_str(), |e| e.name.as_str());
+        let c = counts.get(&d.mn).copied().unwrap_or_default();
+        let last = s.city.store.last_reading(&d.mn).await?;
+        b += &format!(
+            "<tr><td>{}</td><td>{}</td><td>{} / {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&d.mn),
+            escape(name),
+            escape(&d.line),
+            escape(if d.outlet.is_empty() { "-" } else { &d.outlet }),
+            c.packets,
+            c.stored,
+            c.bad_frames,
+            c.refused,
+            escape(last.as_deref().unwrap_or(l.t("尚无数据", "none yet"))),
+        );
+    }
+    Ok(b + "</table>")
+}
