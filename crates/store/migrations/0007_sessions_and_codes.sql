@@ -21,6 +21,9 @@ CREATE TABLE sign_in_codes (
     expires_at TEXT NOT NULL,
     failures BIGINT NOT NULL,
     used_at TEXT,
-    locked_until TEXT
+    locked_until TEXT,
+    -- Codes sent on `codes_day` (UTC date): a daily cap, so one number is not flooded.
+    codes_day TEXT,
+    codes_sent BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX sessions_user ON sessions (user_name);

@@ -15,6 +15,8 @@ pub const MAX_CODE_FAILURES: i64 = 5;
 pub const LOCK_MINUTES: i64 = 15;
 /// The least time between two codes for one account (so one number is not flooded).
 pub const CODE_INTERVAL_S: i64 = 60;
+/// The most codes one account is sent in a day (UTC).
+pub const CODES_PER_DAY: i64 = 10;
 
 /// An account as the office manages it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -216,7 +218,8 @@ impl Store {
     }
 
     /// Records a new sign-in code for `user` (replacing any earlier one), valid until `expires`;
-    /// refused while the account is locked or its last code is less than a minute old.
+    /// refused while the account is locked, when its last code is less than a minute old, or when
+    /// it was sent [`CODES_PER_DAY`] codes today (UTC).
     pub async fn issue_code(
         &self,
         user: &str,
@@ -226,13 +229,16 @@ impl Store {
         expires: DateTime<Utc>,
     ) -> Result<std::result::Result<(), CodeRefusal>> {
         let mut tx = self.write().await?;
-        let last: Option<(String, i64, Option<String>)> =
-            sqlx::query_as("SELECT created_at, failures, locked_until FROM sign_in_codes WHERE user_name = $1")
-                .bind(user)
-                .fetch_optional(tx.conn())
-                .await?;
-        let mut failures = 0;
-        if let Some((created, so_far, locked)) = last {
+        type Last = (String, i64, Option<String>, Option<String>, i64);
+        let last: Option<Last> = sqlx::query_as(
+            "SELECT created_at, failures, locked_until, codes_day, codes_sent FROM sign_in_codes WHERE user_name = $1",
+        )
+        .bind(user)
+        .fetch_optional(tx.conn())
+        .await?;
+        let today = now.date_naive().to_string();
+        let (mut failures, mut sent_today) = (0, 0);
+        if let Some((created, so_far, locked, day, sent)) = last {
             if let Some(s) = left(locked.as_deref(), now)? {
                 return Ok(Err(CodeRefusal::Locked(s)));
             }
@@ -240,13 +246,19 @@ impl Store {
             if since < Duration::seconds(CODE_INTERVAL_S) {
                 return Ok(Err(CodeRefusal::TooSoon(CODE_INTERVAL_S - since.num_seconds())));
             }
+            sent_today = if day.as_deref() == Some(today.as_str()) { sent } else { 0 };
+            if sent_today >= CODES_PER_DAY {
+                let midnight = (now.date_naive() + Duration::days(1)).and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+                return Ok(Err(CodeRefusal::TooSoon((midnight - now).num_seconds().max(1))));
+            }
             // Wrong codes carry over to the new code, unless a lock has run out since.
             failures = if locked.is_some() { 0 } else { so_far };
         }
         sqlx::query(
-            "INSERT INTO sign_in_codes (user_name, code_hash, sent_to, created_at, expires_at, failures) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_name) DO UPDATE SET code_hash = $2, sent_to = $3, \
-             created_at = $4, expires_at = $5, failures = $6, used_at = NULL, locked_until = NULL",
+            "INSERT INTO sign_in_codes (user_name, code_hash, sent_to, created_at, expires_at, failures, codes_day, \
+             codes_sent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (user_name) DO UPDATE SET code_hash = $2, \
+             sent_to = $3, created_at = $4, expires_at = $5, failures = $6, used_at = NULL, locked_until = NULL, \
+             codes_day = $7, codes_sent = $8",
         )
         .bind(user)
         .bind(code_hash(user, code))
@@ -254,6 +266,8 @@ impl Store {
         .bind(ts(now))
         .bind(ts(expires))
         .bind(failures)
+        .bind(&today)
+        .bind(sent_today + 1)
         .execute(tx.conn())
         .await?;
         tx.audit(now, user, "sign-in-code", user, sent_to).await?;

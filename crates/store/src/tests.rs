@@ -379,3 +379,33 @@ async fn a_demo_clock_keeps_its_first_anchor_until_its_start_changes() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_account_is_sent_at_most_ten_codes_a_day_one_a_minute() {
+    use crate::sessions::{CodeCheck, CodeRefusal};
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::connect(&format!("sqlite://{}", dir.path().join("hw.db").display())).await.unwrap();
+    let start = chrono::DateTime::parse_from_rfc3339("2026-01-04T00:00:00Z").unwrap().with_timezone(&chrono::Utc);
+    let issue = |k: i64| {
+        let at = start + chrono::Duration::minutes(2 * k);
+        let s = s.clone();
+        async move { s.issue_code("acct", "123456", "139****0001", at, at + chrono::Duration::minutes(5)).await.unwrap() }
+    };
+    for k in 0..10 {
+        assert_eq!(issue(k).await, Ok(()), "code {k}");
+    }
+    // The eleventh that day waits for midnight (UTC): 23 h 40 min after 00:20.
+    assert_eq!(issue(10).await, Err(CodeRefusal::TooSoon(23 * 3600 + 40 * 60)));
+    // Less than a minute after the last one: wait the rest of the minute.
+    let soon = start + chrono::Duration::minutes(18) + chrono::Duration::seconds(20);
+    assert_eq!(s.issue_code("other", "1", "x", soon, soon).await.unwrap(), Ok(()));
+    let again = soon + chrono::Duration::seconds(15);
+    assert_eq!(s.issue_code("other", "1", "x", again, again).await.unwrap(), Err(CodeRefusal::TooSoon(45)));
+    // The next day counts afresh.
+    let tomorrow = start + chrono::Duration::days(1);
+    assert_eq!(
+        s.issue_code("acct", "654321", "x", tomorrow, tomorrow + chrono::Duration::minutes(5)).await.unwrap(),
+        Ok(())
+    );
+    assert_eq!(s.check_code("acct", "654321", tomorrow).await.unwrap(), CodeCheck::Accepted);
+}
