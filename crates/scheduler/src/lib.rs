@@ -32,6 +32,7 @@ pub mod robots;
 mod run;
 pub mod sms;
 pub mod sources;
+mod tc3;
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 
