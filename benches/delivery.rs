@@ -92,13 +92,9 @@ async fn ten_thousand_by_sms_and_email() {
         sms.codes.lock().unwrap().insert(phone, "InvalidParameterValue.IncorrectPhoneNumber".into());
     }
     let channels = format!(
-        "[links]\nbase_url = \"https://hw.example.gov.cn\"\nsecret = \"bench-link-secret-0123456789abcdefgh\"\n\
-         [[channels]]\nkind = \"tencent-sms\"\nname = \"sms\"\nendpoint = \"{sms_url}\"\nsecret_id = \"{}\"\n\
-         secret_key = \"{}\"\nsdk_app_id = \"1400006666\"\nsign_name = \"基准市应急办\"\nnotice_template = \"2001\"\n\
-         [[channels]]\nkind = \"smtp\"\nname = \"mail\"\nhost = \"127.0.0.1\"\nport = {smtp_port}\n\
-         from = \"duty@bench.example.com\"\ntls = \"none\"\n",
-        tencent::SECRET_ID,
-        tencent::SECRET_KEY
+        "[links]\nbase_url = \"https://hw.example.gov.cn\"\nsecret = \"bench-link-secret-0123456789abcdefgh\"\n{}{}",
+        tencent::channel("sms", &sms_url),
+        hazewarn_testkit::smtp::channel("mail", smtp_port)
     );
     let city = City::open(config(dir.path(), &channels, &list), Arc::new(SystemClock)).await.unwrap();
     let (start, end) = window();

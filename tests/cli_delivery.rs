@@ -113,6 +113,17 @@ pub(crate) fn dispatch_until_empty(cfg: &str) -> std::process::Child {
         .unwrap()
 }
 
+/// SIGKILLs a dispatcher and opens its store, checking that messages were still pending (the
+/// kill fell inside the dispatch).
+pub(crate) fn kill_mid_dispatch(mut dispatcher: std::process::Child, store_url: &str) -> Store {
+    dispatcher.kill().unwrap(); // SIGKILL
+    dispatcher.wait().unwrap();
+    let store = rt().block_on(Store::connect(store_url)).unwrap();
+    let (pending, _, _) = rt().block_on(store.outbox_counts()).unwrap();
+    assert!(pending > 0, "the kill came after the dispatch had finished; nothing was tested");
+    store
+}
+
 /// Issues an orange warning to 1,000 enterprises, kills the dispatcher mid-way, restarts it,
 /// and checks that nothing was lost or doubled.
 fn sigkill_mid_dispatch(store_url: &str) {
@@ -126,17 +137,13 @@ fn sigkill_mid_dispatch(store_url: &str) {
     let o = issue_orange(cfg);
     assert!(text(&o).contains("1000 notices"), "{}", text(&o));
     let dispatch = || dispatch_until_empty(cfg);
-    let mut first = dispatch();
+    let first = dispatch();
     let t0 = Instant::now();
     while receiver.accepted().len() < 300 {
         assert!(t0.elapsed() < Duration::from_secs(120), "the dispatcher made no progress");
         std::thread::sleep(Duration::from_millis(5));
     }
-    first.kill().unwrap(); // SIGKILL
-    first.wait().unwrap();
-    let store = rt().block_on(Store::connect(store_url)).unwrap();
-    let (pending, _, _) = rt().block_on(store.outbox_counts()).unwrap();
-    assert!(pending > 0, "the kill came after the dispatch had finished; nothing was tested");
+    let store = kill_mid_dispatch(first, store_url);
 
     let second = dispatch().wait_with_output().unwrap();
     assert!(second.status.success(), "{}", text(&second));

@@ -8,10 +8,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use hazewarn_store::{OutboxStatus, Store};
+use hazewarn_store::OutboxStatus;
 use hazewarn_testkit::{smtp::SmtpServer, tencent};
 
-use crate::cli_delivery::{SECRET, dispatch_until_empty, issue_orange, rt, write_config};
+use crate::cli_delivery::{SECRET, dispatch_until_empty, issue_orange, kill_mid_dispatch, rt, write_config};
 use crate::common::{hazewarn, text};
 use crate::fixtures::{Mischief, Receiver, list_contacts, list_csv};
 
@@ -25,31 +25,9 @@ fn refused(i: usize) -> (bool, bool) {
 
 fn people_channels(sms: &str, smtp_port: u16) -> String {
     format!(
-        r#"
-[links]
-base_url = "https://hw.example.gov.cn"
-secret = "integration-link-secret-0123456789abcdef"
-
-[[channels]]
-kind = "tencent-sms"
-name = "sms"
-endpoint = "{sms}"
-secret_id = "{id}"
-secret_key = "{key}"
-sdk_app_id = "1400006666"
-sign_name = "测试市应急办"
-notice_template = "2001"
-
-[[channels]]
-kind = "smtp"
-name = "mail"
-host = "127.0.0.1"
-port = {smtp_port}
-from = "duty@test.example.com"
-tls = "none"
-"#,
-        id = tencent::SECRET_ID,
-        key = tencent::SECRET_KEY,
+        "[links]\nbase_url = \"https://hw.example.gov.cn\"\nsecret = \"integration-link-secret-0123456789abcdef\"\n{}{}",
+        tencent::channel("sms", sms),
+        hazewarn_testkit::smtp::channel("mail", smtp_port)
     )
 }
 
@@ -81,17 +59,13 @@ fn sigkill_mid_dispatch_over_sms_and_email_reaches_each_enterprise_on_its_first_
     let cfg = config.to_str().unwrap();
     issue_orange(cfg);
     let dispatch = || dispatch_until_empty(cfg);
-    let mut first = dispatch();
+    let first = dispatch();
     let t0 = Instant::now();
     while sms.accepted.lock().unwrap().len() < 300 {
         assert!(t0.elapsed() < Duration::from_secs(120), "the dispatcher made no progress");
         std::thread::sleep(Duration::from_millis(5));
     }
-    first.kill().unwrap(); // SIGKILL
-    first.wait().unwrap();
-    let store = rt().block_on(Store::connect(&store_url)).unwrap();
-    let (pending, _, _) = rt().block_on(store.outbox_counts()).unwrap();
-    assert!(pending > 0, "the kill came after the dispatch had finished; nothing was tested");
+    let store = kill_mid_dispatch(first, &store_url);
     let second = dispatch().wait_with_output().unwrap();
     assert!(second.status.success(), "{}", text(&second));
 

@@ -29,6 +29,8 @@ pub struct City {
     pub links: Option<AckLinks>,
     /// The office's duty officers, as its messages reach them.
     pub duty: Recipient,
+    /// The configured online monitors by MN, for the receiver's lookup of every packet.
+    pub devices: std::collections::HashMap<String, crate::config::DeviceConfig>,
     /// What the HJ 212 receiver saw, per device.
     pub monitor_counts: crate::monitoring::ReceiverCounts,
     /// This instance's name in leases and job runs.
@@ -89,7 +91,9 @@ impl City {
             emails: config.duty.emails.clone(),
             robot: None,
         };
+        let devices = config.devices.iter().map(|d| (d.mn.clone(), d.clone())).collect();
         Ok(City {
+            devices,
             config,
             store,
             clock,

@@ -510,12 +510,13 @@ impl City {
         let mut reminded = 0;
         let overdue = self.store.overdue(now, OverdueMark::Reminded).await?;
         let list = if overdue.is_empty() { None } else { Some(self.list().await?.1) };
+        let contacts = list.as_ref().map(crate::respond::contacts_by_code).unwrap_or_default();
         for n in overdue {
             let mut tx = self.store.write().await?;
             if tx.mark_overdue(&n.notice.id, OverdueMark::Reminded, now).await? {
                 let key = format!("reminder-{}", n.notice.id);
                 let payload = serde_json::json!({"reminder": true, "notice": n.notice}).to_string();
-                let to = crate::respond::recipient(&n.notice, list.as_ref().expect("read above"));
+                let to = crate::respond::recipient(&n.notice, &contacts);
                 self.enqueue_notice(&mut tx, &key, &n.notice, &payload, &to, now).await?;
                 reminded += 1;
             }

@@ -103,7 +103,7 @@ impl City {
             Ok(p) => p,
             Err(e) => {
                 // Counted for a listed device only: a stranger's MN names nothing.
-                let claimed = claimed_mn(frame).filter(|mn| self.config.devices.iter().any(|d| &d.mn == mn));
+                let claimed = claimed_mn(frame).filter(|mn| self.devices.contains_key(mn));
                 let who = claimed.unwrap_or_else(|| format!("unlisted {}", peer_ip(peer)));
                 tracing::warn!(device = %who, %peer, error = %e, "HJ 212 frame refused");
                 counts.add(&who, |c| c.bad_frames += 1);
@@ -111,7 +111,7 @@ impl City {
             }
         };
         let mn = p.mn.clone().unwrap_or_default();
-        let Some(device) = self.config.devices.iter().find(|d| d.mn == mn) else {
+        let Some(device) = self.devices.get(&mn) else {
             tracing::warn!(device = %mn, %peer, "HJ 212 packet from a device the city does not list");
             counts.add(&format!("unlisted {}", peer_ip(peer)), |c| c.refused += 1);
             return Ok(Some(answer::request(&p, 3)));

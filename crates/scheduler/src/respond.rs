@@ -1,13 +1,14 @@
 //! Warning steps. One transaction holds the transition, its plan, its notices, the public alert
 //! and their outbox rows, so a crash leaves either all of them or none.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use hazewarn_response::check_text;
 use hazewarn_response::{
-    Action, Actor, CapAlert, CurtailmentNotice, CurtailmentPlan, NoticeContext, Recommendation, ReductionList,
-    TransitionKind, Warning, WarningLevel, notices, plan, warning_alert,
+    Action, Actor, CapAlert, Contacts, CurtailmentNotice, CurtailmentPlan, NoticeContext, Recommendation,
+    ReductionList, TransitionKind, Warning, WarningLevel, notices, plan, warning_alert,
 };
 use hazewarn_store::NewMessage;
 use serde::{Deserialize, Serialize};
@@ -182,11 +183,12 @@ impl City {
             basis: self.profile.basis.clone(),
             office_contact: self.config.city.office_contact.clone(),
         };
+        let contacts = contacts_by_code(&list);
         for n in notices(&plan, &ctx, &previous) {
             if !tx.insert_notice(&n, at).await? {
                 continue;
             }
-            let to = recipient(&n, &list);
+            let to = recipient(&n, &contacts);
             self.enqueue_notice(&mut tx, &n.id, &n, &n.to_json(), &to, at).await?;
         }
         let alert = self.alert(&w)?;
@@ -284,10 +286,15 @@ impl City {
     }
 }
 
+/// Each enterprise's contacts on the list in use, by credit code: read once per step, not
+/// searched for once per notice.
+pub(crate) fn contacts_by_code(list: &ReductionList) -> HashMap<&str, &Contacts> {
+    list.enterprises.iter().map(|e| (e.credit_code.as_str(), &e.contacts)).collect()
+}
+
 /// How a notice reaches its enterprise: its endpoint, and the contacts the list in use gives it.
-pub(crate) fn recipient(n: &CurtailmentNotice, list: &ReductionList) -> Recipient {
-    let e = list.enterprises.iter().find(|e| e.credit_code.as_str() == n.credit_code);
-    let c = e.map(|e| e.contacts.clone()).unwrap_or_default();
+pub(crate) fn recipient(n: &CurtailmentNotice, contacts: &HashMap<&str, &Contacts>) -> Recipient {
+    let c = contacts.get(n.credit_code.as_str()).map(|c| (*c).clone()).unwrap_or_default();
     Recipient {
         endpoint: n.endpoint.clone(),
         mobiles: c.mobile.into_iter().collect(),

@@ -256,30 +256,14 @@ max_attempts = 2
 kind = "file-drop"
 name = "archive"
 dir = "drop"
-[[channels]]
-kind = "smtp"
-name = "mail"
-host = "127.0.0.1"
-port = {smtp_port}
-from = "duty@luohe.example.com"
-tls = "none"
-[[channels]]
+{mail}[[channels]]
 kind = "wecom-robot"
 name = "duty-group"
 webhook = "http://127.0.0.1:9/cgi-bin/webhook/send?key=k"
-[[channels]]
-kind = "tencent-sms"
-name = "sms"
-endpoint = "{sms}"
-secret_id = "{id}"
-secret_key = "{key}"
-sdk_app_id = "1400006666"
-sign_name = "漯河重污染应急"
-notice_template = "2001"
-"#,
+{sms}"#,
         secret = std::str::from_utf8(LINK_SECRET).unwrap(),
-        id = tencent::SECRET_ID,
-        key = tencent::SECRET_KEY,
+        mail = hazewarn_testkit::smtp::channel("mail", smtp_port),
+        sms = tencent::channel("sms", sms),
     );
     let config = crate::Config::parse(&text, dir).unwrap();
     let now = Utc.with_ymd_and_hms(2026, 1, 21, 22, 0, 0).unwrap();

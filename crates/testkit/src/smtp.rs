@@ -39,6 +39,15 @@ pub struct SmtpServer {
     pub refuse: Arc<Mutex<HashSet<String>>>,
 }
 
+/// A city config's `[[channels]]` entry of a plain `smtp` channel named `name` that sends to
+/// this server on `port`.
+pub fn channel(name: &str, port: u16) -> String {
+    format!(
+        "[[channels]]\nkind = \"smtp\"\nname = \"{name}\"\nhost = \"127.0.0.1\"\nport = {port}\n\
+         from = \"duty@test.example.com\"\ntls = \"none\"\n"
+    )
+}
+
 fn path_arg(line: &str) -> String {
     let start = line.find('<').map_or(0, |i| i + 1);
     let end = line[start..].find('>').map_or(line.len(), |i| start + i);
