@@ -169,6 +169,14 @@ fn respond(sample: &Path, out: &Path, series: &StationSeries, daily: &[(NaiveDat
         inventory = lists.join(crate::sample_list::INVENTORY_FILE).display(),
         clock = (issue_time + chrono::Duration::minutes(30)).format("%Y-%m-%dT%H:%M:%S+08:00"),
     );
+    let list_file = lists.join(crate::sample_list::LIST_FILE);
+    let list = hazewarn_scheduler::city::parse_list(
+        &list_file.display().to_string(),
+        &std::fs::read(&list_file)?,
+        &hazewarn_response::GradeRuleTable::builtin(),
+    )?;
+    let plants = crate::fleet::choose(&list);
+    let config = config + &crate::fleet::config_toml(&plants);
     let config_path = out.join("city.toml");
     std::fs::write(&config_path, config)?;
 
@@ -176,7 +184,8 @@ fn respond(sample: &Path, out: &Path, series: &StationSeries, daily: &[(NaiveDat
     rt.block_on(async {
         let now = hazewarn_scheduler::utc_of_local(issue_time);
         let cfg = Config::load(&config_path)?;
-        let city = City::open(cfg, Arc::new(ManualClock::new(now))).await?;
+        let clock = ManualClock::new(now);
+        let city = Arc::new(City::open(cfg, Arc::new(clock.clone())).await?);
         let report = hazewarn_scheduler::cycle(&city, now).await?;
         println!(
             "\n== Daily cycle at {} (GBDT trained on the sample up to the issue time in {fitted_in:.1} s; \
@@ -190,6 +199,10 @@ fn respond(sample: &Path, out: &Path, series: &StationSeries, daily: &[(NaiveDat
             bail!("a job of the cycle failed");
         }
         write_outputs(&city, out, series, daily, issue_time).await?;
+        if city.store.warning_in_force().await?.is_some() {
+            check_fleet(city.clone(), &clock, &plants, out).await?;
+        }
+        clock.set(now);
         let tokens = demo_users(&city, now).await?;
         println!(
             "\n== Serve the same data (sign in at /login with a token):\n  cargo run --release -- serve --config {}\n{tokens}",
@@ -297,6 +310,32 @@ async fn write_outputs(
     let report = crate::demo_report::html(series, issue, &leads, &days, &rec, &warning, &plan, made.len());
     std::fs::write(out.join("report.html"), report)?;
     println!("  report: {}", out.join("report.html").display());
+    Ok(())
+}
+
+/// The simulated fleet a day into the warning: what was streamed, what the check found, and
+/// the first alarm worked to closed.
+async fn check_fleet(
+    city: Arc<City>,
+    clock: &ManualClock,
+    plants: &[crate::fleet::Plant],
+    out: &Path,
+) -> Result<()> {
+    let r = crate::fleet::simulate(city, clock, plants, out).await?;
+    std::fs::write(out.join("fleet.json"), serde_json::to_string_pretty(plants)?)?;
+    std::fs::write(out.join("compliance.json"), serde_json::to_string_pretty(&r)?)?;
+    println!(
+        "\n== Did they curtail? (simulated fleet of {} plants, judged at {})\n  HJ 212 over TCP: {} hourly packets sent, {} answered; power feed: {} readings\n  verdicts: {}",
+        plants.len(),
+        r.judged_at,
+        r.frames_sent,
+        r.frames_answered,
+        r.power_readings,
+        serde_json::to_string(&r.run.verdicts)?
+    );
+    for a in &r.alarms {
+        println!("  alarm {} {} {} [{}]: {}", a.id, a.enterprise, a.line, a.state.as_str(), a.evidence.join("; "));
+    }
     Ok(())
 }
 

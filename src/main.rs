@@ -3,9 +3,11 @@
 
 mod aqi_cmd;
 mod backtest;
+mod compliance_cmd;
 mod cycle_cmd;
 mod demo;
 mod demo_report;
+mod fleet;
 mod forecast_cmd;
 mod hj212_cmd;
 mod ingest_cmd;
@@ -286,6 +288,39 @@ enum Command {
     /// Users and their bearer tokens.
     #[command(subcommand)]
     User(UserCommand),
+    /// Electricity-use monitoring (分表计电): import a feed of meter readings.
+    #[command(subcommand)]
+    Power(PowerCommand),
+    /// Did they curtail? Judge each line of the warning in force now (the `compliance` job).
+    #[command(subcommand)]
+    Compliance(ComplianceCommand),
+}
+
+#[derive(Subcommand)]
+enum PowerCommand {
+    /// Import CSV (meter,time,kw) or JSON ([{meter,time,kw}]) feeds; a feed with a bad row is refused whole.
+    #[command(after_help = "Example:\n  hazewarn power import --config city.toml meters-0108.csv")]
+    Import {
+        #[command(flatten)]
+        config: cycle_cmd::ConfigArg,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ComplianceCommand {
+    /// Judge the warning in force now; verdicts are stored and suspected lines open alarms.
+    #[command(after_help = "Example:\n  hazewarn compliance check --config city.toml")]
+    Check {
+        #[command(flatten)]
+        config: cycle_cmd::ConfigArg,
+        /// Judge as of this time instead of now.
+        #[arg(long)]
+        at: Option<chrono::DateTime<chrono::FixedOffset>>,
+    },
+    /// Every alarm, one JSON object per line, oldest first.
+    Alarms(cycle_cmd::ConfigArg),
 }
 
 #[derive(Subcommand)]
@@ -495,6 +530,9 @@ fn main() -> ExitCode {
         }
         Command::User(UserCommand::Import { config, .. }) => user_cmd::import(&config),
         Command::User(UserCommand::List(c)) => user_cmd::list(&c),
+        Command::Power(PowerCommand::Import { config, files }) => compliance_cmd::import_power(&config, &files),
+        Command::Compliance(ComplianceCommand::Check { config, at }) => compliance_cmd::check(&config, at),
+        Command::Compliance(ComplianceCommand::Alarms(c)) => compliance_cmd::list_alarms(&c),
         Command::User(UserCommand::Disable { config, name }) => user_cmd::set_disabled(&config, &name, true),
         Command::User(UserCommand::Enable { config, name }) => user_cmd::set_disabled(&config, &name, false),
         Command::User(UserCommand::Rotate { config, name }) => user_cmd::rotate(&config, &name),

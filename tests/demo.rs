@@ -42,11 +42,37 @@ fn demo_ingests_the_sample_and_writes_its_outputs() {
     let report = std::fs::read_to_string(out.path().join("report.html")).unwrap();
     assert_eq!(report.matches("<svg").count(), 2, "the hourly and daily charts");
     assert!(report.contains("减排方案") && report.contains("O1："), "the plan and the reasons");
+    // The simulated fleet: exactly the plants made not to curtail are flagged.
+    let read = |f: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(out.path().join(f)).unwrap()).unwrap()
+    };
+    let (fleet, found) = (read("fleet.json"), read("compliance.json"));
+    let made_to_fail: std::collections::BTreeSet<(String, String)> = fleet
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["behaviour"] != "complies")
+        .map(|p| (p["credit_code"].as_str().unwrap().to_owned(), p["line"].as_str().unwrap().to_owned()))
+        .collect();
+    let alarms = found["alarms"].as_array().unwrap();
+    let flagged: std::collections::BTreeSet<(String, String)> = alarms
+        .iter()
+        .map(|a| (a["credit_code"].as_str().unwrap().to_owned(), a["line"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(made_to_fail.len(), 3, "{fleet:#}");
+    assert_eq!(flagged, made_to_fail, "{found:#}");
+    assert_eq!(found["run"]["verdicts"]["complied"], fleet.as_array().unwrap().len() - 3, "{found:#}");
+    assert_eq!(found["frames_sent"], found["frames_answered"]);
+    assert!(found["frames_sent"].as_u64().unwrap() >= 10 * 24 * 8, "a week of hourly data per plant");
+    let mut states: Vec<&str> = alarms.iter().map(|a| a["state"].as_str().unwrap()).collect();
+    states.sort_unstable();
+    assert_eq!(states, ["closed", "notified", "notified"], "one worked to closed, the others delivered");
+    assert!(alarms.iter().any(|a| a["outcome"] == "violation"));
     let delivered = std::fs::read_dir(out.path().join("delivered")).unwrap().count();
     assert_eq!(
         delivered,
-        std::fs::read_dir(out.path().join("notices")).unwrap().count() / 3 + 1,
-        "every notice and the alert"
+        std::fs::read_dir(out.path().join("notices")).unwrap().count() / 3 + 1 + alarms.len(),
+        "every notice, the alert and each alarm"
     );
     assert!(stdout.contains("serve --config") && out.path().join("city.toml").exists(), "{stdout}");
     let o = hazewarn(&["audit", "verify", "--config", out.path().join("city.toml").to_str().unwrap()]);

@@ -10,10 +10,12 @@
 //! receiver and power feeds at the edge and read by the office's board.
 
 mod baseline;
+mod power;
 mod tolerance;
 mod verdict;
 
 pub use baseline::{Baseline, Reading, baseline};
+pub use power::{PowerReading, hourly_means, parse_power};
 pub use tolerance::Tolerances;
 pub use verdict::{LineEvidence, LineVerdict, Series, Treatment, Verdict, evaluate};
 
@@ -21,6 +23,9 @@ pub use verdict::{LineEvidence, LineVerdict, Series, Treatment, Verdict, evaluat
 pub enum ComplianceError {
     #[error("{file}: {message}")]
     Rules { file: String, message: String },
+    /// A power feed that cannot be read; nothing of it was taken.
+    #[error("{file}: {message}")]
+    Feed { file: String, message: String },
 }
 
 #[cfg(test)]

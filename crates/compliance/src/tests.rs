@@ -138,3 +138,48 @@ fn hours_the_baseline_lacks_are_left_out_of_the_ratio() {
     let v = evaluate(&e, &t);
     assert_eq!((v.production_ratio, v.verdict), (Some(0.05), Verdict::Complied));
 }
+
+#[test]
+fn a_power_feed_reads_from_csv_and_json_alike() {
+    let csv = "\u{feff}meter,time,kw\nLH-P1,2024-01-22 08:00,120.5\nLH-P1,2024-01-22T09:00:00+08:00,80\n";
+    let json = r#"{"readings": [{"meter": "LH-P1", "time": "2024-01-22 08:00", "kw": 120.5},
+                               {"meter": "LH-P1", "time": "2024-01-22T01:00:00Z", "kw": 80}]}"#;
+    let a = crate::parse_power("feed.csv", csv.as_bytes()).unwrap();
+    let b = crate::parse_power("feed.json", json.as_bytes()).unwrap();
+    assert_eq!(a, b, "01:00Z is 09:00 in Beijing");
+    assert_eq!(a.len(), 2);
+    assert_eq!((a[0].meter.as_str(), a[0].at, a[0].kw), ("LH-P1", bj(22, 8), 120.5));
+    let zh = "电表编号,时间,功率\nLH-P1,2024-01-22 08:00,1\n";
+    assert_eq!(crate::parse_power("feed.csv", zh.as_bytes()).unwrap()[0].kw, 1.0);
+}
+
+#[test]
+fn a_bad_power_feed_is_refused_whole_with_each_row_and_field_named() {
+    let csv = "meter,time,kw\nLH-P1,2024-01-22 08:00,12\nLH P1,2024-01-22 08:00,12\nLH-P1,22/01/2024,12\n\
+               LH-P1,2024-01-22 09:00,-3\nLH-P1,2024-01-22 10:00,NaN\nLH-P1,2024-01-22 08:00,13\n";
+    let e = crate::parse_power("feed.csv", csv.as_bytes()).unwrap_err().to_string();
+    for want in [
+        "feed.csv: 5 problem(s); nothing was read",
+        "row 3, field `meter`: `LH P1`",
+        "row 4, field `time`: `22/01/2024`",
+        "row 5, field `kw`: -3 is not a power",
+        "row 6, field `kw`: NaN is not a power",
+        "row 7, field `time`: LH-P1 2024-01-22 08:00:00 +08:00 is also row 2, with another kw",
+    ] {
+        assert!(e.contains(want), "{want} not in:\n{e}");
+    }
+    let e = crate::parse_power("feed.json", br#"[{"meter": "M1", "time": "2024-01-22 08:00", "kw": "12"}]"#)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("row 1, field `kw`: missing, or not a number"), "{e}");
+    let e = crate::parse_power("feed.csv", b"meter,kw\nM,1\n").unwrap_err().to_string();
+    assert_eq!(e, "feed.csv: header: no `time` (or 时间) column");
+}
+
+#[test]
+fn quarter_hour_readings_become_hourly_means() {
+    let at = |h: u32, m: u32| bj(22, h) + chrono::Duration::minutes(i64::from(m));
+    let r = |t, value| Reading { at: t, value };
+    let means = crate::hourly_means(&[r(at(8, 0), 100.0), r(at(8, 15), 80.0), r(at(8, 45), 60.0), r(at(9, 30), 5.0)]);
+    assert_eq!(means, vec![r(bj(22, 8), 80.0), r(bj(22, 9), 5.0)]);
+}

@@ -1,12 +1,12 @@
 //! One line's verdict for one warning step, from up to three kinds of evidence.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::baseline::{Baseline, Reading};
 use crate::tolerance::Tolerances;
 
 /// What the plan requires of a line at the level in force.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind", content = "percent")]
 pub enum Treatment {
     Stop,
@@ -39,7 +39,7 @@ pub struct LineEvidence {
     pub emission: Option<Series>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "verdict")]
 pub enum Verdict {
     Complied,
@@ -55,7 +55,7 @@ pub enum Verdict {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LineVerdict {
     pub line: String,
     pub treatment: Treatment,

@@ -21,6 +21,7 @@ Principal types, in the order the office uses them:
   [`CapAlert`].
 */
 
+mod achieved;
 mod cap;
 mod contact;
 mod grade;
@@ -35,6 +36,7 @@ mod plan;
 mod profile;
 mod rules;
 
+pub use achieved::Achievement;
 pub use cap::{
     CapAlert, CapArea, CapConfig, CapInfo, CapReference, Category, Certainty, MsgType, ResponseType, Scope, Severity,
     Status, Urgency, warning_alert,

@@ -31,6 +31,8 @@ pub struct City {
     pub duty: Recipient,
     /// The configured online monitors by MN, for the receiver's lookup of every packet.
     pub devices: std::collections::HashMap<String, crate::config::DeviceConfig>,
+    /// How far measured evidence may stand from a line's treatment (`[compliance] tolerances`).
+    pub tolerances: hazewarn_compliance::Tolerances,
     /// What the HJ 212 receiver saw, per device.
     pub monitor_counts: crate::monitoring::ReceiverCounts,
     /// This instance's name in leases and job runs.
@@ -92,8 +94,18 @@ impl City {
             robot: None,
         };
         let devices = config.devices.iter().map(|d| (d.mn.clone(), d.clone())).collect();
+        let tolerances = match &config.compliance.tolerances {
+            None => hazewarn_compliance::Tolerances::builtin(),
+            Some(p) => {
+                let name = p.display().to_string();
+                let text = std::fs::read_to_string(p).map_err(|e| SchedulerError::Config(format!("{name}: {e}")))?;
+                hazewarn_compliance::Tolerances::from_toml(&name, &text)
+                    .map_err(|e| SchedulerError::Config(e.to_string()))?
+            }
+        };
         Ok(City {
             devices,
+            tolerances,
             config,
             store,
             clock,

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::SchedulerError;
+pub use crate::monitor_config::{ComplianceConfig, DeviceConfig, MeterConfig, MeterRole, Monitoring};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,33 +42,11 @@ pub struct Config {
     /// Online monitors (在线监测设备), by their `MN`.
     #[serde(default)]
     pub devices: Vec<DeviceConfig>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Monitoring {
-    /// Where `serve` and `run` listen for HJ 212, e.g. `0.0.0.0:9212`.
-    pub listen: String,
-}
-
-/// An online monitor: what its packets are about.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DeviceConfig {
-    /// 设备唯一标识 as the packets carry it.
-    pub mn: String,
-    /// The `PW` it sends.
-    pub password: String,
-    /// The enterprise on the reduction list.
-    pub credit_code: String,
-    /// The production line (as the list names it).
-    pub line: String,
-    /// The outlet (排放口), e.g. `DA001`.
+    /// Electricity-use meters (分表计电) of production and abatement equipment.
     #[serde(default)]
-    pub outlet: String,
-    /// The codes it reports: `a34013` particulates, `a21026` SO2, `a21002` NOx, `a24088` NMHC,
-    /// `a00000` flue-gas flow, …
-    pub codes: Vec<String>,
+    pub meters: Vec<MeterConfig>,
+    #[serde(default)]
+    pub compliance: ComplianceConfig,
 }
 
 /// The office's duty contacts (值班联系人): SMS and e-mail channels send its messages here; a
@@ -241,6 +220,8 @@ pub struct Schedule {
     pub evaluate: Vec<String>,
     pub dispatch: String,
     pub verify: String,
+    /// Compliance checks of the warning in force (hourly by default).
+    pub compliance: String,
     /// Seconds past a job's due time before `/readyz` calls it overdue.
     pub overdue_after_s: u64,
 }
@@ -253,6 +234,7 @@ impl Default for Schedule {
             evaluate: vec!["0 20 6 * * *".into(), "0 20 16 * * *".into()],
             dispatch: "*/30 * * * * *".into(),
             verify: "0 45 * * * *".into(),
+            compliance: "0 50 * * * *".into(),
             overdue_after_s: 900,
         }
     }
@@ -271,7 +253,7 @@ impl Schedule {
     pub fn jobs(&self) -> Vec<ScheduledJob> {
         let one =
             |job: &'static str, cron: &str| ScheduledJob { job, key: format!("schedule.{job}"), cron: cron.into() };
-        let mut jobs = vec![one("ingest", &self.ingest), one("dispatch", &self.dispatch), one("verify", &self.verify)];
+        let mut jobs = vec![one("ingest", &self.ingest), one("dispatch", &self.dispatch), one("verify", &self.verify), one("compliance", &self.compliance)];
         for (job, list) in [("forecast", &self.forecast), ("evaluate", &self.evaluate)] {
             jobs.extend(list.iter().enumerate().map(|(i, cron)| ScheduledJob {
                 job,
@@ -500,7 +482,10 @@ impl Config {
         abs(&mut d.inventory);
         d.observations.iter_mut().for_each(abs);
         d.met_observations.iter_mut().for_each(abs);
-        for p in [&mut d.fallback_model, &mut d.met_forecast, &mut d.emissions].into_iter().flatten() {
+        for p in [&mut d.fallback_model, &mut d.met_forecast, &mut d.emissions, &mut c.compliance.tolerances]
+            .into_iter()
+            .flatten()
+        {
             abs(p);
         }
         for ch in &mut c.channels {
@@ -533,7 +518,8 @@ impl Config {
             return Err("data.area needs the city's [[stations]]: which of them are assessment stations".into());
         }
         check_people(&c)?;
-        check_devices(&c.devices)?;
+        crate::monitor_config::check_devices(&c.devices)?;
+        crate::monitor_config::check_meters(&c.meters, &c.devices)?;
         if c.policy.max_warning_days == 0 {
             return Err("policy.max_warning_days must be at least 1".into());
         }
@@ -542,29 +528,6 @@ impl Config {
         }
         Ok(c)
     }
-}
-
-/// Each device has a unique MN, a valid credit code and codes of the standard's form.
-fn check_devices(devices: &[DeviceConfig]) -> Result<(), String> {
-    for (k, d) in devices.iter().enumerate() {
-        if d.mn.is_empty() || d.mn.len() > 24 || !d.mn.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(format!("devices[{k}].mn: `{}` is not 1 to 24 letters and digits", d.mn));
-        }
-        if devices[..k].iter().any(|e| e.mn == d.mn) {
-            return Err(format!("devices[{k}].mn: `{}` is listed twice", d.mn));
-        }
-        hazewarn_response::CreditCode::parse(&d.credit_code).map_err(|e| format!("devices[{k}].credit_code: {e}"))?;
-        let code_ok = |c: &String| {
-            c.len() == 6 && c.as_bytes()[0].is_ascii_lowercase() && c[1..].bytes().all(|b| b.is_ascii_digit())
-        };
-        if d.codes.is_empty() {
-            return Err(format!("devices[{k}].codes: a device reports at least one code"));
-        }
-        if let Some(c) = d.codes.iter().find(|c| !code_ok(c)) {
-            return Err(format!("devices[{k}].codes: `{c}` is not a code such as a34013"));
-        }
-    }
-    Ok(())
 }
 
 /// Duty contacts parse, the route names configured channels, and channels whose messages carry

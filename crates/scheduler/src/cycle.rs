@@ -372,7 +372,8 @@ impl City {
     }
 
     /// Lowers the emission index over every warning step's hours by its plan's mean reduction
-    /// ratio (the curtailments the response side recorded). Returns the hours changed.
+    /// ratio (the curtailments the response side recorded), with each line whose production was
+    /// measured at the cut it achieved instead of the planned one. Returns the hours changed.
     async fn feed_back_curtailments(&self, h: &mut Hourly) -> Result<usize, SchedulerError> {
         let mut warnings = self.store.warnings_in(hazewarn_response::WarningState::Issued).await?;
         warnings.extend(self.store.warnings_in(hazewarn_response::WarningState::Lifted).await?);
@@ -385,7 +386,9 @@ impl City {
                 if plan.totals.is_empty() {
                     continue;
                 }
-                let share = plan.totals.iter().map(|t| t.ratio).sum::<f64>() / plan.totals.len() as f64;
+                let measured = self.measured_cuts(&w.id, step.step).await?;
+                let totals = if measured.is_empty() { plan.totals.clone() } else { plan.achieved(&measured).totals };
+                let share = totals.iter().map(|t| t.ratio).sum::<f64>() / totals.len() as f64;
                 // In force from the step's start (or its issue, if later) until the next step or its end.
                 let from = step.start.max(step.at).naive_local();
                 let until = steps.get(k + 1).map_or(step.end, |next| next.at.min(step.end)).naive_local();

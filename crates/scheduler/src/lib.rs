@@ -15,10 +15,12 @@ Principal types:
 * [`Clock`]: the only source of time, so a simulated week runs in seconds.
 */
 
+mod alarms;
 pub mod channel;
 mod channels;
 pub mod city;
 pub mod clock;
+pub mod compliance;
 pub mod config;
 pub mod cycle;
 pub mod dispatch;
@@ -26,6 +28,7 @@ pub mod health;
 pub mod links;
 pub mod lists;
 pub mod mail;
+mod monitor_config;
 pub mod monitoring;
 pub mod respond;
 pub mod robots;
@@ -76,6 +79,8 @@ pub fn utc_of_local(t: NaiveDateTime) -> DateTime<Utc> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_compliance;
 #[cfg(test)]
 mod tests_dispatch;
 #[cfg(test)]

@@ -150,7 +150,7 @@ impl Channel for Smtp {
     }
 
     fn accepts(&self, kind: &str) -> bool {
-        ["notice", "office", "code"].contains(&kind)
+        ["notice", "office", "code", "alarm"].contains(&kind)
     }
 
     fn person(&self) -> Option<PersonChannel> {

@@ -227,7 +227,7 @@ impl City {
         m: Outgoing<'_>,
         at: DateTime<Utc>,
     ) -> Result<(), SchedulerError> {
-        let person_notice = |c: &Arc<dyn Channel>| m.kind == "notice" && c.person().is_some();
+        let person_notice = |c: &Arc<dyn Channel>| ENTERPRISE_KINDS.contains(&m.kind) && c.person().is_some();
         for ch in self.channels.iter().filter(|c| c.accepts(m.kind) && !person_notice(c)) {
             let Some(target) = ch.target(m.kind, m.to) else { continue };
             tx.enqueue(&m.row(ch.name(), target, None), at).await?;
@@ -262,19 +262,8 @@ impl City {
     ) -> Result<(), SchedulerError> {
         let m = Outgoing { kind: "notice", key, subject: &n.id, to, payload };
         self.enqueue_everywhere(tx, m, at).await?;
-        let route = self.route();
-        let mut rank = 0;
-        for ch in &route {
-            let Some(target) = ch.target("notice", to) else { continue };
-            if !tx.enqueue(&m.row(ch.name(), target, Some(rank)), at).await? {
-                continue;
-            }
-            if let (Some(links), Some(PersonChannel::Sms | PersonChannel::Email)) = (&self.links, ch.person()) {
-                tx.insert_ack_link(&links.for_notice(n, ch.name())).await?;
-            }
-            rank += 1;
-        }
-        if rank == 0 && !route.is_empty() && key == n.id {
+        let routed = self.enqueue_routed(tx, m, Some(n), at).await?;
+        if routed == 0 && !self.route().is_empty() && key == n.id {
             let detail = serde_json::json!({"unreachable": true, "notice_id": n.id, "enterprise": n.enterprise,
                 "credit_code": n.credit_code, "ack_deadline": n.ack_deadline})
             .to_string();
@@ -283,6 +272,32 @@ impl City {
             self.enqueue_everywhere(tx, m, at).await?;
         }
         Ok(())
+    }
+
+    /// Queues a message to an enterprise along the route: the first channel that reaches it due
+    /// at once, the rest on standby in order; a notice's SMS and e-mail with its acknowledgement
+    /// link. Returns how many channels of the route took it.
+    pub(crate) async fn enqueue_routed(
+        &self,
+        tx: &mut hazewarn_store::WriteTx,
+        m: Outgoing<'_>,
+        notice: Option<&CurtailmentNotice>,
+        at: DateTime<Utc>,
+    ) -> Result<usize, SchedulerError> {
+        let mut rank = 0;
+        for ch in &self.route() {
+            let Some(target) = ch.target(m.kind, m.to) else { continue };
+            if !tx.enqueue(&m.row(ch.name(), target, Some(rank as i64)), at).await? {
+                continue;
+            }
+            if let (Some(links), Some(n), Some(PersonChannel::Sms | PersonChannel::Email)) =
+                (&self.links, notice, ch.person())
+            {
+                tx.insert_ack_link(&links.for_notice(n, ch.name())).await?;
+            }
+            rank += 1;
+        }
+        Ok(rank)
     }
 }
 
@@ -302,6 +317,10 @@ pub(crate) fn recipient(n: &CurtailmentNotice, contacts: &HashMap<&str, &Contact
         robot: c.robot,
     }
 }
+
+/// The kinds of message that go to an enterprise along its route: curtailment notices and
+/// compliance alarms.
+pub const ENTERPRISE_KINDS: [&str; 2] = ["notice", "alarm"];
 
 /// The outbox row of a message on one channel.
 pub fn outbox_id(key: &str, channel: &str) -> String {

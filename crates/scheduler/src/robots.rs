@@ -79,6 +79,18 @@ pub fn robot_text(kind: &str, payload: &str) -> String {
             field(&v, "kind"),
             v.get("step").map(Value::to_string).unwrap_or_default(),
         ),
+        "alarm" => format!(
+            "### 减排核查告警\n**{}**（{}）{}\n- 预警：{} 第 {} 步\n- 监测发现：{}\n- 请登录企业页面反馈说明。告警编号：{}",
+            field(&v, "enterprise"),
+            field(&v, "credit_code"),
+            field(&v, "line"),
+            field(&v, "warning_id"),
+            v.get("step").map(Value::to_string).unwrap_or_default(),
+            v.get("evidence").and_then(Value::as_array).map_or(String::new(), |e| {
+                e.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("；")
+            }),
+            field(&v, "id"),
+        ),
         "office" if v.get("unreachable").is_some() => format!(
             "### 无法送达\n**{}**（{}）在减排清单上没有可用的手机、邮箱或工作群机器人，通知 {} 请电话送达并代录确认。",
             field(&v, "enterprise"),
@@ -148,7 +160,7 @@ fn address(webhook: &str) -> String {
 /// Where a robot channel sends: a notice to the enterprise's own group robot of this service
 /// (its address is on the list), anything else it accepts to the configured group.
 fn robot_target(service: RobotKind, accepts: bool, webhook: &str, kind: &str, to: &Recipient) -> Option<String> {
-    if kind == "notice"
+    if crate::respond::ENTERPRISE_KINDS.contains(&kind)
         && let Some(own) = to.robot.as_deref().filter(|r| robot_kind(r) == Ok(service))
     {
         return Some(own.to_owned());
@@ -158,7 +170,11 @@ fn robot_target(service: RobotKind, accepts: bool, webhook: &str, kind: &str, to
 
 /// The address a send goes to: the enterprise's own robot for its notice, else the group's.
 fn send_address<'a>(m: &'a OutboxEntry, webhook: &'a str) -> &'a str {
-    if m.kind == "notice" && robot_kind(&m.target).is_ok() { &m.target } else { webhook }
+    if crate::respond::ENTERPRISE_KINDS.contains(&m.kind.as_str()) && robot_kind(&m.target).is_ok() {
+        &m.target
+    } else {
+        webhook
+    }
 }
 
 /// The kinds a robot takes unless configured otherwise.

@@ -92,6 +92,17 @@ pub async fn run_job(city: &City, job: &str, now: DateTime<Utc>) -> Result<JobOu
                 Some((run, Some(step))) => format!("{run}: {}", serde_json::to_string(&step).expect("serialises")),
             },
             "verify" => format!("{} leads scored", city.verify(now).await?),
+            "compliance" => match city.check_compliance(now).await? {
+                None => "no warning in force".into(),
+                Some(r) => format!(
+                    "{} step {}: {} hours, {}; {} alarm(s) opened",
+                    r.warning_id,
+                    r.step,
+                    r.hours,
+                    serde_json::to_string(&r.verdicts).expect("counts serialise"),
+                    r.alarms_opened.len()
+                ),
+            },
             other => return Err(SchedulerError::Job(format!("unknown job `{other}`"))),
         })
     }

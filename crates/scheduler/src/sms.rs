@@ -130,7 +130,8 @@ pub struct TencentSms {
     /// and the link's token: Tencent refuses an address in a parameter, so the template itself
     /// holds the site's `…/a/` before `{5}`).
     pub notice_template: String,
-    /// The approved template of the office's messages: one parameter, the text.
+    /// The approved template of the office's messages and of compliance alarms: one parameter,
+    /// the text.
     pub office_template: Option<String>,
     /// The approved template of sign-in codes: the code and its minutes.
     pub code_template: Option<String>,
@@ -284,7 +285,7 @@ impl Channel for TencentSms {
 
     fn accepts(&self, kind: &str) -> bool {
         kind == "notice"
-            || (kind == "office" && self.office_template.is_some())
+            || (["office", "alarm"].contains(&kind) && self.office_template.is_some())
             || (kind == "code" && self.code_template.is_some())
     }
 
@@ -365,7 +366,7 @@ impl Channel for SmsGateway {
     }
 
     fn accepts(&self, kind: &str) -> bool {
-        ["notice", "office", "code"].contains(&kind)
+        ["notice", "office", "code", "alarm"].contains(&kind)
     }
 
     fn person(&self) -> Option<PersonChannel> {

@@ -15,6 +15,7 @@ the text is Chinese, with English under `?lang=en`.
 
 mod accounts_view;
 mod ack_link;
+mod compliance_view;
 pub mod api;
 pub mod auth;
 mod devices_view;
@@ -100,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .route("/plan", get(api::plan_preview))
         .route("/lists", post(api::upload_list).get(api::list_versions))
         .route("/lists/{version}/restore", post(api::restore_list))
+        .merge(compliance_view::api_routes())
         .route("/openapi.json", get(|| async { axum::Json(<openapi::ApiDoc as utoipa::OpenApi>::openapi()) }))
         .fallback(|| async { ApiError::NotFound })
         .layer(axum::middleware::map_response(error::json_errors));
@@ -113,6 +115,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ack_link::routes())
         .merge(signin::routes())
         .merge(accounts_view::routes())
+        .merge(compliance_view::routes())
         .layer(axum::middleware::from_fn(security::csrf))
         .layer(axum::middleware::map_response(security::headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -258,6 +261,8 @@ pub fn plain(status: StatusCode, message: &str) -> Response {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_compliance;
 #[cfg(test)]
 mod tests_hardening;
 #[cfg(test)]

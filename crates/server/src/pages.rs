@@ -445,6 +445,7 @@ async fn office(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result
             b += &plan_section(&s, &l, level, in_force.is_some()).await?;
         }
         b += &deliveries_section(&s, &l).await?;
+        b += &crate::compliance_view::section(&s, &l).await?;
         b += &crate::devices_view::section(&s, &l).await?;
         b += &list_versions_section(&s, &l).await?;
         b += &crate::accounts_view::section(&s, &l).await?;
@@ -1064,6 +1065,7 @@ async fn enterprise(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
         let csrf = caller.csrf.clone();
         // Only the enterprise acknowledges; the office looking at this page is not offered the button.
         let may_ack = caller.user.role == Role::Enterprise;
+        let caller_for_alarms = caller.clone();
         let axum::Json(mine) = api::notices(State(s.clone()), caller).await?;
         let mut b = String::new();
         if !l.msg.is_empty() {
@@ -1092,6 +1094,7 @@ async fn enterprise(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
             );
         }
         b += "</table>";
+        b += &crate::compliance_view::enterprise_section(&s, &l, &caller_for_alarms).await?;
         Ok(city_page(&s, &l, l.t("企业：停限产通知", "Enterprise: curtailment notices"), &signed_in(&l, &b, &csrf)))
     }
     .await;

@@ -36,15 +36,20 @@ pub struct AuditEntry {
 pub enum AuditedTable {
     Warnings,
     Notices,
+    /// Compliance alarms: each step of a case is an audited write of its row.
+    Alarms,
 }
 
 impl AuditedTable {
-    pub const ALL: [AuditedTable; 2] = [AuditedTable::Warnings, AuditedTable::Notices];
+    pub const ALL: [AuditedTable; 3] = [AuditedTable::Warnings, AuditedTable::Notices, AuditedTable::Alarms];
+    /// The tables there were when the audit began covering rows (migration 4).
+    const BASELINED: [AuditedTable; 2] = [AuditedTable::Warnings, AuditedTable::Notices];
 
     pub fn name(self) -> &'static str {
         match self {
             AuditedTable::Warnings => "warnings",
             AuditedTable::Notices => "notices",
+            AuditedTable::Alarms => "compliance_alarms",
         }
     }
 
@@ -52,6 +57,7 @@ impl AuditedTable {
         match self {
             AuditedTable::Warnings => "updated_at",
             AuditedTable::Notices => "created_at",
+            AuditedTable::Alarms => "opened_at",
         }
     }
 
@@ -63,6 +69,11 @@ impl AuditedTable {
                 "SELECT id, warning_id, CAST(step AS TEXT), credit_code, content_hash, body, created_at, ack_deadline, \
                  acknowledged_at, acknowledged_by, acknowledged_via, acknowledgement_note, reminded_at, escalated_at \
                  FROM notices"
+            }
+            AuditedTable::Alarms => {
+                "SELECT id, warning_id, CAST(step AS TEXT), credit_code, enterprise, line, state, evidence, \
+                 CAST(confidence AS TEXT), opened_at, notified_at, explanation, explained_at, site_check, verified_at, \
+                 verified_by, outcome, closed_at, closed_by FROM compliance_alarms"
             }
         }
     }
@@ -188,7 +199,7 @@ async fn append(
 /// there, dated by the row's own time, in the migration's transaction: rows written before are
 /// taken as they stand, and only later changes are named.
 pub(crate) async fn baseline(conn: &mut sqlx::AnyConnection) -> Result<()> {
-    for table in AuditedTable::ALL {
+    for table in AuditedTable::BASELINED {
         let rows = sqlx::query(sql(format!("{} ORDER BY id", table.select()))).fetch_all(&mut *conn).await?;
         let times: Vec<(String, String)> =
             sqlx::query_as(sql(format!("SELECT id, {} FROM {} ORDER BY id", table.time_column(), table.name())))

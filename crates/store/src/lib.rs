@@ -18,6 +18,7 @@ This crate reads no clock: every call that writes a time takes it as an argument
 */
 
 pub mod audit;
+pub mod compliance;
 pub mod forecasts;
 pub mod jobs;
 pub mod links;
@@ -180,6 +181,8 @@ fn redact(url: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_compliance;
 
 /// Scratch databases for tests: a SQLite file in a temporary directory, or a fresh PostgreSQL
 /// schema that is dropped afterwards.

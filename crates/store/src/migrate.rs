@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "routes_and_links", include_str!("../migrations/0006_routes_and_links.sql")),
     (7, "sessions_and_codes", include_str!("../migrations/0007_sessions_and_codes.sql")),
     (8, "monitor_readings", include_str!("../migrations/0008_monitor_readings.sql")),
+    (9, "compliance", include_str!("../migrations/0009_compliance.sql")),
 ];
 const LOCK_KEY: i64 = 0x6861_7a65; // "haze"
 

@@ -65,13 +65,21 @@ impl Store {
 
     /// A device's readings, oldest first.
     pub async fn readings_of(&self, mn: &str) -> Result<Vec<Reading>> {
+        self.readings_between(mn, "", "~").await
+    }
+
+    /// A device's readings with `from <= DataTime < to` (both RFC 3339 in Beijing time, as
+    /// stored), oldest first.
+    pub async fn readings_between(&self, mn: &str, from: &str, to: &str) -> Result<Vec<Reading>> {
         type Row =
             (String, String, String, String, String, Option<f64>, Option<String>, Option<String>, Option<String>);
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT mn, cn, data_time, code, field, value, text_value, flag, qn FROM monitor_readings WHERE mn = $1 \
-             ORDER BY data_time, cn, code, field",
+             AND data_time >= $2 AND data_time < $3 ORDER BY data_time, cn, code, field",
         )
         .bind(mn)
+        .bind(from)
+        .bind(to)
         .fetch_all(self.pool())
         .await?;
         Ok(rows

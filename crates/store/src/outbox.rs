@@ -279,11 +279,11 @@ impl Store {
             DeliveryOutcome::Dead { error } => ("dead", ts(at), Some(error.clone()), error.clone()),
         };
         let sent_at = (status == "sent").then(|| ts(at));
-        let row: Option<(i64, String, Option<i64>, String)> = sqlx::query_as(
+        let row: Option<(i64, String, Option<i64>, String, String)> = sqlx::query_as(
             "UPDATE outbox SET status = $2, attempts = attempts + 1, next_attempt_at = $3, last_error = $4, \
              sent_at = COALESCE(sent_at, $5), lease_owner = NULL, lease_until = NULL \
              WHERE id = $1 AND status = 'pending' AND lease_owner = $6 AND lease_epoch = $7 \
-             RETURNING attempts, idempotency_key, route_rank, subject",
+             RETURNING attempts, idempotency_key, route_rank, subject, kind",
         )
         .bind(id)
         .bind(status)
@@ -295,7 +295,7 @@ impl Store {
         .fetch_optional(tx.conn())
         .await?;
         // Fenced: another claim (or an outcome) came after this lease; the current holder speaks.
-        let Some((attempt, key, rank, subject)) = row else { return Ok(false) };
+        let Some((attempt, key, rank, subject, kind)) = row else { return Ok(false) };
         sqlx::query(
             "INSERT INTO delivery_attempts (outbox_id, attempt, at, outcome, detail) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (outbox_id, attempt) DO NOTHING",
@@ -312,6 +312,10 @@ impl Store {
             if rank.is_some() {
                 tx.fall_back(&key, &subject, id, at).await?;
             }
+        }
+        // A compliance alarm has reached its enterprise once a channel delivered it.
+        if status == "sent" && kind == "alarm" {
+            tx.mark_alarm_notified(&subject, id, at).await?;
         }
         tx.commit().await?;
         Ok(true)

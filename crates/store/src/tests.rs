@@ -8,12 +8,12 @@ use crate::jobs::SlotClaim;
 use crate::users::{Role, User};
 use crate::{DeliveryOutcome, Lease, NewMessage, OutboxEntry, OutboxStatus, Store, scratch};
 
-fn t0() -> DateTime<Utc> {
+pub(crate) fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 5, 8, 0, 0).unwrap()
 }
 
 /// Runs `check` on a SQLite file and on a PostgreSQL schema.
-async fn on_both<F, Fut>(tag: &str, check: F)
+pub(crate) async fn on_both<F, Fut>(tag: &str, check: F)
 where
     F: Fn(Store) -> Fut,
     Fut: std::future::Future<Output = ()>,
@@ -54,7 +54,7 @@ async fn migrations_apply_once_and_reconnect_cleanly() {
     let b = Store::connect(&url).await.unwrap();
     assert_eq!(b.verify_audit().await.unwrap().entries, 1);
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM schema_migrations").fetch_one(b.pool()).await.unwrap();
-    assert_eq!(n, 8, "migrations 0001..0008, each once");
+    assert_eq!(n, 9, "migrations 0001..0009, each once");
 }
 
 #[tokio::test]

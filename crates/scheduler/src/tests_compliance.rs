@@ -1,0 +1,107 @@
+//! The compliance job on a city: a warning is issued, two lines the plan stops get power
+//! meters fed by a CSV written here, one stops and one runs on; the check judges them from
+//! hand-computed ratios, opens one alarm, and its delivery makes it notified.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+use hazewarn_compliance::{Treatment, Verdict};
+use hazewarn_response::WarningLevel;
+
+use crate::compliance::treatment;
+use crate::{City, Config, ManualClock, Step};
+
+fn bj(d: u32, h: u32) -> DateTime<FixedOffset> {
+    FixedOffset::east_opt(8 * 3600).unwrap().with_ymd_and_hms(2026, 1, d, h, 0, 0).unwrap()
+}
+
+async fn city(dir: &std::path::Path, extra: &str, at: DateTime<Utc>) -> City {
+    let repo = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let text = format!(
+        "[city]\nid = \"LH\"\nname = \"漯河市\"\n[store]\nurl = \"sqlite://hw.db\"\n[data]\nwork_dir = \"w\"\nmodel = \"m\"\n\
+         list = \"{repo}/data/lists/luohe-illustrative.csv\"\ninventory = \"{repo}/data/lists/inventory-illustrative.csv\"\n\
+         [[channels]]\nkind = \"file-drop\"\nname = \"files\"\ndir = \"out\"\n{extra}"
+    );
+    City::open(Config::parse(&text, dir).unwrap(), Arc::new(ManualClock::new(at))).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_line_that_runs_through_a_stop_is_suspected_and_alarmed_and_one_that_stopped_complied() {
+    let dir = tempfile::tempdir().unwrap();
+    let issued = bj(10, 16).to_utc();
+    let office = city(dir.path(), "", issued).await;
+    let step = Step::Issue { level: WarningLevel::Red, start: bj(11, 0), end: bj(13, 0) };
+    let w = office.apply(step, "office", "test", "run-1", issued).await.unwrap();
+    let plan = office.store.plan(&w.id, 1).await.unwrap().unwrap();
+    // Two lines the red plan stops.
+    let stopped: Vec<(String, String)> = plan
+        .enterprises
+        .iter()
+        .flat_map(|e| e.lines.iter().map(move |l| (e, l)))
+        .filter(|(e, l)| treatment(e, l) == Treatment::Stop)
+        .map(|(e, l)| (e.credit_code.clone(), l.line.clone()))
+        .take(2)
+        .collect();
+    assert_eq!(stopped.len(), 2, "the illustrative list stops lines at red");
+    let meters: String = stopped
+        .iter()
+        .enumerate()
+        .map(|(k, (code, line))| {
+            format!("[[meters]]\nid = \"P{k}\"\ncredit_code = \"{code}\"\nline = \"{line}\"\nrole = \"production\"\n")
+        })
+        .collect();
+    // Six hours into the warning.
+    let judged = bj(11, 6).to_utc() + Duration::minutes(10);
+    let city = city(dir.path(), &meters, judged).await;
+
+    // 100 kW every hour of the week before; then P0 draws 5 kW (stopped) and P1 100 kW.
+    let mut csv = String::from("meter,time,kw\n");
+    for d in 3..=10 {
+        for h in 0..24 {
+            for k in 0..2 {
+                csv += &format!("P{k},2026-01-{d:02} {h:02}:00,100\n");
+            }
+        }
+    }
+    for h in 0..6 {
+        csv += &format!("P0,2026-01-11 {h:02}:00,5\nP1,2026-01-11 {h:02}:00,100\n");
+    }
+    // A reading of an unlisted meter refuses the whole feed.
+    let bad = format!("{csv}P9,2026-01-11 05:00,1\n");
+    let e = city.import_power("feed.csv", bad.as_bytes(), judged).await.unwrap_err().to_string();
+    assert!(e.contains("feed.csv: field `meter`: `P9` not a [[meters]] entry"), "{e}");
+    assert_eq!(city.import_power("feed.csv", csv.as_bytes(), judged).await.unwrap(), (8 * 24 * 2 + 12, 8 * 24 * 2 + 12));
+
+    let run = city.check_compliance(judged).await.unwrap().unwrap();
+    assert_eq!(run.hours, 6, "00:00 to 06:00, whole hours only");
+    assert_eq!(run.verdicts.get("complied"), Some(&1));
+    assert_eq!(run.verdicts.get("suspected"), Some(&1));
+    assert_eq!(run.alarms_opened.len(), 1);
+    let checks = city.store.checks_of(&w.id, 1).await.unwrap();
+    let verdict = |code: &str, line: &str| {
+        let c = checks.iter().find(|c| c.credit_code == code && c.line == line).unwrap();
+        serde_json::from_str::<hazewarn_compliance::LineVerdict>(&c.body).unwrap()
+    };
+    let stopped_ok = verdict(&stopped[0].0, &stopped[0].1);
+    assert_eq!((stopped_ok.production_ratio, stopped_ok.verdict), (Some(0.05), Verdict::Complied));
+    let ran = verdict(&stopped[1].0, &stopped[1].1);
+    assert_eq!(ran.production_ratio, Some(1.0));
+    assert_eq!(
+        ran.verdict,
+        Verdict::Suspected {
+            evidence: vec!["production power at 100 % of its baseline; 10 % allowed".into()],
+            confidence: 1.0
+        }
+    );
+    // Judged again, the line keeps its one alarm.
+    assert!(city.check_compliance(judged).await.unwrap().unwrap().alarms_opened.is_empty());
+
+    let alarm = city.store.alarm(&run.alarms_opened[0]).await.unwrap().unwrap();
+    assert_eq!((alarm.credit_code.as_str(), alarm.state), (stopped[1].0.as_str(), hazewarn_store::compliance::AlarmState::Open));
+    crate::run_job(&city, "dispatch", judged).await.unwrap();
+    let alarm = city.store.alarm(&alarm.id).await.unwrap().unwrap();
+    assert_eq!(alarm.state, hazewarn_store::compliance::AlarmState::Notified, "delivered to the file drop");
+    let dropped = std::fs::read_dir(dir.path().join("out")).unwrap().count();
+    assert!(dropped >= 2, "the notices, the alert and the alarm are in the drop");
+    assert!(city.store.verify_audit().await.unwrap().ok());
+}

@@ -1,0 +1,94 @@
+//! Alarms through the API and the pages: an enterprise sees and answers only its own, the office
+//! records the site check and closes it, each step only after the one before.
+
+use axum::body::{Body, to_bytes};
+use axum::http::{Request, StatusCode, header};
+use hazewarn_store::compliance::{Alarm, AlarmState};
+use serde_json::json;
+use tower::ServiceExt as _;
+
+use crate::router;
+use crate::tests::{ENTERPRISE_A, Fixture, call, fixture, issue_orange};
+
+async fn open_alarm(f: &Fixture, id: &str) {
+    let now = f.state.city.now();
+    let a = Alarm {
+        id: id.into(),
+        warning_id: "LH-20260105".into(),
+        step: 1,
+        credit_code: ENTERPRISE_A.into(),
+        enterprise: "甲".into(),
+        line: "1#生产线".into(),
+        state: AlarmState::Open,
+        evidence: vec!["production power at 97 % of its baseline; 10 % allowed".into()],
+        confidence: 1.0,
+        opened_at: String::new(),
+        notified_at: None,
+        explanation: None,
+        explained_at: None,
+        site_check: None,
+        verified_at: None,
+        verified_by: None,
+        outcome: None,
+        closed_at: None,
+        closed_by: None,
+    };
+    let mut tx = f.state.city.store.write().await.unwrap();
+    assert!(tx.open_alarm(&a, now).await.unwrap());
+    tx.commit().await.unwrap();
+}
+
+async fn page(f: &Fixture, path: &str, session: &str) -> String {
+    let req = Request::get(path).header(header::COOKIE, format!("hw_session=session-{session}")).body(Body::empty());
+    let resp = router(f.state.clone()).oneshot(req.unwrap()).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    String::from_utf8(to_bytes(resp.into_body(), 1 << 24).await.unwrap().to_vec()).unwrap()
+}
+
+#[tokio::test]
+async fn an_alarm_is_answered_by_its_enterprise_and_closed_by_the_office() {
+    let f = fixture(1000).await;
+    issue_orange(&f).await;
+    open_alarm(&f, "ALM-1").await;
+
+    let (status, mine) = call(&f, "GET", "/api/v1/alarms", Some("ent-a"), None).await;
+    assert_eq!((status, mine.as_array().unwrap().len()), (StatusCode::OK, 1));
+    let (_, theirs) = call(&f, "GET", "/api/v1/alarms", Some("ent-b"), None).await;
+    assert_eq!(theirs, json!([]), "another enterprise sees none");
+    let (status, _) = call(&f, "GET", "/api/v1/alarms", Some("fc"), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let answer = json!({"text": "1# 线 8 时已停产，附检修记录"});
+    let (status, body) = call(&f, "POST", "/api/v1/alarms/ALM-1/explanation", Some("ent-b"), Some(answer.clone())).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+    let (status, _) = call(&f, "POST", "/api/v1/alarms/ALM-1/explanation", Some("office"), Some(answer.clone())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the office does not answer for the enterprise");
+    let (status, body) =
+        call(&f, "POST", "/api/v1/alarms/ALM-1/explanation", Some("ent-a"), Some(json!({"text": "  "}))).await;
+    assert_eq!((status, body["error"]["message"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("`text` is required")));
+    let (status, body) = call(&f, "POST", "/api/v1/alarms/ALM-1/explanation", Some("ent-a"), Some(answer)).await;
+    assert_eq!((status, body["state"].as_str()), (StatusCode::OK, Some("explained")), "{body}");
+
+    // The enterprise's page shows it with the form; the office's board lists it with the site-check form.
+    let ent = page(&f, "/enterprise", "ent-a").await;
+    assert!(ent.contains("id=\"my-alarms\"") && ent.contains("ALM-1") && ent.contains("action=\"/enterprise/alarm"), "{ent}");
+    assert!(!page(&f, "/enterprise", "ent-b").await.contains("ALM-1"));
+    let office = page(&f, "/office", "office").await;
+    let board = &office[office.find("id=\"alarms\"").expect("the alarm table")..];
+    assert!(board.contains("企业已反馈") && board.contains("name=\"action\" value=\"verify\""), "{board}");
+
+    let close = json!({"outcome": "violation", "note": "移交执法"});
+    let (status, _) = call(&f, "POST", "/api/v1/alarms/ALM-1/closure", Some("office"), Some(close.clone())).await;
+    assert_eq!(status, StatusCode::CONFLICT, "closed only after the site check");
+    let check = json!({"text": "现场核查：生产线运行"});
+    let (status, _) = call(&f, "POST", "/api/v1/alarms/ALM-1/site-check", Some("ent-a"), Some(check.clone())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = call(&f, "POST", "/api/v1/alarms/ALM-1/site-check", Some("office"), Some(check)).await;
+    assert_eq!((status, body["state"].as_str()), (StatusCode::OK, Some("verified")), "{body}");
+    let bad = json!({"outcome": "maybe", "note": "x"});
+    let (status, body) = call(&f, "POST", "/api/v1/alarms/ALM-1/closure", Some("office"), Some(bad)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = call(&f, "POST", "/api/v1/alarms/ALM-1/closure", Some("office"), Some(close)).await;
+    assert_eq!((status, body["state"].as_str(), body["outcome"].as_str()), (StatusCode::OK, Some("closed"), Some("violation")));
+    assert!(f.state.city.store.verify_audit().await.unwrap().ok());
+}
