@@ -1,5 +1,5 @@
 //! `hazewarn power import` (electricity-use feeds), `hazewarn compliance check` (judge the
-//! warning in force now) and `hazewarn alarm list`: thin wrappers over the scheduler.
+//! warning in force now) and `hazewarn compliance alarms`: thin wrappers over the scheduler.
 
 use std::path::PathBuf;
 

@@ -257,7 +257,7 @@ pub fn audit_verify(c: &ConfigArg) -> Result<()> {
             );
         }
         println!(
-            "audit chain intact: {} entries, head {}; {} warning and notice rows match it",
+            "audit chain intact: {} entries, head {}; {} warning, notice and alarm rows match it",
             r.entries, r.head_hash, r.rows_checked
         );
         Ok(())

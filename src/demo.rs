@@ -315,12 +315,7 @@ async fn write_outputs(
 
 /// The simulated fleet a day into the warning: what was streamed, what the check found, and
 /// the first alarm worked to closed.
-async fn check_fleet(
-    city: Arc<City>,
-    clock: &ManualClock,
-    plants: &[crate::fleet::Plant],
-    out: &Path,
-) -> Result<()> {
+async fn check_fleet(city: Arc<City>, clock: &ManualClock, plants: &[crate::fleet::Plant], out: &Path) -> Result<()> {
     let r = crate::fleet::simulate(city, clock, plants, out).await?;
     std::fs::write(out.join("fleet.json"), serde_json::to_string_pretty(plants)?)?;
     std::fs::write(out.join("compliance.json"), serde_json::to_string_pretty(&r)?)?;

@@ -65,7 +65,8 @@ pub fn choose(list: &ReductionList) -> Vec<Plant> {
 
 /// The plants as the city config lists them.
 pub fn config_toml(plants: &[Plant]) -> String {
-    let mut t = String::from("\n# The demo's simulated fleet (synthetic): an online monitor and two power meters per plant.\n");
+    let mut t =
+        String::from("\n# The demo's simulated fleet (synthetic): an online monitor and two power meters per plant.\n");
     for p in plants {
         t += &format!(
             "[[devices]]\nmn = \"{mn}\"\npassword = \"123456\"\ncredit_code = \"{code}\"\nline = \"{line}\"\n\
@@ -128,7 +129,10 @@ fn treatment_of(plan: &CurtailmentPlan, p: &Plant) -> Treatment {
     plan.enterprises
         .iter()
         .find(|e| e.credit_code == p.credit_code)
-        .and_then(|e| e.lines.iter().find(|l| l.line == p.line).map(|l| hazewarn_scheduler::compliance::treatment(e, l)))
+        .and_then(|e| {
+            e.lines.iter().find(|l| l.line == p.line).map(|l| hazewarn_scheduler::compliance::treatment(e, l))
+        })
+        .and_then(Result::ok)
         .unwrap_or(Treatment::None)
 }
 
@@ -159,7 +163,11 @@ pub fn readings(
                 h.flow,
                 mn = p.mn,
             );
-            frames.push(format!("##{:04}{segment}{:04X}\r\n", segment.len(), hazewarn_hj212::crc16(segment.as_bytes())));
+            frames.push(format!(
+                "##{:04}{segment}{:04X}\r\n",
+                segment.len(),
+                hazewarn_hj212::crc16(segment.as_bytes())
+            ));
             t += Duration::hours(1);
         }
     }
@@ -172,6 +180,8 @@ pub struct FleetReport {
     pub judged_at: String,
     pub frames_sent: usize,
     pub frames_answered: usize,
+    /// Values the receiver stored from those frames (three codes each).
+    pub values_stored: u64,
     pub power_readings: usize,
     pub run: hazewarn_scheduler::compliance::ComplianceRun,
     pub alarms: Vec<hazewarn_store::compliance::Alarm>,
@@ -179,7 +189,9 @@ pub struct FleetReport {
 
 /// Streams the fleet's week before the warning and its first day under it (HJ 212 over TCP to
 /// the city's receiver on loopback, power as a CSV feed), judges the warning a day in, delivers
-/// the alarms, and works the first one to closed as the enterprise and the office would.
+/// the alarms (to the office's file drop: the demo city has no SMS or e-mail, so no alarm reaches
+/// an enterprise by itself), and works the first one to closed as the office and the enterprise
+/// would: the office phones it and records so, it answers, the site check, the closing.
 pub async fn simulate(
     city: std::sync::Arc<hazewarn_scheduler::City>,
     clock: &hazewarn_scheduler::ManualClock,
@@ -191,7 +203,11 @@ pub async fn simulate(
     let w = city.store.warning_in_force().await?.context("no warning in force to check")?;
     let step = w.current();
     let plan = city.store.plan(&w.id, step.step).await?.context("the warning has no plan")?;
-    let start = w.transitions.iter().find(|t| t.kind != hazewarn_response::TransitionKind::Draft).map_or(step.start, |t| t.start);
+    let start = w
+        .transitions
+        .iter()
+        .find(|t| t.kind != hazewarn_response::TransitionKind::Draft)
+        .map_or(step.start, |t| t.start);
     let judged = (start + Duration::hours(24)).min(step.end);
     clock.set(judged.to_utc() + Duration::minutes(5));
     let (csv, frames) = readings(plants, &plan, start, start - Duration::days(8), judged);
@@ -210,6 +226,7 @@ pub async fn simulate(
     if let Some(first) = run.alarms_opened.first() {
         let a = city.store.alarm(first).await?.context("the alarm just opened")?;
         let now = city.now();
+        city.store.notify_alarm_by_phone(&a.id, "office", "电话通知企业值班人员（模拟）", now).await?;
         city.store.explain_alarm(&a.id, &a.credit_code, "设备检修期间未停运，已整改（模拟企业反馈）", now).await?;
         city.store.verify_alarm(&a.id, "office", "现场核查：生产线在预警期间运行（模拟）", now).await?;
         city.store.close_alarm(&a.id, "office", AlarmOutcome::Violation, "移交执法（模拟）", now).await?;
@@ -218,6 +235,7 @@ pub async fn simulate(
         judged_at: judged.to_rfc3339(),
         frames_sent: frames.len(),
         frames_answered: answered,
+        values_stored: city.monitor_counts.snapshot().values().map(|c| c.stored).sum(),
         power_readings,
         run,
         alarms: city.store.alarms(None).await?,

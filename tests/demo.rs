@@ -43,9 +43,8 @@ fn demo_ingests_the_sample_and_writes_its_outputs() {
     assert_eq!(report.matches("<svg").count(), 2, "the hourly and daily charts");
     assert!(report.contains("减排方案") && report.contains("O1："), "the plan and the reasons");
     // The simulated fleet: exactly the plants made not to curtail are flagged.
-    let read = |f: &str| -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(out.path().join(f)).unwrap()).unwrap()
-    };
+    let read =
+        |f: &str| -> serde_json::Value { serde_json::from_slice(&std::fs::read(out.path().join(f)).unwrap()).unwrap() };
     let (fleet, found) = (read("fleet.json"), read("compliance.json"));
     let made_to_fail: std::collections::BTreeSet<(String, String)> = fleet
         .as_array()
@@ -62,11 +61,15 @@ fn demo_ingests_the_sample_and_writes_its_outputs() {
     assert_eq!(made_to_fail.len(), 3, "{fleet:#}");
     assert_eq!(flagged, made_to_fail, "{found:#}");
     assert_eq!(found["run"]["verdicts"]["complied"], fleet.as_array().unwrap().len() - 3, "{found:#}");
-    assert_eq!(found["frames_sent"], found["frames_answered"]);
-    assert!(found["frames_sent"].as_u64().unwrap() >= 10 * 24 * 8, "a week of hourly data per plant");
+    // Each answered frame was stored first: three values (dust, SO2, flow) each.
+    let frames = found["frames_sent"].as_u64().unwrap();
+    assert_eq!(found["values_stored"].as_u64().unwrap(), 3 * frames, "{found:#}");
+    assert_eq!(frames, 10 * 24 * 9, "eight days before the warning and one under it, hourly, per plant");
     let mut states: Vec<&str> = alarms.iter().map(|a| a["state"].as_str().unwrap()).collect();
     states.sort_unstable();
-    assert_eq!(states, ["closed", "notified", "notified"], "one worked to closed, the others delivered");
+    // The demo city reaches no enterprise by itself (file drop only): one case the office phoned
+    // and worked to closed, the others wait for it.
+    assert_eq!(states, ["closed", "open", "open"]);
     assert!(alarms.iter().any(|a| a["outcome"] == "violation"));
     let delivered = std::fs::read_dir(out.path().join("delivered")).unwrap().count();
     assert_eq!(

@@ -67,12 +67,14 @@ pub fn parse_power(file: &str, bytes: &[u8]) -> Result<Vec<PowerReading>, Compli
         if let Some((first, kw)) = seen.insert((&r.meter, r.at), (*row, r.kw))
             && kw != r.kw
         {
-            problems.push(format!("row {row}, field `time`: {} {} is also row {first}, with another kw", r.meter, r.at));
+            problems
+                .push(format!("row {row}, field `time`: {} {} is also row {first}, with another kw", r.meter, r.at));
         }
     }
     if !problems.is_empty() {
         let shown: Vec<String> = problems.iter().take(20).cloned().collect();
-        let more = if problems.len() > 20 { format!("\n  … and {} more", problems.len() - 20) } else { String::new() };
+        let more =
+            if problems.len() > 20 { format!("\n  … and {} more", problems.len() - 20) } else { String::new() };
         return Err(ComplianceError::Feed {
             file: file.into(),
             message: format!("{} problem(s); nothing was read\n  {}{more}", problems.len(), shown.join("\n  ")),

@@ -63,9 +63,9 @@ impl CurtailmentPlan {
 mod tests {
     use std::collections::{BTreeMap, HashMap};
 
+    use crate::WarningLevel;
     use crate::list::{Emissions, Grade};
     use crate::plan::{CurtailmentPlan, EnterprisePlan, LinePlan, PollutantTotal, Treatment};
-    use crate::WarningLevel;
 
     fn line(name: &str, cut: f64, pm: f64) -> LinePlan {
         LinePlan {
@@ -106,7 +106,12 @@ mod tests {
                 lines: vec![line("A", 1.0, 100.0), line("B", 0.3, 30.0)],
                 reduction_kg_d: Emissions { pm: 130.0, ..Default::default() },
             }],
-            totals: vec![total("SO2", 0.0, 0.0), total("NOx", 0.0, 0.0), total("PM", 130.0, 1000.0), total("VOCs", 0.0, 0.0)],
+            totals: vec![
+                total("SO2", 0.0, 0.0),
+                total("NOx", 0.0, 0.0),
+                total("PM", 130.0, 1000.0),
+                total("VOCs", 0.0, 0.0),
+            ],
             by_industry: BTreeMap::new(),
             by_county: BTreeMap::new(),
             suggestions: Vec::new(),
@@ -127,7 +132,8 @@ mod tests {
         let measured = HashMap::from([(("X".to_owned(), "B".to_owned()), 0.6)]);
         assert_eq!(p.achieved(&measured).totals[2].reduction_kg_d, 160.0);
         // A measured cut beyond the whole line is the whole line; below nothing is nothing.
-        let measured = HashMap::from([(("X".to_owned(), "A".to_owned()), 1.7), (("X".to_owned(), "B".to_owned()), -0.2)]);
+        let measured =
+            HashMap::from([(("X".to_owned(), "A".to_owned()), 1.7), (("X".to_owned(), "B".to_owned()), -0.2)]);
         assert_eq!(p.achieved(&measured).totals[2].reduction_kg_d, 100.0);
         assert_eq!(p.achieved(&HashMap::new()).totals[2].reduction_kg_d, 130.0, "nothing measured: the plan");
     }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use hazewarn_compliance::{LineVerdict, Verdict};
-use hazewarn_response::{CurtailmentPlan, Transition, Warning};
+use hazewarn_response::{CurtailmentPlan, Warning};
 use hazewarn_store::compliance::{Alarm, AlarmState, Check};
 use sha2::{Digest, Sha256};
 
@@ -24,7 +24,7 @@ fn verdict_kind(v: &Verdict) -> &'static str {
 /// may hold any character).
 pub fn alarm_id(warning_id: &str, step: u32, credit_code: &str, line: &str) -> String {
     let h = Sha256::digest(format!("{credit_code}\n{line}").as_bytes());
-    let short: String = h.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    let short: String = h.iter().take(8).map(|b| format!("{b:02x}")).collect();
     format!("ALM-{warning_id}-{step}-{short}")
 }
 
@@ -32,13 +32,12 @@ impl City {
     pub(crate) async fn record(
         &self,
         w: &Warning,
-        step: &Transition,
         plan: &CurtailmentPlan,
         verdicts: &[(String, LineVerdict)],
-        hours: i64,
         now: DateTime<Utc>,
         run: &mut ComplianceRun,
     ) -> Result<(), SchedulerError> {
+        let step = w.current();
         let (_, list) = self.list().await?;
         let contacts = contacts_by_code(&list);
         let mut tx = self.store.write().await?;
@@ -51,7 +50,7 @@ impl City {
                 credit_code: credit_code.clone(),
                 line: v.line.clone(),
                 checked_at: hazewarn_store::ts(now),
-                hours,
+                hours: run.hours,
                 verdict: kind.to_owned(),
                 body: serde_json::to_string(v).expect("a verdict serialises"),
             };
@@ -98,17 +97,24 @@ impl City {
             .to_string();
             let m = Outgoing { kind: "alarm", key: &alarm.id, subject: &alarm.id, to: &to, payload: &payload };
             self.enqueue_everywhere(&mut tx, m, now).await?;
-            if self.enqueue_routed(&mut tx, m, None, now).await? == 0 {
-                // No channel reaches the enterprise: the office phones it, and the case waits on that.
+            if self.enqueue_routed(&mut tx, m, None, now).await? == 0 && !self.route().is_empty() {
+                // No channel reaches the enterprise: the office phones it (and records so), and
+                // the case waits on that.
                 let key = format!("unreachable-{}", alarm.id);
-                let detail = serde_json::json!({"unreachable": true, "notice_id": alarm.id, "enterprise": e.name,
-                    "credit_code": credit_code, "ack_deadline": "—"})
+                let detail = serde_json::json!({"unreachable": true, "alarm_id": alarm.id, "enterprise": e.name,
+                    "credit_code": credit_code})
                 .to_string();
                 let m = Outgoing { kind: "office", key: &key, subject: &alarm.id, to: &self.duty, payload: &detail };
                 self.enqueue_everywhere(&mut tx, m, now).await?;
             }
         }
-        let summary = serde_json::to_string(&run.verdicts).expect("counts serialise");
+        // The verdicts' digest, so the audit holds what this run stored, not only how many.
+        let mut h = Sha256::new();
+        for (code, v) in verdicts {
+            h.update(format!("{code}\n{}\n", serde_json::to_string(v).expect("a verdict serialises")));
+        }
+        let digest: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let summary = format!("{} sha256:{digest}", serde_json::to_string(&run.verdicts).expect("counts serialise"));
         tx.audit(now, "compliance", "compliance-check", &format!("{}#{}", w.id, step.step), &summary).await?;
         tx.commit().await?;
         Ok(())

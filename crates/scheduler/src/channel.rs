@@ -120,7 +120,11 @@ impl Channel for Webhook {
 
     fn target(&self, kind: &str, to: &Recipient) -> Option<String> {
         let own = to.endpoint.starts_with("http://") || to.endpoint.starts_with("https://");
-        Some(if crate::respond::ENTERPRISE_KINDS.contains(&kind) && own { to.endpoint.clone() } else { self.url.clone() })
+        Some(if crate::respond::ENTERPRISE_KINDS.contains(&kind) && own {
+            to.endpoint.clone()
+        } else {
+            self.url.clone()
+        })
     }
 
     fn send<'a>(&'a self, m: &'a OutboxEntry) -> SendFuture<'a> {

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, DurationRound, FixedOffset, NaiveDate, Utc};
-use hazewarn_compliance::{LineEvidence, LineVerdict, Reading, Series, Treatment, baseline, evaluate};
+use hazewarn_compliance::{LineEvidence, LineVerdict, Reading, Series, Treatment, Verdict, baseline, evaluate};
 use hazewarn_response::{CurtailmentPlan, EnterprisePlan, LinePlan, Measure, Transition, TransitionKind, Warning};
 use serde::Serialize;
 
@@ -34,38 +34,51 @@ fn is_pollutant(code: &str) -> bool {
     code.starts_with("a2") || code.starts_with("a3")
 }
 
-/// What the plan requires of a line.
-pub fn treatment(e: &EnterprisePlan, l: &LinePlan) -> Treatment {
+/// What the plan requires of a line. A stored plan's measure that does not read is an error,
+/// not a line with nothing to verify.
+pub fn treatment(e: &EnterprisePlan, l: &LinePlan) -> Result<Treatment, SchedulerError> {
     use hazewarn_response::Treatment as Plan;
-    match e.treatment {
+    Ok(match e.treatment {
         Plan::SelfDirected => Treatment::SelfDirected,
         Plan::Exempt | Plan::HeatLed => Treatment::None,
-        Plan::Measures => match Measure::parse(&l.measure) {
-            Ok(m) if m.stop => Treatment::Stop,
-            Ok(Measure { cut_percent: Some(n), .. }) => Treatment::Cut(n.round().clamp(1.0, 100.0) as u8),
-            Ok(m) if m.self_directed => Treatment::SelfDirected,
-            _ => Treatment::None,
-        },
-    }
+        Plan::Measures => {
+            let m = Measure::parse(&l.measure).map_err(|why| {
+                SchedulerError::Input(format!("plan of {} {}: measure `{}`: {why}", e.credit_code, l.line, l.measure))
+            })?;
+            match m {
+                m if m.stop => Treatment::Stop,
+                // Whole percents, rounded down: cut:12.5 is judged as cut:12, never stricter than the plan.
+                Measure { cut_percent: Some(n), .. } => Treatment::Cut(n.floor().clamp(1.0, 100.0) as u8),
+                m if m.self_directed => Treatment::SelfDirected,
+                _ => Treatment::None,
+            }
+        }
+    })
 }
 
 /// The hour a step's evaluation runs over: from its start (or its issue, if later) to `now`
 /// (or its end, if earlier), whole hours only.
 fn window(step: &Transition, now: DateTime<Utc>) -> (DateTime<FixedOffset>, DateTime<FixedOffset>) {
-    let from = step.start.max(step.at);
-    let from = from.duration_trunc(Duration::hours(1)).map_or(from, |t| if t < from { t + Duration::hours(1) } else { t });
-    let until = beijing(now).min(step.end);
+    // In Beijing time whatever offset the step was written in: hours are Beijing clock hours.
+    let from = bj(step.start.max(step.at));
+    let from =
+        from.duration_trunc(Duration::hours(1)).map_or(from, |t| if t < from { t + Duration::hours(1) } else { t });
+    let until = beijing(now).min(bj(step.end));
     let until = until.duration_trunc(Duration::hours(1)).unwrap_or(until);
     (from, until.max(from))
 }
 
-/// Days of other warnings: curtailed days are no baseline.
+fn bj(t: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
+    beijing(t.to_utc())
+}
+
+/// Days of other warnings (Beijing dates): curtailed days are no baseline.
 fn warning_days(warnings: &[Warning], except: &str) -> Vec<NaiveDate> {
     let mut days = Vec::new();
     for w in warnings.iter().filter(|w| w.id != except) {
         for t in w.transitions.iter().filter(|t| t.kind != TransitionKind::Draft && t.kind != TransitionKind::Lift) {
-            let mut d = t.start.date_naive();
-            while d <= t.end.date_naive() {
+            let mut d = bj(t.start).date_naive();
+            while d <= bj(t.end).date_naive() {
                 days.push(d);
                 d += Duration::days(1);
             }
@@ -78,8 +91,14 @@ impl City {
     /// Imports a power feed (CSV or JSON, by its name): every reading's meter must be a
     /// configured meter fed this way (not one on HJ 212). All or nothing, audited. Returns
     /// (readings, new ones).
-    pub async fn import_power(&self, name: &str, bytes: &[u8], now: DateTime<Utc>) -> Result<(usize, usize), SchedulerError> {
-        let readings = hazewarn_compliance::parse_power(name, bytes).map_err(|e| SchedulerError::Input(e.to_string()))?;
+    pub async fn import_power(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<(usize, usize), SchedulerError> {
+        let readings =
+            hazewarn_compliance::parse_power(name, bytes).map_err(|e| SchedulerError::Input(e.to_string()))?;
         let fed = |id: &str| self.config.meters.iter().any(|m| m.id == id && m.mn.is_none());
         let mut unknown: Vec<&str> = readings.iter().map(|r| r.meter.as_str()).filter(|m| !fed(m)).collect();
         unknown.dedup();
@@ -95,7 +114,8 @@ impl City {
             .iter()
             .map(|r| hazewarn_store::compliance::PowerReading { meter: r.meter.clone(), at: r.at.to_utc(), kw: r.kw })
             .collect();
-        let source = std::path::Path::new(name).file_name().map_or(name.to_owned(), |f| f.to_string_lossy().into_owned());
+        let source =
+            std::path::Path::new(name).file_name().map_or(name.to_owned(), |f| f.to_string_lossy().into_owned());
         let new = self.store.save_power(&rows, &source, now).await?;
         Ok((rows.len(), new))
     }
@@ -121,14 +141,18 @@ impl City {
             .ok_or_else(|| SchedulerError::Conflict(format!("{} step {} has no plan", w.id, step.step)))?;
         let (from, until) = window(step, now);
         run.hours = (until - from).num_hours();
-        let start = w.transitions.iter().find(|t| t.kind != TransitionKind::Draft).map_or(step.start, |t| t.start);
+        if run.hours == 0 {
+            // The step has not run a whole hour yet: there is nothing to judge.
+            return Ok(run);
+        }
+        let start = bj(w.transitions.iter().find(|t| t.kind != TransitionKind::Draft).map_or(step.start, |t| t.start));
         let mut others = self.store.warnings_in(hazewarn_response::WarningState::Issued).await?;
         others.extend(self.store.warnings_in(hazewarn_response::WarningState::Lifted).await?);
         let excluded = warning_days(&others, &w.id);
         let days = self.tolerances.baseline_days;
         let history_from = start - Duration::days(i64::from(days) + 1);
         let verdicts = self.judge_plan(&plan, (from, until), start, &excluded, history_from).await?;
-        self.record(w, step, &plan, &verdicts, run.hours, now, &mut run).await?;
+        self.record(w, &plan, &verdicts, now, &mut run).await?;
         Ok(run)
     }
 
@@ -155,8 +179,8 @@ impl City {
                 let production = power(MeterRole::Production).await?.map(series);
                 let abatement = power(MeterRole::Abatement).await?.map(series);
                 let emission = self.line_emission(&e.credit_code, &l.line, history_from, until).await?.map(series);
-                let evidence =
-                    LineEvidence { line: l.line.clone(), treatment: treatment(e, l), hours, production, abatement, emission };
+                let treatment = treatment(e, l)?;
+                let evidence = LineEvidence { line: l.line.clone(), treatment, hours, production, abatement, emission };
                 out.push((e.credit_code.clone(), evaluate(&evidence, &self.tolerances)));
             }
         }
@@ -181,7 +205,10 @@ impl City {
         if meters.is_empty() {
             return Ok(None);
         }
-        let mut sum: BTreeMap<DateTime<FixedOffset>, f64> = BTreeMap::new();
+        // (sum, meters that reported) per hour: an hour counts only when every meter of the role did,
+        // so a meter that went quiet never reads as a cut.
+        let count = meters.len();
+        let mut sum: BTreeMap<DateTime<FixedOffset>, (f64, usize)> = BTreeMap::new();
         for m in meters {
             let raw: Vec<Reading> = match (&m.mn, &m.code) {
                 (Some(mn), Some(code)) => self.device_values(mn, from, until).await?.remove(code).unwrap_or_default(),
@@ -194,10 +221,14 @@ impl City {
                     .collect(),
             };
             for r in hazewarn_compliance::hourly_means(&raw) {
-                *sum.entry(r.at).or_default() += r.value;
+                let e = sum.entry(r.at).or_default();
+                e.0 += r.value;
+                e.1 += 1;
             }
         }
-        Ok(Some(sum.into_iter().map(|(at, value)| Reading { at, value }).collect()))
+        Ok(Some(
+            sum.into_iter().filter(|(_, (_, n))| *n == count).map(|(at, (value, _))| Reading { at, value }).collect(),
+        ))
     }
 
     /// The hourly emission rate (kg/h) of a line's monitors: the sum over pollutants of
@@ -221,6 +252,7 @@ impl City {
         }
         let mut rate: BTreeMap<DateTime<FixedOffset>, f64> = BTreeMap::new();
         for d in devices {
+            let expected = d.codes.iter().filter(|c| is_pollutant(c)).count();
             let mut by_code = self.device_values(&d.mn, from, until).await?;
             let hourly = |v: Vec<Reading>| -> HashMap<DateTime<FixedOffset>, f64> {
                 hazewarn_compliance::hourly_means(&v).into_iter().map(|r| (r.at, r.value)).collect()
@@ -228,9 +260,13 @@ impl City {
             let flow = hourly(by_code.remove(FLOW).unwrap_or_default());
             let pollutants: Vec<HashMap<_, _>> =
                 by_code.into_iter().filter(|(c, _)| is_pollutant(c)).map(|(_, v)| hourly(v)).collect();
+            // An hour counts only with the flow and every pollutant the monitor is listed for: a
+            // missing analyser never reads as a cut.
             for (at, q) in flow {
-                let conc: f64 = pollutants.iter().filter_map(|p| p.get(&at)).sum();
-                *rate.entry(at).or_default() += conc * q / 1e6;
+                let conc: Vec<f64> = pollutants.iter().filter_map(|p| p.get(&at).copied()).collect();
+                if conc.len() == expected && expected > 0 {
+                    *rate.entry(at).or_default() += conc.iter().sum::<f64>() * q / 1e6;
+                }
             }
         }
         Ok(Some(rate.into_iter().map(|(at, value)| Reading { at, value }).collect()))
@@ -238,8 +274,9 @@ impl City {
 
     /// A device's values by code: from its hourly data (2061) where it sent any in the window,
     /// else its minute (2051), else its real-time (2011) data; the average where the packet
-    /// carries one, else the real-time value. Values flagged other than normal (`N`) or
-    /// stopped (`F`, the source not running: a true zero) are left out.
+    /// carries one, else the real-time value. Values flagged normal (`N`) or over the range (`T`:
+    /// at least that much) count as sent, stopped (`F`, the source not running) as zero; values
+    /// of maintenance, faults and calibration (`M`, `D`, `C`, …) are left out.
     async fn device_values(
         &self,
         mn: &str,
@@ -255,7 +292,7 @@ impl City {
         for r in rows.iter().filter(|r| r.cn == cn && r.field == field) {
             let (Some(v), Ok(at)) = (r.value, DateTime::parse_from_rfc3339(&r.data_time)) else { continue };
             let value = match r.flag.as_deref() {
-                None | Some("N") => v,
+                None | Some("N" | "T") => v,
                 Some("F") => 0.0,
                 Some(_) => continue,
             };
@@ -276,9 +313,14 @@ impl City {
         let mut cuts = HashMap::new();
         for c in self.store.checks_of(warning_id, step).await? {
             let v: LineVerdict = serde_json::from_str(&c.body).map_err(|e| {
-                SchedulerError::Input(format!("stored verdict of {} {} ({warning_id}#{step}): {e}", c.credit_code, c.line))
+                SchedulerError::Input(format!(
+                    "stored verdict of {} {} ({warning_id}#{step}): {e}",
+                    c.credit_code, c.line
+                ))
             })?;
-            if let Some(r) = v.production_ratio {
+            // Only a verdict the evidence covered enough hours for says what was achieved.
+            let judged = matches!(v.verdict, Verdict::Complied | Verdict::Suspected { .. });
+            if let (Some(r), true) = (v.production_ratio, judged) {
                 cuts.insert((c.credit_code, c.line), 1.0 - r);
             }
         }

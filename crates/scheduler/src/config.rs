@@ -253,7 +253,12 @@ impl Schedule {
     pub fn jobs(&self) -> Vec<ScheduledJob> {
         let one =
             |job: &'static str, cron: &str| ScheduledJob { job, key: format!("schedule.{job}"), cron: cron.into() };
-        let mut jobs = vec![one("ingest", &self.ingest), one("dispatch", &self.dispatch), one("verify", &self.verify), one("compliance", &self.compliance)];
+        let mut jobs = vec![
+            one("ingest", &self.ingest),
+            one("dispatch", &self.dispatch),
+            one("verify", &self.verify),
+            one("compliance", &self.compliance),
+        ];
         for (job, list) in [("forecast", &self.forecast), ("evaluate", &self.evaluate)] {
             jobs.extend(list.iter().enumerate().map(|(i, cron)| ScheduledJob {
                 job,

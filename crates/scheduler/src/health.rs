@@ -15,7 +15,7 @@ use crate::beijing;
 use crate::config::{Schedule, parse_cron};
 
 /// The jobs whose progress is watched. `follow-up` runs with `dispatch` on its schedule.
-const WATCHED: [&str; 6] = ["ingest", "forecast", "evaluate", "dispatch", "follow-up", "verify"];
+const WATCHED: [&str; 7] = ["ingest", "forecast", "evaluate", "dispatch", "follow-up", "verify", "compliance"];
 
 /// A job's last finish. Its detail (which may hold paths or database errors) is logged by the
 /// job, never served: readiness is public.

@@ -92,7 +92,9 @@ pub(crate) fn check_devices(devices: &[DeviceConfig]) -> Result<(), String> {
 /// device and a code that device reports.
 pub(crate) fn check_meters(meters: &[MeterConfig], devices: &[DeviceConfig]) -> Result<(), String> {
     for (k, m) in meters.iter().enumerate() {
-        let id_ok = !m.id.is_empty() && m.id.len() <= 64 && m.id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.#".contains(c));
+        let id_ok = !m.id.is_empty()
+            && m.id.len() <= 64
+            && m.id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.#".contains(c));
         if !id_ok {
             return Err(format!("meters[{k}].id: `{}` is not 1 to 64 letters, digits or -_.#", m.id));
         }

@@ -86,10 +86,16 @@ pub fn robot_text(kind: &str, payload: &str) -> String {
             field(&v, "line"),
             field(&v, "warning_id"),
             v.get("step").map(Value::to_string).unwrap_or_default(),
-            v.get("evidence").and_then(Value::as_array).map_or(String::new(), |e| {
-                e.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("；")
-            }),
+            v.get("evidence")
+                .and_then(Value::as_array)
+                .map_or(String::new(), |e| { e.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("；") }),
             field(&v, "id"),
+        ),
+        "office" if v.get("unreachable").is_some() && v.get("alarm_id").is_some() => format!(
+            "### 核查告警无法送达\n**{}**（{}）在减排清单上没有可用的手机、邮箱或工作群机器人，告警 {} 请电话通知并在页面登记。",
+            field(&v, "enterprise"),
+            field(&v, "credit_code"),
+            field(&v, "alarm_id"),
         ),
         "office" if v.get("unreachable").is_some() => format!(
             "### 无法送达\n**{}**（{}）在减排清单上没有可用的手机、邮箱或工作群机器人，通知 {} 请电话送达并代录确认。",

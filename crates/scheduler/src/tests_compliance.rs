@@ -15,21 +15,27 @@ fn bj(d: u32, h: u32) -> DateTime<FixedOffset> {
     FixedOffset::east_opt(8 * 3600).unwrap().with_ymd_and_hms(2026, 1, d, h, 0, 0).unwrap()
 }
 
-async fn city(dir: &std::path::Path, extra: &str, at: DateTime<Utc>) -> City {
+/// The city with a file drop (the office's archive) and e-mail to a loopback SMTP server on
+/// `smtp` (the illustrative list gives each enterprise an address).
+async fn city(dir: &std::path::Path, extra: &str, at: DateTime<Utc>, smtp: u16) -> City {
     let repo = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
     let text = format!(
         "[city]\nid = \"LH\"\nname = \"漯河市\"\n[store]\nurl = \"sqlite://hw.db\"\n[data]\nwork_dir = \"w\"\nmodel = \"m\"\n\
          list = \"{repo}/data/lists/luohe-illustrative.csv\"\ninventory = \"{repo}/data/lists/inventory-illustrative.csv\"\n\
-         [[channels]]\nkind = \"file-drop\"\nname = \"files\"\ndir = \"out\"\n{extra}"
+         [links]\nbase_url = \"https://hw.example.gov.cn\"\nsecret = \"0123456789abcdef0123456789abcdef\"\n\
+         [[channels]]\nkind = \"file-drop\"\nname = \"files\"\ndir = \"out\"\n{mail}{extra}",
+        mail = hazewarn_testkit::smtp::channel("mail", smtp),
     );
     City::open(Config::parse(&text, dir).unwrap(), Arc::new(ManualClock::new(at))).await.unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_line_that_runs_through_a_stop_is_suspected_and_alarmed_and_one_that_stopped_complied() {
     let dir = tempfile::tempdir().unwrap();
+    let smtp = hazewarn_testkit::smtp::SmtpServer::default();
+    let port = smtp.start().await;
     let issued = bj(10, 16).to_utc();
-    let office = city(dir.path(), "", issued).await;
+    let office = city(dir.path(), "", issued, port).await;
     let step = Step::Issue { level: WarningLevel::Red, start: bj(11, 0), end: bj(13, 0) };
     let w = office.apply(step, "office", "test", "run-1", issued).await.unwrap();
     let plan = office.store.plan(&w.id, 1).await.unwrap().unwrap();
@@ -38,7 +44,7 @@ async fn a_line_that_runs_through_a_stop_is_suspected_and_alarmed_and_one_that_s
         .enterprises
         .iter()
         .flat_map(|e| e.lines.iter().map(move |l| (e, l)))
-        .filter(|(e, l)| treatment(e, l) == Treatment::Stop)
+        .filter(|(e, l)| treatment(e, l).unwrap() == Treatment::Stop)
         .map(|(e, l)| (e.credit_code.clone(), l.line.clone()))
         .take(2)
         .collect();
@@ -52,7 +58,7 @@ async fn a_line_that_runs_through_a_stop_is_suspected_and_alarmed_and_one_that_s
         .collect();
     // Six hours into the warning.
     let judged = bj(11, 6).to_utc() + Duration::minutes(10);
-    let city = city(dir.path(), &meters, judged).await;
+    let city = city(dir.path(), &meters, judged, port).await;
 
     // 100 kW every hour of the week before; then P0 draws 5 kW (stopped) and P1 100 kW.
     let mut csv = String::from("meter,time,kw\n");
@@ -70,7 +76,10 @@ async fn a_line_that_runs_through_a_stop_is_suspected_and_alarmed_and_one_that_s
     let bad = format!("{csv}P9,2026-01-11 05:00,1\n");
     let e = city.import_power("feed.csv", bad.as_bytes(), judged).await.unwrap_err().to_string();
     assert!(e.contains("feed.csv: field `meter`: `P9` not a [[meters]] entry"), "{e}");
-    assert_eq!(city.import_power("feed.csv", csv.as_bytes(), judged).await.unwrap(), (8 * 24 * 2 + 12, 8 * 24 * 2 + 12));
+    assert_eq!(
+        city.import_power("feed.csv", csv.as_bytes(), judged).await.unwrap(),
+        (8 * 24 * 2 + 12, 8 * 24 * 2 + 12)
+    );
 
     let run = city.check_compliance(judged).await.unwrap().unwrap();
     assert_eq!(run.hours, 6, "00:00 to 06:00, whole hours only");
@@ -97,11 +106,20 @@ async fn a_line_that_runs_through_a_stop_is_suspected_and_alarmed_and_one_that_s
     assert!(city.check_compliance(judged).await.unwrap().unwrap().alarms_opened.is_empty());
 
     let alarm = city.store.alarm(&run.alarms_opened[0]).await.unwrap().unwrap();
-    assert_eq!((alarm.credit_code.as_str(), alarm.state), (stopped[1].0.as_str(), hazewarn_store::compliance::AlarmState::Open));
+    assert_eq!(
+        (alarm.credit_code.as_str(), alarm.state),
+        (stopped[1].0.as_str(), hazewarn_store::compliance::AlarmState::Open)
+    );
     crate::run_job(&city, "dispatch", judged).await.unwrap();
     let alarm = city.store.alarm(&alarm.id).await.unwrap().unwrap();
-    assert_eq!(alarm.state, hazewarn_store::compliance::AlarmState::Notified, "delivered to the file drop");
-    let dropped = std::fs::read_dir(dir.path().join("out")).unwrap().count();
-    assert!(dropped >= 2, "the notices, the alert and the alarm are in the drop");
+    assert_eq!(alarm.state, hazewarn_store::compliance::AlarmState::Notified, "delivered by e-mail");
+    let (_, list) = city.list().await.unwrap();
+    let email =
+        list.enterprises.iter().find(|e| e.credit_code.as_str() == stopped[1].0).unwrap().contacts.email.clone();
+    let mails = smtp.received.lock().unwrap().clone();
+    let to_it: Vec<_> = mails.iter().filter(|m| Some(&m.to[0]) == email.as_ref()).collect();
+    let alarm_mail = to_it.iter().find(|m| String::from_utf8_lossy(&m.data).contains(&alarm.id));
+    assert!(alarm_mail.is_some(), "the enterprise got the alarm by e-mail");
+    assert!(dir.path().join("out").join(format!("{}.json", alarm.id)).exists(), "the office's archive has its copy");
     assert!(city.store.verify_audit().await.unwrap().ok());
 }

@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use crate::api::MAX_NOTE_CHARS;
 use crate::auth::Caller;
+use crate::openapi::{ErrorBody, Opaque};
 use crate::pages::{Lang, after_post};
 use crate::{ApiError, AppState, escape};
 
@@ -25,6 +26,7 @@ pub fn routes() -> Router<AppState> {
 pub fn api_routes() -> Router<AppState> {
     Router::new()
         .route("/alarms", get(alarms))
+        .route("/alarms/{id}/phone-notification", post(phone_notification))
         .route("/alarms/{id}/explanation", post(explain))
         .route("/alarms/{id}/site-check", post(site_check))
         .route("/alarms/{id}/closure", post(close))
@@ -43,7 +45,8 @@ fn check_text(field: &str, value: &str) -> Result<String, ApiError> {
 }
 
 /// The office sees every alarm; an enterprise only its own.
-async fn alarms(State(s): State<AppState>, caller: Caller) -> Result<Json<Vec<Alarm>>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/alarms", tag = "compliance", security(("bearer" = [])), responses((status = 200, description = "alarms, oldest first: an enterprise's own, or every one for the office", body = [Opaque]), (status = 403, body = ErrorBody)))]
+pub(crate) async fn alarms(State(s): State<AppState>, caller: Caller) -> Result<Json<Vec<Alarm>>, ApiError> {
     let own = match caller.user.role {
         Role::Enterprise => Some(caller.user.credit_code.clone().ok_or(ApiError::Forbidden)?),
         Role::Office | Role::Admin => None,
@@ -52,12 +55,27 @@ async fn alarms(State(s): State<AppState>, caller: Caller) -> Result<Json<Vec<Al
     Ok(Json(s.city.store.alarms(own.as_deref()).await?))
 }
 
-#[derive(Deserialize)]
-struct TextBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct TextBody {
     text: String,
 }
 
-async fn explain(
+/// The office reached the enterprise itself where no channel did (who, how): open → notified.
+#[utoipa::path(post, path = "/api/v1/alarms/{id}/phone-notification", tag = "compliance", security(("bearer" = [])), params(("id" = String, Path)), request_body = TextBody, responses((status = 200, body = Opaque), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub(crate) async fn phone_notification(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(b): Json<TextBody>,
+) -> Result<Json<Alarm>, ApiError> {
+    let user = caller.require(&[Role::Office])?;
+    let text = check_text("text", &b.text)?;
+    Ok(Json(s.city.store.notify_alarm_by_phone(&id, &user.name, &text, s.city.now()).await?))
+}
+
+/// The enterprise's answer to its own alarm.
+#[utoipa::path(post, path = "/api/v1/alarms/{id}/explanation", tag = "compliance", security(("bearer" = [])), params(("id" = String, Path)), request_body = TextBody, responses((status = 200, body = Opaque), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(crate) async fn explain(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -76,7 +94,9 @@ async fn answer(s: &AppState, caller: &Caller, id: &str, text: &str) -> Result<A
     Ok(s.city.store.explain_alarm(id, code, &text, s.city.now()).await?)
 }
 
-async fn site_check(
+/// The office's site check (现场核查), after the alarm reached the enterprise.
+#[utoipa::path(post, path = "/api/v1/alarms/{id}/site-check", tag = "compliance", security(("bearer" = [])), params(("id" = String, Path)), request_body = TextBody, responses((status = 200, body = Opaque), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub(crate) async fn site_check(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -87,13 +107,16 @@ async fn site_check(
     Ok(Json(s.city.store.verify_alarm(&id, &user.name, &text, s.city.now()).await?))
 }
 
-#[derive(Deserialize)]
-struct Closure {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct Closure {
+    /// `complied` or `violation`.
     outcome: String,
     note: String,
 }
 
-async fn close(
+/// Closes a verified alarm as complied or a violation (办结).
+#[utoipa::path(post, path = "/api/v1/alarms/{id}/closure", tag = "compliance", security(("bearer" = [])), params(("id" = String, Path)), request_body = Closure, responses((status = 200, body = Opaque), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(crate) async fn close(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -280,7 +303,19 @@ fn alarm_table(s: &AppState, l: &Lang, alarms: &[Alarm]) -> String {
             AlarmState::Closed => {
                 escape(&format!("{} {}", l.t("结论：", "Outcome:"), a.outcome.as_deref().unwrap_or("-")))
             }
-            AlarmState::Open => l.t("等待推送送达", "waiting for delivery").to_owned(),
+            AlarmState::Open => format!(
+                "{w}<form method=\"post\" action=\"/office/alarm{q}\"><input type=\"hidden\" name=\"id\" value=\"{id}\">\
+                 <input type=\"hidden\" name=\"action\" value=\"phone\"><input name=\"text\" placeholder=\"{p}\" required> \
+                 <button>{b}</button></form>",
+                w = l.t(
+                    "等待推送送达；或电话通知后登记：",
+                    "waiting for delivery; or phone the enterprise and record it:"
+                ),
+                q = l.q(),
+                id = escape(&a.id),
+                p = l.t("通知了谁、如何通知", "whom and how"),
+                b = l.t("已电话通知", "Notified by phone"),
+            ),
         };
         let answers = [a.explanation.as_deref(), a.site_check.as_deref()]
             .iter()
@@ -363,17 +398,23 @@ async fn office_step(
     let r = async {
         let caller = caller?;
         match f.action.as_str() {
+            "phone" => {
+                let user = caller.require(&[Role::Office])?;
+                let text = check_text("text", &f.text)?;
+                s.city.store.notify_alarm_by_phone(&f.id, &user.name, &text, s.city.now()).await?;
+                Ok(format!("{} {}", f.id, l.t("已登记电话通知", "phone notification recorded")))
+            }
             "verify" => {
                 let user = caller.require(&[Role::Office])?;
                 let text = check_text("text", &f.text)?;
                 s.city.store.verify_alarm(&f.id, &user.name, &text, s.city.now()).await?;
-                Ok(format!("{} {}", escape(&f.id), l.t("已记录现场核查", "site check recorded")))
+                Ok(format!("{} {}", f.id, l.t("已记录现场核查", "site check recorded")))
             }
             "close" => {
                 close_alarm(&s, &caller, &f.id, &f.outcome, &f.text).await?;
-                Ok(format!("{} {}", escape(&f.id), l.t("已办结", "closed")))
+                Ok(format!("{} {}", f.id, l.t("已办结", "closed")))
             }
-            other => Err(ApiError::BadRequest(format!("`action`: `{other}` is not verify or close"))),
+            other => Err(ApiError::BadRequest(format!("`action`: `{other}` is not phone, verify or close"))),
         }
     }
     .await;

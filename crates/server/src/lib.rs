@@ -15,9 +15,9 @@ the text is Chinese, with English under `?lang=en`.
 
 mod accounts_view;
 mod ack_link;
-mod compliance_view;
 pub mod api;
 pub mod auth;
+mod compliance_view;
 mod devices_view;
 mod error;
 pub mod observed;

@@ -105,6 +105,11 @@ impl Modify for StandardErrors {
         api::upload_list,
         api::list_versions,
         api::restore_list,
+        crate::compliance_view::alarms,
+        crate::compliance_view::phone_notification,
+        crate::compliance_view::explain,
+        crate::compliance_view::site_check,
+        crate::compliance_view::close,
     ),
     components(schemas(
         api::PublicCurrent,
@@ -117,6 +122,8 @@ impl Modify for StandardErrors {
         api::StepName,
         api::LevelName,
         api::ActionName,
+        crate::compliance_view::TextBody,
+        crate::compliance_view::Closure,
     )),
     modifiers(&Bearer, &StandardErrors)
 )]

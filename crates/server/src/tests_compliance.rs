@@ -59,19 +59,26 @@ async fn an_alarm_is_answered_by_its_enterprise_and_closed_by_the_office() {
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     let answer = json!({"text": "1# 线 8 时已停产，附检修记录"});
-    let (status, body) = call(&f, "POST", "/api/v1/alarms/ALM-1/explanation", Some("ent-b"), Some(answer.clone())).await;
+    let (status, body) =
+        call(&f, "POST", "/api/v1/alarms/ALM-1/explanation", Some("ent-b"), Some(answer.clone())).await;
     assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
     let (status, _) = call(&f, "POST", "/api/v1/alarms/ALM-1/explanation", Some("office"), Some(answer.clone())).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "the office does not answer for the enterprise");
     let (status, body) =
         call(&f, "POST", "/api/v1/alarms/ALM-1/explanation", Some("ent-a"), Some(json!({"text": "  "}))).await;
-    assert_eq!((status, body["error"]["message"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("`text` is required")));
+    assert_eq!(
+        (status, body["error"]["message"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("`text` is required"))
+    );
     let (status, body) = call(&f, "POST", "/api/v1/alarms/ALM-1/explanation", Some("ent-a"), Some(answer)).await;
     assert_eq!((status, body["state"].as_str()), (StatusCode::OK, Some("explained")), "{body}");
 
     // The enterprise's page shows it with the form; the office's board lists it with the site-check form.
     let ent = page(&f, "/enterprise", "ent-a").await;
-    assert!(ent.contains("id=\"my-alarms\"") && ent.contains("ALM-1") && ent.contains("action=\"/enterprise/alarm"), "{ent}");
+    assert!(
+        ent.contains("id=\"my-alarms\"") && ent.contains("ALM-1") && ent.contains("action=\"/enterprise/alarm"),
+        "{ent}"
+    );
     assert!(!page(&f, "/enterprise", "ent-b").await.contains("ALM-1"));
     let office = page(&f, "/office", "office").await;
     let board = &office[office.find("id=\"alarms\"").expect("the alarm table")..];
@@ -89,6 +96,9 @@ async fn an_alarm_is_answered_by_its_enterprise_and_closed_by_the_office() {
     let (status, body) = call(&f, "POST", "/api/v1/alarms/ALM-1/closure", Some("office"), Some(bad)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let (status, body) = call(&f, "POST", "/api/v1/alarms/ALM-1/closure", Some("office"), Some(close)).await;
-    assert_eq!((status, body["state"].as_str(), body["outcome"].as_str()), (StatusCode::OK, Some("closed"), Some("violation")));
+    assert_eq!(
+        (status, body["state"].as_str(), body["outcome"].as_str()),
+        (StatusCode::OK, Some("closed"), Some("violation"))
+    );
     assert!(f.state.city.store.verify_audit().await.unwrap().ok());
 }

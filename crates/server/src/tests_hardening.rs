@@ -53,7 +53,7 @@ async fn readyz_fails_until_the_scheduler_runs_and_when_a_job_is_overdue() {
     assert_eq!(status, StatusCode::OK);
     // The default dispatch runs every 30 s with 900 s of grace: 16 minutes of silence is overdue.
     city.health.scheduler_started(now - Duration::minutes(16));
-    for job in ["ingest", "forecast", "evaluate", "verify", "follow-up"] {
+    for job in ["ingest", "forecast", "evaluate", "verify", "follow-up", "compliance"] {
         city.health.record(job, now, true);
     }
     let (status, body) = call(&f, "GET", "/readyz", None, None).await;

@@ -12,11 +12,11 @@ CREATE TABLE power_readings (
 -- The latest verdict of each line for each warning step.
 CREATE TABLE compliance_checks (
     warning_id TEXT NOT NULL,
-    step INTEGER NOT NULL,
+    step BIGINT NOT NULL,
     credit_code TEXT NOT NULL,
     line TEXT NOT NULL,
     checked_at TEXT NOT NULL,
-    hours INTEGER NOT NULL,
+    hours BIGINT NOT NULL,
     verdict TEXT NOT NULL,
     body TEXT NOT NULL,
     PRIMARY KEY (warning_id, step, credit_code, line)
@@ -26,7 +26,7 @@ CREATE TABLE compliance_checks (
 CREATE TABLE compliance_alarms (
     id TEXT PRIMARY KEY,
     warning_id TEXT NOT NULL,
-    step INTEGER NOT NULL,
+    step BIGINT NOT NULL,
     credit_code TEXT NOT NULL,
     enterprise TEXT NOT NULL,
     line TEXT NOT NULL,

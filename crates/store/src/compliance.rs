@@ -230,10 +230,13 @@ impl WriteTx {
 }
 
 impl Store {
-    /// Stores a feed's power readings in one transaction, audited; returns how many were new.
+    /// Stores a feed's power readings in one transaction, audited; returns how many were new. A
+    /// reading already stored with another value refuses the whole feed: which one is true is
+    /// for the operator to say, not for the later file.
     pub async fn save_power(&self, readings: &[PowerReading], source: &str, now: DateTime<Utc>) -> Result<usize> {
         let mut tx = self.write().await?;
         let mut new = 0;
+        let mut changed = Vec::new();
         for r in readings {
             let done = sqlx::query(
                 "INSERT INTO power_readings (meter, at, kw, source, received_at) VALUES ($1, $2, $3, $4, $5) \
@@ -246,7 +249,24 @@ impl Store {
             .bind(ts(now))
             .execute(tx.conn())
             .await?;
+            if done.rows_affected() == 0 {
+                let (kw,): (f64,) = sqlx::query_as("SELECT kw FROM power_readings WHERE meter = $1 AND at = $2")
+                    .bind(&r.meter)
+                    .bind(ts(r.at))
+                    .fetch_one(tx.conn())
+                    .await?;
+                if kw != r.kw {
+                    changed.push(format!("{} {}: stored {kw}, now {}", r.meter, ts(r.at), r.kw));
+                }
+            }
             new += done.rows_affected() as usize;
+        }
+        if !changed.is_empty() {
+            return Err(StoreError::Conflict(format!(
+                "{source}: {} reading(s) differ from the stored ones; nothing was imported: {}",
+                changed.len(),
+                changed.iter().take(5).cloned().collect::<Vec<_>>().join("; ")
+            )));
         }
         tx.audit(now, "power", "power-readings", source, &format!("{} readings, {new} new", readings.len())).await?;
         tx.commit().await?;
@@ -308,17 +328,42 @@ impl Store {
     /// Alarms, oldest first: one enterprise's, or every one.
     pub async fn alarms(&self, credit_code: Option<&str>) -> Result<Vec<Alarm>> {
         let rows = match credit_code {
-            Some(c) => sqlx::query(sql(format!(
-                "SELECT {ALARM_COLUMNS} FROM compliance_alarms WHERE credit_code = $1 ORDER BY opened_at, id"
-            )))
-            .bind(c)
-            .fetch_all(self.pool())
-            .await?,
-            None => sqlx::query(sql(format!("SELECT {ALARM_COLUMNS} FROM compliance_alarms ORDER BY opened_at, id")))
+            Some(c) => {
+                sqlx::query(sql(format!(
+                    "SELECT {ALARM_COLUMNS} FROM compliance_alarms WHERE credit_code = $1 ORDER BY opened_at, id"
+                )))
+                .bind(c)
                 .fetch_all(self.pool())
-                .await?,
+                .await?
+            }
+            None => {
+                sqlx::query(sql(format!("SELECT {ALARM_COLUMNS} FROM compliance_alarms ORDER BY opened_at, id")))
+                    .fetch_all(self.pool())
+                    .await?
+            }
         };
         rows.iter().map(alarm).collect()
+    }
+
+    /// The office reached the enterprise itself (by phone, on site) where no channel of the route
+    /// did: `note` says whom and how. Open → notified; audited as its own kind of step.
+    pub async fn notify_alarm_by_phone(&self, id: &str, by: &str, note: &str, now: DateTime<Utc>) -> Result<Alarm> {
+        let mut tx = self.write().await?;
+        let a = tx.alarm_for_update(id).await?;
+        if a.state != AlarmState::Open {
+            return Err(StoreError::Conflict(format!(
+                "alarm {id} is {}: it has reached the enterprise",
+                a.state.as_str()
+            )));
+        }
+        sqlx::query("UPDATE compliance_alarms SET state = 'notified', notified_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(ts(now))
+            .execute(tx.conn())
+            .await?;
+        tx.audit_row(now, by, "alarm-notified-by-phone", crate::audit::AuditedTable::Alarms, id, note).await?;
+        tx.commit().await?;
+        self.alarm(id).await?.ok_or_else(|| StoreError::NotFound(format!("alarm {id}")))
     }
 
     /// The enterprise's answer (反馈): only its own alarm, once notified (or still open) and
@@ -333,12 +378,14 @@ impl Store {
         if !matches!(a.state, AlarmState::Open | AlarmState::Notified | AlarmState::Explained) {
             return Err(StoreError::Conflict(format!("alarm {id} is {}: it takes no answer now", a.state.as_str())));
         }
-        sqlx::query("UPDATE compliance_alarms SET state = 'explained', explanation = $2, explained_at = $3 WHERE id = $1")
-            .bind(id)
-            .bind(text)
-            .bind(ts(now))
-            .execute(tx.conn())
-            .await?;
+        sqlx::query(
+            "UPDATE compliance_alarms SET state = 'explained', explanation = $2, explained_at = $3 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(text)
+        .bind(ts(now))
+        .execute(tx.conn())
+        .await?;
         tx.audit_row(now, credit_code, "alarm-explain", crate::audit::AuditedTable::Alarms, id, text).await?;
         tx.commit().await?;
         self.alarm(id).await?.ok_or_else(|| StoreError::NotFound(format!("alarm {id}")))
@@ -387,13 +434,15 @@ impl Store {
                 a.state.as_str()
             )));
         }
-        sqlx::query("UPDATE compliance_alarms SET state = 'closed', outcome = $2, closed_at = $3, closed_by = $4 WHERE id = $1")
-            .bind(id)
-            .bind(outcome.as_str())
-            .bind(ts(now))
-            .bind(by)
-            .execute(tx.conn())
-            .await?;
+        sqlx::query(
+            "UPDATE compliance_alarms SET state = 'closed', outcome = $2, closed_at = $3, closed_by = $4 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(outcome.as_str())
+        .bind(ts(now))
+        .bind(by)
+        .execute(tx.conn())
+        .await?;
         let detail = format!("{}: {note}", outcome.as_str());
         tx.audit_row(now, by, "alarm-close", crate::audit::AuditedTable::Alarms, id, &detail).await?;
         tx.commit().await?;

@@ -65,7 +65,8 @@ impl Store {
 
     /// A device's readings, oldest first.
     pub async fn readings_of(&self, mn: &str) -> Result<Vec<Reading>> {
-        self.readings_between(mn, "", "~").await
+        // Far enough on either side of any DataTime (RFC 3339 starts with the year's digits).
+        self.readings_between(mn, "0000", "9999").await
     }
 
     /// A device's readings with `from <= DataTime < to` (both RFC 3339 in Beijing time, as

@@ -313,8 +313,9 @@ impl Store {
                 tx.fall_back(&key, &subject, id, at).await?;
             }
         }
-        // A compliance alarm has reached its enterprise once a channel delivered it.
-        if status == "sent" && kind == "alarm" {
+        // A compliance alarm has reached its enterprise once a channel of its route (SMS, e-mail,
+        // its robot) delivered it; the machine channels' copies are the city's own.
+        if status == "sent" && kind == "alarm" && rank.is_some() {
             tx.mark_alarm_notified(&subject, id, at).await?;
         }
         tx.commit().await?;

@@ -41,6 +41,10 @@ async fn power_readings_are_kept_once_and_read_by_window() {
         let got = s.power_of("M1", t0() + Duration::hours(1), t0() + Duration::hours(3)).await.unwrap();
         assert_eq!(got.iter().map(|p| p.kw).collect::<Vec<_>>(), [11.0, 12.0], "[from, to)");
         assert_eq!(s.power_counts().await.unwrap()[0].1, 4);
+        // A later feed that gives a stored hour another value is refused whole.
+        let e = s.save_power(&[r(4, 14.0), r(2, 99.0)], "fix.csv", t0()).await.unwrap_err().to_string();
+        assert!(e.starts_with("fix.csv: 1 reading(s) differ from the stored ones; nothing was imported"), "{e}");
+        assert_eq!(s.power_counts().await.unwrap()[0].1, 4, "hour 4 was not taken either");
     })
     .await;
 }
@@ -56,6 +60,28 @@ async fn an_alarm_is_worked_from_open_to_closed_one_step_at_a_time() {
         let conflict = |r: Result<Alarm, StoreError>| matches!(r, Err(StoreError::Conflict(_)));
         assert!(conflict(s.verify_alarm("ALM-1", "office", "site", t0()).await), "not yet notified");
         assert!(conflict(s.close_alarm("ALM-1", "office", AlarmOutcome::Violation, "n", t0()).await));
+        // A copy on a machine channel (no route rank: the city's archive) reaches no one.
+        let mut tx = s.write().await.unwrap();
+        tx.enqueue(
+            &NewMessage {
+                id: "ALM-1@files".into(),
+                kind: "alarm".into(),
+                subject: "ALM-1".into(),
+                channel: "files".into(),
+                target: "archive".into(),
+                idempotency_key: "ALM-1".into(),
+                payload: "{}".into(),
+                route_rank: None,
+            },
+            t0(),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let claimed = s.claim_due("d", t0(), Duration::seconds(30), 10, None).await.unwrap();
+        let lease = claimed[0].lease.clone().unwrap();
+        s.record_attempt("ALM-1@files", &lease, t0(), &DeliveryOutcome::Sent { detail: "ok".into() }).await.unwrap();
+        assert_eq!(s.alarm("ALM-1").await.unwrap().unwrap().state, AlarmState::Open);
 
         // Its message is delivered: the alarm is notified.
         let m = NewMessage {
@@ -92,12 +118,11 @@ async fn an_alarm_is_worked_from_open_to_closed_one_step_at_a_time() {
 
         let report = s.verify_audit().await.unwrap();
         assert!(report.ok(), "{report:?}");
-        let actions: Vec<(String, String)> = sqlx::query_as(
-            "SELECT action, actor FROM audit_log WHERE subject = 'ALM-1' ORDER BY seq",
-        )
-        .fetch_all(s.pool())
-        .await
-        .unwrap();
+        let actions: Vec<(String, String)> =
+            sqlx::query_as("SELECT action, actor FROM audit_log WHERE subject = 'ALM-1' ORDER BY seq")
+                .fetch_all(s.pool())
+                .await
+                .unwrap();
         let names: Vec<&str> = actions.iter().map(|a| a.0.as_str()).collect();
         assert_eq!(
             names,
@@ -109,6 +134,21 @@ async fn an_alarm_is_worked_from_open_to_closed_one_step_at_a_time() {
             .unwrap();
         let r = s.verify_audit().await.unwrap();
         assert!(r.altered.iter().any(|a| a.starts_with("compliance_alarms ALM-1: changed")), "{r:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_office_may_record_that_it_reached_the_enterprise_itself() {
+    on_both("phone", |s| async move {
+        let mut tx = s.write().await.unwrap();
+        assert!(tx.open_alarm(&alarm("ALM-3", "A", "2#"), t0()).await.unwrap());
+        tx.commit().await.unwrap();
+        let a = s.notify_alarm_by_phone("ALM-3", "office", "电话通知张经理 139…", t0()).await.unwrap();
+        assert_eq!(a.state, AlarmState::Notified);
+        let again = s.notify_alarm_by_phone("ALM-3", "office", "again", t0()).await;
+        assert!(matches!(again, Err(StoreError::Conflict(_))));
+        assert!(s.verify_audit().await.unwrap().ok());
     })
     .await;
 }
