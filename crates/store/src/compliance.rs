@@ -156,6 +156,8 @@ fn alarm(r: &sqlx::any::AnyRow) -> Result<Alarm> {
     })
 }
 
+type CheckRow = (String, i64, String, String, String, i64, String, String);
+
 impl WriteTx {
     /// Stores (or replaces) a line's verdict for a warning step.
     pub async fn save_check(&mut self, c: &Check) -> Result<()> {
@@ -294,7 +296,7 @@ impl Store {
 
     /// The verdicts of a warning step, by enterprise and line.
     pub async fn checks_of(&self, warning_id: &str, step: u32) -> Result<Vec<Check>> {
-        let rows: Vec<(String, i64, String, String, String, i64, String, String)> = sqlx::query_as(
+        let rows: Vec<CheckRow> = sqlx::query_as(
             "SELECT warning_id, step, credit_code, line, checked_at, hours, verdict, body FROM compliance_checks \
              WHERE warning_id = $1 AND step = $2 ORDER BY credit_code, line",
         )
