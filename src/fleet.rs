@@ -222,7 +222,9 @@ pub async fn simulate(
     receiver.abort();
 
     let run = city.judge_step(&w, city.now()).await?;
-    hazewarn_scheduler::run_job(&city, "dispatch", city.now()).await?;
+    // Delivery only: the notices' reminders and escalations belong to the city's own schedule,
+    // not to this look a day ahead.
+    city.dispatcher().dispatch_due().await?;
     if let Some(first) = run.alarms_opened.first() {
         let a = city.store.alarm(first).await?.context("the alarm just opened")?;
         let now = city.now();

@@ -10,7 +10,7 @@ use hazewarn_compliance::{LineEvidence, LineVerdict, Reading, Series, Treatment,
 use hazewarn_response::{CurtailmentPlan, EnterprisePlan, LinePlan, Measure, Transition, TransitionKind, Warning};
 use serde::Serialize;
 
-use crate::config::MeterRole;
+use crate::config::{MeterRole, SourceKind};
 use crate::{City, SchedulerError, beijing};
 
 /// What one compliance run found.
@@ -120,10 +120,40 @@ impl City {
         Ok((rows.len(), new))
     }
 
-    /// Judges every line of the warning in force's current step; `None` without one.
+    /// Pulls the power sources, then judges every line of the warning in force's current step;
+    /// `None` without one. A power source that failed is an error of the job, after the lines
+    /// were judged on what the store holds, so the failure is seen and the verdicts still kept.
     pub async fn check_compliance(&self, now: DateTime<Utc>) -> Result<Option<ComplianceRun>, SchedulerError> {
-        let Some(w) = self.store.warning_in_force().await? else { return Ok(None) };
-        self.judge_step(&w, now).await.map(Some)
+        let failed = self.pull_power(now).await?;
+        let run = match self.store.warning_in_force().await? {
+            Some(w) => Some(self.judge_step(&w, now).await?),
+            None => None,
+        };
+        if !failed.is_empty() {
+            return Err(SchedulerError::Input(format!("power source(s) failed: {}", failed.join("; "))));
+        }
+        Ok(run)
+    }
+
+    /// Fetches each power source and imports it; returns the failures, each naming its source.
+    async fn pull_power(&self, now: DateTime<Utc>) -> Result<Vec<String>, SchedulerError> {
+        let client = reqwest::Client::new();
+        let mut failed = Vec::new();
+        for s in self.config.sources.iter().filter(|s| crate::sources::is_power(s.kind)) {
+            let name = format!("{}.{}", s.name, if s.kind == SourceKind::PowerJson { "json" } else { "csv" });
+            let got = match crate::sources::fetch(&client, s).await {
+                Ok(bytes) => self.import_power(&name, &bytes, now).await.map_err(|e| e.to_string()),
+                Err(e) => Err(e),
+            };
+            match got {
+                Ok((n, new)) => tracing::info!(source = %s.name, readings = n, new, "power source imported"),
+                Err(e) => {
+                    tracing::error!(source = %s.name, error = %e, "power source failed");
+                    failed.push(e);
+                }
+            }
+        }
+        Ok(failed)
     }
 
     /// Judges every line of `w`'s current step up to `now`: stores each verdict, and opens (and

@@ -190,6 +190,10 @@ pub enum SourceKind {
     ObservationsJson,
     /// The Open-Meteo forecast JSON (`hourly` arrays) as the NWP meteorological forecast.
     OpenMeteo,
+    /// Power meter readings (`meter,time,kw`) as CSV, pulled by the compliance job.
+    PowerCsv,
+    /// Power meter readings as a JSON array of `{meter, time, kw}`, pulled by the compliance job.
+    PowerJson,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -117,7 +117,7 @@ impl City {
         let mut status = Vec::new();
         let client = reqwest::Client::new();
         let mut met: Option<Vec<MetForecastHour>> = None;
-        for s in &self.config.sources {
+        for s in self.config.sources.iter().filter(|s| !sources::is_power(s.kind)) {
             let ext = if s.kind == SourceKind::OpenMeteo { "json" } else { "csv" };
             let path = dir.join(format!("{}-{slot}.{ext}", s.name));
             if fetch && !path.exists() {

@@ -136,6 +136,11 @@ pub fn parse_open_meteo(source: &str, bytes: &[u8]) -> Result<Vec<MetForecastHou
         .collect()
 }
 
+/// Power feeds: pulled by the compliance job into the store, not read by the forecast.
+pub fn is_power(kind: SourceKind) -> bool {
+    matches!(kind, SourceKind::PowerCsv | SourceKind::PowerJson)
+}
+
 pub fn is_observations(kind: SourceKind) -> bool {
     matches!(kind, SourceKind::ObservationsCsv | SourceKind::ObservationsJson)
 }

@@ -123,3 +123,77 @@ async fn a_line_that_runs_through_a_stop_is_suspected_and_alarmed_and_one_that_s
     assert!(dir.path().join("out").join(format!("{}.json", alarm.id)).exists(), "the office's archive has its copy");
     assert!(city.store.verify_audit().await.unwrap().ok());
 }
+
+/// Serves `body` at `/power.csv` and 404 for anything else, one HTTP/1.1 exchange a connection.
+async fn power_server(body: String) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else { return };
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut req = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => req.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let found = String::from_utf8_lossy(&req).starts_with("GET /power.csv ");
+                let (status, body) = if found { ("200 OK", body) } else { ("404 Not Found", String::new()) };
+                let resp =
+                    format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+                let _ = s.write_all(resp.as_bytes()).await;
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_job_pulls_power_sources_and_a_failed_one_fails_the_job_after_judging() {
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = hazewarn_testkit::smtp::SmtpServer::default();
+    let port = smtp.start().await;
+    let issued = bj(10, 16).to_utc();
+    let office = city(dir.path(), "", issued, port).await;
+    let step = Step::Issue { level: WarningLevel::Red, start: bj(11, 0), end: bj(13, 0) };
+    let w = office.apply(step, "office", "test", "run-1", issued).await.unwrap();
+    let plan = office.store.plan(&w.id, 1).await.unwrap().unwrap();
+    let (code, line) = plan
+        .enterprises
+        .iter()
+        .flat_map(|e| e.lines.iter().map(move |l| (e, l)))
+        .find(|(e, l)| treatment(e, l).unwrap() == Treatment::Stop)
+        .map(|(e, l)| (e.credit_code.clone(), l.line.clone()))
+        .unwrap();
+    let mut csv = String::from("meter,time,kw\n");
+    for d in 3..=10 {
+        for h in 0..24 {
+            csv += &format!("M1,2026-01-{d:02} {h:02}:00,100\n");
+        }
+    }
+    csv += "M1,2026-01-11 00:00,100\nM1,2026-01-11 01:00,100\n";
+    let http = power_server(csv).await;
+    let extra = format!(
+        "[[sources]]\nname = \"meters\"\nkind = \"power-csv\"\nurl = \"http://127.0.0.1:{http}/power.csv\"\nretries = 0\n\
+         [[sources]]\nname = \"gone\"\nkind = \"power-json\"\nurl = \"http://127.0.0.1:{http}/gone.json\"\nretries = 0\n\
+         [[meters]]\nid = \"M1\"\ncredit_code = \"{code}\"\nline = \"{line}\"\nrole = \"production\"\n"
+    );
+    let judged = bj(11, 2).to_utc() + Duration::minutes(5);
+    let city = city(dir.path(), &extra, judged, port).await;
+    let e = city.check_compliance(judged).await.unwrap_err().to_string();
+    assert!(e.contains("power source(s) failed: source `gone`") && e.contains("HTTP 404"), "{e}");
+    // The working source was imported and the lines were judged before the job failed.
+    assert_eq!(
+        city.store.power_counts().await.unwrap(),
+        [("M1".to_owned(), 8 * 24 + 2, "2026-01-10T17:00:00.000Z".to_owned())]
+    );
+    let checks = city.store.checks_of(&w.id, 1).await.unwrap();
+    let c = checks.iter().find(|c| c.credit_code == code && c.line == line).unwrap();
+    assert_eq!(c.verdict, "suspected", "100 kW through a stop, two hours of two");
+    assert_eq!(c.hours, 2);
+}
