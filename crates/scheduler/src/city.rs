@@ -33,6 +33,8 @@ pub struct City {
     pub devices: std::collections::HashMap<String, crate::config::DeviceConfig>,
     /// How far measured evidence may stand from a line's treatment (`[compliance] tolerances`).
     pub tolerances: hazewarn_compliance::Tolerances,
+    /// Stores the receiver's packets, several connections' in one transaction.
+    pub(crate) readings_writer: crate::readings_writer::ReadingsWriter,
     /// What the HJ 212 receiver saw, per device.
     pub monitor_counts: crate::monitoring::ReceiverCounts,
     /// This instance's name in leases and job runs.
@@ -106,6 +108,7 @@ impl City {
         Ok(City {
             devices,
             tolerances,
+            readings_writer: crate::readings_writer::ReadingsWriter::new(store.clone(), clock.clone()),
             config,
             store,
             clock,

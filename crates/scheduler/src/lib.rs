@@ -30,6 +30,7 @@ pub mod lists;
 pub mod mail;
 mod monitor_config;
 pub mod monitoring;
+mod readings_writer;
 pub mod respond;
 pub mod robots;
 mod run;

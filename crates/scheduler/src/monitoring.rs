@@ -131,7 +131,7 @@ impl City {
                 return Ok(None);
             }
             // Stored before it is answered: an answered packet is never lost.
-            let new = self.store.save_readings(&readings(&p), self.now()).await?;
+            let new = self.readings_writer.save(readings(&p)).await?;
             counts.add(&mn, |c| c.stored += new as u64);
         }
         Ok(p.wants_answer().then(|| answer::data(&p)))

@@ -26,8 +26,25 @@ impl Store {
     /// Stores one packet's readings in one transaction, audited; returns how many were new (a
     /// packet sent again adds none).
     pub async fn save_readings(&self, readings: &[Reading], now: DateTime<Utc>) -> Result<usize> {
-        let Some(first) = readings.first() else { return Ok(0) };
+        Ok(self.save_packets(&[readings], now).await?.into_iter().sum())
+    }
+
+    /// Stores several packets' readings in one transaction, each packet audited; returns how many
+    /// of each were new.
+    pub async fn save_packets(&self, packets: &[&[Reading]], now: DateTime<Utc>) -> Result<Vec<usize>> {
         let mut tx = self.write().await?;
+        let mut news = Vec::with_capacity(packets.len());
+        for readings in packets {
+            news.push(tx.save_packet(readings, now).await?);
+        }
+        tx.commit().await?;
+        Ok(news)
+    }
+}
+
+impl crate::WriteTx {
+    async fn save_packet(&mut self, readings: &[Reading], now: DateTime<Utc>) -> Result<usize> {
+        let Some(first) = readings.first() else { return Ok(0) };
         let mut new = 0;
         for r in readings {
             let done = sqlx::query(
@@ -44,16 +61,17 @@ impl Store {
             .bind(&r.flag)
             .bind(&r.qn)
             .bind(ts(now))
-            .execute(tx.conn())
+            .execute(self.conn())
             .await?;
             new += done.rows_affected() as usize;
         }
         let detail = format!("CN={} {} {} values, {new} new", first.cn, first.data_time, readings.len());
-        tx.audit(now, "hj212", "monitor-readings", &first.mn, &detail).await?;
-        tx.commit().await?;
+        self.audit(now, "hj212", "monitor-readings", &first.mn, &detail).await?;
         Ok(new)
     }
+}
 
+impl Store {
     /// The latest `DataTime` a device's readings carry.
     pub async fn last_reading(&self, mn: &str) -> Result<Option<String>> {
         let row: (Option<String>,) = sqlx::query_as("SELECT MAX(data_time) FROM monitor_readings WHERE mn = $1")
