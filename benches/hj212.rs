@@ -52,9 +52,9 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-/// Devices streaming at once, and uploads each sends (one at a time, waiting for its answer).
-const DEVICES: usize = 50;
-const UPLOADS: usize = 200;
+/// The most devices listed; each run streams from some of them at once, each sending its
+/// uploads one at a time and waiting for the answer.
+const DEVICES: usize = 1000;
 
 /// The receiver with `DEVICES` listed monitors, on a SQLite store in `dir`.
 async fn city(dir: &std::path::Path) -> std::sync::Arc<hazewarn_scheduler::City> {
@@ -75,8 +75,8 @@ async fn city(dir: &std::path::Path) -> std::sync::Arc<hazewarn_scheduler::City>
 }
 
 /// One device's uploads, each a distinct minute so every one is new.
-fn uploads(k: usize) -> Vec<String> {
-    (0..UPLOADS)
+fn uploads(k: usize, n: usize) -> Vec<String> {
+    (0..n)
         .map(|i| {
             let mut p = Packet::decode(upload(k).as_bytes()).unwrap();
             let t = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap()
@@ -89,8 +89,9 @@ fn uploads(k: usize) -> Vec<String> {
         .collect()
 }
 
-/// Every device over its own connection, all at once; returns packets per second.
-fn receive_and_store() -> f64 {
+/// `devices` devices over their own connections, all at once, `n` uploads each; returns packets
+/// per second.
+fn receive_and_store(devices: usize, n: usize) -> f64 {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async {
@@ -99,7 +100,7 @@ fn receive_and_store() -> f64 {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(hazewarn_scheduler::monitoring::receive(city.clone(), listener));
-        let streams: Vec<Vec<String>> = (0..DEVICES).map(uploads).collect();
+        let streams: Vec<Vec<String>> = (0..devices).map(|k| uploads(k, n)).collect();
         let t0 = std::time::Instant::now();
         let mut tasks = Vec::new();
         for frames in streams {
@@ -116,19 +117,21 @@ fn receive_and_store() -> f64 {
         for t in tasks {
             t.await.unwrap();
         }
-        let rate = (DEVICES * UPLOADS) as f64 / t0.elapsed().as_secs_f64();
+        let rate = (devices * n) as f64 / t0.elapsed().as_secs_f64();
         let stored: u64 = city.monitor_counts.snapshot().values().map(|c| c.stored).sum();
-        assert_eq!(stored, (DEVICES * UPLOADS * 6 * 2) as u64, "two fields of six codes per upload, each stored once");
+        assert_eq!(stored, (devices * n * 6 * 2) as u64, "two fields of six codes per upload, each stored once");
         rate
     })
 }
 
 fn stored(_: &mut Criterion) {
-    let rate = receive_and_store();
-    println!(
-        "hj212/receive, store and answer {} uploads from {DEVICES} devices over loopback TCP (SQLite): {rate:.0} packets/s",
-        DEVICES * UPLOADS
-    );
+    for (devices, n) in [(50, 200), (1000, 10)] {
+        let rate = receive_and_store(devices, n);
+        println!(
+            "hj212/receive, store and answer {} uploads from {devices} devices at once over loopback TCP (SQLite): {rate:.0} packets/s",
+            devices * n
+        );
+    }
 }
 
 criterion_group!(benches, bench, stored);

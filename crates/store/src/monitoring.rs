@@ -29,44 +29,74 @@ impl Store {
         Ok(self.save_packets(&[readings], now).await?.into_iter().sum())
     }
 
-    /// Stores several packets' readings in one transaction, each packet audited; returns how many
-    /// of each were new.
+    /// Stores several packets' readings in one transaction with one audit entry for them all
+    /// (how many, from which devices, and a digest of each packet's MN, QN and DataTime); returns
+    /// how many of each packet's values were new.
     pub async fn save_packets(&self, packets: &[&[Reading]], now: DateTime<Utc>) -> Result<Vec<usize>> {
+        use sha2::{Digest, Sha256};
         let mut tx = self.write().await?;
         let mut news = Vec::with_capacity(packets.len());
+        let mut h = Sha256::new();
+        let mut devices: Vec<&str> = Vec::new();
         for readings in packets {
             news.push(tx.save_packet(readings, now).await?);
+            if let Some(first) = readings.first() {
+                h.update(format!("{}\n{}\n{}\n", first.mn, first.qn.as_deref().unwrap_or(""), first.data_time));
+                devices.push(&first.mn);
+            }
         }
+        devices.sort_unstable();
+        devices.dedup();
+        let values: usize = packets.iter().map(|p| p.len()).sum();
+        let digest: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let subject = if devices.len() == 1 { devices[0].to_owned() } else { format!("{} devices", devices.len()) };
+        let detail = format!(
+            "{} packet(s), {values} values, {} new; sha256(MN, QN, DataTime):{digest}",
+            packets.len(),
+            news.iter().sum::<usize>()
+        );
+        tx.audit(now, "hj212", "monitor-readings", &subject, &detail).await?;
         tx.commit().await?;
         Ok(news)
     }
 }
 
+/// Rows in one INSERT: 10 values each, well inside SQLite's and PostgreSQL's bind limits.
+const ROWS_PER_STATEMENT: usize = 50;
+
 impl crate::WriteTx {
     async fn save_packet(&mut self, readings: &[Reading], now: DateTime<Utc>) -> Result<usize> {
-        let Some(first) = readings.first() else { return Ok(0) };
         let mut new = 0;
-        for r in readings {
-            let done = sqlx::query(
+        // One statement per packet (its codes' fields are its rows): the receiver's cost is the
+        // statements, not the rows.
+        for chunk in readings.chunks(ROWS_PER_STATEMENT) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|k| {
+                    let p: Vec<String> = (1..=10).map(|c| format!("${}", k * 10 + c)).collect();
+                    format!("({})", p.join(", "))
+                })
+                .collect();
+            let statement = format!(
                 "INSERT INTO monitor_readings (mn, cn, data_time, code, field, value, text_value, flag, qn, received_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (mn, cn, data_time, code, field) DO NOTHING",
-            )
-            .bind(&r.mn)
-            .bind(&r.cn)
-            .bind(&r.data_time)
-            .bind(&r.code)
-            .bind(&r.field)
-            .bind(r.value)
-            .bind(&r.text)
-            .bind(&r.flag)
-            .bind(&r.qn)
-            .bind(ts(now))
-            .execute(self.conn())
-            .await?;
-            new += done.rows_affected() as usize;
+                 VALUES {} ON CONFLICT (mn, cn, data_time, code, field) DO NOTHING",
+                rows.join(", ")
+            );
+            let mut q = sqlx::query(crate::sql(statement));
+            for r in chunk {
+                q = q
+                    .bind(&r.mn)
+                    .bind(&r.cn)
+                    .bind(&r.data_time)
+                    .bind(&r.code)
+                    .bind(&r.field)
+                    .bind(r.value)
+                    .bind(&r.text)
+                    .bind(&r.flag)
+                    .bind(&r.qn)
+                    .bind(ts(now));
+            }
+            new += q.execute(self.conn()).await?.rows_affected() as usize;
         }
-        let detail = format!("CN={} {} {} values, {new} new", first.cn, first.data_time, readings.len());
-        self.audit(now, "hj212", "monitor-readings", &first.mn, &detail).await?;
         Ok(new)
     }
 }
