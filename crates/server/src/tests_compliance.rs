@@ -102,3 +102,48 @@ async fn an_alarm_is_answered_by_its_enterprise_and_closed_by_the_office() {
     );
     assert!(f.state.city.store.verify_audit().await.unwrap().ok());
 }
+
+/// A page form's POST, from the site itself, in `who`'s browser session.
+fn form(uri: &str, who: &str, body: &str) -> Request<Body> {
+    Request::post(uri)
+        .header(header::COOKIE, format!("hw_session=session-{who}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::from(body.to_owned()))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_page_forms_work_an_alarm_that_no_channel_delivered() {
+    let f = fixture(1000).await;
+    issue_orange(&f).await;
+    open_alarm(&f, "ALM-2").await;
+    let office = page(&f, "/office", "office").await;
+    assert!(office.contains("name=\"action\" value=\"phone\""), "an open alarm offers the phone record");
+    let post = |req: Request<Body>| async { router(f.state.clone()).oneshot(req).await.unwrap().status() };
+    let state = || async { f.state.city.store.alarm("ALM-2").await.unwrap().unwrap().state };
+
+    // Without the session's CSRF token nothing changes.
+    assert_eq!(post(form("/office/alarm", "office", "id=ALM-2&action=phone&text=x")).await, StatusCode::FORBIDDEN);
+    assert_eq!(state().await, AlarmState::Open);
+    let csrf = |who: &str| crate::auth::csrf_of(&format!("session-{who}"));
+    let body = format!("id=ALM-2&action=phone&text=%E7%94%B5%E8%AF%9D%E9%80%9A%E7%9F%A5&csrf={}", csrf("office"));
+    // The enterprise cannot record the office's call; the office can.
+    assert_eq!(
+        post(form("/office/alarm", "ent-a", &body.replace(&csrf("office"), &csrf("ent-a")))).await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(state().await, AlarmState::Open, "refused for the enterprise (the redirect says why)");
+    assert_eq!(post(form("/office/alarm", "office", &body)).await, StatusCode::SEE_OTHER);
+    assert_eq!(state().await, AlarmState::Notified);
+
+    let answer = format!("id=ALM-2&text=%E5%B7%B2%E5%81%9C%E4%BA%A7&csrf={}", csrf("ent-a"));
+    assert_eq!(
+        post(form("/enterprise/alarm", "ent-b", &answer.replace(&csrf("ent-a"), &csrf("ent-b")))).await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(state().await, AlarmState::Notified, "another enterprise's answer changes nothing");
+    assert_eq!(post(form("/enterprise/alarm", "ent-a", &answer)).await, StatusCode::SEE_OTHER);
+    let a = f.state.city.store.alarm("ALM-2").await.unwrap().unwrap();
+    assert_eq!((a.state, a.explanation.as_deref()), (AlarmState::Explained, Some("已停产")));
+}
