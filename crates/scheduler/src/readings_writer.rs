@@ -1,7 +1,7 @@
 //! Group commit for the HJ 212 receiver. Every connection hands its packet's readings to one
 //! writer task and waits; the writer stores whatever has queued up meanwhile in one transaction
-//! (each packet still its own audit entry) and only then lets each connection answer. So an
-//! answered packet is stored, as before, but a thousand devices do not cost a thousand commits.
+//! (one audit entry naming the packets by digest) and only then lets each connection answer. So
+//! an answered packet is stored, as before, but a thousand devices do not cost a thousand commits.
 
 use std::sync::{Arc, OnceLock};
 
