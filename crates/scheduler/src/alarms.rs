@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use hazewarn_compliance::{LineVerdict, Verdict};
 use hazewarn_response::{CurtailmentPlan, Warning};
-use hazewarn_store::compliance::{Alarm, AlarmState, Check};
+use hazewarn_store::compliance::{Alarm, Check};
 use sha2::{Digest, Sha256};
 
 use crate::compliance::ComplianceRun;
@@ -64,19 +64,10 @@ impl City {
                 credit_code: credit_code.clone(),
                 enterprise: e.name.clone(),
                 line: v.line.clone(),
-                state: AlarmState::Open,
                 evidence: evidence.clone(),
                 confidence: *confidence,
                 opened_at: hazewarn_store::ts(now),
-                notified_at: None,
-                explanation: None,
-                explained_at: None,
-                site_check: None,
-                verified_at: None,
-                verified_by: None,
-                outcome: None,
-                closed_at: None,
-                closed_by: None,
+                ..Default::default()
             };
             if !tx.open_alarm(&alarm, now).await? {
                 continue;

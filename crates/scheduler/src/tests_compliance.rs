@@ -29,25 +29,32 @@ async fn city(dir: &std::path::Path, extra: &str, at: DateTime<Utc>, smtp: u16) 
     City::open(Config::parse(&text, dir).unwrap(), Arc::new(ManualClock::new(at))).await.unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_line_that_runs_through_a_stop_is_suspected_and_alarmed_and_one_that_stopped_complied() {
-    let dir = tempfile::tempdir().unwrap();
-    let smtp = hazewarn_testkit::smtp::SmtpServer::default();
-    let port = smtp.start().await;
+/// Issues a red warning over 11–13 January on a city with no meters yet; returns the warning's id
+/// and the (credit code, line) of each line its plan stops.
+async fn red_warning_and_its_stopped_lines(dir: &std::path::Path, smtp: u16) -> (String, Vec<(String, String)>) {
     let issued = bj(10, 16).to_utc();
-    let office = city(dir.path(), "", issued, port).await;
+    let office = city(dir, "", issued, smtp).await;
     let step = Step::Issue { level: WarningLevel::Red, start: bj(11, 0), end: bj(13, 0) };
     let w = office.apply(step, "office", "test", "run-1", issued).await.unwrap();
     let plan = office.store.plan(&w.id, 1).await.unwrap().unwrap();
-    // Two lines the red plan stops.
-    let stopped: Vec<(String, String)> = plan
+    let stopped = plan
         .enterprises
         .iter()
         .flat_map(|e| e.lines.iter().map(move |l| (e, l)))
         .filter(|(e, l)| treatment(e, l).unwrap() == Treatment::Stop)
         .map(|(e, l)| (e.credit_code.clone(), l.line.clone()))
-        .take(2)
         .collect();
+    (w.id, stopped)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_line_that_runs_through_a_stop_is_suspected_and_alarmed_and_one_that_stopped_complied() {
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = hazewarn_testkit::smtp::SmtpServer::default();
+    let port = smtp.start().await;
+    // Two lines the red plan stops.
+    let (warning_id, mut stopped) = red_warning_and_its_stopped_lines(dir.path(), port).await;
+    stopped.truncate(2);
     assert_eq!(stopped.len(), 2, "the illustrative list stops lines at red");
     let meters: String = stopped
         .iter()
@@ -86,7 +93,7 @@ async fn a_line_that_runs_through_a_stop_is_suspected_and_alarmed_and_one_that_s
     assert_eq!(run.verdicts.get("complied"), Some(&1));
     assert_eq!(run.verdicts.get("suspected"), Some(&1));
     assert_eq!(run.alarms_opened.len(), 1);
-    let checks = city.store.checks_of(&w.id, 1).await.unwrap();
+    let checks = city.store.checks_of(&warning_id, 1).await.unwrap();
     let verdict = |code: &str, line: &str| {
         let c = checks.iter().find(|c| c.credit_code == code && c.line == line).unwrap();
         serde_json::from_str::<hazewarn_compliance::LineVerdict>(&c.body).unwrap()
@@ -158,18 +165,8 @@ async fn the_job_pulls_power_sources_and_a_failed_one_fails_the_job_after_judgin
     let dir = tempfile::tempdir().unwrap();
     let smtp = hazewarn_testkit::smtp::SmtpServer::default();
     let port = smtp.start().await;
-    let issued = bj(10, 16).to_utc();
-    let office = city(dir.path(), "", issued, port).await;
-    let step = Step::Issue { level: WarningLevel::Red, start: bj(11, 0), end: bj(13, 0) };
-    let w = office.apply(step, "office", "test", "run-1", issued).await.unwrap();
-    let plan = office.store.plan(&w.id, 1).await.unwrap().unwrap();
-    let (code, line) = plan
-        .enterprises
-        .iter()
-        .flat_map(|e| e.lines.iter().map(move |l| (e, l)))
-        .find(|(e, l)| treatment(e, l).unwrap() == Treatment::Stop)
-        .map(|(e, l)| (e.credit_code.clone(), l.line.clone()))
-        .unwrap();
+    let (warning_id, stopped) = red_warning_and_its_stopped_lines(dir.path(), port).await;
+    let (code, line) = stopped[0].clone();
     let mut csv = String::from("meter,time,kw\n");
     for d in 3..=10 {
         for h in 0..24 {
@@ -192,7 +189,7 @@ async fn the_job_pulls_power_sources_and_a_failed_one_fails_the_job_after_judgin
         city.store.power_counts().await.unwrap(),
         [("M1".to_owned(), 8 * 24 + 2, "2026-01-10T17:00:00.000Z".to_owned())]
     );
-    let checks = city.store.checks_of(&w.id, 1).await.unwrap();
+    let checks = city.store.checks_of(&warning_id, 1).await.unwrap();
     let c = checks.iter().find(|c| c.credit_code == code && c.line == line).unwrap();
     assert_eq!(c.verdict, "suspected", "100 kW through a stop, two hours of two");
     assert_eq!(c.hours, 2);

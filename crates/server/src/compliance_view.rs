@@ -37,9 +37,6 @@ fn check_text(field: &str, value: &str) -> Result<String, ApiError> {
     if v.is_empty() {
         return Err(ApiError::Invalid(format!("`{field}` is required")));
     }
-    if v.chars().count() > MAX_NOTE_CHARS {
-        return Err(ApiError::Invalid(format!("`{field}` is longer than {MAX_NOTE_CHARS} characters")));
-    }
     hazewarn_response::check_text(field, v, MAX_NOTE_CHARS).map_err(ApiError::Invalid)?;
     Ok(v.to_owned())
 }
@@ -68,9 +65,13 @@ pub(crate) async fn phone_notification(
     Path(id): Path<String>,
     Json(b): Json<TextBody>,
 ) -> Result<Json<Alarm>, ApiError> {
+    Ok(Json(phone(&s, &caller, &id, &b.text).await?))
+}
+
+async fn phone(s: &AppState, caller: &Caller, id: &str, text: &str) -> Result<Alarm, ApiError> {
     let user = caller.require(&[Role::Office])?;
-    let text = check_text("text", &b.text)?;
-    Ok(Json(s.city.store.notify_alarm_by_phone(&id, &user.name, &text, s.city.now()).await?))
+    let text = check_text("text", text)?;
+    Ok(s.city.store.notify_alarm_by_phone(id, &user.name, &text, s.city.now()).await?)
 }
 
 /// The enterprise's answer to its own alarm.
@@ -102,9 +103,13 @@ pub(crate) async fn site_check(
     Path(id): Path<String>,
     Json(b): Json<TextBody>,
 ) -> Result<Json<Alarm>, ApiError> {
+    Ok(Json(verify(&s, &caller, &id, &b.text).await?))
+}
+
+async fn verify(s: &AppState, caller: &Caller, id: &str, text: &str) -> Result<Alarm, ApiError> {
     let user = caller.require(&[Role::Office])?;
-    let text = check_text("text", &b.text)?;
-    Ok(Json(s.city.store.verify_alarm(&id, &user.name, &text, s.city.now()).await?))
+    let text = check_text("text", text)?;
+    Ok(s.city.store.verify_alarm(id, &user.name, &text, s.city.now()).await?)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -399,15 +404,11 @@ async fn office_step(
         let caller = caller?;
         match f.action.as_str() {
             "phone" => {
-                let user = caller.require(&[Role::Office])?;
-                let text = check_text("text", &f.text)?;
-                s.city.store.notify_alarm_by_phone(&f.id, &user.name, &text, s.city.now()).await?;
+                phone(&s, &caller, &f.id, &f.text).await?;
                 Ok(format!("{} {}", f.id, l.t("已登记电话通知", "phone notification recorded")))
             }
             "verify" => {
-                let user = caller.require(&[Role::Office])?;
-                let text = check_text("text", &f.text)?;
-                s.city.store.verify_alarm(&f.id, &user.name, &text, s.city.now()).await?;
+                verify(&s, &caller, &f.id, &f.text).await?;
                 Ok(format!("{} {}", f.id, l.t("已记录现场核查", "site check recorded")))
             }
             "close" => {

@@ -19,19 +19,9 @@ async fn open_alarm(f: &Fixture, id: &str) {
         credit_code: ENTERPRISE_A.into(),
         enterprise: "甲".into(),
         line: "1#生产线".into(),
-        state: AlarmState::Open,
         evidence: vec!["production power at 97 % of its baseline; 10 % allowed".into()],
         confidence: 1.0,
-        opened_at: String::new(),
-        notified_at: None,
-        explanation: None,
-        explained_at: None,
-        site_check: None,
-        verified_at: None,
-        verified_by: None,
-        outcome: None,
-        closed_at: None,
-        closed_by: None,
+        ..Default::default()
     };
     let mut tx = f.state.city.store.write().await.unwrap();
     assert!(tx.open_alarm(&a, now).await.unwrap());

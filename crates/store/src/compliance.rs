@@ -29,9 +29,10 @@ pub struct Check {
     pub body: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AlarmState {
+    #[default]
     Open,
     Notified,
     Explained,
@@ -99,7 +100,8 @@ impl AlarmOutcome {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A case; a new one is `Alarm { id, warning_id, …, ..Default::default() }` (open, no steps yet).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Alarm {
     pub id: String,
     pub warning_id: String,
@@ -220,6 +222,13 @@ impl WriteTx {
             self.audit_row(at, "dispatcher", "alarm-notified", crate::audit::AuditedTable::Alarms, id, by).await?;
         }
         Ok(())
+    }
+
+    /// The alarm as this transaction wrote it, once committed.
+    async fn finish_alarm(mut self, id: &str) -> Result<Alarm> {
+        let a = self.alarm_for_update(id).await?;
+        self.commit().await?;
+        Ok(a)
     }
 
     async fn alarm_for_update(&mut self, id: &str) -> Result<Alarm> {
@@ -364,8 +373,7 @@ impl Store {
             .execute(tx.conn())
             .await?;
         tx.audit_row(now, by, "alarm-notified-by-phone", crate::audit::AuditedTable::Alarms, id, note).await?;
-        tx.commit().await?;
-        self.alarm(id).await?.ok_or_else(|| StoreError::NotFound(format!("alarm {id}")))
+        tx.finish_alarm(id).await
     }
 
     /// The enterprise's answer (反馈): only its own alarm, once notified (or still open) and
@@ -389,8 +397,7 @@ impl Store {
         .execute(tx.conn())
         .await?;
         tx.audit_row(now, credit_code, "alarm-explain", crate::audit::AuditedTable::Alarms, id, text).await?;
-        tx.commit().await?;
-        self.alarm(id).await?.ok_or_else(|| StoreError::NotFound(format!("alarm {id}")))
+        tx.finish_alarm(id).await
     }
 
     /// The office's site check (现场核查), recorded by `by`. It needs the enterprise's answer,
@@ -415,8 +422,7 @@ impl Store {
         .execute(tx.conn())
         .await?;
         tx.audit_row(now, by, "alarm-verify", crate::audit::AuditedTable::Alarms, id, finding).await?;
-        tx.commit().await?;
-        self.alarm(id).await?.ok_or_else(|| StoreError::NotFound(format!("alarm {id}")))
+        tx.finish_alarm(id).await
     }
 
     /// Closes a verified alarm as complied or a violation (办结). Audited.
@@ -447,7 +453,6 @@ impl Store {
         .await?;
         let detail = format!("{}: {note}", outcome.as_str());
         tx.audit_row(now, by, "alarm-close", crate::audit::AuditedTable::Alarms, id, &detail).await?;
-        tx.commit().await?;
-        self.alarm(id).await?.ok_or_else(|| StoreError::NotFound(format!("alarm {id}")))
+        tx.finish_alarm(id).await
     }
 }

@@ -16,19 +16,9 @@ fn alarm(id: &str, code: &str, line: &str) -> Alarm {
         credit_code: code.into(),
         enterprise: "甲".into(),
         line: line.into(),
-        state: AlarmState::Open,
         evidence: vec!["production power at 98 % of its baseline; 10 % allowed".into()],
         confidence: 1.0,
-        opened_at: String::new(),
-        notified_at: None,
-        explanation: None,
-        explained_at: None,
-        site_check: None,
-        verified_at: None,
-        verified_by: None,
-        outcome: None,
-        closed_at: None,
-        closed_by: None,
+        ..Default::default()
     }
 }
 
