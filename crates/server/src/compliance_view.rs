@@ -168,9 +168,20 @@ pub async fn section(s: &AppState, l: &Lang) -> Result<String, ApiError> {
     if checks.is_empty() && alarms.is_empty() {
         return Ok(String::new());
     }
-    let mut b = format!(
-        "<h2>{}</h2><table id=\"compliance\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        l.t("减排落实核查", "Did they curtail?"),
+    // The achievement table first: a table cannot open inside another's rows.
+    let mut b = format!("<h2>{}</h2>", l.t("减排落实核查", "Did they curtail?"));
+    b += &achievement_table(s, l, w.as_ref()).await?;
+    // Lines the evidence could not judge (most have no monitor at all) are counted, not listed:
+    // they would bury the ones measured.
+    let unmonitored = checks.iter().filter(|c| c.verdict == "no-data").count();
+    if unmonitored > 0 {
+        b += &format!(
+            "<p id=\"unmonitored\">{unmonitored} {}</p>",
+            l.t("条生产线无足够监测数据，未能核查", "lines without enough monitoring data to judge")
+        );
+    }
+    b += &format!(
+        "<table id=\"compliance\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
         l.t("企业", "Enterprise"),
         l.t("生产线", "Line"),
         l.t("要求", "Required"),
@@ -179,9 +190,8 @@ pub async fn section(s: &AppState, l: &Lang) -> Result<String, ApiError> {
         l.t("核查结论", "Verdict"),
         l.t("核查小时", "Hours"),
     );
-    b += &achievement_table(s, l, w.as_ref()).await?;
     let names = plan_names(s, w.as_ref()).await?;
-    for c in checks.iter().filter(|c| c.verdict != "not-required") {
+    for c in checks.iter().filter(|c| c.verdict != "not-required" && c.verdict != "no-data") {
         let v = parse_verdict(&c.body);
         let (required, p, e, why) = match &v {
             Some(v) => (treatment_words(l, v), ratio(v.production_ratio), ratio(v.emission_ratio), verdict_detail(v)),
@@ -306,7 +316,12 @@ fn alarm_table(s: &AppState, l: &Lang, alarms: &[Alarm]) -> String {
                 b = l.t("办结", "Close"),
             ),
             AlarmState::Closed => {
-                escape(&format!("{} {}", l.t("结论：", "Outcome:"), a.outcome.as_deref().unwrap_or("-")))
+                let outcome = match a.outcome.as_deref() {
+                    Some("violation") => l.t("违规", "violation"),
+                    Some("complied") => l.t("已落实", "complied"),
+                    _ => "-",
+                };
+                format!("{} {outcome}", l.t("结论：", "Outcome:"))
             }
             AlarmState::Open => format!(
                 "{w}<form method=\"post\" action=\"/office/alarm{q}\"><input type=\"hidden\" name=\"id\" value=\"{id}\">\

@@ -137,3 +137,36 @@ async fn the_page_forms_work_an_alarm_that_no_channel_delivered() {
     let a = f.state.city.store.alarm("ALM-2").await.unwrap().unwrap();
     assert_eq!((a.state, a.explanation.as_deref()), (AlarmState::Explained, Some("已停产")));
 }
+
+#[tokio::test]
+async fn the_board_lists_judged_lines_in_a_table_of_their_own_and_counts_the_unjudged() {
+    let f = fixture(1000).await;
+    let w = issue_orange(&f).await;
+    let id = w["id"].as_str().unwrap().to_owned();
+    let check = |line: &str, verdict: &str, body: serde_json::Value| hazewarn_store::compliance::Check {
+        warning_id: id.clone(),
+        step: 1,
+        credit_code: ENTERPRISE_A.into(),
+        line: line.into(),
+        checked_at: "t".into(),
+        hours: 6,
+        verdict: verdict.into(),
+        body: body.to_string(),
+    };
+    let mut tx = f.state.city.store.write().await.unwrap();
+    let judged = json!({"line": "1#", "treatment": {"kind": "stop"}, "production_ratio": 0.05,
+        "emission_ratio": null, "verdict": "complied"});
+    let unjudged = json!({"line": "2#", "treatment": {"kind": "stop"}, "production_ratio": null,
+        "emission_ratio": null, "verdict": "no-data", "why": "no evidence covers 75 % of the 6 hours"});
+    tx.save_check(&check("1#", "complied", judged)).await.unwrap();
+    tx.save_check(&check("2#", "no-data", unjudged)).await.unwrap();
+    tx.commit().await.unwrap();
+    let office = page(&f, "/office", "office").await;
+    let board = &office[office.find("id=\"compliance\"").expect("the board")..];
+    let board = &board[..board.find("</table>").unwrap()];
+    assert!(!board.contains("<table"), "no table opens inside the board: {board}");
+    assert!(board.contains("<td>1#</td>") && board.contains("已落实") && board.contains("5 %"), "{board}");
+    assert!(!board.contains("2#"), "the unjudged line is counted, not listed");
+    assert!(office.contains("<p id=\"unmonitored\">1 条生产线无足够监测数据，未能核查</p>"), "{office}");
+    assert!(office.find("id=\"achieved\"").unwrap() < office.find("id=\"compliance\"").unwrap());
+}
