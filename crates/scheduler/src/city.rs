@@ -36,7 +36,7 @@ pub struct City {
     /// Stores the receiver's packets, several connections' in one transaction.
     pub(crate) readings_writer: crate::readings_writer::ReadingsWriter,
     /// What the HJ 212 receiver saw, per device.
-    pub monitor_counts: crate::monitoring::ReceiverCounts,
+    pub monitor_counts: Arc<crate::monitoring::ReceiverCounts>,
     /// This instance's name in leases and job runs.
     pub owner: String,
     /// When each job last finished, for `/readyz`.
@@ -105,10 +105,16 @@ impl City {
                     .map_err(|e| SchedulerError::Config(e.to_string()))?
             }
         };
+        let monitor_counts = Arc::new(crate::monitoring::ReceiverCounts::default());
+        monitor_counts.seed(store.receiver_counts().await?);
         Ok(City {
             devices,
             tolerances,
-            readings_writer: crate::readings_writer::ReadingsWriter::new(store.clone(), clock.clone()),
+            readings_writer: crate::readings_writer::ReadingsWriter::new(
+                store.clone(),
+                clock.clone(),
+                monitor_counts.clone(),
+            ),
             config,
             store,
             clock,
@@ -121,7 +127,7 @@ impl City {
             duty,
             owner,
             health: Health::default(),
-            monitor_counts: Default::default(),
+            monitor_counts,
         })
     }
 

@@ -9,12 +9,10 @@
 //! minute, 2061 hourly, 2031 daily) is stored, and only then answered with 9014 when its `Flag`
 //! asks, so a packet the device saw answered is never lost to a crash.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use hazewarn_hj212::{Framed, Frames, Packet, Value, answer};
 use hazewarn_store::monitoring::Reading;
-use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -29,32 +27,9 @@ const IDLE: std::time::Duration = std::time::Duration::from_secs(600);
 const WRITE: std::time::Duration = std::time::Duration::from_secs(30);
 /// How far ahead of the city's clock a `DataTime` may be.
 const AHEAD_MINUTES: i64 = 10;
-/// Devices counted by name; beyond this, unlisted senders share one count.
-const MAX_COUNTED: usize = 10_000;
 
-/// What the receiver saw from one device (or, before a frame names one, from a peer address).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct DeviceCounts {
-    pub packets: u64,
-    pub stored: u64,
-    pub bad_frames: u64,
-    pub refused: u64,
-}
-
-#[derive(Debug, Default)]
-pub struct ReceiverCounts(Mutex<HashMap<String, DeviceCounts>>);
-
-impl ReceiverCounts {
-    fn add(&self, who: &str, f: impl FnOnce(&mut DeviceCounts)) {
-        let mut counts = self.0.lock().expect("counts lock");
-        let key = if counts.len() >= MAX_COUNTED && !counts.contains_key(who) { "(others)" } else { who };
-        f(counts.entry(key.to_owned()).or_default());
-    }
-
-    pub fn snapshot(&self) -> BTreeMap<String, DeviceCounts> {
-        self.0.lock().expect("counts lock").iter().map(|(k, v)| (k.clone(), *v)).collect()
-    }
-}
+pub use crate::readings_writer::ReceiverCounts;
+pub use hazewarn_store::monitoring::DeviceCounts;
 
 /// The `MN=` a frame names, read without trusting the frame (for counting a bad one).
 fn claimed_mn(frame: &[u8]) -> Option<String> {
@@ -99,6 +74,7 @@ impl City {
     /// What the receiver does with one frame: store what it carries and say what to answer.
     pub async fn take_frame(&self, frame: &[u8], peer: &str) -> Result<Option<String>, SchedulerError> {
         let counts = &self.monitor_counts;
+        self.readings_writer.start();
         let p = match Packet::decode(frame) {
             Ok(p) => p,
             Err(e) => {
@@ -116,7 +92,7 @@ impl City {
             counts.add(&format!("unlisted {}", peer_ip(peer)), |c| c.refused += 1);
             return Ok(Some(answer::request(&p, 3)));
         };
-        counts.add(&mn, |c| c.packets += 1);
+        let who = counts.add(&mn, |c| c.packets += 1);
         if p.pw.as_deref() != Some(device.password.as_str()) {
             tracing::warn!(device = %mn, %peer, "HJ 212 packet with a wrong password");
             counts.add(&mn, |c| c.refused += 1);
@@ -131,8 +107,7 @@ impl City {
                 return Ok(None);
             }
             // Stored before it is answered: an answered packet is never lost.
-            let new = self.readings_writer.save(readings(&p)).await?;
-            counts.add(&mn, |c| c.stored += new as u64);
+            self.readings_writer.save(who, readings(&p)).await?;
         }
         Ok(p.wants_answer().then(|| answer::data(&p)))
     }

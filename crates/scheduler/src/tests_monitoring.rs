@@ -133,4 +133,19 @@ async fn the_receiver_stores_and_answers_uploads_and_refuses_what_the_standard_r
     assert!(counts.keys().all(|k| k == "LH0001" || k.starts_with("unlisted ")), "{counts:?}");
     assert!(!receiver.is_finished(), "the listener outlives bad clients");
     assert!(city.store.verify_audit().await.unwrap().ok());
+
+    // The counts outlive the process: the last bad frame reaches the store with the writer's
+    // next commit, and a city opened again on the same store starts from them.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while city.store.receiver_counts().await.unwrap().get("LH0001") != Some(&lh) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "counts never committed: {:?}",
+            city.store.receiver_counts().await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    receiver.abort();
+    let again = self::city(dir.path()).await;
+    assert_eq!(again.monitor_counts.snapshot()["LH0001"], lh);
 }

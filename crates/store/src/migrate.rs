@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "sessions_and_codes", include_str!("../migrations/0007_sessions_and_codes.sql")),
     (8, "monitor_readings", include_str!("../migrations/0008_monitor_readings.sql")),
     (9, "compliance", include_str!("../migrations/0009_compliance.sql")),
+    (10, "receiver_counts", include_str!("../migrations/0010_receiver_counts.sql")),
 ];
 const LOCK_KEY: i64 = 0x6861_7a65; // "haze"
 

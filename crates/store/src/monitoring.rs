@@ -1,5 +1,7 @@
 //! Readings from online emission monitors (HJ 212), stored as received with their flags.
 
+use std::collections::{BTreeMap, HashMap};
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -22,55 +24,117 @@ pub struct Reading {
     pub qn: Option<String>,
 }
 
+/// What the receiver saw from one sender (a listed device's MN, or before a frame names one, a
+/// peer's address).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DeviceCounts {
+    pub packets: u64,
+    pub stored: u64,
+    pub bad_frames: u64,
+    pub refused: u64,
+}
+
+impl DeviceCounts {
+    pub fn add(&mut self, other: &DeviceCounts) {
+        self.packets += other.packets;
+        self.stored += other.stored;
+        self.bad_frames += other.bad_frames;
+        self.refused += other.refused;
+    }
+}
+
 impl Store {
     /// Stores one packet's readings in one transaction, audited; returns how many were new (a
     /// packet sent again adds none).
     pub async fn save_readings(&self, readings: &[Reading], now: DateTime<Utc>) -> Result<usize> {
-        Ok(self.save_packets(&[readings], now).await?.into_iter().sum())
+        let who = readings.first().map(|r| r.mn.clone()).unwrap_or_default();
+        Ok(self.save_packets(&[(&who, readings)], &[], now).await?.into_iter().sum())
     }
 
-    /// Stores several packets' readings in one transaction with one audit entry for them all
-    /// (how many, from which devices, and a digest of each packet's MN, QN and DataTime); returns
-    /// how many of each packet's values were new.
-    pub async fn save_packets(&self, packets: &[&[Reading]], now: DateTime<Utc>) -> Result<Vec<usize>> {
+    /// One commit of the receiver: several packets' readings, each with the sender it is counted
+    /// for, and what else was counted since the last commit (packets, bad frames, refusals).
+    /// One transaction, one audit entry for it all (how many, from which devices, and a digest of
+    /// each packet's MN, QN and DataTime); the counts kept include each packet's new values.
+    /// Returns how many of each packet's values were new. A value that two packets of the batch
+    /// both carry is new for the first of them only, as if they had been stored one by one.
+    pub async fn save_packets(
+        &self,
+        packets: &[(&str, &[Reading])],
+        counted: &[(String, DeviceCounts)],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<usize>> {
         use sha2::{Digest, Sha256};
         let mut tx = self.write().await?;
-        let mut news = Vec::with_capacity(packets.len());
+        let readings: Vec<&[Reading]> = packets.iter().map(|(_, r)| *r).collect();
+        let news = tx.insert_readings(&readings, now).await?;
+        let mut counts: BTreeMap<&str, DeviceCounts> = BTreeMap::new();
+        for (who, c) in counted {
+            counts.entry(who).or_default().add(c);
+        }
+        for ((who, _), new) in packets.iter().zip(&news) {
+            counts.entry(who).or_default().stored += *new as u64;
+        }
+        tx.add_receiver_counts(&counts).await?;
         let mut h = Sha256::new();
         let mut devices: Vec<&str> = Vec::new();
-        for readings in packets {
-            news.push(tx.save_packet(readings, now).await?);
-            if let Some(first) = readings.first() {
-                h.update(format!("{}\n{}\n{}\n", first.mn, first.qn.as_deref().unwrap_or(""), first.data_time));
-                devices.push(&first.mn);
-            }
+        for first in readings.iter().filter_map(|p| p.first()) {
+            h.update(format!("{}\n{}\n{}\n", first.mn, first.qn.as_deref().unwrap_or(""), first.data_time));
+            devices.push(&first.mn);
         }
         devices.sort_unstable();
         devices.dedup();
-        let values: usize = packets.iter().map(|p| p.len()).sum();
+        let values: usize = readings.iter().map(|p| p.len()).sum();
         let digest: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
         let subject = if devices.len() == 1 { devices[0].to_owned() } else { format!("{} devices", devices.len()) };
         let detail = format!(
-            "{} packet(s), {values} values, {} new; sha256(MN, QN, DataTime):{digest}",
+            "{} packet(s), {values} values, {} new; counts of {} sender(s); sha256(MN, QN, DataTime):{digest}",
             packets.len(),
-            news.iter().sum::<usize>()
+            news.iter().sum::<usize>(),
+            counts.len()
         );
         tx.audit(now, "hj212", "monitor-readings", &subject, &detail).await?;
         tx.commit().await?;
         Ok(news)
     }
+
+    /// What the receiver has counted for each sender, across restarts.
+    pub async fn receiver_counts(&self) -> Result<BTreeMap<String, DeviceCounts>> {
+        let rows: Vec<(String, i64, i64, i64, i64)> =
+            sqlx::query_as("SELECT who, packets, stored, bad_frames, refused FROM monitor_receiver_counts")
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(who, p, s, b, r)| {
+                let n = |v: i64| v.max(0) as u64;
+                (who, DeviceCounts { packets: n(p), stored: n(s), bad_frames: n(b), refused: n(r) })
+            })
+            .collect())
+    }
 }
 
-/// Rows in one INSERT: 10 values each, well inside SQLite's and PostgreSQL's bind limits.
-const ROWS_PER_STATEMENT: usize = 50;
+/// Rows in one INSERT: 10 values each, inside SQLite's (32,766) and PostgreSQL's (65,535) bind
+/// limits. The receiver's cost is its statements, so they carry as many rows as they may.
+const ROWS_PER_STATEMENT: usize = 3000;
+
+/// A stored value's key, as the unique index names it.
+type Key = (String, String, String, String, String);
 
 impl crate::WriteTx {
-    async fn save_packet(&mut self, readings: &[Reading], now: DateTime<Utc>) -> Result<usize> {
-        let mut new = 0;
-        // One statement per packet (its codes' fields are its rows): the receiver's cost is the
-        // statements, not the rows.
-        for chunk in readings.chunks(ROWS_PER_STATEMENT) {
-            let rows: Vec<String> = (0..chunk.len())
+    /// Inserts the packets' values in as few statements as the bind limit allows; the rows each
+    /// statement returns are the new ones, given back to the first packet that carried them.
+    async fn insert_readings(&mut self, packets: &[&[Reading]], now: DateTime<Utc>) -> Result<Vec<usize>> {
+        use sqlx::Row;
+        let mut owner: HashMap<Key, usize> = HashMap::new();
+        let rows: Vec<&Reading> = packets.iter().flat_map(|p| p.iter()).collect();
+        for (k, p) in packets.iter().enumerate() {
+            for r in p.iter() {
+                owner.entry(key(r)).or_insert(k);
+            }
+        }
+        let mut news = vec![0; packets.len()];
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let values: Vec<String> = (0..chunk.len())
                 .map(|k| {
                     let p: Vec<String> = (1..=10).map(|c| format!("${}", k * 10 + c)).collect();
                     format!("({})", p.join(", "))
@@ -78,8 +142,9 @@ impl crate::WriteTx {
                 .collect();
             let statement = format!(
                 "INSERT INTO monitor_readings (mn, cn, data_time, code, field, value, text_value, flag, qn, received_at) \
-                 VALUES {} ON CONFLICT (mn, cn, data_time, code, field) DO NOTHING",
-                rows.join(", ")
+                 VALUES {} ON CONFLICT (mn, cn, data_time, code, field) DO NOTHING \
+                 RETURNING mn, cn, data_time, code, field",
+                values.join(", ")
             );
             let mut q = sqlx::query(crate::sql(statement));
             for r in chunk {
@@ -95,10 +160,41 @@ impl crate::WriteTx {
                     .bind(&r.qn)
                     .bind(ts(now));
             }
-            new += q.execute(self.conn()).await?.rows_affected() as usize;
+            for row in q.fetch_all(self.conn()).await? {
+                let k: Key = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?, row.try_get(4)?);
+                if let Some(&p) = owner.get(&k) {
+                    news[p] += 1;
+                }
+            }
         }
-        Ok(new)
+        Ok(news)
     }
+}
+
+impl crate::WriteTx {
+    async fn add_receiver_counts(&mut self, counts: &BTreeMap<&str, DeviceCounts>) -> Result<()> {
+        for (who, c) in counts.iter().filter(|(_, c)| **c != DeviceCounts::default()) {
+            sqlx::query(
+                "INSERT INTO monitor_receiver_counts (who, packets, stored, bad_frames, refused) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (who) DO UPDATE SET packets = monitor_receiver_counts.packets + excluded.packets, \
+                 stored = monitor_receiver_counts.stored + excluded.stored, \
+                 bad_frames = monitor_receiver_counts.bad_frames + excluded.bad_frames, \
+                 refused = monitor_receiver_counts.refused + excluded.refused",
+            )
+            .bind(*who)
+            .bind(c.packets as i64)
+            .bind(c.stored as i64)
+            .bind(c.bad_frames as i64)
+            .bind(c.refused as i64)
+            .execute(self.conn())
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+fn key(r: &Reading) -> Key {
+    (r.mn.clone(), r.cn.clone(), r.data_time.clone(), r.code.clone(), r.field.clone())
 }
 
 impl Store {

@@ -5,6 +5,7 @@
 use chrono::Duration;
 
 use crate::compliance::{Alarm, AlarmOutcome, AlarmState, PowerReading};
+use crate::monitoring::DeviceCounts;
 use crate::tests::{on_both, t0};
 use crate::{DeliveryOutcome, NewMessage, StoreError};
 
@@ -139,6 +140,56 @@ async fn the_office_may_record_that_it_reached_the_enterprise_itself() {
         let again = s.notify_alarm_by_phone("ALM-3", "office", "again", t0()).await;
         assert!(matches!(again, Err(StoreError::Conflict(_))));
         assert!(s.verify_audit().await.unwrap().ok());
+    })
+    .await;
+}
+
+/// `n` values of one device's packet at minute `m`.
+fn packet(mn: &str, m: u32, n: usize) -> Vec<crate::monitoring::Reading> {
+    (0..n)
+        .map(|k| crate::monitoring::Reading {
+            mn: mn.into(),
+            cn: "2011".into(),
+            data_time: format!("2026-01-05T{:02}:{:02}:00+08:00", m / 60, m % 60),
+            code: format!("a{k:05}"),
+            field: "Rtd".into(),
+            value: Some(k as f64),
+            text: None,
+            flag: Some("N".into()),
+            qn: Some(format!("{m}")),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_group_commit_counts_each_packets_new_values_once_across_statements() {
+    on_both("readings", |s| async move {
+        // 400 packets of 12 values: more rows than one statement carries, so the count of new
+        // values per packet must survive the statements' boundaries.
+        let packets: Vec<_> = (0..400).map(|m| packet("D1", m, 12)).collect();
+        let resent = packet("D1", 7, 12);
+        let mut batch: Vec<(&str, &[crate::monitoring::Reading])> =
+            packets.iter().map(|p| ("D1", p.as_slice())).collect();
+        batch.insert(100, ("D1", &resent));
+        let garbage = DeviceCounts { bad_frames: 2, ..Default::default() };
+        let counted = [
+            ("D1".to_owned(), DeviceCounts { packets: 401, ..Default::default() }),
+            ("unlisted 10.0.0.9".to_owned(), garbage),
+        ];
+        let news = s.save_packets(&batch, &counted, t0()).await.unwrap();
+        assert_eq!(news.len(), 401);
+        assert_eq!(news[100], 0, "minute 7 was first carried by packet 7 of the batch");
+        assert_eq!(news[7], 12);
+        assert_eq!(news.iter().sum::<usize>(), 400 * 12);
+        assert_eq!(s.readings_of("D1").await.unwrap().len(), 400 * 12);
+        // Sent again in a later commit, beside one new packet: only the new one counts.
+        let later = packet("D1", 400, 12);
+        let news = s.save_packets(&[("D1", &packets[3]), ("D1", &later)], &[], t0()).await.unwrap();
+        assert_eq!(news, [0, 12]);
+        // The counts add up across commits (and so across restarts: they are the store's).
+        let counts = s.receiver_counts().await.unwrap();
+        assert_eq!(counts["D1"], DeviceCounts { packets: 401, stored: 401 * 12, bad_frames: 0, refused: 0 });
+        assert_eq!(counts["unlisted 10.0.0.9"], garbage);
     })
     .await;
 }
