@@ -29,11 +29,12 @@ try {
   // 1. Forecaster
   const fc = await signIn(fcToken);
   check(new URL(fc.url()).pathname === '/forecaster', 'the forecaster lands on the forecast page');
-  check((await fc.locator('svg.chart').count()) === 2, 'the hourly and daily charts are drawn');
+  await fc.waitForSelector('#daily-chart[data-drawn=true] svg');
+  check((await fc.locator('.echart[data-drawn=true] svg').count()) === 2, 'ECharts draws the hourly and daily charts');
   await fc.screenshot({ path: `${out}/1-forecaster.png`, fullPage: true });
   await fc.fill('#note', '同意，静稳天气持续');
   await Promise.all([fc.waitForNavigation(), fc.click('#approve')]);
-  check((await fc.textContent('#status')).trim() === 'approved', 'the forecast is approved');
+  check((await fc.textContent('#status')).trim() === '已批准', 'the forecast is approved');
   await fc.screenshot({ path: `${out}/1-forecaster-approved.png`, fullPage: true });
 
   // 2. Emergency office

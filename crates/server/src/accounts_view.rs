@@ -21,19 +21,19 @@ pub async fn section(s: &AppState, l: &Lang) -> Result<String, ApiError> {
     let mut b = format!(
         "<h2>{}</h2><form method=\"post\" action=\"/office/accounts-import{q}\"><button id=\"import-accounts\">{}</button></form>\
          <table id=\"accounts\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr>",
-        l.t("账号", "Accounts"),
-        l.t("按当前清单开通企业账号", "Open enterprise accounts from the active list"),
-        l.t("账号", "Account"),
-        l.t("角色", "Role"),
-        l.t("手机", "Mobile"),
-        l.t("邮箱", "E-mail"),
-        l.t("状态", "State"),
+        l.m("accounts.accounts"),
+        l.m("accounts.open-enterprise-accounts-from-the"),
+        l.m("accounts.account"),
+        l.m("accounts.role"),
+        l.m("accounts.mobile"),
+        l.m("accounts.e-mail"),
+        l.m("accounts.state"),
         q = l.q(),
     );
     for a in &accounts {
         let (state, action, label) = match &a.disabled_at {
-            None => (l.t("正常", "active"), "disable", l.t("停用", "Disable")),
-            Some(_) => (l.t("已停用", "disabled"), "enable", l.t("启用", "Enable")),
+            None => (l.m("accounts.active"), "disable", l.m("accounts.disable")),
+            Some(_) => (l.m("accounts.disabled"), "enable", l.m("accounts.enable")),
         };
         let button = |action: &str, label: &str| {
             format!(
@@ -45,7 +45,7 @@ pub async fn section(s: &AppState, l: &Lang) -> Result<String, ApiError> {
         };
         // Enterprises sign in by code; only staff accounts have a token worth rotating.
         let rotate =
-            if a.role == Role::Enterprise { String::new() } else { button("rotate", l.t("更换令牌", "New token")) };
+            if a.role == Role::Enterprise { String::new() } else { button("rotate", l.m("accounts.new-token")) };
         b += &format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{state}</td><td>{}{rotate}</td></tr>",
             escape(&a.name),
@@ -63,11 +63,7 @@ async fn import(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result
         let caller = caller?;
         let user = caller.require(&[Role::Office])?;
         let (created, updated) = s.city.import_accounts(&user.name).await?;
-        Ok(format!(
-            "{created} {} {updated} {}",
-            l.t("个账号已开通，", "accounts opened,"),
-            l.t("个已更新联系方式", "updated")
-        ))
+        Ok(format!("{created} {} {updated} {}", l.m("accounts.accounts-opened"), l.m("accounts.updated")))
     }
     .await;
     after_post("/office", &l, r)
@@ -100,11 +96,7 @@ async fn set_state(
             return Err(ApiError::Conflict("an account may not disable itself".into()));
         }
         s.city.store.set_disabled(&f.name, disabled, &user.name, s.city.now()).await?;
-        Ok(format!(
-            "{} {}",
-            escape(&f.name),
-            if disabled { l.t("已停用", "disabled") } else { l.t("已启用", "enabled") }
-        ))
+        Ok(format!("{} {}", escape(&f.name), if disabled { l.m("accounts.disabled") } else { l.m("accounts.enabled") }))
     }
     .await;
     after_post("/office", &l, r)
@@ -126,15 +118,12 @@ async fn rotate(s: &AppState, l: &Lang, caller: Result<Caller, ApiError>, name: 
             let body = format!(
                 "<p class=\"msg\">{} {}</p><p><code id=\"new-token\">{}</code></p><p><a href=\"/office{}\">{}</a></p>",
                 escape(name),
-                l.t(
-                    "的新令牌（只显示这一次；旧令牌及其会话已失效）：",
-                    "has a new token (shown once; the old one and its sessions have ended):"
-                ),
+                l.m("accounts.has-a-new-token-shown"),
                 escape(&token),
                 l.q(),
-                l.t("返回", "Back"),
+                l.m("accounts.back"),
             );
-            crate::pages::page(l, l.t("更换令牌", "New token"), &body).into_response()
+            crate::pages::page(l, l.m("accounts.new-token"), &body).into_response()
         }
         Err(e) => after_post("/office", l, Err(e)),
     }

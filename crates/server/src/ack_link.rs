@@ -21,14 +21,8 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn refused(l: &Lang) -> Response {
-    let body = format!(
-        "<p id=\"refused\">{}</p>",
-        l.t(
-            "此确认链接无效、已过期或已使用。请登录企业页面查看通知，或致电应急办。",
-            "This acknowledgement link is not valid, has expired or was used. Sign in to the enterprise page, or call the office."
-        )
-    );
-    (StatusCode::FORBIDDEN, page(l, l.t("确认链接", "Acknowledgement link"), &body)).into_response()
+    let body = format!("<p id=\"refused\">{}</p>", l.m("ack_link.this-acknowledgement-link-is-not"));
+    (StatusCode::FORBIDDEN, page(l, l.m("ack_link.acknowledgement-link"), &body)).into_response()
 }
 
 /// The link, if this city signed it and it is neither expired nor spent.
@@ -62,10 +56,10 @@ async fn open(
             t = escape(&token),
             q = l.q(),
             csrf = csrf_field(&headers),
-            label = l.t("确认收到", "Acknowledge"),
+            label = l.m("ack_link.acknowledge"),
         );
     }
-    Ok(page(&l, l.t("停限产通知", "Curtailment notice"), &b).into_response())
+    Ok(page(&l, l.m("ack_link.curtailment-notice"), &b).into_response())
 }
 
 async fn spend(
@@ -82,10 +76,10 @@ async fn spend(
             let n = s.city.store.notice(&link.notice_id).await?.ok_or(ApiError::NotFound)?;
             let body = format!(
                 "<p class=\"msg\" id=\"done\">{}</p>{}",
-                l.t("已确认收到，谢谢。", "Acknowledged, thank you."),
+                l.m("ack_link.acknowledged-thank-you"),
                 notice_card(&l, &n, false)
             );
-            Ok(Html(page(&l, l.t("停限产通知", "Curtailment notice"), &body).0).into_response())
+            Ok(Html(page(&l, l.m("ack_link.curtailment-notice"), &body).0).into_response())
         }
     }
 }

@@ -141,15 +141,15 @@ async fn close_alarm(s: &AppState, caller: &Caller, id: &str, outcome: &str, not
 fn age(l: &Lang, opened: &str, now: DateTime<Utc>) -> String {
     let Ok(t) = hazewarn_store::parse_ts(opened) else { return "-".into() };
     let h = (now - t).num_hours().max(0);
-    if h < 48 { format!("{h} {}", l.t("小时", "h")) } else { format!("{} {}", h / 24, l.t("天", "d")) }
+    if h < 48 { format!("{h} {}", l.m("compliance.h")) } else { format!("{} {}", h / 24, l.m("compliance.d")) }
 }
 
 fn verdict_words<'a>(l: &Lang, kind: &str) -> &'a str {
     match kind {
-        "complied" => l.t("已落实", "complied"),
-        "suspected" => l.t("疑似未落实", "suspected"),
-        "not-required" => l.t("无需核查", "not required"),
-        _ => l.t("无数据", "no data"),
+        "complied" => l.m("compliance.complied"),
+        "suspected" => l.m("compliance.suspected"),
+        "not-required" => l.m("compliance.not-required"),
+        _ => l.m("compliance.no-data"),
     }
 }
 
@@ -169,7 +169,7 @@ pub async fn section(s: &AppState, l: &Lang) -> Result<String, ApiError> {
         return Ok(String::new());
     }
     // The achievement table first: a table cannot open inside another's rows.
-    let mut b = format!("<h2>{}</h2>", l.t("减排落实核查", "Did they curtail?"));
+    let mut b = format!("<h2>{}</h2>", l.m("compliance.did-they-curtail"));
     b += &achievement_table(s, l, w.as_ref()).await?;
     // Lines the evidence could not judge (most have no monitor at all) are counted, not listed:
     // they would bury the ones measured.
@@ -177,24 +177,26 @@ pub async fn section(s: &AppState, l: &Lang) -> Result<String, ApiError> {
     if unmonitored > 0 {
         b += &format!(
             "<p id=\"unmonitored\">{unmonitored} {}</p>",
-            l.t("条生产线无足够监测数据，未能核查", "lines without enough monitoring data to judge")
+            l.m("compliance.lines-without-enough-monitoring-data")
         );
     }
     b += &format!(
         "<table id=\"compliance\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        l.t("企业", "Enterprise"),
-        l.t("生产线", "Line"),
-        l.t("要求", "Required"),
-        l.t("生产用电 / 基准", "Production power / baseline"),
-        l.t("排放速率 / 基准", "Emission rate / baseline"),
-        l.t("核查结论", "Verdict"),
-        l.t("核查小时", "Hours"),
+        l.m("compliance.enterprise"),
+        l.m("compliance.line"),
+        l.m("compliance.required"),
+        l.m("compliance.production-power-baseline"),
+        l.m("compliance.emission-rate-baseline"),
+        l.m("compliance.verdict"),
+        l.m("compliance.hours"),
     );
     let names = plan_names(s, w.as_ref()).await?;
     for c in checks.iter().filter(|c| c.verdict != "not-required" && c.verdict != "no-data") {
         let v = parse_verdict(&c.body);
         let (required, p, e, why) = match &v {
-            Some(v) => (treatment_words(l, v), ratio(v.production_ratio), ratio(v.emission_ratio), verdict_detail(v)),
+            Some(v) => {
+                (treatment_words(l, v), ratio(v.production_ratio), ratio(v.emission_ratio), verdict_detail(l, v))
+            }
             None => ("-".into(), "-".into(), "-".into(), String::new()),
         };
         let name = names.iter().find(|(code, _)| code == &c.credit_code).map_or(c.credit_code.as_str(), |n| &n.1);
@@ -222,21 +224,58 @@ fn parse_verdict(body: &str) -> Option<LineVerdict> {
 fn treatment_words(l: &Lang, v: &LineVerdict) -> String {
     use hazewarn_compliance::Treatment;
     match v.treatment {
-        Treatment::Stop => l.t("停产", "stop").into(),
-        Treatment::Cut(n) => format!("{} {n} %", l.t("限产", "cut")),
-        Treatment::SelfDirected => l.t("自主减排", "self-directed").into(),
-        Treatment::None => l.t("无", "none").into(),
+        Treatment::Stop => l.m("compliance.stop").into(),
+        Treatment::Cut(n) => format!("{} {n} %", l.m("compliance.cut")),
+        Treatment::SelfDirected => l.m("compliance.self-directed").into(),
+        Treatment::None => l.m("compliance.none").into(),
     }
 }
 
-fn verdict_detail(v: &LineVerdict) -> String {
+fn verdict_detail(l: &Lang, v: &LineVerdict) -> String {
     match &v.verdict {
         hazewarn_compliance::Verdict::Suspected { evidence, confidence } => {
-            format!("{} ({:.0} %)", evidence.join("; "), confidence * 100.0)
+            format!("{} ({}{:.0} %)", evidence_words(l, evidence), l.m("compliance.confidence"), confidence * 100.0)
         }
-        hazewarn_compliance::Verdict::NoData { why } => why.clone(),
+        hazewarn_compliance::Verdict::NoData { why } => sentence(l, why),
         _ => String::new(),
     }
+}
+
+/// The core's evidence sentences in the page's language.
+pub(crate) fn evidence_words(l: &Lang, evidence: &[String]) -> String {
+    let said: Vec<String> = evidence.iter().map(|e| sentence(l, e)).collect();
+    said.join(l.m("compliance.text"))
+}
+
+/// One sentence of the compliance core (its three forms, see `hazewarn_compliance::verdict`)
+/// in Chinese; in English, or when it has another form, as the core wrote it.
+fn sentence(l: &Lang, e: &str) -> String {
+    if l.en() {
+        return e.to_owned();
+    }
+    let num = |t: &str| t.trim().trim_end_matches('%').trim().to_owned();
+    for (what, zh) in [("production power", "生产设施用电"), ("emission rate", "排放速率")] {
+        if let Some(rest) = e.strip_prefix(what).and_then(|r| r.strip_prefix(" at "))
+            && let Some((at, allowed)) = rest.split_once(" of its baseline; ")
+            && let Some(allowed) = allowed.strip_suffix(" allowed")
+        {
+            return format!("{zh}为基线的 {} %（允许 {} %）", num(at), num(allowed));
+        }
+    }
+    if let Some(rest) = e.strip_prefix("abatement below ")
+        && let Some((min, rest)) = rest.split_once(" of its baseline in ")
+        && let Some((off, rest)) = rest.split_once(" of ")
+        && let Some(ran) = rest.strip_suffix(" hours production ran")
+    {
+        return format!("生产运行的 {ran} 小时中，有 {off} 小时治污设施用电低于基线的 {} %", num(min));
+    }
+    if let Some(rest) = e.strip_prefix("no evidence covers ")
+        && let Some((share, rest)) = rest.split_once(" of the ")
+        && let Some(hours) = rest.strip_suffix(" hours")
+    {
+        return format!("{hours} 小时中没有任何一类证据覆盖 {} %", num(share));
+    }
+    e.to_owned()
 }
 
 /// Per pollutant: the target, the plan's reduction and what was achieved with the measured lines'
@@ -249,12 +288,12 @@ async fn achievement_table(s: &AppState, l: &Lang, w: Option<&hazewarn_response:
     let achieved = plan.achieved(&measured);
     let mut b = format!(
         "<table id=\"achieved\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{} ({} {})</th></tr>",
-        l.t("污染物", "Pollutant"),
-        l.t("目标", "Target"),
-        l.t("方案减排", "Planned"),
-        l.t("实测落实", "Measured"),
+        l.m("compliance.pollutant"),
+        l.m("compliance.target"),
+        l.m("compliance.planned"),
+        l.m("compliance.measured"),
         achieved.measured_lines,
-        l.t("条生产线实测", "lines measured"),
+        l.m("compliance.lines-measured"),
     );
     for (p, a) in plan.totals.iter().zip(&achieved.totals) {
         let mark = |met: bool| if met { "" } else { " ✗" };
@@ -281,13 +320,13 @@ fn alarm_table(s: &AppState, l: &Lang, alarms: &[Alarm]) -> String {
     let now = s.city.now();
     let mut b = format!(
         "<h3>{}</h3><table id=\"alarms\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr>",
-        l.t("核查告警", "Alarms"),
-        l.t("告警编号", "Alarm"),
-        l.t("企业 / 生产线", "Enterprise / line"),
-        l.t("监测发现", "Evidence"),
-        l.t("状态", "State"),
-        l.t("已持续", "Age"),
-        l.t("企业反馈 / 现场核查", "Answer / site check"),
+        l.m("compliance.alarms"),
+        l.m("compliance.alarm"),
+        l.m("compliance.enterprise-line"),
+        l.m("compliance.evidence"),
+        l.m("accounts.state"),
+        l.m("compliance.age"),
+        l.m("compliance.answer-site-check"),
     );
     // Open cases first, oldest first: the ones waiting longest are at the top.
     let mut order: Vec<&Alarm> = alarms.iter().collect();
@@ -300,8 +339,8 @@ fn alarm_table(s: &AppState, l: &Lang, alarms: &[Alarm]) -> String {
                  <input name=\"text\" placeholder=\"{p}\" required> <button>{b}</button></form>",
                 q = l.q(),
                 id = escape(&a.id),
-                p = l.t("现场核查情况", "What the site check found"),
-                b = l.t("记录核查", "Record site check"),
+                p = l.m("compliance.what-the-site-check-found"),
+                b = l.m("compliance.record-site-check"),
             ),
             AlarmState::Verified => format!(
                 "<form method=\"post\" action=\"/office/alarm{q}\">\
@@ -310,31 +349,28 @@ fn alarm_table(s: &AppState, l: &Lang, alarms: &[Alarm]) -> String {
                  <input name=\"text\" placeholder=\"{p}\" required> <button>{b}</button></form>",
                 q = l.q(),
                 id = escape(&a.id),
-                v = l.t("违规", "violation"),
-                c = l.t("已落实", "complied"),
-                p = l.t("办结意见", "Closing note"),
-                b = l.t("办结", "Close"),
+                v = l.m("compliance.violation"),
+                c = l.m("compliance.complied"),
+                p = l.m("compliance.closing-note"),
+                b = l.m("compliance.close"),
             ),
             AlarmState::Closed => {
                 let outcome = match a.outcome.as_deref() {
-                    Some("violation") => l.t("违规", "violation"),
-                    Some("complied") => l.t("已落实", "complied"),
+                    Some("violation") => l.m("compliance.violation"),
+                    Some("complied") => l.m("compliance.complied"),
                     _ => "-",
                 };
-                format!("{} {outcome}", l.t("结论：", "Outcome:"))
+                format!("{} {outcome}", l.m("compliance.outcome"))
             }
             AlarmState::Open => format!(
                 "{w}<form method=\"post\" action=\"/office/alarm{q}\"><input type=\"hidden\" name=\"id\" value=\"{id}\">\
                  <input type=\"hidden\" name=\"action\" value=\"phone\"><input name=\"text\" placeholder=\"{p}\" required> \
                  <button>{b}</button></form>",
-                w = l.t(
-                    "等待推送送达；或电话通知后登记：",
-                    "waiting for delivery; or phone the enterprise and record it:"
-                ),
+                w = l.m("compliance.waiting-for-delivery-or-phone"),
                 q = l.q(),
                 id = escape(&a.id),
-                p = l.t("通知了谁、如何通知", "whom and how"),
-                b = l.t("已电话通知", "Notified by phone"),
+                p = l.m("compliance.whom-and-how"),
+                b = l.m("compliance.notified-by-phone"),
             ),
         };
         let answers = [a.explanation.as_deref(), a.site_check.as_deref()]
@@ -349,7 +385,7 @@ fn alarm_table(s: &AppState, l: &Lang, alarms: &[Alarm]) -> String {
             escape(&a.id),
             escape(&a.enterprise),
             escape(&a.line),
-            escape(&a.evidence.join("; ")),
+            escape(&evidence_words(l, &a.evidence)),
             l.t(a.state.zh(), a.state.as_str()),
             if a.state == AlarmState::Closed { "-".into() } else { age(l, &a.opened_at, now) },
         );
@@ -366,11 +402,11 @@ pub async fn enterprise_section(s: &AppState, l: &Lang, caller: &Caller) -> Resu
     }
     let mut b = format!(
         "<h2>{}</h2><table id=\"my-alarms\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr>",
-        l.t("减排核查告警", "Compliance alarms"),
-        l.t("告警编号", "Alarm"),
-        l.t("生产线", "Line"),
-        l.t("监测发现", "Evidence"),
-        l.t("状态", "State"),
+        l.m("compliance.compliance-alarms"),
+        l.m("compliance.alarm"),
+        l.m("compliance.line"),
+        l.m("compliance.evidence"),
+        l.m("accounts.state"),
     );
     for a in &mine {
         let may_answer = caller.user.role == Role::Enterprise
@@ -382,9 +418,9 @@ pub async fn enterprise_section(s: &AppState, l: &Lang, caller: &Caller) -> Resu
                  <button>{b}</button></form>",
                 q = l.q(),
                 id = escape(&a.id),
-                p = l.t("说明落实情况（如停产时间、检修记录）", "How the line curtailed (times, maintenance records)"),
+                p = l.m("compliance.how-the-line-curtailed-times"),
                 t = escape(a.explanation.as_deref().unwrap_or("")),
-                b = l.t("提交反馈", "Answer"),
+                b = l.m("compliance.answer"),
             )
         } else {
             escape(a.explanation.as_deref().unwrap_or("-"))
@@ -393,7 +429,7 @@ pub async fn enterprise_section(s: &AppState, l: &Lang, caller: &Caller) -> Resu
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{form}</td></tr>",
             escape(&a.id),
             escape(&a.line),
-            escape(&a.evidence.join("; ")),
+            escape(&evidence_words(l, &a.evidence)),
             l.t(a.state.zh(), a.state.as_str()),
         );
     }
@@ -420,15 +456,15 @@ async fn office_step(
         match f.action.as_str() {
             "phone" => {
                 phone(&s, &caller, &f.id, &f.text).await?;
-                Ok(format!("{} {}", f.id, l.t("已登记电话通知", "phone notification recorded")))
+                Ok(format!("{} {}", f.id, l.m("compliance.phone-notification-recorded")))
             }
             "verify" => {
                 verify(&s, &caller, &f.id, &f.text).await?;
-                Ok(format!("{} {}", f.id, l.t("已记录现场核查", "site check recorded")))
+                Ok(format!("{} {}", f.id, l.m("compliance.site-check-recorded")))
             }
             "close" => {
                 close_alarm(&s, &caller, &f.id, &f.outcome, &f.text).await?;
-                Ok(format!("{} {}", f.id, l.t("已办结", "closed")))
+                Ok(format!("{} {}", f.id, l.m("compliance.closed")))
             }
             other => Err(ApiError::BadRequest(format!("`action`: `{other}` is not phone, verify or close"))),
         }
@@ -452,8 +488,34 @@ async fn enterprise_answer(
     let r = async {
         let caller = caller?;
         answer(&s, &caller, &f.id, &f.text).await?;
-        Ok(l.t("反馈已提交", "answer recorded").to_owned())
+        Ok(l.m("compliance.answer-recorded").to_owned())
     }
     .await;
     after_post("/enterprise", &l, r)
+}
+
+#[cfg(test)]
+mod sentences {
+    use super::*;
+
+    #[test]
+    fn the_cores_sentences_read_in_chinese() {
+        let zh = Lang::default();
+        // The forms the core writes (hazewarn_compliance::verdict::judge), with its own numbers.
+        assert_eq!(
+            sentence(&zh, "production power at 98 % of its baseline; 10 % allowed"),
+            "生产设施用电为基线的 98 %（允许 10 %）"
+        );
+        assert_eq!(
+            sentence(&zh, "emission rate at 75 % of its baseline; 80 % allowed"),
+            "排放速率为基线的 75 %（允许 80 %）"
+        );
+        assert_eq!(
+            sentence(&zh, "abatement below 50 % of its baseline in 7 of 12 hours production ran"),
+            "生产运行的 12 小时中，有 7 小时治污设施用电低于基线的 50 %"
+        );
+        assert_eq!(sentence(&zh, "no evidence covers 50 % of the 24 hours"), "24 小时中没有任何一类证据覆盖 50 %");
+        let en = Lang { lang: "en".into(), ..Default::default() };
+        assert_eq!(sentence(&en, "no evidence covers 50 % of the 24 hours"), "no evidence covers 50 % of the 24 hours");
+    }
 }

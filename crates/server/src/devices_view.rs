@@ -14,14 +14,14 @@ pub async fn section(s: &AppState, l: &Lang) -> Result<String, ApiError> {
     let counts = s.city.monitor_counts.snapshot();
     let mut b = format!(
         "<h2>{}</h2><table id=\"devices\"><tr><th>MN</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        l.t("在线监测设备", "Online monitors"),
-        l.t("企业", "Enterprise"),
-        l.t("生产线 / 排放口", "Line / outlet"),
-        l.t("收到数据包", "Packets"),
-        l.t("入库数值", "Values stored"),
-        l.t("错误帧", "Bad frames"),
-        l.t("拒收", "Refused"),
-        l.t("最新数据时间", "Latest reading"),
+        l.m("devices.online-monitors"),
+        l.m("compliance.enterprise"),
+        l.m("devices.line-outlet"),
+        l.m("devices.packets"),
+        l.m("devices.values-stored"),
+        l.m("devices.bad-frames"),
+        l.m("devices.refused"),
+        l.m("devices.latest-reading"),
     );
     for d in devices {
         let name = list
@@ -41,7 +41,7 @@ pub async fn section(s: &AppState, l: &Lang) -> Result<String, ApiError> {
             c.stored,
             c.bad_frames,
             c.refused,
-            escape(last.as_deref().unwrap_or(l.t("尚无数据", "none yet"))),
+            escape(last.as_deref().unwrap_or(l.m("devices.none-yet"))),
         );
     }
     Ok(b + "</table>")

@@ -16,10 +16,13 @@ the text is Chinese, with English under `?lang=en`.
 mod accounts_view;
 mod ack_link;
 pub mod api;
+mod assets;
 pub mod auth;
+pub mod charts;
 mod compliance_view;
 mod devices_view;
 mod error;
+mod messages;
 pub mod observed;
 pub mod openapi;
 pub mod pages;
@@ -111,6 +114,7 @@ pub fn router(state: AppState) -> Router {
         .route("/feed.atom", get(atom_feed))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .merge(assets::routes())
         .merge(pages::routes())
         .merge(ack_link::routes())
         .merge(signin::routes())

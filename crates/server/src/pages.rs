@@ -38,6 +38,17 @@ impl Lang {
     pub(crate) fn t<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
         if self.en() { en } else { zh }
     }
+    /// The catalogue's entry `key` in the page's language (see [`crate::messages`]).
+    pub(crate) fn m(&self, key: &str) -> &'static str {
+        match crate::messages::get(key) {
+            Some(m) if self.en() => &m.en,
+            Some(m) => &m.zh,
+            None => {
+                tracing::error!(key, "a page asked for a message the catalogue lacks");
+                "?"
+            }
+        }
+    }
     pub(crate) fn q(&self) -> &'static str {
         if self.en() { "?lang=en" } else { "" }
     }
@@ -61,23 +72,22 @@ pub fn routes() -> Router<AppState> {
 
 pub(crate) fn page(l: &Lang, title: &str, body: &str) -> Html<String> {
     let other = if l.en() { ("", "中文") } else { ("?lang=en", "English") };
+    // A page with charts loads the library that draws them, after its content.
+    let scripts = if body.contains("class=\"echart\"") { crate::assets::chart_scripts() } else { String::new() };
     Html(format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{title}</title>\
-         <meta name=\"viewport\" content=\"width=device-width\"><style>\
-         body{{font-family:sans-serif;margin:1.5em;max-width:1000px}} table{{border-collapse:collapse}}\
-         td,th{{border:1px solid #ccc;padding:3px 6px;font-size:14px}} .chart{{width:100%;height:auto}}\
-         table{{display:block;overflow-x:auto;max-width:100%}} pre{{white-space:pre-wrap;overflow-wrap:anywhere}} input,textarea{{max-width:100%}}\
-         .badge{{padding:2px 8px;border-radius:4px;color:#fff}} .msg{{background:#ffe;border:1px solid #cc9;padding:6px}}\
-         </style></head><body><nav><a href=\"/{q}\">{home}</a> · <a href=\"/forecaster{q}\">{f}</a> · \
-         <a href=\"/office{q}\">{o}</a> · <a href=\"/enterprise{q}\">{e}</a> · <a href=\"{href}\" id=\"lang\">{label}</a></nav>\
-         <h1>{title}</h1>{body}</body></html>",
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <link rel=\"stylesheet\" href=\"{css}\"></head><body><nav><a href=\"/{q}\">{home}</a><a href=\"/forecaster{q}\">{f}</a>\
+         <a href=\"/office{q}\">{o}</a><a href=\"/enterprise{q}\">{e}</a><a href=\"{href}\" id=\"lang\">{label}</a></nav>\
+         <main><h1>{title}</h1>{body}</main>{scripts}</body></html>",
         lang = if l.en() { "en" } else { "zh-CN" },
         title = escape(title),
+        css = crate::assets::STYLESHEET_PATH,
         q = l.q(),
-        home = l.t("公众", "Public"),
-        f = l.t("预报员", "Forecaster"),
-        o = l.t("应急办", "Office"),
-        e = l.t("企业", "Enterprise"),
+        home = l.m("pages.public"),
+        f = l.m("pages.forecaster"),
+        o = l.m("pages.office"),
+        e = l.m("compliance.enterprise"),
         href = other.0,
         label = other.1,
     ))
@@ -90,9 +100,9 @@ fn city_page(s: &AppState, l: &Lang, title: &str, body: &str) -> Html<String> {
     }
     let banner = format!(
         "<p class=\"msg\" id=\"demo-clock\">{} {} {}</p>",
-        l.t("演示时钟", "Demo clock"),
+        l.m("pages.demo-clock"),
         s.city.now_local().format("%Y-%m-%d %H:%M"),
-        l.t("（示例城市按自己的日期运行，非实时）", "(the sample city runs on its own dates, not live)")
+        l.m("pages.the-sample-city-runs-on")
     );
     page(l, title, &(banner + body))
 }
@@ -114,7 +124,7 @@ fn level_name(l: &Lang, level: WarningLevel) -> String {
 fn login_needed(l: &Lang, e: ApiError) -> Response {
     match e {
         ApiError::Unauthenticated => Redirect::to(&format!("/login{}", l.q())).into_response(),
-        ApiError::Forbidden => (StatusCode::FORBIDDEN, page(l, l.t("无权访问", "Not allowed"), "")).into_response(),
+        ApiError::Forbidden => (StatusCode::FORBIDDEN, page(l, l.m("pages.not-allowed"), "")).into_response(),
         other => other.into_response(),
     }
 }
@@ -123,16 +133,16 @@ async fn public(State(s): State<AppState>, Query(l): Query<Lang>) -> Result<Html
     let axum::Json(cur) = api::public_current(State(s.clone())).await?;
     let mut b = String::new();
     if let Some(o) = &cur.observed {
-        let primary = if o.primary.is_empty() { l.t("无", "none").to_owned() } else { o.primary.join("、") };
+        let primary = if o.primary.is_empty() { l.m("compliance.none").to_owned() } else { o.primary.join("、") };
         b += &format!(
             "<p id=\"observed\">{} {}：<span class=\"badge\" style=\"background:{};color:{}\">AQI {} {}</span> {} {} · PM2.5 {:.0} µg/m³</p>",
-            l.t("实况", "Observed"),
+            l.m("pages.observed"),
             o.time.format("%Y-%m-%d %H:00"),
             escape(&o.colour),
             svg::text_on(&o.colour),
             o.aqi,
             escape(if l.en() { &o.category_en } else { &o.category }),
-            l.t("首要污染物", "primary pollutant"),
+            l.m("pages.primary-pollutant"),
             escape(&primary),
             o.pm25
         );
@@ -144,28 +154,20 @@ async fn public(State(s): State<AppState>, Query(l): Query<Lang>) -> Result<Html
                 level_colour(w.level),
                 svg::text_on(level_colour(w.level)),
                 level_name(&l, w.level),
-                l.t("预警", " warning"),
-                w.response_level
-                    .as_deref()
-                    .map(|r| format!("（{r}{}）", l.t("应急响应", " response")))
-                    .unwrap_or_default(),
+                l.m("pages.warning"),
+                w.response_level.as_deref().map(|r| format!("（{r}{}）", l.m("pages.response"))).unwrap_or_default(),
                 w.start.format("%Y-%m-%d %H:%M"),
                 w.end.format("%Y-%m-%d %H:%M"),
             )
         }
-        None => {
-            b += &format!(
-                "<p id=\"warning\">{}</p>",
-                l.t("当前无重污染天气预警。", "No heavy-pollution warning is in force.")
-            )
-        }
+        None => b += &format!("<p id=\"warning\">{}</p>", l.m("pages.no-heavy-pollution-warning-is")),
     }
     b += &format!(
         "<h2>{}</h2><table><tr><th>{}</th><th>AQI</th><th>{}</th><th>{}</th></tr>",
-        l.t("未来三天空气质量", "AQI outlook, 3 days"),
-        l.t("日期", "Date"),
-        l.t("级别", "Category"),
-        l.t("健康建议", "Health advice")
+        l.m("pages.aqi-outlook-3-days"),
+        l.m("pages.date"),
+        l.m("pages.category"),
+        l.m("pages.health-advice")
     );
     for d in &cur.outlook {
         b += &format!(
@@ -179,7 +181,81 @@ async fn public(State(s): State<AppState>, Query(l): Query<Lang>) -> Result<Html
         );
     }
     b += "</table><p><a href=\"/cap.xml\">CAP 1.2</a> · <a href=\"/feed.atom\">Atom</a></p>";
-    Ok(city_page(&s, &l, &format!("{} {}", cur.city, l.t("空气质量与预警", "air quality and warnings")), &b))
+    Ok(city_page(&s, &l, &format!("{} {}", cur.city, l.m("pages.air-quality-and-warnings")), &b))
+}
+
+/// A forecast run's status, or a review's action, in the page's language.
+fn run_status<'a>(l: &Lang, status: &'a str) -> &'a str {
+    match status {
+        "issued" => l.m("pages.awaiting-review"),
+        "approved" => l.m("pages.approved"),
+        "adjusted" => l.m("pages.adjusted"),
+        "approve" => l.m("pages.approve"),
+        "adjust" => l.m("pages.adjust"),
+        "annotate" => l.m("pages.annotate"),
+        other => other,
+    }
+}
+
+/// The hourly chart: the observed hours (relative to the issue hour) and the run's leads on one
+/// Beijing-time axis; the server's SVG where scripts do not run.
+fn hourly_chart(
+    l: &Lang,
+    title: &str,
+    issue: chrono::NaiveDateTime,
+    observed: &[(i64, f64)],
+    leads: &[hazewarn_forecast::LeadForecast],
+) -> String {
+    let first = observed.iter().map(|o| o.0).min().unwrap_or(0).min(0);
+    let last = leads.iter().map(|h| h.lead as i64).max().unwrap_or(0);
+    let obs: std::collections::HashMap<i64, f64> = observed.iter().copied().collect();
+    let fc: std::collections::HashMap<i64, &hazewarn_forecast::LeadForecast> =
+        leads.iter().map(|h| (h.lead as i64, h)).collect();
+    let hours: Vec<_> = (first..=last)
+        .map(|rel| {
+            let f = fc.get(&rel);
+            crate::charts::HourPoint {
+                at: Some(issue + Duration::hours(rel)),
+                observed: obs.get(&rel).copied(),
+                p10: f.map(|f| f.p10),
+                p50: f.map(|f| f.p50),
+                p90: f.map(|f| f.p90),
+            }
+        })
+        .collect();
+    let labels = crate::charts::HourlyLabels {
+        observed: l.m("pages.observed"),
+        p50: l.m("pages.forecast-p50"),
+        band: l.m("pages.p10-p90-band"),
+        issued: l.m("pages.issued"),
+        edges: if l.en() {
+            ["Light", "Moderate", "Heavy", "Severe"]
+        } else {
+            ["轻度污染", "中度污染", "重度污染", "严重污染"]
+        },
+        title,
+    };
+    let option = crate::charts::hourly(&hours, issue, &labels);
+    let fallback: Vec<(i64, f64, f64, f64)> = leads.iter().map(|h| (h.lead as i64, h.p10, h.p50, h.p90)).collect();
+    crate::charts::element("hourly-chart", title, &option, &svg::hourly_chart(observed, &fallback, "PM2.5"))
+}
+
+/// The daily chart: AQI p50 per day in its level's colour, with its p10–p90 range.
+fn daily_chart(title: &str, days: &[hazewarn_scheduler::cycle::DailyRow]) -> String {
+    let standards = hazewarn_aqi::Standards::builtin();
+    let bars: Vec<crate::charts::DailyBar> = days
+        .iter()
+        .map(|d| crate::charts::DailyBar {
+            label: d.date.format("%m-%d").to_string(),
+            aqi: (d.aqi_p10, d.aqi_p50, d.aqi_p90),
+            colour: standards.for_date(d.date).level(d.aqi_p50).rgb.clone(),
+            trend: d.trend,
+        })
+        .collect();
+    let svg_bars: Vec<(String, u32, String, bool)> =
+        bars.iter().map(|b| (b.label.clone(), b.aqi.1, b.colour.clone(), b.trend)).collect();
+    let option = crate::charts::daily(&bars, title, "AQI p50");
+    crate::charts::element("daily-chart", title, &option, &svg::daily_bars(&svg_bars, "AQI"))
 }
 
 async fn forecaster(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result<Caller, ApiError>) -> Response {
@@ -204,30 +280,23 @@ async fn forecaster(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
                 }
             }
         }
-        let fc: Vec<(i64, f64, f64, f64)> = v.hourly.iter().map(|h| (h.lead as i64, h.p10, h.p50, h.p90)).collect();
         let mut b = format!(
             "<p>{} <b id=\"run\">{}</b> · {} {} · {} {} · {} <b id=\"status\">{}</b></p>",
-            l.t("预报", "Run"),
+            l.m("pages.run"),
             escape(&v.id),
-            l.t("起报", "issued"),
+            l.m("pages.issued-2"),
             hazewarn_scheduler::beijing(issue).format("%Y-%m-%d %H:%M"),
-            l.t("模型", "model"),
+            l.m("pages.model"),
             escape(&v.model),
-            l.t("状态", "status"),
-            escape(&v.status)
+            l.m("pages.status"),
+            escape(run_status(&l, &v.status))
         );
-        b += &format!("<h2>{}</h2>", l.t("逐时PM2.5（96小时，p10–p90区间，及过去7天实况）", "Hourly PM2.5, 96 h with p10–p90, and the last 7 days observed"));
-        b += &svg::hourly_chart(&observed, &fc, "PM2.5");
-        let bars: Vec<(String, u32, String, bool)> = v
-            .daily
-            .iter()
-            .map(|d| {
-                let lvl = hazewarn_aqi::Standards::builtin().for_date(d.date).level(d.aqi_p50);
-                (d.date.format("%m-%d").to_string(), d.aqi_p50, lvl.rgb.clone(), d.trend)
-            })
-            .collect();
-        b += &format!("<h2>{}</h2>", l.t("逐日AQI（D+1至D+7，D+4起为趋势）", "Daily AQI D+1..D+7 (from D+4 a trend)"));
-        b += &svg::daily_bars(&bars, "AQI");
+        let hourly_title = l.m("pages.hourly-pm2-5-96-h");
+        b += &format!("<h2>{hourly_title}</h2>");
+        b += &hourly_chart(&l, hourly_title, issue_local, &observed, &v.hourly);
+        let daily_title = l.m("pages.daily-aqi-d-1-d");
+        b += &format!("<h2>{daily_title}</h2>");
+        b += &daily_chart(daily_title, &v.daily);
         b += &crate::stations_view::section(
             &l,
             &s.city.config.stations,
@@ -236,7 +305,7 @@ async fn forecaster(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
             issue_local,
         );
         b += &latest_cycle_failure(&s, &l).await?;
-        b += &format!("<h2>{}</h2><table><tr><th>{}</th><th>{}</th><th>{}</th></tr>", l.t("输入数据与质控", "Inputs and QC"), l.t("输入", "Input"), l.t("状态", "Status"), l.t("说明", "Detail"));
+        b += &format!("<h2>{}</h2><table><tr><th>{}</th><th>{}</th><th>{}</th></tr>", l.m("pages.inputs-and-qc"), l.m("pages.input"), l.m("pages.status-2"), l.m("pages.detail"));
         for i in &v.inputs {
             b += &format!("<tr><td>{}</td><td>{}</td><td>{}</td></tr>", escape(&i.name), if i.ok { "✓" } else { "✗" }, escape(&i.detail));
         }
@@ -248,7 +317,7 @@ async fn forecaster(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
         // The 30 days of verification before this run's issue time (not the wall clock's: a
         // forecaster reviewing a run sees how the forecasts before it verified).
         let scores = s.city.store.scores_between(issue - Duration::days(30), issue).await?;
-        b += &format!("<h2>{}</h2><table><tr><th>{}</th><th>n</th><th>RMSE</th><th>{}</th><th>{}</th><th>{}</th></tr>", l.t("近30天检验", "Verification, last 30 days"), l.t("时效", "Leads"), l.t("命中", "Hits"), l.t("漏报", "Misses"), l.t("空报", "False alarms"));
+        b += &format!("<h2>{}</h2><table><tr><th>{}</th><th>n</th><th>RMSE</th><th>{}</th><th>{}</th><th>{}</th></tr>", l.m("pages.verification-last-30-days"), l.m("pages.leads"), l.m("pages.hits"), l.m("pages.misses"), l.m("pages.false-alarms"));
         for (a, z) in [(1, 24), (25, 48), (49, 72), (73, 96)] {
             let sel: Vec<_> = scores.iter().filter(|x| (a..=z).contains(&x.lead_hours)).collect();
             let n = sel.len();
@@ -269,7 +338,7 @@ async fn forecaster(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
         }
         b += "</table>";
         for r in &v.reviews {
-            b += &format!("<p class=\"review\">{} · {} · {}: {}</p>", escape(&r.at), escape(&r.by), escape(&r.action), escape(&r.note));
+            b += &format!("<p class=\"review\">{} · {} · {}: {}</p>", escape(&local_time(&r.at)), escape(&r.by), escape(run_status(&l, &r.action)), escape(&r.note));
         }
         let d3: Vec<String> = v.daily.iter().take(3).map(|d| format!("<input name=\"aqi{}\" value=\"{}\" size=\"4\">", d.lead_day, d.aqi_p50)).collect();
         b += &format!(
@@ -278,20 +347,20 @@ async fn forecaster(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
              <button name=\"action\" value=\"approve\" id=\"approve\">{}</button> \
              <button name=\"action\" value=\"adjust\" id=\"adjust\">{}</button> \
              <button name=\"action\" value=\"annotate\" id=\"annotate\">{}</button></form>",
-            l.t("审核", "Review"),
-            l.t("说明/理由", "Note / reason"),
-            l.t("订正D+1..D+3 AQI：", "Adjusted AQI D+1..D+3:"),
+            l.m("pages.review"),
+            l.m("pages.note-reason"),
+            l.m("pages.adjusted-aqi-d-1-d"),
             d3.join(" "),
-            l.t("批准", "Approve"),
-            l.t("订正", "Adjust"),
-            l.t("备注", "Annotate"),
+            l.m("pages.approve-2"),
+            l.m("pages.adjust-2"),
+            l.m("pages.annotate-2"),
             q = l.q(),
             run = escape(&v.id)
         );
         if !l.msg.is_empty() {
             b = format!("<p class=\"msg\">{}</p>", escape(&l.msg)) + &b;
         }
-        Ok(city_page(&s, &l, l.t("预报员：今日预报", "Forecaster: today's forecast"), &signed_in(&l, &b, &caller.csrf)))
+        Ok(city_page(&s, &l, l.m("pages.forecaster-today-s-forecast"), &signed_in(&l, &b, &caller.csrf)))
     }
     .await;
     result.map_or_else(|e| login_needed(&l, e), IntoResponse::into_response)
@@ -380,7 +449,7 @@ async fn latest_cycle_failure(s: &AppState, l: &Lang) -> Result<String, ApiError
     }
     Ok(format!(
         "<p class=\"msg\" id=\"cycle-failed\">{} {} · {}</p>",
-        l.t("最新一次预报未能完成：", "The latest forecast cycle failed:"),
+        l.m("pages.the-latest-forecast-cycle-failed"),
         escape(&last.slot),
         escape(&last.detail)
     ))
@@ -411,7 +480,7 @@ async fn forecaster_review(
         Ok(())
     }
     .await;
-    let recorded = format!("{} {}", f.action.as_str(), l.t("已记录", "recorded"));
+    let recorded = format!("{} {}", f.action.as_str(), l.m("pages.recorded"));
     after_post("/forecaster", &l, result.map(|()| recorded))
 }
 
@@ -424,21 +493,21 @@ async fn office(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result
             b += &format!("<p class=\"msg\">{}</p>", escape(&l.msg));
         }
         let in_force = s.city.store.warning_in_force().await?;
-        b += &format!("<h2>{}</h2>", l.t("当前预警", "Warning in force"));
+        b += &format!("<h2>{}</h2>", l.m("pages.warning-in-force"));
         match &in_force {
             Some(w) => b += &format!("<p id=\"in-force\"><span class=\"badge\" style=\"background:{};color:{}\">{}</span> {} · {} — {}</p>", level_colour(w.level()), svg::text_on(level_colour(w.level())), level_name(&l, w.level()), escape(&w.id), w.current().start.format("%m-%d %H:%M"), w.current().end.format("%m-%d %H:%M")),
-            None => b += &format!("<p id=\"in-force\">{}</p>", l.t("无", "None")),
+            None => b += &format!("<p id=\"in-force\">{}</p>", l.m("pages.none")),
         }
         let (section, recommended) = recommendation_section(&s, &l).await?;
         b += &section;
         b += &format!(
             "<h3>{}</h3>{}{}{}",
-            l.t("手动操作", "Manual steps"),
-            confirm_form(&l, "issue", &level_inputs(true), l.t("发布", "Issue")),
-            confirm_form(&l, "upgrade", &level_inputs(false), l.t("升级", "Upgrade")),
-            confirm_form(&l, "downgrade", &level_inputs(false), l.t("降级", "Downgrade")),
+            l.m("pages.manual-steps"),
+            confirm_form(&l, "issue", &level_inputs(true), l.m("pages.issue")),
+            confirm_form(&l, "upgrade", &level_inputs(false), l.m("pages.upgrade")),
+            confirm_form(&l, "downgrade", &level_inputs(false), l.m("pages.downgrade")),
         );
-        b += &confirm_form(&l, "lift", "", l.t("解除", "Lift"));
+        b += &confirm_form(&l, "lift", "", l.m("pages.lift"));
         // The plan of the warning in force; with none, the plan the recommendation would bring.
         let plan_level = in_force.as_ref().map(|w| w.level()).or(recommended).filter(|l| *l != WarningLevel::None);
         if let Some(level) = plan_level {
@@ -453,15 +522,15 @@ async fn office(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result
             "<h2>{}</h2><form method=\"post\" action=\"/office/list-file?csrf={csrf}{amp}\" enctype=\"multipart/form-data\">\
              <input type=\"file\" name=\"file\" accept=\".xlsx,.csv\" id=\"list-file\"> <button id=\"upload-file\">{}</button></form>\
              <p>{}</p><form method=\"post\" action=\"/office/list{q}\"><textarea name=\"csv\" rows=\"4\" cols=\"90\" placeholder=\"credit_code,name,…\"></textarea><br><button id=\"upload-csv\">{}</button></form>",
-            l.t("更新减排清单", "Upload a reduction list"),
-            l.t("上传 XLSX/CSV", "Upload XLSX/CSV"),
-            l.t("或粘贴 CSV：", "or paste CSV:"),
-            l.t("校验并导入", "Validate and import"),
+            l.m("pages.upload-a-reduction-list"),
+            l.m("pages.upload-xlsx-csv"),
+            l.m("pages.or-paste-csv"),
+            l.m("pages.validate-and-import"),
             q = l.q(),
             csrf = escape(&caller.csrf),
             amp = if l.en() { "&amp;lang=en" } else { "" },
         );
-        Ok(city_page(&s, &l, l.t("应急办：预警与减排", "Emergency office: warning and reductions"), &signed_in(&l, &b, &caller.csrf)))
+        Ok(city_page(&s, &l, l.m("pages.emergency-office-warning-and-reductions"), &signed_in(&l, &b, &caller.csrf)))
     }
     .await;
     result.map_or_else(|e| login_needed(&l, e), IntoResponse::into_response)
@@ -471,15 +540,15 @@ async fn office(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result
 /// it still stands (a stale one says why it may no longer be carried out). Also the level it
 /// recommends.
 async fn recommendation_section(s: &AppState, l: &Lang) -> Result<(String, Option<WarningLevel>), ApiError> {
-    let mut b = format!("<h2>{}</h2>", l.t("建议", "Recommended action"));
+    let mut b = format!("<h2>{}</h2>", l.m("pages.recommended-action"));
     let Some(latest) = s.city.store.latest_forecast_run(s.city.now(), false).await? else {
-        b += &format!("<p id=\"recommendation\">{}</p>", l.t("暂无预报", "No forecast yet"));
+        b += &format!("<p id=\"recommendation\">{}</p>", l.m("pages.no-forecast-yet"));
         return Ok((b, None));
     };
     // The latest graded run's recommendation; a newer run awaiting approval is said apart.
     let graded = s.city.store.latest_graded_run().await?;
     if graded.as_deref() != Some(latest.id.as_str()) {
-        let waiting = l.t("尚未评估（需预报员批准）", "not graded yet (awaiting the forecaster's approval)");
+        let waiting = l.m("pages.not-graded-yet-awaiting-the");
         b += &format!("<p id=\"awaiting\">{} {waiting}</p>", escape(&latest.id));
     }
     let Some(run_id) = graded else { return Ok((b, None)) };
@@ -493,12 +562,12 @@ async fn recommendation_section(s: &AppState, l: &Lang) -> Result<(String, Optio
     if hazewarn_scheduler::Step::recommended(&rec).is_some() {
         match s.city.recommendation_stale(&run_id).await? {
             Some(why) => {
-                let stale = l.t("此建议已过时，不能执行：", "This recommendation is stale:");
+                let stale = l.m("pages.this-recommendation-is-stale");
                 b += &format!("<p id=\"stale\">{stale} {}</p>", escape(&why));
             }
             None => {
                 let hidden = format!("<input type=\"hidden\" name=\"run_id\" value=\"{}\">", escape(&run_id));
-                b += &confirm_form(l, "approve", &hidden, l.t("按建议执行", "Carry out the recommendation"));
+                b += &confirm_form(l, "approve", &hidden, l.m("pages.carry-out-the-recommendation"));
             }
         }
     }
@@ -511,16 +580,15 @@ async fn plan_section(s: &AppState, l: &Lang, level: WarningLevel, in_force: boo
     let (_, list) = s.city.list().await?;
     let c = &s.city;
     let p = hazewarn_response::plan(&list, &c.rules, level, &c.inventory, &c.profile.targets, c.guarantee())?;
-    let whose =
-        if in_force { l.t("当前预警", "warning in force") } else { l.t("建议级别", "recommended level") };
+    let whose = if in_force { l.m("pages.warning-in-force-2") } else { l.m("pages.recommended-level") };
     let mut b = format!(
         "<h2>{} ({}, {whose})</h2><table id=\"totals\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr>",
-        l.t("减排方案", "Reduction plan"),
+        l.m("pages.reduction-plan"),
         level_name(l, level),
-        l.t("污染物", "Pollutant"),
-        l.t("减排量 kg/d", "Cut kg/d"),
-        l.t("比例", "Share"),
-        l.t("目标", "Target")
+        l.m("compliance.pollutant"),
+        l.m("pages.cut-kg-d"),
+        l.m("pages.share"),
+        l.m("compliance.target")
     );
     for t in &p.totals {
         b += &format!(
@@ -529,19 +597,19 @@ async fn plan_section(s: &AppState, l: &Lang, level: WarningLevel, in_force: boo
             t.reduction_kg_d,
             t.ratio * 100.0,
             t.target * 100.0,
-            if t.met { "✓" } else { l.t("未达标", "short") }
+            if t.met { "✓" } else { l.m("pages.short") }
         );
     }
     b += "</table>";
     if !p.suggestions.is_empty() {
         b += &format!(
             "<h3>{}</h3><table id=\"suggestions\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-            l.t("补足缺口的建议", "Suggestions to close the shortfall"),
-            l.t("企业", "Enterprise"),
-            l.t("绩效", "Grade"),
-            l.t("生产线", "Line"),
-            l.t("现措施", "Now"),
-            l.t("建议措施", "Proposed")
+            l.m("pages.suggestions-to-close-the-shortfall"),
+            l.m("compliance.enterprise"),
+            l.m("pages.grade"),
+            l.m("compliance.line"),
+            l.m("pages.now"),
+            l.m("pages.proposed")
         );
         for g in &p.suggestions {
             b += &format!(
@@ -556,27 +624,27 @@ async fn plan_section(s: &AppState, l: &Lang, level: WarningLevel, in_force: boo
         b += "</table>";
     }
     if !p.unresolved.is_empty() {
-        b += &format!("<p>{} {}</p>", l.t("仍不足：", "Still short:"), escape(&p.unresolved.join(", ")));
+        b += &format!("<p>{} {}</p>", l.m("pages.still-short"), escape(&p.unresolved.join(", ")));
     }
     b += &format!(
         "<form method=\"get\" action=\"/office\"><input type=\"hidden\" name=\"lang\" value=\"{}\">{} <input name=\"county\" value=\"{}\"> {} <input name=\"industry\" value=\"{}\"> {} <input name=\"grade\" value=\"{}\" size=\"4\"> <button>{}</button></form>",
         escape(&l.lang),
-        l.t("县区", "County"),
+        l.m("pages.county"),
         escape(&l.county),
-        l.t("行业", "Industry"),
+        l.m("pages.industry"),
         escape(&l.industry),
-        l.t("绩效", "Grade"),
+        l.m("pages.grade"),
         escape(&l.grade),
-        l.t("筛选", "Filter")
+        l.m("pages.filter")
     );
     b += &format!(
         "<table id=\"enterprises\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        l.t("企业", "Enterprise"),
-        l.t("县区", "County"),
-        l.t("行业", "Industry"),
-        l.t("绩效", "Grade"),
-        l.t("类别", "Treatment"),
-        l.t("措施", "Measures")
+        l.m("compliance.enterprise"),
+        l.m("pages.county"),
+        l.m("pages.industry"),
+        l.m("pages.grade"),
+        l.m("pages.treatment"),
+        l.m("pages.measures")
     );
     for e in &p.enterprises {
         let grade = e.grade.name();
@@ -587,10 +655,10 @@ async fn plan_section(s: &AppState, l: &Lang, level: WarningLevel, in_force: boo
             continue;
         }
         let treatment = match e.treatment {
-            Treatment::Measures => l.t("执行减排措施", "measures"),
-            Treatment::SelfDirected => l.t("自主减排（A级/引领性/白名单）", "self-directed (A, leading, whitelist)"),
-            Treatment::Exempt => l.t("保障类（豁免）", "guarantee (exempt)"),
-            Treatment::HeatLed => l.t("保障类（以热定产）", "guarantee (heat-led)"),
+            Treatment::Measures => l.m("pages.measures-2"),
+            Treatment::SelfDirected => l.m("pages.self-directed-a-leading-whitelist"),
+            Treatment::Exempt => l.m("pages.guarantee-exempt"),
+            Treatment::HeatLed => l.m("pages.guarantee-heat-led"),
         };
         let measures: Vec<String> = e
             .lines
@@ -615,10 +683,10 @@ async fn plan_section(s: &AppState, l: &Lang, level: WarningLevel, in_force: boo
 /// An outbox status as the office reads it.
 fn delivery_status<'a>(l: &Lang, status: &'a str) -> &'a str {
     match status {
-        "sent" => l.t("已送达", "delivered"),
-        "pending" => l.t("发送中", "sending"),
-        "dead" => l.t("失败", "failed"),
-        "standby" => l.t("备用（前一渠道失败时启用）", "standby (if the one before fails)"),
+        "sent" => l.m("pages.delivered"),
+        "pending" => l.m("pages.sending"),
+        "dead" => l.m("pages.failed"),
+        "standby" => l.m("pages.standby-if-the-one-before"),
         other => other,
     }
 }
@@ -627,20 +695,20 @@ async fn deliveries_section(s: &AppState, l: &Lang) -> Result<String, ApiError> 
     let rows = api::delivery_rows(s).await?;
     let mut b = format!(
         "<h2>{}</h2><table id=\"deliveries\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        l.t("送达情况", "Delivery status"),
-        l.t("企业", "Enterprise"),
-        l.t("步骤", "Step"),
-        l.t("级别", "Level"),
-        l.t("渠道", "Channels"),
-        l.t("确认", "Acknowledged"),
-        l.t("逾期", "Overdue")
+        l.m("pages.delivery-status"),
+        l.m("compliance.enterprise"),
+        l.m("pages.step"),
+        l.m("pages.level"),
+        l.m("pages.channels"),
+        l.m("pages.acknowledged"),
+        l.m("pages.overdue")
     );
     for r in &rows {
         let ch: Vec<String> = r.deliveries.iter().map(|(c, st)| format!("{c}: {}", delivery_status(l, st))).collect();
         let overdue = match (r.overdue, r.escalated) {
             (false, _) => "",
-            (true, true) => l.t("逾期（已上报）", "overdue (escalated)"),
-            (true, false) => l.t("逾期", "overdue"),
+            (true, true) => l.m("pages.overdue-escalated"),
+            (true, false) => l.m("pages.overdue-2"),
         };
         b += &format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{overdue}</td></tr>",
@@ -654,7 +722,7 @@ async fn deliveries_section(s: &AppState, l: &Lang) -> Result<String, ApiError> 
     b += "</table>";
     let dead = s.city.store.outbox_in(hazewarn_store::OutboxStatus::Dead, 200).await?;
     if !dead.is_empty() {
-        b += &format!("<h3>{}</h3><table>", l.t("投递失败", "Dead letters"));
+        b += &format!("<h3>{}</h3><table>", l.m("pages.dead-letters"));
         for d in &dead {
             b += &format!(
                 "<tr><td>{}</td><td>{}</td><td><form method=\"post\" action=\"/office/retry{}\"><input type=\"hidden\" name=\"id\" value=\"{}\"><button>{}</button></form></td></tr>",
@@ -662,7 +730,7 @@ async fn deliveries_section(s: &AppState, l: &Lang) -> Result<String, ApiError> 
                 escape(d.last_error.as_deref().unwrap_or("")),
                 l.q(),
                 escape(&d.id),
-                l.t("重试", "Retry")
+                l.m("pages.retry")
             );
         }
         b += "</table>";
@@ -685,8 +753,8 @@ fn confirm_form(l: &Lang, step: &str, inputs: &str, label: &str) -> String {
          <input type=\"hidden\" name=\"step\" value=\"{step}\">{inputs}<input name=\"reason\" placeholder=\"{reason}\" size=\"30\" required> \
          <button id=\"{step}\">{label}</button></form>",
         q = l.q(),
-        ask = l.t("确认执行？", "Confirm?"),
-        reason = l.t("理由", "reason"),
+        ask = l.m("pages.confirm"),
+        reason = l.m("pages.reason"),
     )
 }
 
@@ -795,7 +863,7 @@ async fn office_list_file(
     }
     match file {
         Some((name, bytes)) => import_list(&s, &l, caller, &name, bytes).await,
-        None => back("/office", &l, l.t("未选择文件", "no file chosen")),
+        None => back("/office", &l, l.m("pages.no-file-chosen")),
     }
 }
 
@@ -836,7 +904,7 @@ async fn import_list(s: &AppState, l: &Lang, caller: Result<Caller, ApiError>, n
     match r {
         Ok((auth, preview)) => {
             let body = protect_forms(&list_preview(l, &preview), &auth.caller.csrf);
-            city_page(s, l, l.t("确认导入减排清单", "Confirm the reduction-list import"), &body).into_response()
+            city_page(s, l, l.m("pages.confirm-the-reduction-list-import"), &body).into_response()
         }
         Err(ApiError::Invalid(m)) => {
             let rows: String = m.lines().skip(1).map(|x| format!("<tr><td>{}</td></tr>", escape(x.trim()))).collect();
@@ -844,10 +912,9 @@ async fn import_list(s: &AppState, l: &Lang, caller: Result<Caller, ApiError>, n
                 "<p>{}</p><table id=\"list-errors\">{rows}</table><p><a href=\"/office{}\">{}</a></p>",
                 escape(m.lines().next().unwrap_or("")),
                 l.q(),
-                l.t("返回", "Back")
+                l.m("accounts.back")
             );
-            (StatusCode::UNPROCESSABLE_ENTITY, page(l, l.t("清单未导入", "The list was not imported"), &body))
-                .into_response()
+            (StatusCode::UNPROCESSABLE_ENTITY, page(l, l.m("pages.the-list-was-not-imported"), &body)).into_response()
         }
         Err(e) => login_needed(l, e),
     }
@@ -859,17 +926,17 @@ fn list_preview(l: &Lang, p: &hazewarn_scheduler::lists::ListPreview) -> String 
     let d = &p.diff;
     let mut b = format!(
         "<p id=\"list-summary\">{} <b>{}</b>: {} {} · {} {} · {} {} · {} {} ({} v{})</p>",
-        l.t("文件", "File"),
+        l.m("pages.file"),
         escape(&p.name),
-        l.t("新增", "added"),
+        l.m("pages.added"),
         d.added.len(),
-        l.t("移除", "removed"),
+        l.m("pages.removed"),
         d.removed.len(),
-        l.t("变更", "changed"),
+        l.m("pages.changed"),
         d.changed.len(),
-        l.t("未变", "unchanged"),
+        l.m("pages.unchanged"),
         d.unchanged,
-        l.t("对比当前", "against the list in use,"),
+        l.m("pages.against-the-list-in-use"),
         p.current_version
     );
     let names = |title: &str, id: &str, rows: Vec<(String, String, String)>| {
@@ -885,21 +952,21 @@ fn list_preview(l: &Lang, p: &hazewarn_scheduler::lists::ListPreview) -> String 
     let plain = |v: &Vec<hazewarn_response::ListedEnterprise>| {
         v.iter().map(|e| (e.credit_code.clone(), e.name.clone(), String::new())).collect()
     };
-    b += &names(l.t("新增企业", "Added"), "list-added", plain(&d.added));
-    b += &names(l.t("移除企业", "Removed"), "list-removed", plain(&d.removed));
+    b += &names(l.m("pages.added-2"), "list-added", plain(&d.added));
+    b += &names(l.m("pages.removed-2"), "list-removed", plain(&d.removed));
     b += &names(
-        l.t("变更企业", "Changed"),
+        l.m("pages.changed-2"),
         "list-changed",
         d.changed.iter().map(|e| (e.credit_code.clone(), e.name.clone(), e.fields.join(", "))).collect(),
     );
     b += &format!(
         "<h3>{}</h3><table id=\"list-totals\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        l.t("减排比例（导入前 → 导入后）", "Reduction shares (before → after)"),
-        l.t("级别", "Level"),
-        l.t("污染物", "Pollutant"),
-        l.t("导入前", "Before"),
-        l.t("导入后", "After"),
-        l.t("目标", "Target")
+        l.m("pages.reduction-shares-before-after"),
+        l.m("pages.level"),
+        l.m("compliance.pollutant"),
+        l.m("pages.before"),
+        l.m("pages.after"),
+        l.m("compliance.target")
     );
     for t in &p.totals {
         for (before, after) in t.before.iter().zip(&t.after) {
@@ -918,28 +985,25 @@ fn list_preview(l: &Lang, p: &hazewarn_scheduler::lists::ListPreview) -> String 
         Some(v) if v == p.current_version => {
             b += &format!(
                 "<p id=\"list-identical\">{} v{v}{}</p>",
-                l.t("此文件与当前使用的", "This file is the list in use,"),
-                l.t("相同，无需导入。", "; there is nothing to import.")
+                l.m("pages.this-file-is-the-list"),
+                l.m("pages.there-is-nothing-to-import")
             );
         }
         other => {
             if let Some(v) = other {
-                b += &format!(
-                    "<p id=\"list-identical\">{} v{v}</p>",
-                    l.t("此文件与历史版本相同：", "This file is the same as the earlier version")
-                );
+                b += &format!("<p id=\"list-identical\">{} v{v}</p>", l.m("pages.this-file-is-the-same"));
             }
             b += &format!(
                 "<form method=\"post\" action=\"/office/list-confirm{}\" onsubmit=\"return confirm('{}')\"><input type=\"hidden\" name=\"sha256\" value=\"{}\"><input type=\"hidden\" name=\"against\" value=\"{}\"><button id=\"confirm-import\">{}</button></form>",
                 l.q(),
-                l.t("确认导入？", "Import it?"),
+                l.m("pages.import-it"),
                 escape(&p.sha256),
                 p.current_version,
-                l.t("确认导入", "Import")
+                l.m("pages.import")
             );
         }
     }
-    b + &format!("<p><a href=\"/office{}\">{}</a></p>", l.q(), l.t("取消", "Cancel"))
+    b + &format!("<p><a href=\"/office{}\">{}</a></p>", l.q(), l.m("pages.cancel"))
 }
 
 #[derive(Deserialize)]
@@ -973,7 +1037,7 @@ async fn office_list_confirm(
         api::upload_list(State(s.clone()), auth, q, Bytes::from(bytes)).await
     }
     .await;
-    let imported = l.t("清单已导入", "list imported");
+    let imported = l.m("pages.list-imported");
     after_post("/office", &l, r.map(|axum::Json(v)| format!("{imported} v{}", v["version"])))
 }
 
@@ -993,7 +1057,7 @@ async fn office_list_restore(
         api::restore_list(State(s.clone()), auth, axum::extract::Path(f.version)).await
     }
     .await;
-    let restored = l.t("已恢复清单", "list restored");
+    let restored = l.m("pages.list-restored");
     after_post("/office", &l, r.map(|axum::Json(v)| format!("{restored} v{} → v{}", f.version, v["version"])))
 }
 
@@ -1002,22 +1066,22 @@ async fn list_versions_section(s: &AppState, l: &Lang) -> Result<String, ApiErro
     let versions = s.city.store.list_versions().await?;
     let mut b = format!(
         "<h3>{}</h3><table id=\"list-versions\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr>",
-        l.t("清单版本", "List versions"),
-        l.t("版本", "Version"),
-        l.t("导入时间", "Imported"),
-        l.t("来源", "Source"),
-        l.t("企业数", "Enterprises")
+        l.m("pages.list-versions"),
+        l.m("pages.version"),
+        l.m("pages.imported"),
+        l.m("pages.source"),
+        l.m("pages.enterprises")
     );
     for (k, v) in versions.iter().enumerate() {
         let action = if k == 0 {
-            l.t("当前使用", "in use").to_owned()
+            l.m("pages.in-use").to_owned()
         } else {
             format!(
                 "<form method=\"post\" action=\"/office/list-restore{}\" onsubmit=\"return confirm('{}')\"><input type=\"hidden\" name=\"version\" value=\"{}\"><button>{}</button></form>",
                 l.q(),
-                l.t("恢复此版本？", "Restore this version?"),
+                l.m("pages.restore-this-version"),
                 v.version,
-                l.t("恢复", "Restore")
+                l.m("pages.restore")
             )
         };
         b += &format!(
@@ -1044,17 +1108,13 @@ fn acknowledgement(l: &Lang, n: &hazewarn_store::response::StoredNotice) -> Opti
     let by_phone = n.acknowledged_via.as_deref() == Some("phone");
     let mut s = local_time(at);
     if by_phone {
-        s += l.t("（电话确认，应急办代录）", " (by phone, recorded by the office)");
+        s += l.m("pages.by-phone-recorded-by-the");
     }
     if let Some(channel) = n.acknowledged_via.as_deref().and_then(|v| v.strip_prefix("link:")) {
-        s += &format!(
-            "{}{channel}{}",
-            l.t("（经消息中的链接确认：", " (from the link in the message: "),
-            l.t("）", ")")
-        );
+        s += &format!("{}{channel}{}", l.m("pages.from-the-link-in-the"), l.m("pages.text"));
     }
     if late {
-        s += l.t("（逾期确认）", " (late)");
+        s += l.m("pages.late");
     }
     Some(s)
 }
@@ -1072,16 +1132,16 @@ async fn enterprise(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
             b += &format!("<p class=\"msg\">{}</p>", escape(&l.msg));
         }
         match mine.first() {
-            None => b += &format!("<p id=\"notice\">{}</p>", l.t("暂无通知。", "No notices.")),
+            None => b += &format!("<p id=\"notice\">{}</p>", l.m("pages.no-notices")),
             Some(n) => b += &notice_card(&l, n, may_ack),
         }
         b += &format!(
             "<h2>{}</h2><table id=\"history\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-            l.t("历史通知", "History"),
-            l.t("通知编号", "Notice"),
-            l.t("下发时间", "Issued"),
-            l.t("级别", "Level"),
-            l.t("确认", "Acknowledged")
+            l.m("pages.history"),
+            l.m("pages.notice"),
+            l.m("pages.issued-3"),
+            l.m("pages.level"),
+            l.m("pages.acknowledged")
         );
         for n in &mine {
             let acked = acknowledgement(&l, n).unwrap_or_else(|| "-".into());
@@ -1095,7 +1155,7 @@ async fn enterprise(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
         }
         b += "</table>";
         b += &crate::compliance_view::enterprise_section(&s, &l, &caller_for_alarms).await?;
-        Ok(city_page(&s, &l, l.t("企业：停限产通知", "Enterprise: curtailment notices"), &signed_in(&l, &b, &csrf)))
+        Ok(city_page(&s, &l, l.m("pages.enterprise-curtailment-notices"), &signed_in(&l, &b, &csrf)))
     }
     .await;
     result.map_or_else(|e| login_needed(&l, e), IntoResponse::into_response)
@@ -1110,19 +1170,19 @@ pub(crate) fn notice_card(l: &Lang, n: &hazewarn_store::response::StoredNotice, 
         escape(&x.id),
         escape(&x.enterprise),
         escape(&x.credit_code),
-        l.t("级别", "Level"),
+        l.m("pages.level"),
         level_name(l, x.level),
-        l.t("执行时间", "Effective"),
+        l.m("pages.effective"),
         x.effective_from.format("%Y-%m-%d %H:%M"),
         x.effective_until.format("%Y-%m-%d %H:%M"),
-        l.t("确认截止", "Acknowledge by"),
+        l.m("pages.acknowledge-by"),
         x.ack_deadline.format("%Y-%m-%d %H:%M"),
-        l.t("下发单位", "Issued by"),
+        l.m("pages.issued-by"),
         escape(&x.issuer),
-        l.t("依据", "Basis"),
+        l.m("pages.basis"),
         escape(&x.basis),
-        l.t("生产线", "Line"),
-        l.t("措施", "Measure")
+        l.m("compliance.line"),
+        l.m("pages.measure")
     );
     for line in &x.lines {
         b += &format!(
@@ -1133,18 +1193,16 @@ pub(crate) fn notice_card(l: &Lang, n: &hazewarn_store::response::StoredNotice, 
     }
     b += &format!("</table><p>{}</p>", escape(&x.transport_zh));
     match acknowledgement(l, n) {
-        Some(acked) => b += &format!("<p id=\"acked\">{} {}</p>", l.t("已确认：", "Acknowledged:"), escape(&acked)),
+        Some(acked) => b += &format!("<p id=\"acked\">{} {}</p>", l.m("pages.acknowledged-2"), escape(&acked)),
         None if may_ack => {
             b += &format!(
                 "<form method=\"post\" action=\"/enterprise/ack{}\"><input type=\"hidden\" name=\"id\" value=\"{}\"><button id=\"ack\">{}</button></form>",
                 l.q(),
                 escape(&x.id),
-                l.t("确认收到", "Acknowledge")
+                l.m("ack_link.acknowledge")
             )
         }
-        None => {
-            b += &format!("<p id=\"unacked\">{}</p>", l.t("企业尚未确认。", "Not acknowledged by the enterprise yet."))
-        }
+        None => b += &format!("<p id=\"unacked\">{}</p>", l.m("pages.not-acknowledged-by-the-enterprise")),
     }
     b + "</div>"
 }
@@ -1156,5 +1214,5 @@ async fn enterprise_ack(
     Form(f): Form<IdForm>,
 ) -> Response {
     let r = async { api::acknowledge(State(s.clone()), caller?, axum::extract::Path(f.id.clone())).await }.await;
-    after_post("/enterprise", &l, r.map(|_| l.t("已确认", "acknowledged").to_owned()))
+    after_post("/enterprise", &l, r.map(|_| l.m("pages.acknowledged-3").to_owned()))
 }

@@ -38,8 +38,8 @@ fn code_form(l: &Lang, account: &str) -> String {
          <button id=\"verify\">{go}</button></form>",
         q = l.q(),
         a = escape(account),
-        label = l.t("验证码", "Code"),
-        go = l.t("登录", "Sign in"),
+        label = l.m("signin.code"),
+        go = l.m("signin.sign-in"),
     )
 }
 
@@ -50,14 +50,14 @@ async fn login_form(Query(l): Query<Lang>) -> Html<String> {
          <h2>{staff}</h2><form method=\"post\" action=\"/login{q}\"><label>{tok} <input name=\"token\" id=\"token\" type=\"password\" size=\"70\"></label> \
          <button id=\"login\">{go}</button></form>",
         q = l.q(),
-        ent = l.t("企业（短信或邮件验证码）", "Enterprises (a code by SMS or e-mail)"),
-        code = l.t("统一社会信用代码", "Credit code"),
-        send = l.t("发送验证码", "Send code"),
-        staff = l.t("预报员、应急办（访问令牌）", "Forecasters and the office (access token)"),
-        tok = l.t("访问令牌", "Access token"),
-        go = l.t("登录", "Sign in"),
+        ent = l.m("signin.enterprises-a-code-by-sms"),
+        code = l.m("signin.credit-code"),
+        send = l.m("signin.send-code"),
+        staff = l.m("signin.forecasters-and-the-office-access"),
+        tok = l.m("signin.access-token"),
+        go = l.m("signin.sign-in"),
     );
-    page(&l, l.t("登录", "Sign in"), &body)
+    page(&l, l.m("signin.sign-in"), &body)
 }
 
 #[derive(Deserialize)]
@@ -91,7 +91,7 @@ async fn login(
         if let Err(e) = s.failures.check(&client) {
             return e.into_response();
         }
-        return (StatusCode::UNAUTHORIZED, page(&l, l.t("令牌无效", "Invalid token"), "")).into_response();
+        return (StatusCode::UNAUTHORIZED, page(&l, l.m("signin.invalid-token"), "")).into_response();
     };
     match start_session(&s, &user.name, &headers).await {
         Ok(cookie) => signed_in(cookie, landing(user.role), &l),
@@ -149,14 +149,11 @@ async fn send_code(
         ..Recipient::default()
     });
     // The same answer whether or not the account exists or can be reached.
-    let sent = l.t(
-        "若该企业已开通账号，验证码已发送到清单登记的手机或邮箱，5 分钟内有效。",
-        "If the enterprise has an account, a code was sent to the mobile or e-mail on the list; it is good for 5 minutes.",
-    );
+    let sent = l.m("signin.if-the-enterprise-has-an");
     let Some((channel, target)) = to.as_ref().and_then(|to| code_channel(&s, to)) else {
         return Ok(page(
             &l,
-            l.t("验证码", "Sign-in code"),
+            l.m("signin.sign-in-code"),
             &format!("<p class=\"msg\">{sent}</p>{}", code_form(&l, &account)),
         )
         .into_response());
@@ -180,19 +177,16 @@ async fn send_code(
     // outbox would keep it in clear.
     if let result @ (SendResult::Transient { .. } | SendResult::Permanent(_)) = channel.send(&message).await {
         tracing::error!(account, channel = channel.name(), ?result, "a sign-in code was not sent");
-        let why = l.t(
-            "验证码发送失败，请稍后再试或致电应急办。",
-            "The code could not be sent; try again later or call the office.",
-        );
+        let why = l.m("signin.the-code-could-not-be");
         return Ok((
             StatusCode::BAD_GATEWAY,
-            page(&l, l.t("验证码", "Sign-in code"), &format!("<p class=\"msg\">{why}</p>")),
+            page(&l, l.m("signin.sign-in-code"), &format!("<p class=\"msg\">{why}</p>")),
         )
             .into_response());
     }
     Ok(page(
         &l,
-        l.t("验证码", "Sign-in code"),
+        l.m("signin.sign-in-code"),
         &format!("<p class=\"msg\" id=\"sent\">{sent}</p>{}", code_form(&l, &account)),
     )
     .into_response())
@@ -213,7 +207,7 @@ async fn verify_code(
 ) -> Result<Response, ApiError> {
     s.failures.refuse_if_spent(&client)?;
     let account = f.account.trim().to_ascii_uppercase();
-    let title = l.t("验证码", "Sign-in code");
+    let title = l.m("signin.sign-in-code");
     let again = |status: StatusCode, msg: &str| {
         (status, page(&l, title, &format!("<p class=\"msg\" id=\"refused\">{msg}</p>{}", code_form(&l, &account))))
             .into_response()
@@ -222,24 +216,17 @@ async fn verify_code(
         CodeCheck::Accepted => Ok(signed_in(start_session(&s, &account, &headers).await?, "/enterprise", &l)),
         CodeCheck::Wrong(left) => {
             s.failures.check(&client)?;
-            let msg = format!("{}{left}", l.t("验证码不正确。剩余尝试次数：", "Wrong code. Tries left: "));
+            let msg = format!("{}{left}", l.m("signin.wrong-code-tries-left"));
             Ok(again(StatusCode::UNAUTHORIZED, &msg))
         }
         CodeCheck::Locked(s) => {
             let minutes = (s + 59) / 60;
-            let msg = format!(
-                "{}{minutes}{}",
-                l.t("错误次数过多，已锁定，请 ", "Too many wrong codes: locked; try again in "),
-                l.t(" 分钟后再试。", " minutes.")
-            );
+            let msg = format!("{}{minutes}{}", l.m("signin.too-many-wrong-codes-locked"), l.m("signin.minutes"));
             Ok(again(StatusCode::TOO_MANY_REQUESTS, &msg))
         }
         CodeCheck::NoCode => {
             s.failures.check(&client)?;
-            Ok(again(
-                StatusCode::UNAUTHORIZED,
-                l.t("验证码无效或已过期，请重新获取。", "No valid code: ask for a new one."),
-            ))
+            Ok(again(StatusCode::UNAUTHORIZED, l.m("signin.no-valid-code-ask-for")))
         }
     }
 }
@@ -257,6 +244,6 @@ pub fn logout_form(l: &Lang) -> String {
     format!(
         "<form method=\"post\" action=\"/logout{}\" id=\"logout\"><button>{}</button></form>",
         l.q(),
-        l.t("退出登录", "Sign out")
+        l.m("signin.sign-out")
     )
 }

@@ -63,8 +63,8 @@ fn station_row(
 ) -> (String, svg::MapPoint) {
     let standard = Standards::builtin().for_date(issue.date());
     let role = match st.role {
-        StationRole::Assessment => l.t("城市点", "assessment"),
-        StationRole::Reference => l.t("对照点", "reference"),
+        StationRole::Assessment => l.m("stations.assessment"),
+        StationRole::Reference => l.m("stations.reference"),
     };
     let level = w.and_then(|w| w.mean_24h).and_then(|c| {
         let iaqi = standard.iaqi(Indicator::Pm25_24h, c).ok().flatten()?;
@@ -75,7 +75,7 @@ fn station_row(
             format!("{c:.0} µg/m³ · IAQI {iaqi} · {}", if l.en() { &lv.category_en } else { &lv.category }),
             lv.rgb.clone(),
         ),
-        None => (l.t("不足20小时有效数据", "fewer than 20 valid hours").to_owned(), "#bbbbbb".to_owned()),
+        None => (l.m("stations.fewer-than-20-valid-hours").to_owned(), "#bbbbbb".to_owned()),
     };
     let valid = w.map_or(0, |w| w.hours.iter().filter(|(_, v)| v.is_finite()).count());
     let row = format!(
@@ -106,16 +106,12 @@ pub(crate) fn section(
     if stations.is_empty() {
         return String::new();
     }
-    let mut b = format!("<h2>{}</h2>", l.t("监测站点（过去7天）", "Monitoring stations (last 7 days)"));
+    let mut b = format!("<h2>{}</h2>", l.m("stations.monitoring-stations-last-7-days"));
     let obs = match read_stations(&work_dir.join("observations.parquet")) {
         Ok(obs) => obs,
         Err(e) => {
             // Said, not hidden: without the table every station would look silent.
-            b += &format!(
-                "<p class=\"msg\">{}: {}</p>",
-                l.t("读取站点数据失败", "The station data could not be read"),
-                escape(&e)
-            );
+            b += &format!("<p class=\"msg\">{}: {}</p>", l.m("stations.the-station-data-could-not"), escape(&e));
             Observations::default()
         }
     };
@@ -123,7 +119,7 @@ pub(crate) fn section(
         stations.iter().map(|st| obs.station(&st.code).map(|s| window(s, issue))).collect();
     let mut lines: Vec<(String, Vec<(i64, f64)>)> = Vec::new();
     if let Some(c) = city {
-        lines.push((l.t("城市均值", "City mean").to_owned(), window(c, issue).hours));
+        lines.push((l.m("stations.city-mean").to_owned(), window(c, issue).hours));
     }
     let (mut rows, mut points, mut assessment) = (String::new(), Vec::new(), Vec::new());
     for (st, w) in stations.iter().zip(&windows) {
@@ -137,25 +133,16 @@ pub(crate) fn section(
             }
         }
     }
-    b += &svg::station_lines(
-        &lines,
-        l.t("各站与城市均值PM2.5（µg/m³）", "PM2.5 at each station and the city mean (µg/m³)"),
-    );
-    b += &svg::station_map(
-        &points,
-        l.t(
-            "站点分布（颜色：近24小时PM2.5分指数级别；空心：对照点）",
-            "Stations (colour: level of the last 24 h PM2.5 IAQI; hollow: reference point)",
-        ),
-    );
+    b += &svg::station_lines(&lines, l.m("stations.pm2-5-at-each-station"));
+    b += &svg::station_map(&points, l.m("stations.stations-colour-level-of-the"));
     b += &format!(
         "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{rows}</table>",
-        l.t("站点编码", "Code"),
-        l.t("站点名称", "Name"),
-        l.t("区县", "County"),
-        l.t("类型", "Role"),
-        l.t("近24小时PM2.5", "PM2.5, last 24 h"),
-        l.t("有效小时", "Valid hours"),
+        l.m("stations.code"),
+        l.m("stations.name"),
+        l.m("stations.county"),
+        l.m("stations.role"),
+        l.m("stations.pm2-5-last-24-h"),
+        l.m("stations.valid-hours"),
     );
     let thin = thin_hours(&assessment);
     let hours: Vec<String> = thin
@@ -165,7 +152,7 @@ pub(crate) fn section(
         .collect();
     b += &format!(
         "<p id=\"thin-hours\">{}: <b>{}</b>{}</p>",
-        l.t("不足半数城市点有效的小时", "Hours with fewer than half the assessment stations reporting"),
+        l.m("stations.hours-with-fewer-than-half"),
         thin.len(),
         if hours.is_empty() { String::new() } else { format!(" ({})", hours.join(", ")) }
     );

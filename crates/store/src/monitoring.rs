@@ -113,9 +113,32 @@ impl Store {
     }
 }
 
-/// Rows in one INSERT: 10 values each, inside SQLite's (32,766) and PostgreSQL's (65,535) bind
-/// limits. The receiver's cost is its statements, so they carry as many rows as they may.
-const ROWS_PER_STATEMENT: usize = 3000;
+/// Rows in one INSERT at most. SQLite looks each `$N` up by name, so a statement's cost grows
+/// with the square of its parameters: many small statements beat one huge one. Statements carry
+/// a power of two of rows, so the few shapes there are stay in the prepared-statement cache.
+const ROWS_PER_STATEMENT: usize = 32;
+
+/// `n` rows cut into statements of powers of two, largest first, none above `max`.
+fn chunk_sizes(mut n: usize, max: usize) -> Vec<usize> {
+    let mut sizes = Vec::new();
+    while n > 0 {
+        let size = if n >= max { max } else { 1 << (usize::BITS - 1 - n.leading_zeros()) };
+        sizes.push(size);
+        n -= size;
+    }
+    sizes
+}
+
+/// `($1, …, $k), ($k+1, …)`: `rows` rows of `k` parameters.
+fn placeholders(rows: usize, k: usize) -> String {
+    let rows: Vec<String> = (0..rows)
+        .map(|r| {
+            let p: Vec<String> = (1..=k).map(|c| format!("${}", r * k + c)).collect();
+            format!("({})", p.join(", "))
+        })
+        .collect();
+    rows.join(", ")
+}
 
 /// A stored value's key, as the unique index names it.
 type Key = (String, String, String, String, String);
@@ -133,18 +156,15 @@ impl crate::WriteTx {
             }
         }
         let mut news = vec![0; packets.len()];
-        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|k| {
-                    let p: Vec<String> = (1..=10).map(|c| format!("${}", k * 10 + c)).collect();
-                    format!("({})", p.join(", "))
-                })
-                .collect();
+        let mut rest = rows.as_slice();
+        for size in chunk_sizes(rows.len(), ROWS_PER_STATEMENT) {
+            let (chunk, after) = rest.split_at(size);
+            rest = after;
             let statement = format!(
                 "INSERT INTO monitor_readings (mn, cn, data_time, code, field, value, text_value, flag, qn, received_at) \
                  VALUES {} ON CONFLICT (mn, cn, data_time, code, field) DO NOTHING \
                  RETURNING mn, cn, data_time, code, field",
-                values.join(", ")
+                placeholders(size, 10)
             );
             let mut q = sqlx::query(crate::sql(statement));
             for r in chunk {
@@ -173,21 +193,31 @@ impl crate::WriteTx {
 
 impl crate::WriteTx {
     async fn add_receiver_counts(&mut self, counts: &BTreeMap<&str, DeviceCounts>) -> Result<()> {
-        for (who, c) in counts.iter().filter(|(_, c)| **c != DeviceCounts::default()) {
-            sqlx::query(
-                "INSERT INTO monitor_receiver_counts (who, packets, stored, bad_frames, refused) VALUES ($1, $2, $3, $4, $5) \
+        let counts: Vec<(&str, &DeviceCounts)> =
+            counts.iter().filter(|(_, c)| **c != DeviceCounts::default()).map(|(w, c)| (*w, c)).collect();
+        let mut rest = counts.as_slice();
+        for size in chunk_sizes(counts.len(), ROWS_PER_STATEMENT) {
+            let (chunk, after) = rest.split_at(size);
+            rest = after;
+            // Each sender once per statement (the map's keys), as PostgreSQL's upsert requires.
+            let statement = format!(
+                "INSERT INTO monitor_receiver_counts (who, packets, stored, bad_frames, refused) VALUES {} \
                  ON CONFLICT (who) DO UPDATE SET packets = monitor_receiver_counts.packets + excluded.packets, \
                  stored = monitor_receiver_counts.stored + excluded.stored, \
                  bad_frames = monitor_receiver_counts.bad_frames + excluded.bad_frames, \
                  refused = monitor_receiver_counts.refused + excluded.refused",
-            )
-            .bind(*who)
-            .bind(c.packets as i64)
-            .bind(c.stored as i64)
-            .bind(c.bad_frames as i64)
-            .bind(c.refused as i64)
-            .execute(self.conn())
-            .await?;
+                placeholders(size, 5)
+            );
+            let mut q = sqlx::query(crate::sql(statement));
+            for (who, c) in chunk {
+                q = q
+                    .bind(*who)
+                    .bind(c.packets as i64)
+                    .bind(c.stored as i64)
+                    .bind(c.bad_frames as i64)
+                    .bind(c.refused as i64);
+            }
+            q.execute(self.conn()).await?;
         }
         Ok(())
     }
@@ -241,5 +271,16 @@ impl Store {
                 qn: r.8,
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod shapes {
+    #[test]
+    fn rows_go_in_powers_of_two_up_to_the_most_a_statement_carries() {
+        assert_eq!(super::chunk_sizes(0, 32), Vec::<usize>::new());
+        assert_eq!(super::chunk_sizes(12, 32), [8, 4]);
+        assert_eq!(super::chunk_sizes(75, 32), [32, 32, 8, 2, 1]);
+        assert_eq!(super::placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
     }
 }

@@ -1,0 +1,40 @@
+// Draws every <div class="echart"> of the page with ECharts, from the option the server wrote
+// into its data-option attribute (JSON). The server's extra keys sit under "hw":
+//   unit: shown after each value in the tooltip;
+//   lower, width: series indices of a p10 line and the p10–p90 width stacked on it, shown in
+//   the tooltip as one range "p10–p90" instead of a width.
+(function () {
+  'use strict';
+  function round(v) { return v == null || isNaN(v) ? null : Math.round(v); }
+  function tooltip(hw) {
+    return function (params) {
+      var list = Array.isArray(params) ? params : [params];
+      var out = list.length ? list[0].axisValueLabel : '';
+      list.forEach(function (p) {
+        if (p.seriesIndex === hw.lower) return;
+        var v = p.value && typeof p.value === 'object' && !Array.isArray(p.value) ? p.value.value : p.value;
+        var text;
+        if (p.seriesIndex === hw.width) {
+          var lo = list.filter(function (q) { return q.seriesIndex === hw.lower; })[0];
+          text = lo && lo.value != null && v != null ? round(lo.value) + '–' + round(lo.value + v) : null;
+        } else {
+          text = round(v);
+        }
+        if (text == null) return;
+        out += '<br>' + p.marker + p.seriesName + ': ' + text + (hw.unit ? ' ' + hw.unit : '');
+      });
+      return out;
+    };
+  }
+  function draw(el) {
+    var option = JSON.parse(el.getAttribute('data-option'));
+    var hw = option.hw || {};
+    delete option.hw;
+    if (option.tooltip) option.tooltip.formatter = tooltip(hw);
+    var chart = echarts.init(el, null, { renderer: 'svg' });
+    chart.setOption(option);
+    window.addEventListener('resize', function () { chart.resize(); });
+    el.setAttribute('data-drawn', 'true');
+  }
+  document.querySelectorAll('.echart').forEach(draw);
+})();
