@@ -80,6 +80,8 @@ fn demo_ingests_the_sample_and_writes_its_outputs() {
     assert!(stdout.contains("serve --config") && out.path().join("city.toml").exists(), "{stdout}");
     let o = hazewarn(&["audit", "verify", "--config", out.path().join("city.toml").to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
+    // Every role's page, as the demo leaves the city, in one language at a time.
+    crate::pages_language::check_pages_of_demo(out.path(), alarms[0]["credit_code"].as_str().unwrap());
 }
 
 #[test]

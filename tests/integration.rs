@@ -13,3 +13,4 @@ mod cli_response;
 mod demo;
 mod e2e_browser;
 mod fixtures;
+mod pages_language;

@@ -138,6 +138,8 @@ pub struct AqiLevel {
     pub rgb: String,
     pub health_effect: String,
     pub advice: String,
+    /// The advice in English (the project's rendering; HJ 633 gives only the Chinese).
+    pub advice_en: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -65,6 +65,17 @@ impl RecentBias {
         }
     }
 
+    /// [`Self::describe`] in Chinese, for the forecaster's page.
+    pub fn describe_zh(&self) -> String {
+        match self.ratio {
+            Some(r) => format!(
+                "近{BIAS_DAYS}天内{}个已检验日的实况/预报PM2.5为 {r:.2}；D+{FIRST_CORRECTED_DAY} 起乘以 {:.2}",
+                self.days, self.factor
+            ),
+            None => format!("近{BIAS_DAYS}天内已检验{}天：量级维持拟合结果", self.days),
+        }
+    }
+
     /// From past forecasts `(issue index, forecast)` as the model issued them and the
     /// observations of `h`: only their D+1..D+3 days that ended before `issue_day` count, so
     /// nothing observed on or after the new issue's day is read.

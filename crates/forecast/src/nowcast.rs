@@ -53,6 +53,18 @@ impl RecentNowcast {
         )
     }
 
+    /// [`Self::describe`] in Chinese, for the forecaster's page.
+    pub fn describe_zh(&self) -> String {
+        if self.hours < MIN_VERIFIED {
+            return format!("近{NOWCAST_DAYS}天内已检验{}个1小时预报：首小时维持拟合结果", self.hours);
+        }
+        format!(
+            "首小时有 {:.0} % 取持续性预报（按近{NOWCAST_DAYS}天内{}个已检验的1小时预报择优）",
+            100.0 * self.persistence_share,
+            self.hours
+        )
+    }
+
     /// From past forecasts `(issue index, forecast)` as the model issued them and the
     /// observations of `h` up to and including index `i0`. Nothing after `i0` is read.
     pub fn measure<'a>(past: impl IntoIterator<Item = (usize, &'a Forecast)>, h: &Hourly, i0: usize) -> RecentNowcast {

@@ -56,6 +56,19 @@ impl RecentSpread {
         }
     }
 
+    /// [`Self::describe`] in Chinese, for the forecaster's page.
+    pub fn describe_zh(&self) -> String {
+        match self.coverage {
+            Some(c) if self.adapted() => format!(
+                "近{RECENT_DAYS}天预报的{}个已检验小时中，p10–p90 覆盖 {:.0} %；区间乘以 {:.2}",
+                self.pairs,
+                100.0 * c,
+                self.factor
+            ),
+            _ => format!("近{RECENT_DAYS}天内已检验{}小时：区间维持校准结果", self.pairs),
+        }
+    }
+
     /// From past forecasts `(issue index, forecast)`, as the model issued them (not widened),
     /// and the observations of `h` up to and including index `i0`. Nothing after `i0` is read.
     pub fn measure<'a>(past: impl IntoIterator<Item = (usize, &'a Forecast)>, h: &Hourly, i0: usize) -> RecentSpread {
@@ -122,6 +135,11 @@ impl RecentVerification {
     /// One line for a forecaster: the spread, the level, then the first hour.
     pub fn describe(&self) -> String {
         format!("{}; {}; {}", self.spread.describe(), self.bias.describe(), self.nowcast.describe())
+    }
+
+    /// [`Self::describe`] in Chinese.
+    pub fn describe_zh(&self) -> String {
+        format!("{}；{}；{}", self.spread.describe_zh(), self.bias.describe_zh(), self.nowcast.describe_zh())
     }
 }
 

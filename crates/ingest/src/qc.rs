@@ -85,7 +85,7 @@ impl Default for QcConfig {
 }
 
 /// Counts of each flag for one column.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct FlagCounts {
     pub column: String,
     pub missing: usize,

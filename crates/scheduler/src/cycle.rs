@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, Duration, NaiveDateTime, Timelike, Utc};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDateTime, Timelike, Utc};
 use hazewarn_forecast::{
     Derived, FittedModel, Hourly, MetForecastHour, Series, daily_outlook, parse_met_forecast_csv, pm25_daily_aqi,
 };
@@ -28,6 +28,47 @@ pub struct InputStatus {
     pub name: String,
     pub ok: bool,
     pub detail: String,
+    /// The detail in Chinese (runs stored before it was written have none).
+    #[serde(default)]
+    pub detail_zh: String,
+}
+
+impl InputStatus {
+    fn new(name: &str, ok: bool, detail: String, detail_zh: String) -> InputStatus {
+        InputStatus { name: name.to_owned(), ok, detail, detail_zh }
+    }
+}
+
+/// One station's QC for the forecaster's page, stored with the ingest batch (as JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StationQc {
+    pub station: String,
+    pub start: NaiveDateTime,
+    pub end: NaiveDateTime,
+    pub hours: usize,
+    pub source_rows: usize,
+    pub duplicate_hours: usize,
+    pub gaps: usize,
+    pub columns: Vec<hazewarn_ingest::FlagCounts>,
+}
+
+impl StationQc {
+    pub fn of(report: &hazewarn_ingest::QcReport) -> Vec<StationQc> {
+        report
+            .stations
+            .iter()
+            .map(|s| StationQc {
+                station: s.station.clone(),
+                start: s.start,
+                end: s.end,
+                hours: s.hours,
+                source_rows: s.source_rows,
+                duplicate_hours: s.duplicates.len(),
+                gaps: s.gaps.len(),
+                columns: s.columns.clone(),
+            })
+            .collect()
+    }
 }
 
 /// What ingest gathered for a cycle.
@@ -49,6 +90,36 @@ pub struct DailyRow {
     pub aqi_p50: u32,
     pub aqi_p90: u32,
     pub trend: bool,
+}
+
+/// Why a recommendation may no longer be carried out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stale {
+    /// A newer forecast run (this id) has been graded.
+    NewerForecast(String),
+    /// A warning step was taken at this (Beijing) time, after the grading.
+    StepTaken(DateTime<FixedOffset>),
+}
+
+impl std::fmt::Display for Stale {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stale::NewerForecast(id) => write!(f, "a newer forecast ({id}) has been graded"),
+            Stale::StepTaken(t) => {
+                write!(f, "a warning step was taken at {} after this grading", t.format("%Y-%m-%d %H:%M"))
+            }
+        }
+    }
+}
+
+impl Stale {
+    /// The reason in Chinese, for the office's page.
+    pub fn zh(&self) -> String {
+        match self {
+            Stale::NewerForecast(id) => format!("已有更新的预报（{id}）完成分级"),
+            Stale::StepTaken(t) => format!("本次分级之后，已于 {} 采取了预警措施", t.format("%Y-%m-%d %H:%M")),
+        }
+    }
 }
 
 /// The local (Asia/Shanghai) hour a forecast issued at `now` carries.
@@ -82,7 +153,8 @@ impl City {
             .collect();
         if !unknown.is_empty() {
             let detail = format!("not configured, not used: {}", unknown.join(", "));
-            status.push(InputStatus { name: "unknown stations".into(), ok: false, detail });
+            let zh = format!("未配置，未使用：{}", unknown.join("、"));
+            status.push(InputStatus::new("unknown stations", false, detail, zh));
         }
         let assessment = configured.iter().filter(|c| c.role == StationRole::Assessment).map(|c| c.code.clone());
         let present: Vec<String> = assessment.filter(|c| obs.station(c).is_some()).collect();
@@ -101,10 +173,12 @@ impl City {
             city.stations.len(),
             city.thin_hours
         );
+        let mut zh = format!("{}个评价点位的均值；{}小时不足半数点位报数", city.stations.len(), city.thin_hours);
         if !missing.is_empty() {
             detail += &format!("; no data from {}", missing.join(", "));
+            zh += &format!("；无数据：{}", missing.join("、"));
         }
-        status.push(InputStatus { name: "city series".into(), ok: missing.is_empty(), detail });
+        status.push(InputStatus::new("city series", missing.is_empty(), detail, zh));
         Ok(city.series)
     }
 
@@ -140,7 +214,7 @@ impl City {
                     }
                     Err(e) => {
                         tracing::warn!(source = %s.name, error = %e, "source failed; the cycle goes on without it");
-                        status.push(InputStatus { name: s.name.clone(), ok: false, detail: e });
+                        status.push(InputStatus::new(&s.name, false, e.clone(), format!("获取失败：{e}")));
                         continue;
                     }
                 }
@@ -162,15 +236,14 @@ impl City {
                     let bytes =
                         std::fs::read(&p).map_err(|e| SchedulerError::Input(format!("{}: {e}", p.display())))?;
                     let hours = sources::parse_open_meteo(&s.name, &bytes).map_err(SchedulerError::Input)?;
-                    status.push(InputStatus {
-                        name: s.name.clone(),
-                        ok: true,
-                        detail: format!("{} forecast hours", hours.len()),
-                    });
+                    let (en, zh) = (format!("{} forecast hours", hours.len()), format!("{}个预报小时", hours.len()));
+                    status.push(InputStatus::new(&s.name, true, en, zh));
                     met = Some(hours);
                 }
             } else if path.exists() {
-                status.push(InputStatus { name: s.name.clone(), ok: true, detail: path.display().to_string() });
+                let file =
+                    path.file_name().map_or_else(|| path.display().to_string(), |f| f.to_string_lossy().into_owned());
+                status.push(InputStatus::new(&s.name, true, format!("fetched: {file}"), format!("已获取：{file}")));
             }
         }
         let mut files = expand_dirs(&self.config.data.observations)?;
@@ -206,15 +279,17 @@ impl City {
             let missing = series
                 .column(hazewarn_ingest::Variable::Temp)
                 .map_or(0, |c| c.flags.iter().filter(|f| f.is_unusable()).count());
-            status.push(InputStatus {
-                name: "meteorology".into(),
-                ok: true,
-                detail: format!(
-                    "weather station {} joined on the hour ({} files; {missing} hours without temperature)",
-                    weather.station,
-                    met_report.files.len()
-                ),
-            });
+            let en = format!(
+                "weather station {} joined on the hour ({} files; {missing} hours without temperature)",
+                weather.station,
+                met_report.files.len()
+            );
+            let zh = format!(
+                "气象站 {} 按整点并入（{}个文件；{missing}小时无气温）",
+                weather.station,
+                met_report.files.len()
+            );
+            status.push(InputStatus::new("meteorology", true, en, zh));
         }
         let parquet = self.config.data.work_dir.join("observations.parquet");
         write_parquet(&obs, &parquet).map_err(|e| SchedulerError::Input(e.to_string()))?;
@@ -229,27 +304,22 @@ impl City {
             rows: series.len() as i64,
             first_time: series.times.first().map(ToString::to_string),
             last_time: series.times.last().map(ToString::to_string),
-            qc_summary: report.summary(),
+            qc_summary: serde_json::to_string(&StationQc::of(&report)).expect("serialises"),
         };
         let mut tx = self.store.write().await?;
         tx.record_observations(&batch, now).await?;
         tx.commit().await?;
-        status.push(InputStatus {
-            name: "observations".into(),
-            ok: true,
-            detail: format!("{} files; {}", files.len(), report.summary().lines().next().unwrap_or("")),
-        });
+        let rows: usize = report.files.iter().map(|f| f.rows).sum();
+        let (en, zh) = (format!("{} files, {rows} rows", files.len()), format!("{}个文件，共{rows}行", files.len()));
+        status.push(InputStatus::new("observations", true, en, zh));
         if met.is_none()
             && let Some(p) = &self.config.data.met_forecast
         {
             let bytes = std::fs::read(p).map_err(|e| SchedulerError::Input(format!("{}: {e}", p.display())))?;
             let hours = parse_met_forecast_csv(&p.display().to_string(), &bytes, issue_hour(now))?;
             if !hours.is_empty() {
-                status.push(InputStatus {
-                    name: "met-forecast-file".into(),
-                    ok: true,
-                    detail: format!("{} hours", hours.len()),
-                });
+                let (en, zh) = (format!("{} hours", hours.len()), format!("{}小时", hours.len()));
+                status.push(InputStatus::new("met-forecast-file", true, en, zh));
                 met = Some(hours);
             }
         }
@@ -284,11 +354,12 @@ impl City {
                     "the model needs a meteorological forecast and no met source answered (configure data.fallback_model)".into(),
                 ));
             };
-            inputs.status.push(InputStatus {
-                name: "nwp".into(),
-                ok: false,
-                detail: "missing: fell back to the model without future meteorology".into(),
-            });
+            inputs.status.push(InputStatus::new(
+                "nwp",
+                false,
+                "missing: fell back to the model without future meteorology".into(),
+                "缺失：改用不含未来气象的模型".into(),
+            ));
             model = self.load_model(fallback)?;
         }
         let mut h = Hourly::from_series(&inputs.series);
@@ -298,11 +369,12 @@ impl City {
         }
         let cut_hours = self.feed_back_curtailments(&mut h).await?;
         if cut_hours > 0 {
-            inputs.status.push(InputStatus {
-                name: "curtailments".into(),
-                ok: true,
-                detail: format!("{cut_hours} hours of past and active warnings lower the emission index"),
-            });
+            inputs.status.push(InputStatus::new(
+                "curtailments",
+                true,
+                format!("{cut_hours} hours of past and active warnings lower the emission index"),
+                format!("以往及当前预警的{cut_hours}小时降低了排放指数"),
+            ));
         }
         let i0 = (issue - h.start).num_hours();
         let last_obs = (0..h.len()).rev().find(|&i| !h.pm25[i].is_nan());
@@ -313,11 +385,12 @@ impl City {
             )));
         };
         if (i0 as usize) > last {
-            inputs.status.push(InputStatus {
-                name: "observations".into(),
-                ok: false,
-                detail: format!("late: the last PM2.5 is {}", h.time(last)),
-            });
+            inputs.status.push(InputStatus::new(
+                "observations",
+                false,
+                format!("late: the last PM2.5 is {}", h.time(last)),
+                format!("延迟：最新PM2.5为 {}", h.time(last)),
+            ));
         }
         let i0 = i0 as usize;
         let cut = h.cut_at(i0);
@@ -331,11 +404,12 @@ impl City {
             _ => model.predict_verified(&d, i0, None)?,
         };
         // The forecaster sees how recent forecasts verified, beside the inputs.
-        inputs.status.push(InputStatus {
-            name: "recent verification".into(),
-            ok: recent.adapted(),
-            detail: recent.describe(),
-        });
+        inputs.status.push(InputStatus::new(
+            "recent verification",
+            recent.adapted(),
+            recent.describe(),
+            recent.describe_zh(),
+        ));
         let daily: Vec<DailyRow> = daily_outlook(&f, Series::Model, &model.clim)
             .into_iter()
             .map(|o| {
@@ -468,20 +542,18 @@ impl City {
     /// Why a run's recommendation may no longer be carried out: a newer forecast has been
     /// issued, or a warning step was taken after the run was graded (the grading assumed the
     /// warning as it was). `None` while it still stands.
-    pub async fn recommendation_stale(&self, run_id: &str) -> Result<Option<String>, SchedulerError> {
+    pub async fn recommendation_stale(&self, run_id: &str) -> Result<Option<Stale>, SchedulerError> {
         // Only a newer graded run overtakes this one: a newer run still awaiting the forecaster's
         // approval has recommended nothing yet.
         if let Some(latest) = self.store.latest_graded_run().await?
             && latest != run_id
         {
-            return Ok(Some(format!("a newer forecast ({latest}) has been graded")));
+            return Ok(Some(Stale::NewerForecast(latest)));
         }
         let graded = self.store.recommendation_at(run_id).await?;
         let stepped = self.store.last_warning_step_at().await?;
         Ok(match (graded, stepped) {
-            (Some(g), Some(s)) if s >= g => {
-                Some(format!("a warning step was taken at {} after this grading", crate::beijing(s).to_rfc3339()))
-            }
+            (Some(g), Some(s)) if s >= g => Some(Stale::StepTaken(crate::beijing(s))),
             _ => None,
         })
     }

@@ -47,9 +47,9 @@ pub async fn section(s: &AppState, l: &Lang) -> Result<String, ApiError> {
         let rotate =
             if a.role == Role::Enterprise { String::new() } else { button("rotate", l.m("accounts.new-token")) };
         b += &format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{state}</td><td>{}{rotate}</td></tr>",
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{state}</td><td>{}{rotate}</td></tr>",
             escape(&a.name),
-            a.role.as_str(),
+            role_name(l, a.role),
             escape(a.mobile.as_deref().unwrap_or("-")),
             escape(a.email.as_deref().unwrap_or("-")),
             button(action, label),
@@ -126,5 +126,15 @@ async fn rotate(s: &AppState, l: &Lang, caller: Result<Caller, ApiError>, name: 
             crate::pages::page(l, l.m("accounts.new-token"), &body).into_response()
         }
         Err(e) => after_post("/office", l, Err(e)),
+    }
+}
+
+/// A role in the page's language.
+fn role_name(l: &Lang, role: Role) -> &'static str {
+    match role {
+        Role::Forecaster => l.m("accounts.role-forecaster"),
+        Role::Office => l.m("accounts.role-office"),
+        Role::Enterprise => l.m("accounts.role-enterprise"),
+        Role::Admin => l.m("accounts.role-admin"),
     }
 }

@@ -122,6 +122,7 @@ pub struct OutlookDay {
     pub category_en: String,
     pub colour: String,
     pub advice: String,
+    pub advice_en: String,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -165,6 +166,7 @@ pub async fn public_current(State(s): State<AppState>) -> ApiResult<PublicCurren
                 category_en: l.category_en.clone(),
                 colour: l.rgb.clone(),
                 advice: l.advice.clone(),
+                advice_en: l.advice_en.clone(),
             });
         }
     }

@@ -177,7 +177,7 @@ async fn public(State(s): State<AppState>, Query(l): Query<Lang>) -> Result<Html
             svg::text_on(&d.colour),
             d.aqi,
             escape(if l.en() { &d.category_en } else { &d.category }),
-            escape(&d.advice)
+            escape(if l.en() { &d.advice_en } else { &d.advice })
         );
     }
     b += "</table><p><a href=\"/cap.xml\">CAP 1.2</a> · <a href=\"/feed.atom\">Atom</a></p>";
@@ -195,6 +195,99 @@ fn run_status<'a>(l: &Lang, status: &'a str) -> &'a str {
         "annotate" => l.m("pages.annotate"),
         other => other,
     }
+}
+
+/// An input of the cycle by its name; a source keeps the name the city config gives it.
+fn input_name<'a>(l: &Lang, name: &'a str) -> &'a str {
+    match name {
+        "observations" => l.m("pages.input-observations"),
+        "city series" => l.m("pages.input-city-series"),
+        "meteorology" => l.m("pages.input-meteorology"),
+        "recent verification" => l.m("pages.input-recent-verification"),
+        "nwp" => l.m("pages.input-nwp"),
+        "curtailments" => l.m("pages.input-curtailments"),
+        "met-forecast-file" => l.m("pages.input-met-forecast-file"),
+        "unknown stations" => l.m("pages.input-unknown-stations"),
+        other => other,
+    }
+}
+
+/// An observed variable as people write it.
+fn variable_name<'a>(l: &Lang, column: &'a str) -> &'a str {
+    match column {
+        "pm25" => "PM2.5",
+        "pm10" => "PM10",
+        "so2" => "SO₂",
+        "no2" => "NO₂",
+        "co" => "CO",
+        "o3" => "O₃",
+        "temp" => l.m("pages.var-temp"),
+        "dewp" => l.m("pages.var-dewp"),
+        "rh" => l.m("pages.var-rh"),
+        "pres" => l.m("pages.var-pres"),
+        "wspd" => l.m("pages.var-wspd"),
+        "wdir" => l.m("pages.var-wdir"),
+        "precip" => l.m("pages.var-precip"),
+        other => other,
+    }
+}
+
+/// The latest ingest's QC per station, from what the cycle stored with the batch.
+fn qc_table(l: &Lang, stored: &str) -> String {
+    let Ok(stations) = serde_json::from_str::<Vec<hazewarn_scheduler::cycle::StationQc>>(stored) else {
+        // A batch stored before the QC was kept per station.
+        return format!("<p class=\"muted\">{}</p>", l.m("pages.qc-not-per-station"));
+    };
+    let mut b = format!(
+        "<table id=\"qc\"><tr><th>{}</th><th>{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th>{}</th></tr>",
+        l.m("pages.qc-station"),
+        l.m("pages.qc-period"),
+        l.m("pages.qc-hours"),
+        l.m("pages.qc-source-rows"),
+        l.m("pages.qc-duplicate-hours"),
+        l.m("pages.qc-gaps"),
+        l.m("pages.qc-flags"),
+    );
+    for st in &stations {
+        let flags: Vec<String> = st
+            .columns
+            .iter()
+            .filter_map(|c| {
+                let parts: Vec<String> = [
+                    (c.missing, "pages.qc-missing"),
+                    (c.gap, "pages.qc-gap"),
+                    (c.duplicate, "pages.qc-duplicate"),
+                    (c.out_of_range, "pages.qc-out-of-range"),
+                    (c.spike, "pages.qc-spike"),
+                    (c.flatline, "pages.qc-flatline"),
+                ]
+                .iter()
+                .filter(|(n, _)| *n > 0)
+                .map(|(n, key)| format!("{} {n}", l.m(key)))
+                .collect();
+                (!parts.is_empty()).then(|| {
+                    format!(
+                        "{}{} {}",
+                        variable_name(l, &c.column),
+                        l.m("pages.colon"),
+                        parts.join(l.m("pages.list-comma"))
+                    )
+                })
+            })
+            .collect();
+        b += &format!(
+            "<tr><td>{}</td><td>{} – {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"text\">{}</td></tr>",
+            escape(&st.station),
+            st.start.format("%Y-%m-%d %H:00"),
+            st.end.format("%Y-%m-%d %H:00"),
+            st.hours,
+            st.source_rows,
+            st.duplicate_hours,
+            st.gaps,
+            escape(&flags.join(l.m("pages.list-semicolon"))),
+        );
+    }
+    b + "</table>"
 }
 
 /// The hourly chart: the observed hours (relative to the issue hour) and the run's leads on one
@@ -281,7 +374,7 @@ async fn forecaster(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
             }
         }
         let mut b = format!(
-            "<p>{} <b id=\"run\">{}</b> · {} {} · {} {} · {} <b id=\"status\">{}</b></p>",
+            "<p>{} <b id=\"run\">{}</b> · {} {} · {} <code>{}</code> · {} <b id=\"status\">{}</b></p>",
             l.m("pages.run"),
             escape(&v.id),
             l.m("pages.issued-2"),
@@ -307,12 +400,17 @@ async fn forecaster(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
         b += &latest_cycle_failure(&s, &l).await?;
         b += &format!("<h2>{}</h2><table><tr><th>{}</th><th>{}</th><th>{}</th></tr>", l.m("pages.inputs-and-qc"), l.m("pages.input"), l.m("pages.status-2"), l.m("pages.detail"));
         for i in &v.inputs {
-            b += &format!("<tr><td>{}</td><td>{}</td><td>{}</td></tr>", escape(&i.name), if i.ok { "✓" } else { "✗" }, escape(&i.detail));
+            let detail = if l.en() || i.detail_zh.is_empty() { &i.detail } else { &i.detail_zh };
+            b += &format!(
+                "<tr><td>{}</td><td>{}</td><td class=\"text\">{}</td></tr>",
+                escape(input_name(&l, &i.name)),
+                if i.ok { "✓" } else { "✗" },
+                escape(detail)
+            );
         }
+        b += "</table>";
         if let Some(batch) = s.city.store.observation_batches(1).await?.first() {
-            b += &format!("</table><pre>{}</pre>", escape(&batch.qc_summary));
-        } else {
-            b += "</table>";
+            b += &qc_table(&l, &batch.qc_summary);
         }
         // The 30 days of verification before this run's issue time (not the wall clock's: a
         // forecaster reviewing a run sees how the forecasts before it verified).
@@ -503,9 +601,9 @@ async fn office(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result
         b += &format!(
             "<h3>{}</h3>{}{}{}",
             l.m("pages.manual-steps"),
-            confirm_form(&l, "issue", &level_inputs(true), l.m("pages.issue")),
-            confirm_form(&l, "upgrade", &level_inputs(false), l.m("pages.upgrade")),
-            confirm_form(&l, "downgrade", &level_inputs(false), l.m("pages.downgrade")),
+            confirm_form(&l, "issue", &level_inputs(&l, true), l.m("pages.issue")),
+            confirm_form(&l, "upgrade", &level_inputs(&l, false), l.m("pages.upgrade")),
+            confirm_form(&l, "downgrade", &level_inputs(&l, false), l.m("pages.downgrade")),
         );
         b += &confirm_form(&l, "lift", "", l.m("pages.lift"));
         // The plan of the warning in force; with none, the plan the recommendation would bring.
@@ -554,7 +652,8 @@ async fn recommendation_section(s: &AppState, l: &Lang) -> Result<(String, Optio
     let Some(run_id) = graded else { return Ok((b, None)) };
     let Some(rec) = s.city.store.recommendation(&run_id).await? else { return Ok((b, None)) };
     let level = level_name(l, rec.level);
-    b += &format!("<p id=\"recommendation\">{}: <b>{:?}</b> {level}</p><ul>", escape(&run_id), rec.action);
+    b +=
+        &format!("<p id=\"recommendation\">{}: <b>{}</b> {level}</p><ul>", escape(&run_id), action_name(l, rec.action));
     for r in &rec.reasons {
         b += &format!("<li>{}</li>", escape(if l.en() { &r.en } else { &r.zh }));
     }
@@ -563,6 +662,7 @@ async fn recommendation_section(s: &AppState, l: &Lang) -> Result<(String, Optio
         match s.city.recommendation_stale(&run_id).await? {
             Some(why) => {
                 let stale = l.m("pages.this-recommendation-is-stale");
+                let why = if l.en() { why.to_string() } else { why.zh() };
                 b += &format!("<p id=\"stale\">{stale} {}</p>", escape(&why));
             }
             None => {
@@ -617,8 +717,8 @@ async fn plan_section(s: &AppState, l: &Lang, level: WarningLevel, in_force: boo
                 escape(&g.name),
                 escape(g.grade.name()),
                 escape(&g.line),
-                escape(&g.current),
-                escape(&g.proposed)
+                escape(&measure_words(l, &g.current)),
+                escape(&measure_words(l, &g.proposed))
             );
         }
         b += "</table>";
@@ -738,12 +838,51 @@ async fn deliveries_section(s: &AppState, l: &Lang) -> Result<String, ApiError> 
     Ok(b)
 }
 
-fn level_inputs(with_start: bool) -> String {
+fn level_inputs(l: &Lang, with_start: bool) -> String {
     let start =
         if with_start { "<input name=\"start\" placeholder=\"2026-01-05T00:00:00+08:00\" size=\"24\"> " } else { "" };
+    let options: String = [WarningLevel::Yellow, WarningLevel::Orange, WarningLevel::Red]
+        .into_iter()
+        .map(|level| {
+            let selected = if level == WarningLevel::Orange { " selected" } else { "" };
+            format!("<option value=\"{}\"{selected}>{}</option>", level_id(level), level_name(l, level))
+        })
+        .collect();
     format!(
-        "<select name=\"level\"><option>yellow</option><option selected>orange</option><option>red</option></select> {start}<input name=\"end\" placeholder=\"2026-01-08T00:00:00+08:00\" size=\"24\"> "
+        "<select name=\"level\">{options}</select> {start}<input name=\"end\" placeholder=\"2026-01-08T00:00:00+08:00\" size=\"24\"> "
     )
+}
+
+/// A plan's measure code (`stop`, `cut:30`, …) in plain words.
+fn measure_words(l: &Lang, code: &str) -> String {
+    match hazewarn_response::Measure::parse(code) {
+        Ok(m) if l.en() => m.en(),
+        Ok(m) => m.zh(),
+        Err(_) => code.to_owned(),
+    }
+}
+
+/// A level as the API and the forms name it.
+fn level_id(level: WarningLevel) -> &'static str {
+    match level {
+        WarningLevel::None => "none",
+        WarningLevel::Yellow => "yellow",
+        WarningLevel::Orange => "orange",
+        WarningLevel::Red => "red",
+    }
+}
+
+/// What a grading recommends, in the page's language.
+fn action_name(l: &Lang, action: hazewarn_response::Action) -> &'static str {
+    use hazewarn_response::Action;
+    match action {
+        Action::None => l.m("pages.action-none"),
+        Action::Issue => l.m("pages.action-issue"),
+        Action::Upgrade => l.m("pages.action-upgrade"),
+        Action::Downgrade => l.m("pages.action-downgrade"),
+        Action::Extend => l.m("pages.action-extend"),
+        Action::Lift => l.m("pages.action-lift"),
+    }
 }
 
 /// A warning-step form that asks for a reason and a confirmation before it posts.

@@ -1,6 +1,6 @@
 //! Readings from online emission monitors (HJ 212), stored as received with their flags.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -147,23 +147,30 @@ impl crate::WriteTx {
     /// Inserts the packets' values in as few statements as the bind limit allows; the rows each
     /// statement returns are the new ones, given back to the first packet that carried them.
     async fn insert_readings(&mut self, packets: &[&[Reading]], now: DateTime<Utc>) -> Result<Vec<usize>> {
-        use sqlx::Row;
-        let mut owner: HashMap<Key, usize> = HashMap::new();
-        let rows: Vec<&Reading> = packets.iter().flat_map(|p| p.iter()).collect();
+        // Which values are new is decided before inserting, under the transaction's write lock:
+        // what the store already holds (usually nothing: one read that returns no rows), then
+        // each value for the first packet of the batch that carries it. Reading the inserts'
+        // own RETURNING rows instead costs a message per row from SQLite's worker thread.
+        let held = self.held_readings(packets).await?;
+        let mut seen: std::collections::HashSet<Key> = std::collections::HashSet::new();
+        let mut news = vec![0; packets.len()];
         for (k, p) in packets.iter().enumerate() {
             for r in p.iter() {
-                owner.entry(key(r)).or_insert(k);
+                let key = key(r);
+                if !held.contains(&key) && seen.insert(key) {
+                    news[k] += 1;
+                }
             }
         }
-        let mut news = vec![0; packets.len()];
+        let rows: Vec<&Reading> = packets.iter().flat_map(|p| p.iter()).collect();
         let mut rest = rows.as_slice();
+        let mut inserted = 0;
         for size in chunk_sizes(rows.len(), ROWS_PER_STATEMENT) {
             let (chunk, after) = rest.split_at(size);
             rest = after;
             let statement = format!(
                 "INSERT INTO monitor_readings (mn, cn, data_time, code, field, value, text_value, flag, qn, received_at) \
-                 VALUES {} ON CONFLICT (mn, cn, data_time, code, field) DO NOTHING \
-                 RETURNING mn, cn, data_time, code, field",
+                 VALUES {} ON CONFLICT (mn, cn, data_time, code, field) DO NOTHING",
                 placeholders(size, 10)
             );
             let mut q = sqlx::query(crate::sql(statement));
@@ -180,14 +187,47 @@ impl crate::WriteTx {
                     .bind(&r.qn)
                     .bind(ts(now));
             }
-            for row in q.fetch_all(self.conn()).await? {
-                let k: Key = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?, row.try_get(4)?);
-                if let Some(&p) = owner.get(&k) {
-                    news[p] += 1;
-                }
-            }
+            inserted += q.execute(self.conn()).await?.rows_affected() as usize;
+        }
+        // The count decided beforehand is the count the inserts made, or the batch is refused.
+        let expected: usize = news.iter().sum();
+        if inserted != expected {
+            return Err(crate::StoreError::Conflict(format!(
+                "HJ 212 readings: {inserted} inserted where {expected} were new; nothing was stored"
+            )));
         }
         Ok(news)
+    }
+
+    /// The stored values of the packets' (MN, CN, DataTime), in statements of at most
+    /// `ROWS_PER_STATEMENT` packets.
+    async fn held_readings(&mut self, packets: &[&[Reading]]) -> Result<std::collections::HashSet<Key>> {
+        use sqlx::Row;
+        let mut ids: Vec<(&str, &str, &str)> = packets
+            .iter()
+            .filter_map(|p| p.first())
+            .map(|r| (r.mn.as_str(), r.cn.as_str(), r.data_time.as_str()))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut held = std::collections::HashSet::new();
+        let mut rest = ids.as_slice();
+        for size in chunk_sizes(ids.len(), ROWS_PER_STATEMENT) {
+            let (chunk, after) = rest.split_at(size);
+            rest = after;
+            let statement = format!(
+                "SELECT mn, cn, data_time, code, field FROM monitor_readings WHERE (mn, cn, data_time) IN (VALUES {})",
+                placeholders(size, 3)
+            );
+            let mut q = sqlx::query(crate::sql(statement));
+            for (mn, cn, t) in chunk {
+                q = q.bind(*mn).bind(*cn).bind(*t);
+            }
+            for row in q.fetch_all(self.conn()).await? {
+                held.insert((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?, row.try_get(4)?));
+            }
+        }
+        Ok(held)
     }
 }
 

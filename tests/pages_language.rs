@@ -1,0 +1,170 @@
+//! Each role's page in each language, served by `hazewarn serve` on the demo's city: the Chinese
+//! pages carry no English words and the English pages no Chinese, except what is data (names
+//! and measures from the list, the city's name, reasons the office typed).
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{hazewarn, repo, text};
+
+/// Acronyms, units and names that Chinese pages write in Latin letters, as Chinese agencies do.
+const LATIN_ON_CHINESE: &[&str] = &["English", "Atom", "NOx", "VOCs"];
+
+/// One GET with a bearer token; the body of a 200, or a panic naming the path.
+fn get(addr: &str, path: &str, token: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let raw = String::from_utf8(raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "GET {path}: {head}");
+    body.to_owned()
+}
+
+/// The text a reader sees: scripts, styles and tags removed, entities decoded, one line per
+/// element.
+fn visible(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(at) = rest.find('<') {
+        out.push_str(&rest[..at]);
+        out.push('\n');
+        let tag = &rest[at..];
+        // Identifiers (a model's name, an account's) are shown as `<code>`, in no language.
+        let skip_to = ["<script", "<style", "<noscript", "<code"]
+            .iter()
+            .find(|t| tag.starts_with(**t))
+            .map(|t| format!("</{}>", &t[1..]));
+        let end = match skip_to {
+            Some(close) => tag.find(&close).map_or(tag.len(), |e| e + close.len()),
+            None => tag.find('>').map_or(tag.len(), |e| e + 1),
+        };
+        rest = &tag[end..];
+    }
+    out.push_str(rest);
+    out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+}
+
+/// English words (three letters or more, not an acronym in capitals) in the page's text, with
+/// their line; words of `data` (the city's own names) aside.
+fn english_words(page: &str, data: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for line in page.lines() {
+        for token in line.split(|c: char| !(c.is_ascii_alphanumeric() || "@._-/:".contains(c))) {
+            let word = token.trim_matches(|c: char| ".:-_/".contains(c));
+            let english = word.len() >= 3
+                && word.chars().all(|c| c.is_ascii_alphabetic())
+                && word.chars().any(|c| c.is_ascii_lowercase());
+            if english && !LATIN_ON_CHINESE.contains(&word) && !data.contains(&format!("\"{word}\"")) {
+                found.push(format!("{word:?} in {:?}", line.trim()));
+            }
+        }
+    }
+    found
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c, '\u{3000}'..='\u{303f}' | '\u{3400}'..='\u{9fff}' | '\u{ff00}'..='\u{ffef}')
+}
+
+/// Runs of Chinese text in the page that are not in `data`, with their line.
+fn chinese_runs(page: &str, data: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for line in page.lines() {
+        let mut run = String::new();
+        for c in line.chars().chain(std::iter::once(' ')) {
+            if is_cjk(c) {
+                run.push(c);
+            } else if !run.is_empty() {
+                let r = std::mem::take(&mut run);
+                if r != "中文" && !data.contains(&r) {
+                    found.push(format!("{r:?} in {:?}", line.trim()));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// What the pages may show in Chinese on an English page because it is data, not interface.
+fn data_text(out: &Path) -> String {
+    let mut data = String::new();
+    // The list and the warning profile's measures are the city's own words, kept as written.
+    for dir in [repo().join("data/lists"), repo().join("crates/response/profiles")] {
+        for f in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            data += &std::fs::read_to_string(f.path()).unwrap_or_default();
+        }
+    }
+    // The sample's weather station is named in its file.
+    let mut met = String::new();
+    let gz = std::fs::File::open(repo().join("data/sample/met.csv.gz")).unwrap();
+    flate2::read::GzDecoder::new(gz).read_to_string(&mut met).unwrap();
+    data += met.lines().nth(1).unwrap_or_default();
+    // What people typed (reasons, an enterprise's answer, a site check) is theirs.
+    for f in ["city.toml", "warning.json", "compliance.json"] {
+        data += &std::fs::read_to_string(out.join(f)).unwrap_or_default();
+    }
+    data
+}
+
+/// Signs the roles up on the demo's city, serves it and reads every page in both languages.
+pub fn check_pages_of_demo(out: &Path, enterprise: &str) {
+    let cfg = out.join("city.toml");
+    let cfg = cfg.to_str().unwrap();
+    let token = |name: &str| format!("lang-token-{name}-0123456789abcdef");
+    for (name, role, code) in
+        [("fc", "forecaster", None), ("office", "office", None), ("ent", "enterprise", Some(enterprise))]
+    {
+        let (t, name) = (token(name), format!("lang-{name}"));
+        let mut args = vec!["user", "add", "--config", cfg, "--name", &name, "--role", role, "--token", &t];
+        if let Some(c) = code {
+            args.extend(["--credit-code", c]);
+        }
+        let o = hazewarn(&args);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_hazewarn"))
+        .args(["serve", "--config", cfg, "--addr", &addr])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while TcpStream::connect(&addr).is_err() {
+        assert!(t0.elapsed() < Duration::from_secs(30), "the server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // A notice is a document issued in Chinese (its issuer, legal basis and measures): an
+    // English page shows it as issued.
+    let data = data_text(out) + &get(&addr, "/api/v1/notices", &token("ent"));
+    let mut problems = Vec::new();
+    for (path, who) in [("/", "fc"), ("/forecaster", "fc"), ("/office", "office"), ("/enterprise", "ent")] {
+        let zh = visible(&get(&addr, path, &token(who)));
+        problems.extend(english_words(&zh, &data).into_iter().map(|p| format!("{path} (中文): {p}")));
+        let en = visible(&get(&addr, &format!("{path}?lang=en"), &token(who)));
+        problems.extend(chinese_runs(&en, &data).into_iter().map(|p| format!("{path}?lang=en: {p}")));
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    problems.dedup();
+    assert!(problems.is_empty(), "{} mixed-language text(s):\n{}", problems.len(), problems.join("\n"));
+}
+
+#[test]
+fn the_checks_find_what_they_look_for() {
+    // Hand-made pages: one word of English on a Chinese page, one Chinese status on an English one.
+    let zh = visible("<p>状态：<b>approved</b></p><script>var x = 'ignored';</script><p>AQI 215 PM2.5</p>");
+    assert_eq!(english_words(&zh, ""), ["\"approved\" in \"approved\""]);
+    // A capitalised word is English too; a city's own name for a thing (its data) is not.
+    let zh = visible("<p>建议：<b>Issue</b> 通道 files</p><code>gbdt</code>");
+    assert_eq!(english_words(&zh, "name = \"files\""), ["\"Issue\" in \"Issue\""]);
+    let en = visible("<p>Status: 已批准 · 漯河市</p>");
+    assert_eq!(chinese_runs(&en, "name = \"漯河市\""), ["\"已批准\" in \"Status: 已批准 · 漯河市\""]);
+}
