@@ -22,6 +22,7 @@ pub mod charts;
 mod compliance_view;
 mod devices_view;
 mod error;
+mod history_view;
 mod messages;
 pub mod observed;
 pub mod openapi;
@@ -93,7 +94,7 @@ pub fn router(state: AppState) -> Router {
         .route("/forecasts/latest", get(api::latest_forecast))
         .route("/forecasts/{id}/reviews", post(api::review))
         .route("/warnings/current", get(api::current_warning))
-        .route("/warnings", post(api::warning_step))
+        .route("/warnings", post(api::warning_step).get(history_view::warning_history))
         .route("/notices", get(api::notices))
         .route("/notices/{id}", get(api::notice))
         .route("/notices/{id}/ack", post(api::acknowledge))
@@ -120,6 +121,7 @@ pub fn router(state: AppState) -> Router {
         .merge(signin::routes())
         .merge(accounts_view::routes())
         .merge(compliance_view::routes())
+        .merge(history_view::routes())
         .layer(axum::middleware::from_fn(security::csrf))
         .layer(axum::middleware::map_response(security::headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -269,6 +271,8 @@ mod tests;
 mod tests_compliance;
 #[cfg(test)]
 mod tests_hardening;
+#[cfg(test)]
+mod tests_history;
 #[cfg(test)]
 mod tests_links;
 #[cfg(test)]

@@ -110,6 +110,7 @@ impl Modify for StandardErrors {
         crate::compliance_view::explain,
         crate::compliance_view::site_check,
         crate::compliance_view::close,
+        crate::history_view::warning_history,
     ),
     components(schemas(
         api::PublicCurrent,
@@ -124,6 +125,9 @@ impl Modify for StandardErrors {
         api::ActionName,
         crate::compliance_view::TextBody,
         crate::compliance_view::Closure,
+        crate::history_view::WarningHistory,
+        crate::history_view::WarningRecord,
+        crate::history_view::StepRecord,
     )),
     modifiers(&Bearer, &StandardErrors)
 )]

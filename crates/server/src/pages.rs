@@ -94,7 +94,7 @@ pub(crate) fn page(l: &Lang, title: &str, body: &str) -> Html<String> {
 }
 
 /// A page of a city: a demonstration city's pages say that they run on its own clock.
-fn city_page(s: &AppState, l: &Lang, title: &str, body: &str) -> Html<String> {
+pub(crate) fn city_page(s: &AppState, l: &Lang, title: &str, body: &str) -> Html<String> {
     if s.city.config.city.demo_clock_start.is_none() {
         return page(l, title, body);
     }
@@ -116,12 +116,12 @@ fn level_colour(level: WarningLevel) -> &'static str {
     }
 }
 
-fn level_name(l: &Lang, level: WarningLevel) -> String {
+pub(crate) fn level_name(l: &Lang, level: WarningLevel) -> String {
     if l.en() { format!("{level:?}").to_lowercase() } else { level.zh().to_owned() }
 }
 
 /// Pages ask for the token when there is none.
-fn login_needed(l: &Lang, e: ApiError) -> Response {
+pub(crate) fn login_needed(l: &Lang, e: ApiError) -> Response {
     match e {
         ApiError::Unauthenticated => Redirect::to(&format!("/login{}", l.q())).into_response(),
         ApiError::Forbidden => (StatusCode::FORBIDDEN, page(l, l.m("pages.not-allowed"), "")).into_response(),
@@ -520,7 +520,7 @@ pub(crate) fn percent_encode(s: &str) -> String {
 
 /// Adds the session's CSRF token to every form that posts (see `security`).
 /// A signed-in page's body: the sign-out button, then the body, every form with its CSRF field.
-fn signed_in(l: &Lang, body: &str, csrf: &str) -> String {
+pub(crate) fn signed_in(l: &Lang, body: &str, csrf: &str) -> String {
     protect_forms(&(crate::signin::logout_form(l) + body), csrf)
 }
 
@@ -591,6 +591,12 @@ async fn office(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result
             b += &format!("<p class=\"msg\">{}</p>", escape(&l.msg));
         }
         let in_force = s.city.store.warning_in_force().await?;
+        b += &format!(
+            "<p class=\"no-print\"><a href=\"/office/history{q}\" id=\"history-link\">{}</a> · <a href=\"/office/audit{q}\" id=\"audit-link\">{}</a></p>",
+            l.m("history.title"),
+            l.m("history.audit-title"),
+            q = l.q()
+        );
         b += &format!("<h2>{}</h2>", l.m("pages.warning-in-force"));
         match &in_force {
             Some(w) => b += &format!("<p id=\"in-force\"><span class=\"badge\" style=\"background:{};color:{}\">{}</span> {} · {} — {}</p>", level_colour(w.level()), svg::text_on(level_colour(w.level())), level_name(&l, w.level()), escape(&w.id), w.current().start.format("%m-%d %H:%M"), w.current().end.format("%m-%d %H:%M")),
@@ -1235,7 +1241,7 @@ async fn list_versions_section(s: &AppState, l: &Lang) -> Result<String, ApiErro
 }
 
 /// A stored UTC time as Beijing time, for display.
-fn local_time(ts: &str) -> String {
+pub(crate) fn local_time(ts: &str) -> String {
     hazewarn_store::parse_ts(ts)
         .map_or_else(|_| ts.to_owned(), |t| hazewarn_scheduler::beijing(t).format("%Y-%m-%d %H:%M").to_string())
 }

@@ -278,11 +278,18 @@ impl Store {
 
     /// The latest `limit` entries, newest first.
     pub async fn audit_tail(&self, limit: i64) -> Result<Vec<AuditEntry>> {
-        let rows: Vec<Row> =
-            sqlx::query_as(sql(format!("SELECT {ENTRY_COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT $1")))
-                .bind(limit)
-                .fetch_all(self.pool())
-                .await?;
+        self.audit_before(i64::MAX, limit).await
+    }
+
+    /// The `limit` entries before sequence number `before`, newest first: one page of the log.
+    pub async fn audit_before(&self, before: i64, limit: i64) -> Result<Vec<AuditEntry>> {
+        let rows: Vec<Row> = sqlx::query_as(sql(format!(
+            "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq < $1 ORDER BY seq DESC LIMIT $2"
+        )))
+        .bind(before)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
         Ok(rows
             .into_iter()
             .map(|(seq, at, actor, action, subject, detail, prev_hash, hash, _, _)| AuditEntry {

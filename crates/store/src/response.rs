@@ -230,6 +230,13 @@ impl Store {
         row.map(|r| from_json("warning", &r.0)).transpose()
     }
 
+    /// Every warning, newest first (by its id, which starts with its first step's date).
+    pub async fn warnings_all(&self) -> Result<Vec<Warning>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT body FROM warnings ORDER BY id DESC").fetch_all(self.pool()).await?;
+        rows.iter().map(|r| from_json("warning", &r.0)).collect()
+    }
+
     /// Warnings in one state (`draft`, `issued`, `lifted`), latest first.
     pub async fn warnings_in(&self, state: WarningState) -> Result<Vec<Warning>> {
         let rows: Vec<(String,)> =

@@ -1,0 +1,278 @@
+//! The office's records: every warning with each of its steps (who, when, why, on which
+//! forecast), filtered by year, as a page and as `GET /api/v1/warnings`; and the audit log,
+//! newest first, a page at a time, with the chain checked on request.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use chrono::{Datelike, FixedOffset};
+use hazewarn_response::{TransitionKind, Warning, WarningLevel, WarningState};
+use hazewarn_store::users::Role;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Caller;
+use crate::pages::{Lang, city_page, level_name, local_time, login_needed, signed_in};
+use crate::{ApiError, AppState, escape};
+
+/// Audit entries on one page.
+const AUDIT_PAGE: i64 = 50;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct YearQuery {
+    /// Only warnings whose first step falls in this year (Beijing time).
+    pub year: Option<i32>,
+}
+
+/// One step of a warning, as the office took it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct StepRecord {
+    pub step: u32,
+    /// `draft`, `issue`, `upgrade`, `downgrade`, `extend` or `lift`.
+    pub kind: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: chrono::DateTime<FixedOffset>,
+    pub by: String,
+    pub reason: String,
+    pub forecast_id: String,
+    /// `none`, `yellow`, `orange` or `red`.
+    pub level: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub start: chrono::DateTime<FixedOffset>,
+    #[schema(value_type = String, format = DateTime)]
+    pub end: chrono::DateTime<FixedOffset>,
+}
+
+/// A warning and every step it went through.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct WarningRecord {
+    pub id: String,
+    /// `draft`, `issued` or `lifted`.
+    pub state: String,
+    pub level: String,
+    pub steps: Vec<StepRecord>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct WarningHistory {
+    /// The years that have warnings, newest first, for a filter.
+    pub years: Vec<i32>,
+    pub warnings: Vec<WarningRecord>,
+}
+
+fn kebab<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+fn first_year(w: &Warning) -> Option<i32> {
+    w.transitions.first().map(|t| hazewarn_scheduler::beijing(t.at.with_timezone(&chrono::Utc)).year())
+}
+
+fn record(w: &Warning) -> WarningRecord {
+    WarningRecord {
+        id: w.id.clone(),
+        state: kebab(&w.state),
+        level: kebab(&w.level()),
+        steps: w
+            .transitions
+            .iter()
+            .map(|t| StepRecord {
+                step: t.step,
+                kind: kebab(&t.kind),
+                at: t.at,
+                by: t.by.clone(),
+                reason: t.reason.clone(),
+                forecast_id: t.forecast_id.clone(),
+                level: kebab(&t.level),
+                start: t.start,
+                end: t.end,
+            })
+            .collect(),
+    }
+}
+
+async fn history(s: &AppState, year: Option<i32>) -> Result<(Vec<i32>, Vec<Warning>), ApiError> {
+    let all = s.city.store.warnings_all().await?;
+    let mut years: Vec<i32> = all.iter().filter_map(first_year).collect();
+    years.sort_unstable_by(|a, b| b.cmp(a));
+    years.dedup();
+    let chosen = all.into_iter().filter(|w| year.is_none() || first_year(w) == year).collect();
+    Ok((years, chosen))
+}
+
+/// Every warning with its steps, newest first; `year` keeps those that began in it.
+#[utoipa::path(get, path = "/api/v1/warnings", tag = "office", summary = "Warning history", security(("bearer" = [])),
+    params(YearQuery), responses((status = 200, body = WarningHistory)))]
+pub async fn warning_history(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<YearQuery>,
+) -> Result<Json<WarningHistory>, ApiError> {
+    caller.require(&[Role::Office, Role::Forecaster])?;
+    let (years, warnings) = history(&s, q.year).await?;
+    Ok(Json(WarningHistory { years, warnings: warnings.iter().map(record).collect() }))
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/office/history", get(history_page)).route("/office/audit", get(audit_page))
+}
+
+fn kind_name(l: &Lang, kind: TransitionKind) -> &'static str {
+    match kind {
+        TransitionKind::Draft => l.m("history.kind-draft"),
+        TransitionKind::Issue => l.m("history.kind-issue"),
+        TransitionKind::Upgrade => l.m("history.kind-upgrade"),
+        TransitionKind::Downgrade => l.m("history.kind-downgrade"),
+        TransitionKind::Extend => l.m("history.kind-extend"),
+        TransitionKind::Lift => l.m("history.kind-lift"),
+    }
+}
+
+fn state_name(l: &Lang, state: WarningState) -> &'static str {
+    match state {
+        WarningState::Draft => l.m("history.state-draft"),
+        WarningState::Issued => l.m("history.state-issued"),
+        WarningState::Lifted => l.m("history.state-lifted"),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct HistoryQuery {
+    #[serde(default)]
+    lang: String,
+    year: Option<i32>,
+}
+
+async fn history_page(
+    State(s): State<AppState>,
+    Query(q): Query<HistoryQuery>,
+    caller: Result<Caller, ApiError>,
+) -> Response {
+    let l = Lang { lang: q.lang.clone(), ..Default::default() };
+    let result: Result<Html<String>, ApiError> = async {
+        let caller = caller?;
+        caller.require(&[Role::Office])?;
+        let (years, warnings) = history(&s, q.year).await?;
+        let amp = if l.en() { "&amp;lang=en" } else { "" };
+        let mut b = format!("<p><a href=\"/office{}\">{}</a></p><p id=\"years\">", l.q(), l.m("history.back-to-office"));
+        b += &format!("<a href=\"/office/history{}\">{}</a>", l.q(), l.m("history.all-years"));
+        for y in &years {
+            let current = if q.year == Some(*y) { " aria-current=\"page\"" } else { "" };
+            b += &format!(" · <a href=\"/office/history?year={y}{amp}\"{current}>{y}</a>");
+        }
+        b += "</p>";
+        if warnings.is_empty() {
+            b += &format!("<p>{}</p>", l.m("history.none"));
+        }
+        b += &format!(
+            "<table id=\"history\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            l.m("history.warning"),
+            l.m("history.step"),
+            l.m("history.when"),
+            l.m("history.by"),
+            l.m("history.level"),
+            l.m("history.window"),
+            l.m("history.reason"),
+            l.m("history.forecast"),
+        );
+        for w in &warnings {
+            for (k, t) in w.transitions.iter().enumerate() {
+                let head = if k == 0 {
+                    format!(
+                        "<td rowspan=\"{}\"><b>{}</b><br>{}</td>",
+                        w.transitions.len(),
+                        escape(&w.id),
+                        state_name(&l, w.state)
+                    )
+                } else {
+                    String::new()
+                };
+                b += &format!(
+                    "<tr>{head}<td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{} – {}</td><td class=\"text\">{}</td><td><code>{}</code></td></tr>",
+                    kind_name(&l, t.kind),
+                    t.at.format("%Y-%m-%d %H:%M"),
+                    escape(&t.by),
+                    if t.level == WarningLevel::None { "-".to_owned() } else { level_name(&l, t.level) },
+                    t.start.format("%m-%d %H:%M"),
+                    t.end.format("%m-%d %H:%M"),
+                    escape(&t.reason),
+                    escape(&t.forecast_id),
+                );
+            }
+        }
+        b += "</table>";
+        Ok(city_page(&s, &l, l.m("history.title"), &signed_in(&l, &b, &caller.csrf)))
+    }
+    .await;
+    result.map_or_else(|e| login_needed(&l, e), IntoResponse::into_response)
+}
+
+#[derive(Deserialize, Default)]
+struct AuditQuery {
+    #[serde(default)]
+    lang: String,
+    before: Option<i64>,
+    #[serde(default)]
+    verify: bool,
+}
+
+async fn audit_page(
+    State(s): State<AppState>,
+    Query(q): Query<AuditQuery>,
+    caller: Result<Caller, ApiError>,
+) -> Response {
+    let l = Lang { lang: q.lang.clone(), ..Default::default() };
+    let result: Result<Html<String>, ApiError> = async {
+        let caller = caller?;
+        caller.require(&[Role::Office])?;
+        let amp = if l.en() { "&amp;lang=en" } else { "" };
+        let mut b = format!("<p><a href=\"/office{}\">{}</a></p>", l.q(), l.m("history.back-to-office"));
+        if q.verify {
+            let report = s.city.store.verify_audit().await?;
+            b += &match &report.broken {
+                None if report.ok() => format!(
+                    "<p class=\"msg\" id=\"verified\">{} {} · {} {}</p>",
+                    l.m("history.chain-intact"),
+                    report.entries,
+                    l.m("history.rows-match"),
+                    report.rows_checked
+                ),
+                Some((seq, why)) => format!("<p class=\"msg\" id=\"verified\">{} {seq}: {}</p>", l.m("history.chain-broken"), escape(why)),
+                None => format!("<p class=\"msg\" id=\"verified\">{} {}</p>", l.m("history.rows-altered"), report.altered.len()),
+            };
+        } else {
+            b += &format!("<p><a href=\"/office/audit?verify=true{amp}\" id=\"verify\">{}</a></p>", l.m("history.verify-chain"));
+        }
+        let entries = s.city.store.audit_before(q.before.unwrap_or(i64::MAX), AUDIT_PAGE).await?;
+        b += &format!(
+            "<table id=\"audit\"><tr><th class=\"num\">#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            l.m("history.when"),
+            l.m("history.by"),
+            l.m("history.action"),
+            l.m("history.subject"),
+            l.m("history.detail"),
+        );
+        for e in &entries {
+            let detail: String = e.detail.chars().take(160).collect();
+            let more = if detail.len() < e.detail.len() { "…" } else { "" };
+            b += &format!(
+                "<tr><td class=\"num\">{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td><td><code>{}</code></td><td class=\"text\"><code title=\"{}\">{}{more}</code></td></tr>",
+                e.seq,
+                local_time(&e.at),
+                escape(&e.actor),
+                escape(&e.action),
+                escape(&e.subject),
+                escape(&e.detail),
+                escape(&detail),
+            );
+        }
+        b += "</table>";
+        if let Some(last) = entries.last().filter(|_| entries.len() as i64 == AUDIT_PAGE) {
+            b += &format!("<p><a href=\"/office/audit?before={}{amp}\" id=\"older\">{}</a></p>", last.seq, l.m("history.older"));
+        }
+        Ok(city_page(&s, &l, l.m("history.audit-title"), &signed_in(&l, &b, &caller.csrf)))
+    }
+    .await;
+    result.map_or_else(|e| login_needed(&l, e), IntoResponse::into_response)
+}
