@@ -170,7 +170,8 @@ pub async fn public_current(State(s): State<AppState>) -> ApiResult<PublicCurren
             });
         }
     }
-    let observed = s.observed.latest(&s.city.config.data.work_dir.join("city.parquet"));
+    let now = s.city.now_local().naive_local();
+    let observed = s.observed.latest(&s.city.config.data.work_dir.join("city.parquet"), now);
     Ok(Json(PublicCurrent { city: s.city.config.city.name.clone(), observed, warning, outlook }))
 }
 

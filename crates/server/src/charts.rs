@@ -53,11 +53,12 @@ pub fn hourly(hours: &[HourPoint], issue: NaiveDateTime, l: &HourlyLabels) -> Va
         "animation": false,
         "aria": {"enabled": true, "label": {"description": l.title}},
         "hw": {"unit": "µg/m³", "lower": 1, "width": 2},
-        "grid": {"left": 48, "right": 20, "top": 44, "bottom": 70},
-        "legend": {"top": 4, "data": [l.observed, l.p50, l.band]},
+        "grid": {"left": 44, "right": 16, "top": 30, "bottom": 96, "containLabel": true},
+        "legend": {"bottom": 34, "data": [l.observed, l.p50, l.band]},
         "tooltip": {"trigger": "axis"},
-        "xAxis": {"type": "category", "data": labels, "boundaryGap": false, "axisLabel": {"interval": 23}},
-        "yAxis": {"type": "value", "name": "PM2.5 µg/m³", "min": 0},
+        "xAxis": {"type": "category", "data": labels, "boundaryGap": false,
+                  "axisLabel": {"interval": "auto", "hideOverlap": true}},
+        "yAxis": {"type": "value", "name": "PM2.5 µg/m³", "min": 0, "nameTextStyle": {"align": "left"}},
         "dataZoom": [{"type": "inside"}, {"type": "slider", "height": 18, "bottom": 8}],
         "series": [
             {"name": l.observed, "type": "line", "data": observed, "showSymbol": false, "connectNulls": false,
@@ -88,13 +89,14 @@ pub fn daily(days: &[DailyBar], title: &str, name: &str) -> Value {
         .map(|d| {
             json!({"value": d.aqi.1,
                    "itemStyle": {"color": d.colour, "opacity": if d.trend { 0.45 } else { 1.0 }, "borderColor": "#555"},
-                   "label": {"show": true, "position": "top", "formatter": format!("{} ({}–{})", d.aqi.1, d.aqi.0, d.aqi.2)}})
+                   "label": {"show": true, "position": "top", "fontSize": 11,
+                             "formatter": format!("{}\n{}–{}", d.aqi.1, d.aqi.0, d.aqi.2)}})
         })
         .collect();
     json!({
         "animation": false,
         "aria": {"enabled": true, "label": {"description": title}},
-        "grid": {"left": 44, "right": 16, "top": 28, "bottom": 32},
+        "grid": {"left": 44, "right": 16, "top": 40, "bottom": 32},
         "tooltip": {"trigger": "axis"},
         "xAxis": {"type": "category", "data": days.iter().map(|d| d.label.clone()).collect::<Vec<_>>()},
         "yAxis": {"type": "value", "name": "AQI", "min": 0},

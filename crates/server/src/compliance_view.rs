@@ -144,6 +144,17 @@ fn age(l: &Lang, opened: &str, now: DateTime<Utc>) -> String {
     if h < 48 { format!("{h} {}", l.m("compliance.h")) } else { format!("{} {}", h / 24, l.m("compliance.d")) }
 }
 
+fn alarm_state(l: &Lang, state: hazewarn_store::compliance::AlarmState) -> &'static str {
+    use hazewarn_store::compliance::AlarmState;
+    match state {
+        AlarmState::Open => l.m("compliance.state-open"),
+        AlarmState::Notified => l.m("compliance.state-notified"),
+        AlarmState::Explained => l.m("compliance.state-explained"),
+        AlarmState::Verified => l.m("compliance.state-verified"),
+        AlarmState::Closed => l.m("compliance.state-closed"),
+    }
+}
+
 fn verdict_words<'a>(l: &Lang, kind: &str) -> &'a str {
     match kind {
         "complied" => l.m("compliance.complied"),
@@ -386,7 +397,7 @@ fn alarm_table(s: &AppState, l: &Lang, alarms: &[Alarm]) -> String {
             escape(&a.enterprise),
             escape(&a.line),
             escape(&evidence_words(l, &a.evidence)),
-            l.t(a.state.zh(), a.state.as_str()),
+            alarm_state(l, a.state),
             if a.state == AlarmState::Closed { "-".into() } else { age(l, &a.opened_at, now) },
         );
     }
@@ -430,7 +441,7 @@ pub async fn enterprise_section(s: &AppState, l: &Lang, caller: &Caller) -> Resu
             escape(&a.id),
             escape(&a.line),
             escape(&evidence_words(l, &a.evidence)),
-            l.t(a.state.zh(), a.state.as_str()),
+            alarm_state(l, a.state),
         );
     }
     Ok(b + "</table>")

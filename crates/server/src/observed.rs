@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, Timelike};
 use hazewarn_aqi::{HourlyConcentrations, Standards};
 use hazewarn_ingest::{Layout, StationSeries, Variable};
 use serde::Serialize;
@@ -27,10 +27,12 @@ pub struct ObservedHour {
     pub pm25: f64,
 }
 
-/// The real-time AQI of the last hour of `series` that has a valid PM2.5.
-pub fn latest_hour(series: &StationSeries) -> Option<ObservedHour> {
+/// The real-time AQI of the last hour of `series`, at or before `until` (the city's clock, Beijing
+/// time), that has a valid PM2.5. A city on a demonstration clock has data past its clock: an
+/// hour that has not happened yet is not observed.
+pub fn latest_hour(series: &StationSeries, until: NaiveDateTime) -> Option<ObservedHour> {
     let pm25 = series.usable(Variable::Pm25)?;
-    let k = pm25.iter().rposition(|v| v.is_finite())?;
+    let k = (0..pm25.len()).rev().find(|&k| series.times[k] <= until && pm25[k].is_finite())?;
     let at = |v: Variable| series.usable(v).map(|x| x[k]).filter(|x| x.is_finite());
     let c = HourlyConcentrations {
         so2: at(Variable::So2),
@@ -55,21 +57,24 @@ pub fn latest_hour(series: &StationSeries) -> Option<ObservedHour> {
     })
 }
 
-/// The latest observed hour, cached by the file's modification time.
+/// The latest observed hour, cached by the file's modification time and the clock's hour.
 #[derive(Default)]
-pub struct ObservedCache(Mutex<Option<(SystemTime, Option<ObservedHour>)>>);
+pub struct ObservedCache(Mutex<Option<(SystemTime, NaiveDateTime, Option<ObservedHour>)>>);
 
 impl ObservedCache {
-    pub fn latest(&self, path: &Path) -> Option<ObservedHour> {
+    pub fn latest(&self, path: &Path, now: NaiveDateTime) -> Option<ObservedHour> {
         let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok()?;
+        let hour_now = now.date().and_hms_opt(now.hour(), 0, 0)?;
         let mut cached = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((when, hour)) = cached.as_ref()
+        if let Some((when, at, hour)) = cached.as_ref()
             && *when == modified
+            && *at == hour_now
         {
             return hour.clone();
         }
-        let hour = hazewarn_ingest::read_station(path, Some(Layout::Parquet), None).ok().and_then(|s| latest_hour(&s));
-        *cached = Some((modified, hour.clone()));
+        let series = hazewarn_ingest::read_station(path, Some(Layout::Parquet), None).ok();
+        let hour = series.and_then(|s| latest_hour(&s, now));
+        *cached = Some((modified, hour_now, hour.clone()));
         hour
     }
 }
@@ -97,8 +102,12 @@ mod tests {
                 col(Variable::No2, vec![40.0, 40.0, 40.0]),
             ],
         };
-        let h = latest_hour(&series).unwrap();
+        let h = latest_hour(&series, t0 + chrono::Duration::hours(5)).unwrap();
         assert_eq!(h.time, t0 + chrono::Duration::hours(1));
+        // On a clock that stands at 06:30, 07:00 has not been observed yet.
+        let early = latest_hour(&series, t0 + chrono::Duration::minutes(30)).unwrap();
+        assert_eq!(early.time, t0);
+        assert_eq!(latest_hour(&series, t0 - chrono::Duration::hours(1)), None);
         // HJ 633-2012 (in force until 2026-03-01; 150 and 250 are the same in 2026): PM2.5 1 h
         // 160 µg/m³ lies in 150–250 → IAQI 200–300: 200 + (160 − 150) × 100 / 100 = 210, 重度污染;
         // NO2 1 h 40 µg/m³ is far lower.

@@ -35,9 +35,6 @@ impl Lang {
     pub(crate) fn en(&self) -> bool {
         self.lang == "en"
     }
-    pub(crate) fn t<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
-        if self.en() { en } else { zh }
-    }
     /// The catalogue's entry `key` in the page's language (see [`crate::messages`]).
     pub(crate) fn m(&self, key: &str) -> &'static str {
         match crate::messages::get(key) {
@@ -76,7 +73,7 @@ pub(crate) fn page(l: &Lang, title: &str, body: &str) -> Html<String> {
     let scripts = if body.contains("class=\"echart\"") { crate::assets::chart_scripts() } else { String::new() };
     Html(format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{title}</title>\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><link rel=\"icon\" href=\"data:,\">\
          <link rel=\"stylesheet\" href=\"{css}\"></head><body><nav><a href=\"/{q}\">{home}</a><a href=\"/forecaster{q}\">{f}</a>\
          <a href=\"/office{q}\">{o}</a><a href=\"/enterprise{q}\">{e}</a><a href=\"{href}\" id=\"lang\">{label}</a></nav>\
          <main><h1>{title}</h1>{body}</main>{scripts}</body></html>",
@@ -155,7 +152,7 @@ async fn public(State(s): State<AppState>, Query(l): Query<Lang>) -> Result<Html
                 svg::text_on(level_colour(w.level)),
                 level_name(&l, w.level),
                 l.m("pages.warning"),
-                w.response_level.as_deref().map(|r| format!("（{r}{}）", l.m("pages.response"))).unwrap_or_default(),
+                response_words(&l, w.level),
                 w.start.format("%Y-%m-%d %H:%M"),
                 w.end.format("%Y-%m-%d %H:%M"),
             )
@@ -688,9 +685,12 @@ async fn plan_section(s: &AppState, l: &Lang, level: WarningLevel, in_force: boo
     let p = hazewarn_response::plan(&list, &c.rules, level, &c.inventory, &c.profile.targets, c.guarantee())?;
     let whose = if in_force { l.m("pages.warning-in-force-2") } else { l.m("pages.recommended-level") };
     let mut b = format!(
-        "<h2>{} ({}, {whose})</h2><table id=\"totals\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr>",
+        "<h2>{} {}{}{}{whose}{}</h2><table id=\"totals\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr>",
         l.m("pages.reduction-plan"),
+        l.m("pages.open-paren"),
         level_name(l, level),
+        l.m("pages.list-comma"),
+        l.m("pages.close-paren"),
         l.m("compliance.pollutant"),
         l.m("pages.cut-kg-d"),
         l.m("pages.share"),
@@ -769,15 +769,15 @@ async fn plan_section(s: &AppState, l: &Lang, level: WarningLevel, in_force: boo
         let measures: Vec<String> = e
             .lines
             .iter()
-            .map(|x| format!("{}: {}", x.line, if l.en() { &x.measure_en } else { &x.measure_zh }))
+            .map(|x| format!("{}{}{}", x.line, l.m("pages.colon"), if l.en() { &x.measure_en } else { &x.measure_zh }))
             .collect();
         b += &format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{treatment}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{treatment}</td><td class=\"text\">{}</td></tr>",
             escape(&e.name),
             escape(&e.county),
             escape(&e.industry),
             escape(grade),
-            escape(&measures.join("; "))
+            escape(&measures.join(l.m("pages.list-semicolon")))
         );
     }
     b += "</table>";
@@ -865,6 +865,21 @@ fn measure_words(l: &Lang, code: &str) -> String {
         Ok(m) if l.en() => m.en(),
         Ok(m) => m.zh(),
         Err(_) => code.to_owned(),
+    }
+}
+
+/// The emergency response a warning level brings: （Ⅱ级应急响应）, (level II response).
+fn response_words(l: &Lang, level: WarningLevel) -> String {
+    let Some(r) = level.response_level() else { return String::new() };
+    if l.en() {
+        let roman = match r {
+            hazewarn_response::ResponseLevel::I => "I",
+            hazewarn_response::ResponseLevel::II => "II",
+            hazewarn_response::ResponseLevel::III => "III",
+        };
+        format!(" (level {roman} response)")
+    } else {
+        format!("（{}{}）", r.zh(), l.m("pages.response"))
     }
 }
 
@@ -1331,12 +1346,16 @@ pub(crate) fn notice_card(l: &Lang, n: &hazewarn_store::response::StoredNotice, 
     );
     for line in &x.lines {
         b += &format!(
-            "<tr><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td class=\"text\">{}</td></tr>",
             escape(&line.line),
             escape(if l.en() { &line.en } else { &line.zh })
         );
     }
-    b += &format!("</table><p>{}</p>", escape(&x.transport_zh));
+    // The transport measure is the notice's own text (Chinese, as issued).
+    b += &format!("</table><p lang=\"zh-CN\">{}</p>", escape(&x.transport_zh));
+    if !x.contact.is_empty() {
+        b += &format!("<p id=\"duty\">{}{}{}</p>", l.m("pages.duty-phone"), l.m("pages.colon"), escape(&x.contact));
+    }
     match acknowledgement(l, n) {
         Some(acked) => b += &format!("<p id=\"acked\">{} {}</p>", l.m("pages.acknowledged-2"), escape(&acked)),
         None if may_ack => {

@@ -63,7 +63,7 @@ async fn the_office_plan_follows_the_warning_in_force_after_an_upgrade() {
     let page = office_page(&f).await;
     let plan = &page[page.find("减排方案").expect("a plan")..];
     assert!(
-        plan.starts_with("减排方案 (红色"),
+        plan.starts_with("减排方案 （红色"),
         "the plan is the red one in force, not the orange recommendation: {}",
         &plan[..80]
     );
