@@ -316,7 +316,8 @@ fn read_notices(dir: &Path) -> Result<Vec<CurtailmentNotice>> {
 
 /// CAP XML for the latest step of a warning; earlier steps' alerts are rebuilt for `references`.
 pub fn cap_xml(w: &Warning) -> Result<String> {
-    let cfg = CapConfig::luohe();
+    let mut cfg = CapConfig::luohe();
+    cfg.public_measures = GradingProfile::national_2024().public_measures;
     let mut sent = Vec::new();
     for (k, step) in w.transitions.iter().skip(1).enumerate() {
         sent.push(warning_alert(w, step, &cfg, &sent, (k % 10) as u8)?);

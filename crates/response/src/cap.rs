@@ -235,6 +235,10 @@ pub struct CapConfig {
     pub sender: String,
     pub sender_name: String,
     pub area_desc: String,
+    /// What the public is told per level (from the grading profile, not the `[cap]` table): the
+    /// alert's `<instruction>` at that level.
+    #[serde(skip)]
+    pub public_measures: Vec<crate::profile::PublicMeasures>,
 }
 
 impl CapConfig {
@@ -245,6 +249,7 @@ impl CapConfig {
             sender: "hazewarn@411100.cn".into(),
             sender_name: "漯河市重污染天气应急指挥部办公室".into(),
             area_desc: "河南省漯河市".into(),
+            public_measures: Vec::new(),
         }
     }
 
@@ -327,10 +332,10 @@ pub fn warning_alert(
         sender_name: config.sender_name.clone(),
         headline,
         description: step.reason.clone(),
-        instruction: if step.kind == TransitionKind::Lift {
-            "各项应急减排措施终止。".into()
-        } else {
-            "儿童、老年人和心脏病、呼吸系统疾病患者减少户外活动；相关企业按应急减排清单落实减排措施。".into()
+        instruction: match config.public_measures.iter().find(|m| m.level == step.level) {
+            _ if step.kind == TransitionKind::Lift => "各项应急减排措施终止。".into(),
+            Some(m) => m.instruction(false),
+            None => "儿童、老年人和心脏病、呼吸系统疾病患者减少户外活动；相关企业按应急减排清单落实减排措施。".into(),
         },
         parameters: vec![
             ("warning_id".into(), warning.id.clone()),

@@ -55,7 +55,7 @@ pub use notice::{CurtailmentNotice, NoticeContext, NoticeLine, html_escape, noti
 pub use plan::{
     CurtailmentPlan, EnterprisePlan, GuaranteePolicy, Inventory, LinePlan, PollutantTotal, Suggestion, Treatment, plan,
 };
-pub use profile::{Clause, Condition, GradingProfile, Targets};
+pub use profile::{Bilingual, Clause, Condition, GradingProfile, PublicMeasures, Targets};
 pub use rules::{GradeRule, GradeRuleTable};
 
 /// Everything the response crate can refuse.

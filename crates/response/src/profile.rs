@@ -65,6 +65,38 @@ impl Targets {
     }
 }
 
+/// A text in Chinese and English.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bilingual {
+    pub zh: String,
+    pub en: String,
+}
+
+/// What the public is told at one warning level: health protection (健康防护提示), what it is
+/// advised to do (建议性措施) and what it is required to do (强制性措施). Cities word these in
+/// their own plans; the shipped ones are illustrative [U].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicMeasures {
+    pub level: WarningLevel,
+    #[serde(default)]
+    pub health: Vec<Bilingual>,
+    #[serde(default)]
+    pub advisory: Vec<Bilingual>,
+    #[serde(default)]
+    pub mandatory: Vec<Bilingual>,
+}
+
+impl PublicMeasures {
+    /// Every measure of the level in one language, health first: the CAP `<instruction>`.
+    pub fn instruction(&self, en: bool) -> String {
+        let all = self.health.iter().chain(&self.advisory).chain(&self.mandatory);
+        let texts: Vec<&str> = all.map(|t| if en { t.en.as_str() } else { t.zh.as_str() }).collect();
+        texts.join(if en { " " } else { "" })
+    }
+}
+
 /// A complete grading profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -82,6 +114,10 @@ pub struct GradingProfile {
     #[serde(default)]
     pub temporary_control: Band,
     pub targets: Targets,
+    /// What the public is told per level; a level may be missing (the alert then gives the
+    /// generic instruction).
+    #[serde(default)]
+    pub public_measures: Vec<PublicMeasures>,
 }
 
 const SHIPPED: [(&str, &str); 3] = [
@@ -125,7 +161,24 @@ impl GradingProfile {
         if p.level.iter().any(|l| l.clause.is_empty()) {
             return Err(err("every level needs at least one clause".into()));
         }
+        for (k, m) in p.public_measures.iter().enumerate() {
+            if m.level == WarningLevel::None {
+                return Err(err(format!("public_measures[{k}]: level must be yellow, orange or red")));
+            }
+            if p.public_measures[..k].iter().any(|o| o.level == m.level) {
+                return Err(err(format!("public_measures[{k}]: level {} is given twice", m.level)));
+            }
+            let texts = m.health.iter().chain(&m.advisory).chain(&m.mandatory);
+            if let Some(t) = texts.into_iter().find(|t| t.zh.trim().is_empty() || t.en.trim().is_empty()) {
+                return Err(err(format!("public_measures[{k}] ({}): a measure needs both zh and en: {t:?}", m.level)));
+            }
+        }
         Ok(p)
+    }
+
+    /// What the public is told at `level`, if the profile says.
+    pub fn public_measures_at(&self, level: WarningLevel) -> Option<&PublicMeasures> {
+        self.public_measures.iter().find(|m| m.level == level)
     }
 
     pub fn rule(&self, level: WarningLevel) -> Option<&LevelRule> {

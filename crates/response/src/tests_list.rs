@@ -360,3 +360,43 @@ fn invalid_cap_cannot_be_built() {
     );
     assert!(mk(MsgType::Alert, Scope::Public, None, vec![], vec![]).is_err(), "no info");
 }
+
+#[test]
+fn the_alerts_instruction_is_what_the_profile_asks_of_the_public_at_its_level() {
+    let w = warning_with_steps();
+    let mut cfg = CapConfig::luohe();
+    let profile = crate::GradingProfile::national_2024();
+    cfg.public_measures = profile.public_measures.clone();
+    let mut sent: Vec<CapAlert> = Vec::new();
+    for (k, step) in w.transitions.iter().skip(1).enumerate() {
+        sent.push(warning_alert(&w, step, &cfg, &sent, k as u8).unwrap());
+    }
+    let instruction = |a: &CapAlert| {
+        let xml = a.to_xml();
+        let at = xml.find("<instruction>").unwrap() + "<instruction>".len();
+        xml[at..at + xml[at..].find("</instruction>").unwrap()].to_owned()
+    };
+    // Orange, then red: each alert asks what its own level asks; the lift ends the measures.
+    assert!(
+        instruction(&sent[0]).starts_with("儿童、老年人和呼吸道、心脑血管疾病及其他慢性病患者留在室内，避免体力消耗。")
+    );
+    assert!(instruction(&sent[0]).contains("列入应急减排清单的企业按橙色预警要求落实减排措施。"));
+    assert!(instruction(&sent[1]).contains("列入应急减排清单的企业按红色预警要求落实减排措施。"));
+    assert!(!instruction(&sent[1]).contains("橙色"));
+    assert_eq!(instruction(&sent[2]), "各项应急减排措施终止。");
+}
+
+#[test]
+fn public_measures_name_each_level_once_in_both_languages() {
+    let text = include_str!("../profiles/national-2024.toml");
+    let p = crate::GradingProfile::from_toml("national-2024", text).unwrap();
+    let levels: Vec<WarningLevel> = p.public_measures.iter().map(|m| m.level).collect();
+    assert_eq!(levels, WarningLevel::COLOURED);
+    let twice = text.replace("level = \"orange\"\nhealth", "level = \"yellow\"\nhealth");
+    let e = crate::GradingProfile::from_toml("p.toml", &twice).unwrap_err().to_string();
+    assert!(e.contains("public_measures[1]: level yellow is given twice"), "{e}");
+    let half =
+        text.replacen("en = \"Everyone else should spend less time exercising or working outdoors.\"", "en = \"\"", 1);
+    let e = crate::GradingProfile::from_toml("p.toml", &half).unwrap_err().to_string();
+    assert!(e.contains("public_measures[0] (yellow): a measure needs both zh and en"), "{e}");
+}

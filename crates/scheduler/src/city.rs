@@ -84,7 +84,8 @@ impl City {
         .map_err(|e| SchedulerError::Input(format!("{inventory_file}: {e}")))?;
         let (channels, links) = crate::channels::build(&config)?;
         let owner = format!("{}-{}", hostname(), std::process::id());
-        let cap = config.cap.clone().unwrap_or_else(CapConfig::luohe);
+        let mut cap = config.cap.clone().unwrap_or_else(CapConfig::luohe);
+        cap.public_measures = profile.public_measures.clone();
         // Last, so a configuration that fails to check creates no store file.
         let store = Store::connect(&config.store.url).await?;
         let rules = GradeRuleTable::builtin();

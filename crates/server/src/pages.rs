@@ -159,6 +159,9 @@ async fn public(State(s): State<AppState>, Query(l): Query<Lang>) -> Result<Html
         }
         None => b += &format!("<p id=\"warning\">{}</p>", l.m("pages.no-heavy-pollution-warning-is")),
     }
+    if let Some(w) = &cur.warning {
+        b += &public_measures(&s, &l, w.level);
+    }
     b += &format!(
         "<h2>{}</h2><table><tr><th>{}</th><th>AQI</th><th>{}</th><th>{}</th></tr>",
         l.m("pages.aqi-outlook-3-days"),
@@ -851,12 +854,33 @@ fn level_inputs(l: &Lang, with_start: bool) -> String {
         .into_iter()
         .map(|level| {
             let selected = if level == WarningLevel::Orange { " selected" } else { "" };
-            format!("<option value=\"{}\"{selected}>{}</option>", level_id(level), level_name(l, level))
+            format!("<option value=\"{}\"{selected}>{}</option>", level.name(), level_name(l, level))
         })
         .collect();
     format!(
         "<select name=\"level\">{options}</select> {start}<input name=\"end\" placeholder=\"2026-01-08T00:00:00+08:00\" size=\"24\"> "
     )
+}
+
+/// What the public is asked to do at `level`, as the city's grading profile words it.
+fn public_measures(s: &AppState, l: &Lang, level: WarningLevel) -> String {
+    let Some(m) = s.city.profile.public_measures_at(level) else { return String::new() };
+    let mut b = format!("<section id=\"public-measures\"><h2>{}</h2>", l.m("pages.public-measures"));
+    for (key, texts) in [
+        ("pages.measures-health", &m.health),
+        ("pages.measures-advisory", &m.advisory),
+        ("pages.measures-mandatory", &m.mandatory),
+    ] {
+        if texts.is_empty() {
+            continue;
+        }
+        b += &format!("<h3>{}</h3><ul>", l.m(key));
+        for t in texts.iter() {
+            b += &format!("<li>{}</li>", escape(if l.en() { &t.en } else { &t.zh }));
+        }
+        b += "</ul>";
+    }
+    b + "</section>"
 }
 
 /// A plan's measure code (`stop`, `cut:30`, …) in plain words.
@@ -880,16 +904,6 @@ fn response_words(l: &Lang, level: WarningLevel) -> String {
         format!(" (level {roman} response)")
     } else {
         format!("（{}{}）", r.zh(), l.m("pages.response"))
-    }
-}
-
-/// A level as the API and the forms name it.
-fn level_id(level: WarningLevel) -> &'static str {
-    match level {
-        WarningLevel::None => "none",
-        WarningLevel::Yellow => "yellow",
-        WarningLevel::Orange => "orange",
-        WarningLevel::Red => "red",
     }
 }
 

@@ -222,6 +222,15 @@ async fn the_public_sees_the_warning_its_cap_alert_and_feed_without_a_token() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(cur["warning"]["level"], "orange");
     assert_eq!(cur["warning"]["id"], w["id"]);
+    // The public is told what the profile asks at orange (national-2024's illustrative measures).
+    let (_, page) = call(&f, "GET", "/", None, None).await;
+    let page = page.as_str().unwrap();
+    assert!(
+        page.contains("<h3>强制性措施</h3>") && page.contains("国四及以下排放标准重型载货车辆按交通管控要求限行。"),
+        "{page}"
+    );
+    let (_, page) = call(&f, "GET", "/?lang=en", None, None).await;
+    assert!(page.as_str().unwrap().contains("<li>Schools and kindergartens stop outdoor activities.</li>"));
     let (status, cap) = call(&f, "GET", "/cap.xml", None, None).await;
     assert_eq!(status, StatusCode::OK);
     let cap = cap.as_str().unwrap();
