@@ -152,7 +152,7 @@ fn respond(sample: &Path, out: &Path, series: &StationSeries, daily: &[(NaiveDat
     let config = format!(
         "# Written by `hazewarn demo`: the synthetic sample city, run as a city would run it.\n\
          [city]\nid = \"LH\"\nname = \"漯河市（示例，合成数据）\"\n\
-         # `serve` runs this city on its own clock, from half an hour after the demo's cycle.\n\
+         # `serve` runs this city on its own clock, from just after the demo's last step.\n\
          demo_clock_start = \"{clock}\"\n\n[store]\nurl = \"sqlite://hazewarn.db\"\n\n\
          [data]\nwork_dir = \"work\"\n\
          # The national real-time release (every file in the folder) and a weather station beside it.\n\
@@ -201,6 +201,16 @@ fn respond(sample: &Path, out: &Path, series: &StationSeries, daily: &[(NaiveDat
         write_outputs(&city, out, series, daily, issue_time).await?;
         if city.store.warning_in_force().await?.is_some() {
             check_fleet(city.clone(), &clock, &plants, out).await?;
+            // The pages then show the city as it stands a day into its warning, after the
+            // compliance check: nothing they show lies ahead of their clock.
+            let after = hazewarn_scheduler::beijing(city.now()).format("%Y-%m-%dT%H:%M:%S+08:00").to_string();
+            let text = std::fs::read_to_string(&config_path)?;
+            let anchored = text
+                .lines()
+                .map(|l| if l.starts_with("demo_clock_start = ") { format!("demo_clock_start = \"{after}\"") } else { l.to_owned() })
+                .collect::<Vec<_>>()
+                .join("\n");
+            std::fs::write(&config_path, anchored + "\n")?;
         }
         clock.set(now);
         let tokens = demo_users(&city, now).await?;

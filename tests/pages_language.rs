@@ -145,7 +145,15 @@ pub fn check_pages_of_demo(out: &Path, enterprise: &str) {
     // English page shows it as issued.
     let data = data_text(out) + &get(&addr, "/api/v1/notices", &token("ent"));
     let mut problems = Vec::new();
-    for (path, who) in [("/", "fc"), ("/forecaster", "fc"), ("/office", "office"), ("/enterprise", "ent")] {
+    let pages = [
+        ("/", "fc"),
+        ("/forecaster", "fc"),
+        ("/office", "office"),
+        ("/office/history", "office"),
+        ("/office/audit", "office"),
+        ("/enterprise", "ent"),
+    ];
+    for (path, who) in pages {
         let zh = visible(&get(&addr, path, &token(who)));
         problems.extend(english_words(&zh, &data).into_iter().map(|p| format!("{path} (中文): {p}")));
         let en = visible(&get(&addr, &format!("{path}?lang=en"), &token(who)));

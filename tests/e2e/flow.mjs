@@ -41,8 +41,8 @@ try {
   const office = await signIn(officeToken);
   const form = office.locator('form:has(#issue)');
   await form.locator('select[name=level]').selectOption('orange');
-  await form.locator('input[name=start]').fill('2026-01-02T00:00:00+08:00');
-  await form.locator('input[name=end]').fill('2026-01-05T00:00:00+08:00');
+  await form.locator('input[name=start]').fill('2026-01-02T00:00');
+  await form.locator('input[name=end]').fill('2026-01-05T00:00');
   await form.locator('input[name=reason]').fill('会商后发布橙色预警');
   await Promise.all([office.waitForNavigation(), office.click('#issue')]);
   const inForce = await office.textContent('#in-force');

@@ -2,7 +2,8 @@
 // into its data-option attribute (JSON). The server's extra keys sit under "hw":
 //   unit: shown after each value in the tooltip;
 //   lower, width: series indices of a p10 line and the p10–p90 width stacked on it, shown in
-//   the tooltip as one range "p10–p90" instead of a width.
+//   the tooltip as one range "p10–p90" instead of a width;
+//   day_ticks: the category axis ("MM-DD HH:00") is labelled at midnights only, by date.
 (function () {
   'use strict';
   function round(v) { return v == null || isNaN(v) ? null : Math.round(v); }
@@ -31,6 +32,11 @@
     var hw = option.hw || {};
     delete option.hw;
     if (option.tooltip) option.tooltip.formatter = tooltip(hw);
+    if (hw.day_ticks && option.xAxis && option.xAxis.axisLabel) {
+      option.xAxis.axisLabel.interval = function (i, v) { return / 00:00$/.test(v); };
+      option.xAxis.axisLabel.formatter = function (v) { return v.slice(0, 5); };
+      option.xAxis.axisTick = { interval: option.xAxis.axisLabel.interval };
+    }
     var chart = echarts.init(el, null, { renderer: 'svg' });
     chart.setOption(option);
     window.addEventListener('resize', function () { chart.resize(); });

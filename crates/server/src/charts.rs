@@ -44,7 +44,7 @@ pub fn hourly(hours: &[HourPoint], issue: NaiveDateTime, l: &HourlyLabels) -> Va
     let mut marks: Vec<Value> = PM25_EDGES
         .iter()
         .zip(l.edges)
-        .map(|(y, name)| json!({"yAxis": y, "label": {"formatter": format!("{y:.0} {name}"), "position": "insideEndTop"}}))
+        .map(|(y, name)| json!({"yAxis": y, "label": {"formatter": format!("{y:.0} {name}"), "position": "insideStartTop"}}))
         .collect();
     marks.push(json!({"xAxis": issue.format("%m-%d %H:00").to_string(), "label": {"formatter": l.issued},
                       "lineStyle": {"color": "#c00", "type": "dashed"}}));
@@ -52,7 +52,7 @@ pub fn hourly(hours: &[HourPoint], issue: NaiveDateTime, l: &HourlyLabels) -> Va
     json!({
         "animation": false,
         "aria": {"enabled": true, "label": {"description": l.title}},
-        "hw": {"unit": "µg/m³", "lower": 1, "width": 2},
+        "hw": {"unit": "µg/m³", "lower": 1, "width": 2, "day_ticks": true},
         "grid": {"left": 44, "right": 16, "top": 30, "bottom": 96, "containLabel": true},
         "legend": {"bottom": 34, "data": [l.observed, l.p50, l.band]},
         "tooltip": {"trigger": "axis"},

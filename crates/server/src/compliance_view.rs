@@ -236,7 +236,7 @@ fn treatment_words(l: &Lang, v: &LineVerdict) -> String {
     use hazewarn_compliance::Treatment;
     match v.treatment {
         Treatment::Stop => l.m("compliance.stop").into(),
-        Treatment::Cut(n) => format!("{} {n} %", l.m("compliance.cut")),
+        Treatment::Cut(n) => format!("{} {n}\u{a0}%", l.m("compliance.cut")),
         Treatment::SelfDirected => l.m("compliance.self-directed").into(),
         Treatment::None => l.m("compliance.none").into(),
     }
@@ -391,7 +391,7 @@ fn alarm_table(s: &AppState, l: &Lang, alarms: &[Alarm]) -> String {
             .collect::<Vec<_>>()
             .join("<br>");
         b += &format!(
-            "<tr id=\"{}\"><td>{}</td><td>{} / {}</td><td>{}</td><td>{}</td><td>{}</td><td>{answers}</td><td>{form}</td></tr>",
+            "<tr id=\"{}\"><td>{}</td><td>{} / {}</td><td class=\"text\">{}</td><td>{}</td><td>{}</td><td class=\"text\">{answers}</td><td>{form}</td></tr>",
             escape(&a.id),
             escape(&a.id),
             escape(&a.enterprise),
@@ -437,7 +437,7 @@ pub async fn enterprise_section(s: &AppState, l: &Lang, caller: &Caller) -> Resu
             escape(a.explanation.as_deref().unwrap_or("-"))
         };
         b += &format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{form}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td class=\"text\">{}</td><td>{}</td><td>{form}</td></tr>",
             escape(&a.id),
             escape(&a.line),
             escape(&evidence_words(l, &a.evidence)),

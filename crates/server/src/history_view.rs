@@ -118,6 +118,55 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/office/history", get(history_page)).route("/office/audit", get(audit_page))
 }
 
+/// The audit log's actions that people read by name; any other shows as written.
+const ACTIONS: &[(&str, &str)] = &[
+    ("warning-draft", "audit.warning-draft"),
+    ("warning-issue", "audit.warning-issue"),
+    ("warning-upgrade", "audit.warning-upgrade"),
+    ("warning-downgrade", "audit.warning-downgrade"),
+    ("warning-extend", "audit.warning-extend"),
+    ("warning-lift", "audit.warning-lift"),
+    ("notice-issue", "audit.notice-issue"),
+    ("notice-acknowledge", "audit.notice-acknowledge"),
+    ("notice-acknowledge-link", "audit.notice-acknowledge-link"),
+    ("notice-acknowledge-phone", "audit.notice-acknowledge-phone"),
+    ("notice-reminded", "audit.notice-reminded"),
+    ("notice-escalated", "audit.notice-escalated"),
+    ("dead-letter", "audit.dead-letter"),
+    ("retry-dead-letter", "audit.retry-dead-letter"),
+    ("route-fallback", "audit.route-fallback"),
+    ("forecast-issue", "audit.forecast-issue"),
+    ("recommendation", "audit.recommendation"),
+    ("list-import", "audit.list-import"),
+    ("rolled-back", "audit.rolled-back"),
+    ("monitor-readings", "audit.monitor-readings"),
+    ("power-readings", "audit.power-readings"),
+    ("compliance-check", "audit.compliance-check"),
+    ("alarm-open", "audit.alarm-open"),
+    ("alarm-notified", "audit.alarm-notified"),
+    ("alarm-notified-by-phone", "audit.alarm-notified-by-phone"),
+    ("alarm-explain", "audit.alarm-explain"),
+    ("alarm-verify", "audit.alarm-verify"),
+    ("alarm-close", "audit.alarm-close"),
+    ("session-start", "audit.session-start"),
+    ("session-end", "audit.session-end"),
+    ("sign-in-code", "audit.sign-in-code"),
+    ("sign-in-code-accepted", "audit.sign-in-code-accepted"),
+    ("sign-in-locked", "audit.sign-in-locked"),
+    ("user-add", "audit.user-add"),
+    ("user-import", "audit.user-import"),
+    ("user-disable", "audit.user-disable"),
+    ("user-enable", "audit.user-enable"),
+    ("user-rotate-token", "audit.user-rotate-token"),
+    ("ack-link-spent", "audit.ack-link-spent"),
+    ("demo-clock-start", "audit.demo-clock-start"),
+    ("audit-baseline", "audit.audit-baseline"),
+];
+
+fn action_name<'a>(l: &Lang, action: &'a str) -> &'a str {
+    ACTIONS.iter().find(|(a, _)| *a == action).map_or(action, |(_, key)| l.m(key))
+}
+
 fn kind_name(l: &Lang, kind: TransitionKind) -> &'static str {
     match kind {
         TransitionKind::Draft => l.m("history.kind-draft"),
@@ -189,7 +238,7 @@ async fn history_page(
                     String::new()
                 };
                 b += &format!(
-                    "<tr>{head}<td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{} – {}</td><td class=\"text\">{}</td><td><code>{}</code></td></tr>",
+                    "<tr>{head}<td>{}</td><td class=\"time\">{}</td><td><code>{}</code></td><td>{}</td><td class=\"time\">{} – {}</td><td class=\"text\">{}</td><td><code>{}</code></td></tr>",
                     kind_name(&l, t.kind),
                     t.at.format("%Y-%m-%d %H:%M"),
                     escape(&t.by),
@@ -257,11 +306,12 @@ async fn audit_page(
             let detail: String = e.detail.chars().take(160).collect();
             let more = if detail.len() < e.detail.len() { "…" } else { "" };
             b += &format!(
-                "<tr><td class=\"num\">{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td><td><code>{}</code></td><td class=\"text\"><code title=\"{}\">{}{more}</code></td></tr>",
+                "<tr><td class=\"num\">{}</td><td class=\"time\">{}</td><td><code>{}</code></td><td title=\"{}\">{}</td><td><code>{}</code></td><td class=\"text\"><code title=\"{}\">{}{more}</code></td></tr>",
                 e.seq,
                 local_time(&e.at),
                 escape(&e.actor),
                 escape(&e.action),
+                escape(action_name(&l, &e.action)),
                 escape(&e.subject),
                 escape(&e.detail),
                 escape(&detail),

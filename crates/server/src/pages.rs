@@ -276,7 +276,7 @@ fn qc_table(l: &Lang, stored: &str) -> String {
             })
             .collect();
         b += &format!(
-            "<tr><td>{}</td><td>{} – {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"text\">{}</td></tr>",
+            "<tr><td>{}</td><td class=\"time\">{} – {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"text\">{}</td></tr>",
             escape(&st.station),
             st.start.format("%Y-%m-%d %H:00"),
             st.end.format("%Y-%m-%d %H:00"),
@@ -607,9 +607,9 @@ async fn office(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result
         b += &format!(
             "<h3>{}</h3>{}{}{}",
             l.m("pages.manual-steps"),
-            confirm_form(&l, "issue", &level_inputs(&l, true), l.m("pages.issue")),
-            confirm_form(&l, "upgrade", &level_inputs(&l, false), l.m("pages.upgrade")),
-            confirm_form(&l, "downgrade", &level_inputs(&l, false), l.m("pages.downgrade")),
+            confirm_form(&l, "issue", &level_inputs(&l, true, WarningLevel::Orange), l.m("pages.issue")),
+            confirm_form(&l, "upgrade", &level_inputs(&l, false, WarningLevel::Red), l.m("pages.upgrade")),
+            confirm_form(&l, "downgrade", &level_inputs(&l, false, WarningLevel::Yellow), l.m("pages.downgrade")),
         );
         b += &confirm_form(&l, "lift", "", l.m("pages.lift"));
         // The plan of the warning in force; with none, the plan the recommendation would bring.
@@ -847,18 +847,23 @@ async fn deliveries_section(s: &AppState, l: &Lang) -> Result<String, ApiError> 
     Ok(b)
 }
 
-fn level_inputs(l: &Lang, with_start: bool) -> String {
-    let start =
-        if with_start { "<input name=\"start\" placeholder=\"2026-01-05T00:00:00+08:00\" size=\"24\"> " } else { "" };
+/// The level and window fields of a warning-step form; the times are picked in Beijing time.
+fn level_inputs(l: &Lang, with_start: bool, default: WarningLevel) -> String {
+    let time = |name: &str, key: &str| {
+        format!("<label>{} <input type=\"datetime-local\" name=\"{name}\" step=\"3600\"></label> ", l.m(key))
+    };
     let options: String = [WarningLevel::Yellow, WarningLevel::Orange, WarningLevel::Red]
         .into_iter()
         .map(|level| {
-            let selected = if level == WarningLevel::Orange { " selected" } else { "" };
+            let selected = if level == default { " selected" } else { "" };
             format!("<option value=\"{}\"{selected}>{}</option>", level.name(), level_name(l, level))
         })
         .collect();
+    let start = if with_start { time("start", "pages.step-start") } else { String::new() };
     format!(
-        "<select name=\"level\">{options}</select> {start}<input name=\"end\" placeholder=\"2026-01-08T00:00:00+08:00\" size=\"24\"> "
+        "<label>{} <select name=\"level\">{options}</select></label> {start}{}",
+        l.m("pages.step-level"),
+        time("end", "pages.step-end")
     )
 }
 
@@ -956,9 +961,14 @@ async fn office_warning(
             if v.trim().is_empty() {
                 Ok(None)
             } else {
-                chrono::DateTime::parse_from_rfc3339(v.trim())
-                    .map(Some)
-                    .map_err(|_| ApiError::BadRequest(format!("`{v}` is not a time such as 2026-01-05T00:00:00+08:00")))
+                // A date-time picker sends local time without an offset: Beijing time.
+                let picked = chrono::NaiveDateTime::parse_from_str(v.trim(), "%Y-%m-%dT%H:%M")
+                    .ok()
+                    .map(|t| t.and_utc() - Duration::hours(8))
+                    .map(hazewarn_scheduler::beijing);
+                chrono::DateTime::parse_from_rfc3339(v.trim()).ok().or(picked).map(Some).ok_or_else(|| {
+                    ApiError::BadRequest(format!("`{v}` is not a time such as 2026-01-05T00:00 (Beijing time)"))
+                })
             }
         };
         let req = api::WarningRequest {

@@ -435,3 +435,23 @@ async fn the_bearer_scheme_is_case_insensitive() {
         .unwrap();
     assert_eq!(raw(&f, req).await.0, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn the_office_picks_a_window_in_beijing_time_and_sees_labelled_fields() {
+    let f = fixture(1000).await;
+    let csrf = crate::auth::csrf_of("session-office");
+    // What a browser's date-time picker sends: local time, no offset.
+    let body = format!("step=issue&level=orange&start=2026-01-05T00%3A00&end=2026-01-08T12%3A00&reason=r&csrf={csrf}");
+    let req = form_post("/office/warning", "office").body(Body::from(body)).unwrap();
+    let (status, _, _) = raw(&f, req).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let w = f.state.city.store.warning_in_force().await.unwrap().expect("issued");
+    assert_eq!(w.current().start.to_rfc3339(), "2026-01-05T00:00:00+08:00");
+    assert_eq!(w.current().end.to_rfc3339(), "2026-01-08T12:00:00+08:00");
+    let req = Request::get("/office").header(header::COOKIE, "hw_session=session-office").body(Body::empty()).unwrap();
+    let (_, _, page) = raw(&f, req).await;
+    assert!(page.contains("<label>结束（北京时间） <input type=\"datetime-local\" name=\"end\""), "{page}");
+    // The upgrade form offers red first, the downgrade form yellow.
+    let upgrade = &page[page.find("value=\"upgrade\"").unwrap()..];
+    assert!(upgrade[..upgrade.find("</select>").unwrap()].contains("<option value=\"red\" selected>"));
+}
