@@ -151,6 +151,7 @@ pub fn check_pages_of_demo(out: &Path, enterprise: &str) {
         ("/office", "office"),
         ("/office/history", "office"),
         ("/office/audit", "office"),
+        ("/office/print", "office"),
         ("/enterprise", "ent"),
     ];
     for (path, who) in pages {

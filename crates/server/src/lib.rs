@@ -22,6 +22,7 @@ pub mod charts;
 mod compliance_view;
 mod devices_view;
 mod error;
+mod exports;
 mod history_view;
 mod messages;
 pub mod observed;
@@ -122,6 +123,7 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts_view::routes())
         .merge(compliance_view::routes())
         .merge(history_view::routes())
+        .merge(exports::routes())
         .layer(axum::middleware::from_fn(security::csrf))
         .layer(axum::middleware::map_response(security::headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -269,6 +271,8 @@ pub fn plain(status: StatusCode, message: &str) -> Response {
 mod tests;
 #[cfg(test)]
 mod tests_compliance;
+#[cfg(test)]
+mod tests_exports;
 #[cfg(test)]
 mod tests_hardening;
 #[cfg(test)]

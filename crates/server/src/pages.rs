@@ -597,6 +597,9 @@ async fn office(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result
             l.m("history.audit-title"),
             q = l.q()
         );
+        if in_force.is_some() {
+            b += &crate::exports::links(&l);
+        }
         b += &format!("<h2>{}</h2>", l.m("pages.warning-in-force"));
         match &in_force {
             Some(w) => b += &format!("<p id=\"in-force\"><span class=\"badge\" style=\"background:{};color:{}\">{}</span> {} · {} — {}</p>", level_colour(w.level()), svg::text_on(level_colour(w.level())), level_name(&l, w.level()), escape(&w.id), w.current().start.format("%m-%d %H:%M"), w.current().end.format("%m-%d %H:%M")),

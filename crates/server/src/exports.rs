@@ -1,0 +1,325 @@
+//! The office's exports to Excel, in the page's language: the reduction plan of the warning in
+//! force (each line with its measure and kg/d cut, 保障类 and 白名单 marked, and the totals against
+//! the targets), the delivery status of its notices, and their acknowledgements; and a page that
+//! prints the warning with its plan.
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use hazewarn_response::{CurtailmentPlan, Treatment, Warning};
+use hazewarn_store::users::Role;
+use rust_xlsxwriter::{Format, Workbook, Worksheet};
+
+use crate::auth::Caller;
+use crate::pages::{Lang, city_page, level_name, login_needed};
+use crate::{ApiError, AppState, escape};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/office/export/plan.xlsx", get(plan_xlsx))
+        .route("/office/export/deliveries.xlsx", get(deliveries_xlsx))
+        .route("/office/export/acknowledgements.xlsx", get(acknowledgements_xlsx))
+        .route("/office/print", get(print_page))
+}
+
+/// The office's links to the exports and the print view.
+pub fn links(l: &Lang) -> String {
+    let q = l.q();
+    format!(
+        "<p class=\"no-print\" id=\"exports\">{}{} <a href=\"/office/export/plan.xlsx{q}\">{}</a> · \
+         <a href=\"/office/export/deliveries.xlsx{q}\">{}</a> · <a href=\"/office/export/acknowledgements.xlsx{q}\">{}</a> · \
+         <a href=\"/office/print{q}\">{}</a></p>",
+        l.m("exports.export"),
+        l.m("pages.colon"),
+        l.m("exports.plan"),
+        l.m("exports.deliveries"),
+        l.m("exports.acknowledgements"),
+        l.m("exports.print"),
+    )
+}
+
+fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> ApiError {
+    ApiError::Internal(format!("xlsx: {e}"))
+}
+
+/// One sheet: a bold header row, then the rows; numbers stay numbers.
+enum Cell {
+    Text(String),
+    Number(f64),
+}
+
+fn sheet(wb: &mut Workbook, name: &str, header: &[&str], rows: &[Vec<Cell>]) -> Result<(), ApiError> {
+    let ws: &mut Worksheet = wb.add_worksheet().set_name(name).map_err(xlsx_error)?;
+    let bold = Format::new().set_bold();
+    for (c, h) in header.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &bold).map_err(xlsx_error)?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let (r, c) = (r as u32 + 1, c as u16);
+            match cell {
+                Cell::Text(t) => ws.write_string(r, c, t).map(|_| ()),
+                Cell::Number(n) => ws.write_number(r, c, *n).map(|_| ()),
+            }
+            .map_err(xlsx_error)?;
+        }
+    }
+    ws.autofit();
+    Ok(())
+}
+
+fn download(file: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// The warning in force and its plan; none in force is a 404 with the reason.
+async fn in_force(s: &AppState) -> Result<(Warning, CurtailmentPlan), ApiError> {
+    let w = s.city.store.warning_in_force().await?.ok_or(ApiError::NotFound)?;
+    let (_, list) = s.city.list().await?;
+    let c = &s.city;
+    let p = hazewarn_response::plan(&list, &c.rules, w.level(), &c.inventory, &c.profile.targets, c.guarantee())?;
+    Ok((w, p))
+}
+
+fn treatment_name(l: &Lang, t: Treatment) -> &'static str {
+    match t {
+        Treatment::Measures => l.m("pages.measures-2"),
+        Treatment::SelfDirected => l.m("pages.self-directed-a-leading-whitelist"),
+        Treatment::Exempt => l.m("pages.guarantee-exempt"),
+        Treatment::HeatLed => l.m("pages.guarantee-heat-led"),
+    }
+}
+
+async fn plan_xlsx(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result<Caller, ApiError>) -> Response {
+    let result = async {
+        caller?.require(&[Role::Office])?;
+        let (w, p) = in_force(&s).await?;
+        let mut rows = Vec::new();
+        for e in &p.enterprises {
+            for x in &e.lines {
+                let r = &x.reduction_kg_d;
+                rows.push(vec![
+                    Cell::Text(e.name.clone()),
+                    Cell::Text(e.credit_code.clone()),
+                    Cell::Text(e.county.clone()),
+                    Cell::Text(e.industry.clone()),
+                    Cell::Text(e.grade.name().to_owned()),
+                    Cell::Text(treatment_name(&l, e.treatment).to_owned()),
+                    Cell::Text(x.line.clone()),
+                    Cell::Text(if l.en() { x.measure_en.clone() } else { x.measure_zh.clone() }),
+                    Cell::Number(r.so2),
+                    Cell::Number(r.nox),
+                    Cell::Number(r.pm),
+                    Cell::Number(r.vocs),
+                ]);
+            }
+        }
+        let header = [
+            l.m("compliance.enterprise"),
+            l.m("exports.credit-code"),
+            l.m("pages.county"),
+            l.m("exports.industry"),
+            l.m("pages.grade"),
+            l.m("exports.treatment"),
+            l.m("compliance.line"),
+            l.m("pages.measure"),
+            "SO₂ kg/d",
+            "NOx kg/d",
+            "PM kg/d",
+            "VOCs kg/d",
+        ];
+        let mut wb = Workbook::new();
+        sheet(&mut wb, l.m("exports.plan"), &header, &rows)?;
+        let totals: Vec<Vec<Cell>> = p
+            .totals
+            .iter()
+            .map(|t| {
+                vec![
+                    Cell::Text(t.pollutant.clone()),
+                    Cell::Number(t.reduction_kg_d),
+                    Cell::Number(t.total_kg_d),
+                    Cell::Number(t.ratio),
+                    Cell::Number(t.target),
+                    Cell::Text(if t.met { l.m("exports.met") } else { l.m("exports.short") }.to_owned()),
+                ]
+            })
+            .collect();
+        let header = [
+            l.m("compliance.pollutant"),
+            l.m("pages.cut-kg-d"),
+            l.m("exports.total-kg-d"),
+            l.m("pages.share"),
+            l.m("compliance.target"),
+            l.m("exports.met-or-short"),
+        ];
+        sheet(&mut wb, l.m("exports.totals"), &header, &totals)?;
+        Ok::<_, ApiError>(download(&format!("{}-plan.xlsx", w.id), wb.save_to_buffer().map_err(xlsx_error)?))
+    }
+    .await;
+    result.unwrap_or_else(|e| login_needed(&l, e))
+}
+
+async fn deliveries_xlsx(
+    State(s): State<AppState>,
+    Query(l): Query<Lang>,
+    caller: Result<Caller, ApiError>,
+) -> Response {
+    let result = async {
+        caller?.require(&[Role::Office])?;
+        let w = s.city.store.warning_in_force().await?.ok_or(ApiError::NotFound)?;
+        let rows: Vec<Vec<Cell>> = crate::api::delivery_rows(&s)
+            .await?
+            .into_iter()
+            .map(|d| {
+                let channels: Vec<String> = d.deliveries.iter().map(|(c, st)| format!("{c}: {st}")).collect();
+                vec![
+                    Cell::Text(d.notice_id),
+                    Cell::Text(d.enterprise),
+                    Cell::Text(d.credit_code),
+                    Cell::Number(f64::from(d.step)),
+                    Cell::Text(level_name(&l, d.level)),
+                    Cell::Text(channels.join("; ")),
+                    Cell::Text(d.acknowledged_at.as_deref().map(crate::pages::local_time).unwrap_or_default()),
+                    Cell::Text(if d.overdue { l.m("exports.yes") } else { "" }.to_owned()),
+                    Cell::Text(if d.escalated { l.m("exports.yes") } else { "" }.to_owned()),
+                ]
+            })
+            .collect();
+        let header = [
+            l.m("pages.notice"),
+            l.m("compliance.enterprise"),
+            l.m("exports.credit-code"),
+            l.m("history.step"),
+            l.m("pages.level"),
+            l.m("exports.channels"),
+            l.m("pages.acknowledged"),
+            l.m("exports.overdue"),
+            l.m("exports.escalated"),
+        ];
+        let mut wb = Workbook::new();
+        sheet(&mut wb, l.m("exports.deliveries"), &header, &rows)?;
+        Ok::<_, ApiError>(download(&format!("{}-deliveries.xlsx", w.id), wb.save_to_buffer().map_err(xlsx_error)?))
+    }
+    .await;
+    result.unwrap_or_else(|e| login_needed(&l, e))
+}
+
+async fn acknowledgements_xlsx(
+    State(s): State<AppState>,
+    Query(l): Query<Lang>,
+    caller: Result<Caller, ApiError>,
+) -> Response {
+    let result = async {
+        caller?.require(&[Role::Office])?;
+        let w = s.city.store.warning_in_force().await?.ok_or(ApiError::NotFound)?;
+        let notices = s.city.store.notices_of(&w.id, None).await?;
+        let rows: Vec<Vec<Cell>> = notices
+            .iter()
+            .map(|n| {
+                let x = &n.notice;
+                let late = n
+                    .acknowledged_at
+                    .as_deref()
+                    .and_then(|a| hazewarn_store::parse_ts(a).ok())
+                    .is_some_and(|a| a > x.ack_deadline);
+                vec![
+                    Cell::Text(x.id.clone()),
+                    Cell::Text(x.enterprise.clone()),
+                    Cell::Text(x.credit_code.clone()),
+                    Cell::Text(x.issued_at.format("%Y-%m-%d %H:%M").to_string()),
+                    Cell::Text(x.ack_deadline.format("%Y-%m-%d %H:%M").to_string()),
+                    Cell::Text(n.acknowledged_at.as_deref().map(crate::pages::local_time).unwrap_or_default()),
+                    Cell::Text(n.acknowledged_via.clone().unwrap_or_default()),
+                    Cell::Text(if late { l.m("exports.yes") } else { "" }.to_owned()),
+                ]
+            })
+            .collect();
+        let header = [
+            l.m("pages.notice"),
+            l.m("compliance.enterprise"),
+            l.m("exports.credit-code"),
+            l.m("pages.issued-3"),
+            l.m("pages.acknowledge-by"),
+            l.m("pages.acknowledged"),
+            l.m("exports.via"),
+            l.m("exports.late"),
+        ];
+        let mut wb = Workbook::new();
+        sheet(&mut wb, l.m("exports.acknowledgements"), &header, &rows)?;
+        Ok::<_, ApiError>(download(
+            &format!("{}-acknowledgements.xlsx", w.id),
+            wb.save_to_buffer().map_err(xlsx_error)?,
+        ))
+    }
+    .await;
+    result.unwrap_or_else(|e| login_needed(&l, e))
+}
+
+/// The warning in force and its plan on one page, for printing (the stylesheet's print rules
+/// drop the navigation and forms).
+async fn print_page(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result<Caller, ApiError>) -> Response {
+    let result = async {
+        caller?.require(&[Role::Office])?;
+        let (w, p) = in_force(&s).await?;
+        let t = w.current();
+        let mut b = format!(
+            "<p id=\"print-warning\"><b>{}</b> · {} · {} – {}</p><p>{}{}{}</p>",
+            escape(&w.id),
+            level_name(&l, w.level()),
+            t.start.format("%Y-%m-%d %H:%M"),
+            t.end.format("%Y-%m-%d %H:%M"),
+            l.m("history.reason"),
+            l.m("pages.colon"),
+            escape(&t.reason)
+        );
+        b += &format!(
+            "<table id=\"print-totals\"><tr><th>{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th></tr>",
+            l.m("compliance.pollutant"),
+            l.m("pages.cut-kg-d"),
+            l.m("pages.share"),
+            l.m("compliance.target")
+        );
+        for x in &p.totals {
+            b += &format!(
+                "<tr><td>{}</td><td class=\"num\">{:.1}</td><td class=\"num\">{:.1}\u{a0}%</td><td class=\"num\">{:.0}\u{a0}%</td></tr>",
+                escape(&x.pollutant),
+                x.reduction_kg_d,
+                x.ratio * 100.0,
+                x.target * 100.0
+            );
+        }
+        b += &format!(
+            "</table><table id=\"print-plan\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            l.m("compliance.enterprise"),
+            l.m("pages.grade"),
+            l.m("exports.treatment"),
+            l.m("compliance.line"),
+            l.m("pages.measure")
+        );
+        for e in &p.enterprises {
+            for x in &e.lines {
+                b += &format!(
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"text\">{}</td></tr>",
+                    escape(&e.name),
+                    escape(e.grade.name()),
+                    treatment_name(&l, e.treatment),
+                    escape(&x.line),
+                    escape(if l.en() { &x.measure_en } else { &x.measure_zh })
+                );
+            }
+        }
+        b += "</table>";
+        Ok::<_, ApiError>(city_page(&s, &l, l.m("exports.print-title"), &b).into_response())
+    }
+    .await;
+    result.unwrap_or_else(|e| login_needed(&l, e))
+}

@@ -1,0 +1,116 @@
+//! The office's Excel exports and print view, read back as a spreadsheet program would.
+
+use axum::body::{Body, to_bytes};
+use axum::http::{Request, StatusCode, header};
+use calamine::{Data, Reader, Xlsx};
+use serde_json::Value;
+use tower::ServiceExt as _;
+
+use crate::router;
+use crate::tests::{Fixture, call, fixture, issue_orange};
+
+async fn get(f: &Fixture, path: &str, session: &str) -> (StatusCode, Option<String>, Vec<u8>) {
+    let req = Request::get(path).header(header::COOKIE, format!("hw_session=session-{session}")).body(Body::empty());
+    let resp = router(f.state.clone()).oneshot(req.unwrap()).await.unwrap();
+    let status = resp.status();
+    let disposition = resp.headers().get(header::CONTENT_DISPOSITION).map(|v| v.to_str().unwrap().to_owned());
+    (status, disposition, to_bytes(resp.into_body(), 1 << 24).await.unwrap().to_vec())
+}
+
+/// Every sheet of a workbook: (name, rows of cells as text or number).
+fn sheets(bytes: Vec<u8>) -> Vec<(String, Vec<Vec<Data>>)> {
+    let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).expect("an XLSX file");
+    let names = wb.sheet_names().to_vec();
+    names
+        .into_iter()
+        .map(|n| {
+            let range = wb.worksheet_range(&n).unwrap();
+            (n, range.rows().map(|r| r.to_vec()).collect())
+        })
+        .collect()
+}
+
+fn number(d: &Data) -> f64 {
+    match d {
+        Data::Float(x) => *x,
+        Data::Int(x) => *x as f64,
+        other => panic!("not a number: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_plan_exports_each_line_and_totals_that_match_the_api() {
+    let f = fixture(1000).await;
+    let (status, _, _) = get(&f, "/office/export/plan.xlsx", "office").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "no warning in force, nothing to export");
+    let w = issue_orange(&f).await;
+    let (status, disposition, bytes) = get(&f, "/office/export/plan.xlsx", "office").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(disposition.unwrap(), format!("attachment; filename=\"{}-plan.xlsx\"", w["id"].as_str().unwrap()));
+    let book = sheets(bytes);
+    assert_eq!(book.iter().map(|s| s.0.as_str()).collect::<Vec<_>>(), ["减排方案", "减排合计"]);
+    let lines = &book[0].1;
+    assert_eq!(lines[0][0], Data::String("企业".into()), "{:?}", lines[0]);
+    assert_eq!(lines[0][8], Data::String("SO₂ kg/d".into()));
+    // The API's plan for the same level: the sheet holds each of its lines, and its columns add
+    // up to the plan's totals.
+    let (_, plan) = call(&f, "GET", "/api/v1/plan?level=orange", Some("office"), None).await;
+    let api_lines: usize =
+        plan["enterprises"].as_array().unwrap().iter().map(|e| e["lines"].as_array().unwrap().len()).sum();
+    assert_eq!(lines.len() - 1, api_lines);
+    let totals: Vec<&Value> = plan["totals"].as_array().unwrap().iter().collect();
+    for (col, pollutant) in [(8, "SO2"), (9, "NOx"), (10, "PM"), (11, "VOCs")] {
+        let sum: f64 = lines[1..].iter().map(|r| number(&r[col])).sum();
+        let total = totals.iter().find(|t| t["pollutant"] == pollutant).unwrap()["reduction_kg_d"].as_f64().unwrap();
+        assert!((sum - total).abs() < 1e-6 * total.max(1.0), "{pollutant}: {sum} vs {total}");
+    }
+    let sums = &book[1].1;
+    assert_eq!(sums.len(), 1 + totals.len());
+    // In English, the headers are English.
+    let (_, _, bytes) = get(&f, "/office/export/plan.xlsx?lang=en", "office").await;
+    assert_eq!(sheets(bytes)[0].1[0][0], Data::String("Enterprise".into()));
+    // Only the office.
+    let (status, _, _) = get(&f, "/office/export/plan.xlsx", "ent-a").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn deliveries_and_acknowledgements_export_one_row_per_notice() {
+    let f = fixture(1000).await;
+    issue_orange(&f).await;
+    let (_, notices) = call(&f, "GET", "/api/v1/notices", Some("office"), None).await;
+    let n = notices.as_array().unwrap().len();
+    assert!(n > 0);
+    let first = notices[0]["notice"]["id"].as_str().unwrap().to_owned();
+    let mine =
+        notices.as_array().unwrap().iter().find(|x| x["notice"]["credit_code"] == crate::tests::ENTERPRISE_A).unwrap();
+    let id = mine["notice"]["id"].as_str().unwrap().to_owned();
+    let (status, _) = call(&f, "POST", &format!("/api/v1/notices/{id}/ack"), Some("ent-a"), None).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, _, bytes) = get(&f, "/office/export/deliveries.xlsx", "office").await;
+    assert_eq!(status, StatusCode::OK);
+    let rows = &sheets(bytes)[0].1;
+    assert_eq!(rows.len(), 1 + n);
+    assert!(rows[1..].iter().any(|r| r[0] == Data::String(first.clone())));
+
+    let (_, _, bytes) = get(&f, "/office/export/acknowledgements.xlsx", "office").await;
+    let rows = &sheets(bytes)[0].1;
+    assert_eq!(rows.len(), 1 + n);
+    let acked: Vec<&Vec<Data>> =
+        rows[1..].iter().filter(|r| !matches!(&r[5], Data::Empty) && r[5] != Data::String(String::new())).collect();
+    assert_eq!(acked.len(), 1, "only enterprise A acknowledged");
+    assert_eq!(acked[0][0], Data::String(id));
+    assert_eq!(acked[0][6], Data::String("enterprise".into()));
+}
+
+#[tokio::test]
+async fn the_print_view_holds_the_warning_and_its_plan() {
+    let f = fixture(1000).await;
+    let w = issue_orange(&f).await;
+    let (status, _, body) = get(&f, "/office/print", "office").await;
+    assert_eq!(status, StatusCode::OK);
+    let html = String::from_utf8(body).unwrap();
+    assert!(html.contains(w["id"].as_str().unwrap()) && html.contains("会商后发布"), "{html}");
+    assert!(html.contains("id=\"print-plan\"") && html.contains("id=\"print-totals\""));
+}
