@@ -113,6 +113,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .route("/cap.xml", get(cap_xml))
+        .route("/cap/{warning}/{step}", get(cap_of_step))
         .route("/feed.atom", get(atom_feed))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -154,15 +155,16 @@ pub use hazewarn_response::html_escape as escape;
 async fn atom_feed(State(s): State<AppState>) -> Result<Response, ApiError> {
     let mut warnings = s.city.store.warnings_in(hazewarn_response::WarningState::Issued).await?;
     warnings.extend(s.city.store.warnings_in(hazewarn_response::WarningState::Lifted).await?);
-    let mut entries: Vec<(chrono::DateTime<chrono::FixedOffset>, String)> = Vec::new();
+    let mut entries: Vec<(chrono::DateTime<chrono::FixedOffset>, u32, String)> = Vec::new();
     for w in &warnings {
         for t in w.transitions.iter().filter(|t| t.kind != TransitionKind::Draft) {
-            let title = format!("{} {:?} {}", w.id, t.kind, t.level.zh());
+            let title = format!("{} {}{}", w.id, kind_zh(t.kind), t.level.zh());
             entries.push((
                 t.at,
+                t.step,
                 format!(
                     "<entry><id>urn:hazewarn:{id}:{step}</id><title>{title}</title><updated>{at}</updated>\
-                     <link rel=\"alternate\" type=\"application/cap+xml\" href=\"/cap.xml\"/>\
+                     <link rel=\"alternate\" type=\"application/cap+xml\" href=\"/cap/{id}/{step}\"/>\
                      <summary>{reason}</summary></entry>",
                     id = escape(&w.id),
                     step = t.step,
@@ -173,16 +175,53 @@ async fn atom_feed(State(s): State<AppState>) -> Result<Response, ApiError> {
             ));
         }
     }
-    entries.sort_by_key(|e| std::cmp::Reverse(e.0));
+    // Newest first; a warning's later step before its earlier one taken at the same minute.
+    entries.sort_by_key(|e| std::cmp::Reverse((e.0, e.1)));
     let updated = entries.first().map_or_else(|| s.city.now_local().to_rfc3339(), |e| e.0.to_rfc3339());
+    // RFC 4287: a feed names its author (here the issuing office) and itself.
     let body = format!(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\
-         <id>urn:hazewarn:{city}</id><title>{name} 重污染天气预警</title><updated>{updated}</updated>{entries}</feed>\n",
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"zh-CN\">\
+         <id>urn:hazewarn:{city}</id><title>{name} 重污染天气预警</title><updated>{updated}</updated>\
+         <author><name>{author}</name></author><link rel=\"self\" type=\"application/atom+xml\" href=\"/feed.atom\"/>{entries}</feed>\n",
         city = escape(&s.city.config.city.id),
         name = escape(&s.city.config.city.name),
-        entries = entries.into_iter().map(|e| e.1).collect::<String>()
+        author = escape(&s.city.cap.sender_name),
+        entries = entries.into_iter().map(|e| e.2).collect::<String>()
     );
     Ok(([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], body).into_response())
+}
+
+fn kind_zh(kind: TransitionKind) -> &'static str {
+    match kind {
+        TransitionKind::Draft => "草拟",
+        TransitionKind::Issue => "发布",
+        TransitionKind::Upgrade => "升级为",
+        TransitionKind::Downgrade => "降级为",
+        TransitionKind::Extend => "延长",
+        TransitionKind::Lift => "解除",
+    }
+}
+
+/// The CAP alert one step of a warning published (each Atom entry links to its own).
+async fn cap_of_step(
+    State(s): State<AppState>,
+    axum::extract::Path((warning, step)): axum::extract::Path<(String, u32)>,
+) -> Result<Response, ApiError> {
+    let mut w = s
+        .city
+        .store
+        .warnings_all()
+        .await?
+        .into_iter()
+        .find(|w| w.id == warning && w.state != hazewarn_response::WarningState::Draft)
+        .ok_or(ApiError::NotFound)?;
+    if !w.transitions.iter().any(|t| t.step == step && t.kind != TransitionKind::Draft) {
+        return Err(ApiError::NotFound);
+    }
+    // The alert of a step references those before it, never those after.
+    w.transitions.retain(|t| t.step <= step);
+    let xml = s.city.alert(&w)?.to_xml();
+    Ok(([(header::CONTENT_TYPE, "application/cap+xml; charset=utf-8")], xml).into_response())
 }
 
 /// Serves until ctrl-c, with the scheduler running beside it.

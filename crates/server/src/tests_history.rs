@@ -78,3 +78,55 @@ async fn the_audit_log_pages_newest_first_and_verifies_its_chain() {
     let (status, _) = page(&f, "/office/audit", "fc").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+fn child<'a, 'i>(n: roxmltree::Node<'a, 'i>, name: &str) -> Option<roxmltree::Node<'a, 'i>> {
+    n.children().find(|c| c.has_tag_name(("http://www.w3.org/2005/Atom", name)))
+}
+
+/// RFC 4287 §4.1.1–4.1.2: a feed has an author (or every entry has one), an id, a title and
+/// `updated`; each entry an id, a title, `updated` and, without content, an alternate link.
+#[tokio::test]
+async fn the_atom_feed_is_valid_and_each_entry_links_its_own_alert() {
+    let f = fixture(1000).await;
+    issue_orange(&f).await;
+    let body = json!({"step": "upgrade", "level": "red", "end": "2026-01-09T00:00:00+08:00", "reason": "会商后升级"});
+    let (status, _) = call(&f, "POST", "/api/v1/warnings", Some("office"), Some(body)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, feed) = call(&f, "GET", "/feed.atom", None, None).await;
+    let feed = feed.as_str().unwrap().to_owned();
+    let doc = roxmltree::Document::parse(&feed).unwrap();
+    let atom = "http://www.w3.org/2005/Atom";
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().namespace(), Some(atom));
+    for name in ["id", "title", "updated", "author"] {
+        assert!(child(root, name).is_some(), "feed without {name}: {feed}");
+    }
+    assert!(
+        child(child(root, "author").unwrap(), "name")
+            .is_some_and(|n| n.text() == Some("漯河市重污染天气应急指挥部办公室"))
+    );
+    let entries: Vec<_> = root.children().filter(|c| c.has_tag_name((atom, "entry"))).collect();
+    assert_eq!(entries.len(), 2, "the issue and the upgrade");
+    let mut links = Vec::new();
+    for e in &entries {
+        for name in ["id", "title", "updated"] {
+            assert!(child(*e, name).is_some(), "entry without {name}");
+        }
+        let link = child(*e, "link").expect("an alternate link");
+        assert_eq!(link.attribute("rel"), Some("alternate"));
+        links.push(link.attribute("href").unwrap().to_owned());
+    }
+    links.dedup();
+    assert_eq!(links.len(), 2, "each entry its own alert: {links:?}");
+    // Newest first: the upgrade's alert is an Update that references the issue's Alert.
+    let (status, upgrade) = call(&f, "GET", &links[0], None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, issue) = call(&f, "GET", &links[1], None, None).await;
+    let (upgrade, issue) = (upgrade.as_str().unwrap(), issue.as_str().unwrap());
+    assert!(upgrade.contains("<msgType>Update</msgType>") && issue.contains("<msgType>Alert</msgType>"));
+    let id_of = |xml: &str| xml[xml.find("<identifier>").unwrap() + 12..xml.find("</identifier>").unwrap()].to_owned();
+    assert!(upgrade.contains("<references>") && upgrade.contains(&id_of(issue)));
+    assert!(!issue.contains("<references>"), "an alert references only the steps before it");
+    let (status, _) = call(&f, "GET", "/cap/LH-nowhere/1", None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
