@@ -61,9 +61,9 @@ async fn the_office_plan_follows_the_warning_in_force_after_an_upgrade() {
     let (status, v) = call(&f, "POST", "/api/v1/warnings", Some("office"), Some(up)).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     let page = office_page(&f).await;
-    let plan = &page[page.find("减排方案").expect("a plan")..];
+    let plan = &page[page.find("<h2>减排方案").expect("a plan")..];
     assert!(
-        plan.starts_with("减排方案 （红色"),
+        plan.starts_with("<h2>减排方案 （红色"),
         "the plan is the red one in force, not the orange recommendation: {}",
         &plan[..80]
     );
