@@ -288,6 +288,18 @@ impl AqiStandard {
         Ok(Some((value - 1e-9).ceil().max(0.0) as u32))
     }
 
+    /// The concentration whose IAQI is `iaqi`: the table read backwards, linear between the
+    /// breakpoints. `None` above the table's top.
+    pub fn concentration(&self, indicator: Indicator, iaqi: f64) -> Option<f64> {
+        let bp = &self.table(indicator).breakpoints;
+        let scale: Vec<f64> = self.iaqi.iter().take(bp.len()).map(|i| f64::from(*i)).collect();
+        if !iaqi.is_finite() || iaqi < 0.0 {
+            return None;
+        }
+        let k = scale.windows(2).position(|w| iaqi <= w[1])?;
+        Some(bp[k] + (iaqi - scale[k]) * (bp[k + 1] - bp[k]) / (scale[k + 1] - scale[k]))
+    }
+
     /// The level an AQI falls in.
     pub fn level(&self, aqi: u32) -> &AqiLevel {
         self.levels.iter().find(|l| aqi <= l.max_aqi).unwrap_or_else(|| self.levels.last().expect("validated levels"))

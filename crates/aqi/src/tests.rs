@@ -157,3 +157,31 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_table_read_backwards_gives_the_concentration_of_an_iaqi() {
+    let t = edition("2012");
+    let pm = Indicator::Pm25_24h;
+    // HJ 633-2012 Table 1, PM2.5 24 h: 115 µg/m³ at IAQI 150, 150 at 200, 250 at 300.
+    assert_eq!(t.concentration(pm, 150.0), Some(115.0));
+    assert_eq!(t.concentration(pm, 200.0), Some(150.0));
+    // Halfway between 150 (IAQI 200) and 250 (IAQI 300): 200 µg/m³.
+    assert_eq!(t.concentration(pm, 250.0), Some(200.0));
+    // 75–115 spans IAQI 100–150: IAQI 120 is 75 + 20 × 40 / 50 = 91.
+    assert!((t.concentration(pm, 120.0).unwrap() - 91.0).abs() < 1e-9);
+    assert_eq!(t.concentration(pm, 501.0), None);
+}
+
+proptest! {
+    /// Reading the table backwards and forwards again gives the IAQI back (rounded up, as HJ 633
+    /// rounds): the inverse is exact wherever the concentration needs no truncation.
+    #[test]
+    fn iaqi_of_the_concentration_of_an_iaqi_is_that_iaqi(i in 0u32..=500) {
+        let t = edition("2012");
+        let c = t.concentration(Indicator::Pm25_24h, f64::from(i)).unwrap();
+        let back = t.iaqi(Indicator::Pm25_24h, c).unwrap().unwrap();
+        // Concentrations are truncated to whole µg/m³ before the lookup, which can lower the IAQI by
+        // what one µg/m³ is worth on the steepest segment (50 IAQI over 35 µg/m³).
+        prop_assert!(back <= i && i - back <= 2, "{i} → {c} → {back}");
+    }
+}

@@ -197,6 +197,43 @@ fn run_status<'a>(l: &Lang, status: &'a str) -> &'a str {
     }
 }
 
+/// The hourly forecast as the forecaster's adjustment leaves it: each day whose AQI was adjusted
+/// has its hours scaled by the ratio of the PM2.5 the adjusted and the issued AQI stand for
+/// (HJ 633 read backwards), so the hourly chart agrees with the daily bars. Also whether any day
+/// was adjusted.
+pub(crate) fn follow_adjustments(
+    leads: &[hazewarn_forecast::LeadForecast],
+    issued: &[hazewarn_scheduler::cycle::DailyRow],
+    shown: &[hazewarn_scheduler::cycle::DailyRow],
+) -> (Vec<hazewarn_forecast::LeadForecast>, bool) {
+    let pm25 = |date: chrono::NaiveDate, aqi: u32| {
+        hazewarn_aqi::Standards::builtin()
+            .for_date(date)
+            .concentration(hazewarn_aqi::Indicator::Pm25_24h, f64::from(aqi))
+    };
+    let mut ratios = std::collections::HashMap::new();
+    for d in shown {
+        let Some(raw) = issued.iter().find(|r| r.date == d.date) else { continue };
+        if raw.aqi_p50 == d.aqi_p50 {
+            continue;
+        }
+        if let (Some(a), Some(b)) = (pm25(d.date, d.aqi_p50), pm25(d.date, raw.aqi_p50))
+            && b > 0.0
+        {
+            ratios.insert(d.date, a / b);
+        }
+    }
+    let mut out = leads.to_vec();
+    for l in &mut out {
+        if let Some(r) = ratios.get(&l.valid.date()) {
+            l.p10 *= r;
+            l.p50 *= r;
+            l.p90 *= r;
+        }
+    }
+    (out, !ratios.is_empty())
+}
+
 /// An input of the cycle by its name; a source keeps the name the city config gives it.
 fn input_name<'a>(l: &Lang, name: &'a str) -> &'a str {
     match name {
@@ -386,7 +423,15 @@ async fn forecaster(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
         );
         let hourly_title = l.m("pages.hourly-pm2-5-96-h");
         b += &format!("<h2>{hourly_title}</h2>");
-        b += &hourly_chart(&l, hourly_title, issue_local, &observed, &v.hourly);
+        let raw_daily = match s.city.store.forecast_run(&v.id).await? {
+            Some(run) => serde_json::from_str(&run.daily).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let (leads, adjusted) = follow_adjustments(&v.hourly, &raw_daily, &v.daily);
+        b += &hourly_chart(&l, hourly_title, issue_local, &observed, &leads);
+        if adjusted {
+            b += &format!("<p class=\"muted\" id=\"hourly-adjusted\">{}</p>", l.m("pages.hourly-follows-adjustment"));
+        }
         let daily_title = l.m("pages.daily-aqi-d-1-d");
         b += &format!("<h2>{daily_title}</h2>");
         b += &daily_chart(daily_title, &v.daily);

@@ -297,6 +297,16 @@ async fn the_openapi_document_lists_routes_that_exist() {
         }
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    // Every operation says in a line what it does.
+    let mut unnamed = Vec::new();
+    for (path, ops) in paths {
+        for (method, op) in ops.as_object().unwrap() {
+            if op["summary"].as_str().is_none_or(|s| s.trim().is_empty()) {
+                unnamed.push(format!("{method} {path}"));
+            }
+        }
+    }
+    assert!(unnamed.is_empty(), "operations without a summary: {unnamed:?}");
 }
 
 #[tokio::test]

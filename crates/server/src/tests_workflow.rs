@@ -289,3 +289,48 @@ async fn the_office_page_upload_shows_the_difference_and_imports_only_when_confi
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     assert_eq!(store.latest_list().await.unwrap().unwrap().0, v1 + 1);
 }
+
+#[test]
+fn the_hourly_forecast_follows_an_adjusted_day() {
+    use chrono::NaiveDate;
+    use hazewarn_scheduler::cycle::DailyRow;
+    let d1 = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+    let d2 = d1.succ_opt().unwrap();
+    let lead = |day: NaiveDate, h: u32| hazewarn_forecast::LeadForecast {
+        lead: h as usize,
+        valid: day.and_hms_opt(h % 24, 0, 0).unwrap(),
+        p10: 80.0,
+        p50: 100.0,
+        p90: 130.0,
+        persistence: 0.0,
+        climatology: 0.0,
+        damped: 0.0,
+    };
+    let leads = vec![lead(d1, 3), lead(d1, 15), lead(d2, 3)];
+    let row = |date: NaiveDate, aqi: u32| DailyRow {
+        date,
+        lead_day: 1,
+        pm25_p10: 0.0,
+        pm25_p50: 0.0,
+        pm25_p90: 0.0,
+        aqi_p10: aqi - 20,
+        aqi_p50: aqi,
+        aqi_p90: aqi + 20,
+        trend: false,
+    };
+    let issued = [row(d1, 150), row(d2, 120)];
+    // The forecaster raised D+1 from AQI 150 to 200: HJ 633 puts 115 and 150 µg/m³ there
+    // (2012 edition, in force in January 2026), so its hours are scaled by 150/115.
+    let shown = [row(d1, 200), row(d2, 120)];
+    let (out, adjusted) = crate::pages::follow_adjustments(&leads, &issued, &shown);
+    assert!(adjusted);
+    let r = 150.0 / 115.0;
+    for l in &out[..2] {
+        assert!(
+            (l.p50 - 100.0 * r).abs() < 1e-9 && (l.p10 - 80.0 * r).abs() < 1e-9 && (l.p90 - 130.0 * r).abs() < 1e-9
+        );
+    }
+    assert_eq!(out[2].p50, 100.0, "D+2 was not adjusted");
+    let (same, adjusted) = crate::pages::follow_adjustments(&leads, &issued, &issued);
+    assert!(!adjusted && same[0].p50 == 100.0);
+}
