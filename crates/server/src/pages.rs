@@ -59,6 +59,8 @@ pub fn routes() -> Router<AppState> {
         .route("/office", get(office))
         .route("/office/warning", post(office_warning))
         .route("/office/retry", post(office_retry))
+        .route("/office/retry-all", post(office_retry_all))
+        .route("/enterprise/notice/{id}", get(printable_notice))
         .route("/office/list", post(office_list))
         .route("/office/list-file", post(office_list_file))
         .route("/office/list-confirm", post(office_list_confirm))
@@ -873,13 +875,36 @@ async fn deliveries_section(s: &AppState, l: &Lang) -> Result<String, ApiError> 
             r.step,
             level_name(l, r.level),
             escape(&ch.join(", ")),
-            escape(r.acknowledged_at.as_deref().unwrap_or("-"))
+            escape(&r.acknowledged_at.as_deref().map_or_else(|| "-".to_owned(), local_time))
         );
     }
     b += "</table>";
+    // The totals first: what the office asks before it reads the rows.
+    let any = |r: &api::DeliveryRow, status: &str| r.deliveries.iter().any(|(_, st)| st == status);
+    let totals = [
+        ("pages.total-notices", rows.len()),
+        ("pages.total-delivered", rows.iter().filter(|r| any(r, "sent")).count()),
+        ("pages.total-pending", rows.iter().filter(|r| !any(r, "sent") && any(r, "pending")).count()),
+        ("pages.total-dead", rows.iter().filter(|r| !any(r, "sent") && any(r, "dead")).count()),
+        ("pages.total-acknowledged", rows.iter().filter(|r| r.acknowledged_at.is_some()).count()),
+        ("pages.total-overdue", rows.iter().filter(|r| r.overdue).count()),
+    ];
+    let totals: Vec<String> =
+        totals.iter().map(|(key, n)| format!("{}{}<b>{n}</b>", l.m(key), l.m("pages.colon"))).collect();
+    b = b.replacen(
+        "<table id=\"deliveries\">",
+        &format!("<p id=\"delivery-totals\">{}</p><table id=\"deliveries\">", totals.join(" · ")),
+        1,
+    );
     let dead = s.city.store.outbox_in(hazewarn_store::OutboxStatus::Dead, 200).await?;
     if !dead.is_empty() {
-        b += &format!("<h3>{}</h3><table>", l.m("pages.dead-letters"));
+        b += &format!(
+            "<h3>{}</h3><form method=\"post\" action=\"/office/retry-all{}\"><button id=\"retry-all\">{} ({})</button></form><table>",
+            l.m("pages.dead-letters"),
+            l.q(),
+            l.m("pages.retry-all"),
+            dead.len()
+        );
         for d in &dead {
             b += &format!(
                 "<tr><td>{}</td><td>{}</td><td><form method=\"post\" action=\"/office/retry{}\"><input type=\"hidden\" name=\"id\" value=\"{}\"><button>{}</button></form></td></tr>",
@@ -1059,6 +1084,34 @@ async fn office_retry(
         Ok(_) => back("/office", &l, &f.id),
         Err(e) => back("/office", &l, &e.to_string()),
     }
+}
+
+/// Every dead letter queued again, each audited as the single retry is.
+async fn office_retry_all(
+    State(s): State<AppState>,
+    Query(l): Query<Lang>,
+    caller: Result<Caller, ApiError>,
+) -> Response {
+    let r = async {
+        let user = caller?.require(&[Role::Office])?.clone();
+        let dead = s.city.store.outbox_in(hazewarn_store::OutboxStatus::Dead, 10_000).await?;
+        for d in &dead {
+            s.city.store.retry_dead(&d.id, &user.name, s.city.now()).await?;
+        }
+        Ok::<_, ApiError>(format!("{} {}", l.m("pages.retried"), dead.len()))
+    }
+    .await;
+    after_post("/office", &l, r)
+}
+
+/// A notice as issued, to print: the enterprise's own (another's is not found), or any for the office.
+async fn printable_notice(
+    State(s): State<AppState>,
+    caller: Result<Caller, ApiError>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Html<String>, ApiError> {
+    let axum::Json(n) = api::notice(State(s), caller?, axum::extract::Path(id)).await?;
+    Ok(Html(n.notice.to_html()))
 }
 
 #[derive(Deserialize)]
@@ -1423,6 +1476,11 @@ pub(crate) fn notice_card(l: &Lang, n: &hazewarn_store::response::StoredNotice, 
             escape(if l.en() { &line.en } else { &line.zh })
         );
     }
+    b += &format!(
+        "<p class=\"no-print\"><a href=\"/enterprise/notice/{}\" id=\"printable\">{}</a></p>",
+        escape(&x.id),
+        l.m("pages.printable-notice")
+    );
     // The transport measure is the notice's own text (Chinese, as issued).
     b += &format!("</table><p lang=\"zh-CN\">{}</p>", escape(&x.transport_zh));
     if !x.contact.is_empty() {

@@ -114,3 +114,71 @@ async fn the_print_view_holds_the_warning_and_its_plan() {
     assert!(html.contains(w["id"].as_str().unwrap()) && html.contains("会商后发布"), "{html}");
     assert!(html.contains("id=\"print-plan\"") && html.contains("id=\"print-totals\""));
 }
+
+#[tokio::test]
+async fn the_office_sees_delivery_totals_and_retries_every_dead_letter_at_once() {
+    let f = fixture(1000).await;
+    issue_orange(&f).await;
+    // Two deliveries fail for good.
+    let now = f.state.city.now();
+    let mut tx = f.state.city.store.write().await.unwrap();
+    for k in 0..2 {
+        let m = hazewarn_store::NewMessage {
+            id: format!("N{k}@hook"),
+            kind: "notice".into(),
+            subject: format!("N{k}"),
+            channel: "hook".into(),
+            target: "https://hook.example/".into(),
+            idempotency_key: format!("N{k}"),
+            payload: "{}".into(),
+            route_rank: None,
+        };
+        assert!(tx.enqueue(&m, now).await.unwrap());
+    }
+    tx.commit().await.unwrap();
+    let claimed = f.state.city.store.claim_due("test", now, chrono::Duration::minutes(5), 2, None).await.unwrap();
+    assert_eq!(claimed.len(), 2);
+    for e in &claimed {
+        let outcome = hazewarn_store::DeliveryOutcome::Dead { error: "410 gone".into() };
+        assert!(f.state.city.store.record_attempt(&e.id, e.lease.as_ref().unwrap(), now, &outcome).await.unwrap());
+    }
+    let (_, _, page) = get(&f, "/office", "office").await;
+    let page = String::from_utf8(page).unwrap();
+    assert!(page.contains("id=\"delivery-totals\""), "{page}");
+    assert!(page.contains("全部重新投递 (2)"), "{page}");
+    let csrf = crate::auth::csrf_of("session-office");
+    let req = Request::post("/office/retry-all")
+        .header(header::COOKIE, "hw_session=session-office")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("csrf={csrf}")))
+        .unwrap();
+    let resp = router(f.state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let dead = f.state.city.store.outbox_in(hazewarn_store::OutboxStatus::Dead, 10).await.unwrap();
+    assert!(dead.is_empty(), "{dead:?}");
+    // Each retry is audited, by the office.
+    let tail = f.state.city.store.audit_tail(2).await.unwrap();
+    assert!(tail.iter().all(|e| e.action == "retry-dead-letter" && e.actor == "office"), "{tail:?}");
+}
+
+#[tokio::test]
+async fn an_enterprise_prints_its_own_notice_and_no_other() {
+    let f = fixture(1000).await;
+    issue_orange(&f).await;
+    let (_, notices) = call(&f, "GET", "/api/v1/notices", Some("office"), None).await;
+    let notices = notices.as_array().unwrap();
+    let id_of = |mine: bool| {
+        notices.iter().find(|n| (n["notice"]["credit_code"] == crate::tests::ENTERPRISE_A) == mine).unwrap()["notice"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (status, _, body) = get(&f, &format!("/enterprise/notice/{}", id_of(true)), "ent-a").await;
+    assert_eq!(status, StatusCode::OK);
+    let html = String::from_utf8(body).unwrap();
+    assert!(html.contains(&id_of(true)) && html.contains("依据"), "{html}");
+    let (status, _, _) = get(&f, &format!("/enterprise/notice/{}", id_of(false)), "ent-a").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, _, page) = get(&f, "/enterprise", "ent-a").await;
+    assert!(String::from_utf8(page).unwrap().contains(&format!("href=\"/enterprise/notice/{}\"", id_of(true))));
+}
