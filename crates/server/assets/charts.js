@@ -12,10 +12,10 @@
       var list = Array.isArray(params) ? params : [params];
       var out = list.length ? list[0].axisValueLabel : '';
       list.forEach(function (p) {
-        if (p.seriesIndex === hw.lower) return;
+        if (hw.lower !== undefined && p.seriesIndex === hw.lower) return;
         var v = p.value && typeof p.value === 'object' && !Array.isArray(p.value) ? p.value.value : p.value;
         var text;
-        if (p.seriesIndex === hw.width) {
+        if (hw.width !== undefined && p.seriesIndex === hw.width) {
           var lo = list.filter(function (q) { return q.seriesIndex === hw.lower; })[0];
           text = lo && lo.value != null && v != null ? round(lo.value) + '–' + round(lo.value + v) : null;
         } else {

@@ -104,6 +104,40 @@ pub fn daily(days: &[DailyBar], title: &str, name: &str) -> Value {
     })
 }
 
+/// PM2.5 at each station and the city mean over the same hours: one line per series on a
+/// Beijing-hour axis labelled at midnights. `series` are (name, (hours relative to `issue`,
+/// µg/m³)); an hour a series lacks is a gap.
+pub fn stations(series: &[(String, Vec<(i64, f64)>)], issue: NaiveDateTime, title: &str) -> Value {
+    let first = series.iter().flat_map(|s| s.1.iter().map(|p| p.0)).min().unwrap_or(0);
+    let last = series.iter().flat_map(|s| s.1.iter().map(|p| p.0)).max().unwrap_or(0);
+    let labels: Vec<String> =
+        (first..=last).map(|h| (issue + chrono::Duration::hours(h)).format("%m-%d %H:00").to_string()).collect();
+    let lines: Vec<Value> = series
+        .iter()
+        .enumerate()
+        .map(|(k, (name, points))| {
+            let at: std::collections::HashMap<i64, f64> = points.iter().copied().collect();
+            let data: Vec<Value> = (first..=last)
+                .map(|h| at.get(&h).filter(|v| v.is_finite()).map_or(Value::Null, |v| json!((v * 10.0).round() / 10.0)))
+                .collect();
+            // The city mean (first) stands out; the stations are thinner.
+            json!({"name": name, "type": "line", "data": data, "showSymbol": false,
+                   "lineStyle": {"width": if k == 0 { 2.5 } else { 1.2 }}})
+        })
+        .collect();
+    json!({
+        "animation": false,
+        "aria": {"enabled": true, "label": {"description": title}},
+        "hw": {"unit": "µg/m³", "day_ticks": true},
+        "grid": {"left": 44, "right": 16, "top": 30, "bottom": 64, "containLabel": true},
+        "legend": {"bottom": 4, "type": "scroll"},
+        "tooltip": {"trigger": "axis"},
+        "xAxis": {"type": "category", "data": labels, "boundaryGap": false, "axisLabel": {"hideOverlap": true}},
+        "yAxis": {"type": "value", "name": "PM2.5 µg/m³", "min": 0, "nameTextStyle": {"align": "left"}},
+        "series": lines
+    })
+}
+
 /// The element a chart is drawn in; `fallback` (the server-drawn SVG) shows where scripts do not run.
 pub fn element(id: &str, title: &str, option: &Value, fallback: &str) -> String {
     format!(
@@ -111,4 +145,24 @@ pub fn element(id: &str, title: &str, option: &Value, fallback: &str) -> String 
         escape(title),
         escape(&option.to_string())
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_station_chart_puts_every_series_on_one_beijing_hour_axis_with_gaps() {
+        let issue = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap().and_hms_opt(16, 0, 0).unwrap();
+        let series = vec![
+            ("city".to_owned(), vec![(-2, 100.0), (-1, 110.0), (0, 120.0)]),
+            ("9001A".to_owned(), vec![(-2, 90.0), (0, f64::NAN)]),
+        ];
+        let o = stations(&series, issue, "t");
+        assert_eq!(o["xAxis"]["data"], json!(["01-01 14:00", "01-01 15:00", "01-01 16:00"]));
+        assert_eq!(o["series"][0]["data"], json!([100.0, 110.0, 120.0]));
+        // An hour a station lacks, or holds no number for, is a gap, not a zero.
+        assert_eq!(o["series"][1]["data"], json!([90.0, null, null]));
+        assert_eq!(o["series"][1]["name"], "9001A");
+    }
 }

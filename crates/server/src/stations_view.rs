@@ -133,7 +133,9 @@ pub(crate) fn section(
             }
         }
     }
-    b += &svg::station_lines(&lines, l.m("stations.pm2-5-at-each-station"));
+    let title = l.m("stations.pm2-5-at-each-station");
+    let option = crate::charts::stations(&lines, issue, title);
+    b += &crate::charts::element("stations-chart", title, &option, &svg::station_lines(&lines, title));
     b += &svg::station_map(&points, l.m("stations.stations-colour-level-of-the"));
     b += &format!(
         "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{rows}</table>",
