@@ -72,8 +72,11 @@ fn is_cjk(c: char) -> bool {
     matches!(c, '\u{3000}'..='\u{303f}' | '\u{3400}'..='\u{9fff}' | '\u{ff00}'..='\u{ffef}')
 }
 
-/// Runs of Chinese text in the page that are not in `data`, with their line.
+/// Runs of Chinese text in the page that are not part of a whole data value on the same line
+/// (a name, a measure, a reason: the pieces of `data` between quotes, commas and line ends), with
+/// their line. A run that merely occurs somewhere in the data (预警, 企业) is not enough.
 fn chinese_runs(page: &str, data: &str) -> Vec<String> {
+    let values: Vec<&str> = data.split(['"', ',', '\n']).map(str::trim).filter(|v| v.chars().any(is_cjk)).collect();
     let mut found = Vec::new();
     for line in page.lines() {
         let mut run = String::new();
@@ -82,7 +85,8 @@ fn chinese_runs(page: &str, data: &str) -> Vec<String> {
                 run.push(c);
             } else if !run.is_empty() {
                 let r = std::mem::take(&mut run);
-                if r != "中文" && !data.contains(&r) {
+                let whole = values.iter().any(|v| v.contains(r.as_str()) && line.contains(v));
+                if r != "中文" && !whole {
                     found.push(format!("{r:?} in {:?}", line.trim()));
                 }
             }
@@ -176,4 +180,7 @@ fn the_checks_find_what_they_look_for() {
     assert_eq!(english_words(&zh, "name = \"files\""), ["\"Issue\" in \"Issue\""]);
     let en = visible("<p>Status: 已批准 · 漯河市</p>");
     assert_eq!(chinese_runs(&en, "name = \"漯河市\""), ["\"已批准\" in \"Status: 已批准 · 漯河市\""]);
+    // A word the data holds inside a longer value is not data on its own.
+    let en = visible("<p>Level: 橙色</p><p>Basis: 《大气污染防治法》；橙色预警</p>");
+    assert_eq!(chinese_runs(&en, "basis = \"《大气污染防治法》；橙色预警\""), ["\"橙色\" in \"Level: 橙色\""]);
 }

@@ -18,8 +18,9 @@ use crate::clock::Clock;
 
 /// Packets stored in one transaction at most.
 const MAX_BATCH: usize = 512;
-/// How long counts without packets wait for a commit.
-const FLUSH: std::time::Duration = std::time::Duration::from_secs(2);
+/// How long counts without packets wait for a commit (each is an audit entry: a sender of
+/// nothing but garbage must not flood the log).
+const FLUSH: std::time::Duration = std::time::Duration::from_secs(60);
 /// Senders counted by name; beyond this, unlisted ones share one count.
 const MAX_COUNTED: usize = 10_000;
 
@@ -35,9 +36,11 @@ struct Counts {
 }
 
 impl Counts {
+    /// A listed device is always counted by its MN; unlisted senders by address until there are
+    /// `MAX_COUNTED` names, then together (a scanner must not crowd out the city's devices).
     fn key(&self, who: &str) -> String {
-        let known = self.live.contains_key(who);
-        if self.live.len() >= MAX_COUNTED && !known { "(others)".into() } else { who.to_owned() }
+        let crowded = self.live.len() >= MAX_COUNTED && !self.live.contains_key(who);
+        if crowded && who.starts_with("unlisted ") { "(others)".into() } else { who.to_owned() }
     }
 }
 
@@ -152,12 +155,17 @@ async fn write(store: Store, clock: Arc<dyn Clock>, counts: Arc<ReceiverCounts>,
                 }
             }
             Err(e) => {
-                // Nothing of the batch was stored: every packet's connection hears so and answers
-                // none; the counts wait for the next commit.
-                tracing::error!(error = %e, packets = batch.len(), "HJ 212 readings not stored");
+                // Nothing of the batch was stored. The counts wait for the next commit; each packet
+                // is tried on its own, so one the store refuses does not hold back the others.
+                tracing::error!(error = %e, packets = batch.len(), "HJ 212 readings not stored as a batch");
                 counts.restore_pending(counted);
                 for p in batch {
-                    let _ = p.done.send(Err(e.to_string()));
+                    let one = [(p.who.as_str(), p.readings.as_slice())];
+                    let result = store.save_packets(&one, &[], clock.now()).await;
+                    if let Ok(new) = &result {
+                        counts.stored(&p.who, new[0]);
+                    }
+                    let _ = p.done.send(result.map(|n| n[0]).map_err(|e| e.to_string()));
                 }
             }
         }

@@ -10,7 +10,9 @@
   function tooltip(hw) {
     return function (params) {
       var list = Array.isArray(params) ? params : [params];
-      var out = list.length ? list[0].axisValueLabel : '';
+      // Names come from the city's config and list: escaped, as ECharts leaves a formatter's HTML as is.
+      var esc = echarts.format.encodeHTML;
+      var out = list.length ? esc(String(list[0].axisValueLabel)) : '';
       list.forEach(function (p) {
         if (hw.lower !== undefined && p.seriesIndex === hw.lower) return;
         var v = p.value && typeof p.value === 'object' && !Array.isArray(p.value) ? p.value.value : p.value;
@@ -22,7 +24,7 @@
           text = round(v);
         }
         if (text == null) return;
-        out += '<br>' + p.marker + p.seriesName + ': ' + text + (hw.unit ? ' ' + hw.unit : '');
+        out += '<br>' + p.marker + esc(String(p.seriesName)) + ': ' + text + (hw.unit ? ' ' + esc(hw.unit) : '');
       });
       return out;
     };

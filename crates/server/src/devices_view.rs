@@ -1,5 +1,5 @@
 //! The office's view of the online monitors: each listed device with its enterprise, line and
-//! outlet, what the HJ 212 receiver has seen from it since the process started, and its latest
+//! outlet, what the HJ 212 receiver has seen from it (kept in the store across restarts), and its latest
 //! reading, so a monitor that went quiet or sends bad frames is seen before a warning needs it.
 
 use crate::pages::Lang;

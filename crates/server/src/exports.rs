@@ -8,12 +8,12 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use hazewarn_response::{CurtailmentPlan, Treatment, Warning};
+use hazewarn_response::{CurtailmentPlan, Warning};
 use hazewarn_store::users::Role;
 use rust_xlsxwriter::{Format, Workbook, Worksheet};
 
 use crate::auth::Caller;
-use crate::pages::{Lang, city_page, level_name, login_needed};
+use crate::pages::{Lang, city_page, delivery_status, late_acknowledgement, level_name, login_needed, treatment_name};
 use crate::{ApiError, AppState, escape};
 
 pub fn routes() -> Router<AppState> {
@@ -81,22 +81,16 @@ fn download(file: &str, bytes: Vec<u8>) -> Response {
         .into_response()
 }
 
-/// The warning in force and its plan; none in force is a 404 with the reason.
+/// The warning in force and the plan its notices were issued from (stored with the step that
+/// made it, not recomputed from today's list); none in force is a 404.
 async fn in_force(s: &AppState) -> Result<(Warning, CurtailmentPlan), ApiError> {
     let w = s.city.store.warning_in_force().await?.ok_or(ApiError::NotFound)?;
-    let (_, list) = s.city.list().await?;
-    let c = &s.city;
-    let p = hazewarn_response::plan(&list, &c.rules, w.level(), &c.inventory, &c.profile.targets, c.guarantee())?;
-    Ok((w, p))
-}
-
-fn treatment_name(l: &Lang, t: Treatment) -> &'static str {
-    match t {
-        Treatment::Measures => l.m("pages.measures-2"),
-        Treatment::SelfDirected => l.m("pages.self-directed-a-leading-whitelist"),
-        Treatment::Exempt => l.m("pages.guarantee-exempt"),
-        Treatment::HeatLed => l.m("pages.guarantee-heat-led"),
+    for t in w.transitions.iter().rev() {
+        if let Some(p) = s.city.store.plan(&w.id, t.step).await? {
+            return Ok((w, p));
+        }
     }
+    Err(ApiError::NotFound)
 }
 
 async fn plan_xlsx(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result<Caller, ApiError>) -> Response {
@@ -180,7 +174,8 @@ async fn deliveries_xlsx(
             .await?
             .into_iter()
             .map(|d| {
-                let channels: Vec<String> = d.deliveries.iter().map(|(c, st)| format!("{c}: {st}")).collect();
+                let channels: Vec<String> =
+                    d.deliveries.iter().map(|(c, st)| format!("{c}: {}", delivery_status(&l, st))).collect();
                 vec![
                     Cell::Text(d.notice_id),
                     Cell::Text(d.enterprise),
@@ -226,11 +221,7 @@ async fn acknowledgements_xlsx(
             .iter()
             .map(|n| {
                 let x = &n.notice;
-                let late = n
-                    .acknowledged_at
-                    .as_deref()
-                    .and_then(|a| hazewarn_store::parse_ts(a).ok())
-                    .is_some_and(|a| a > x.ack_deadline);
+                let late = late_acknowledgement(n);
                 vec![
                     Cell::Text(x.id.clone()),
                     Cell::Text(x.enterprise.clone()),
@@ -275,8 +266,8 @@ async fn print_page(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
             "<p id=\"print-warning\"><b>{}</b> · {} · {} – {}</p><p>{}{}{}</p>",
             escape(&w.id),
             level_name(&l, w.level()),
-            t.start.format("%Y-%m-%d %H:%M"),
-            t.end.format("%Y-%m-%d %H:%M"),
+            crate::pages::beijing_time(t.start),
+            crate::pages::beijing_time(t.end),
             l.m("history.reason"),
             l.m("pages.colon"),
             escape(&t.reason)

@@ -167,7 +167,7 @@ fn action_name<'a>(l: &Lang, action: &'a str) -> &'a str {
     ACTIONS.iter().find(|(a, _)| *a == action).map_or(action, |(_, key)| l.m(key))
 }
 
-fn kind_name(l: &Lang, kind: TransitionKind) -> &'static str {
+pub(crate) fn kind_name(l: &Lang, kind: TransitionKind) -> &'static str {
     match kind {
         TransitionKind::Draft => l.m("history.kind-draft"),
         TransitionKind::Issue => l.m("history.kind-issue"),
@@ -240,11 +240,11 @@ async fn history_page(
                 b += &format!(
                     "<tr>{head}<td>{}</td><td class=\"time\">{}</td><td><code>{}</code></td><td>{}</td><td class=\"time\">{} – {}</td><td class=\"text\">{}</td><td><code>{}</code></td></tr>",
                     kind_name(&l, t.kind),
-                    t.at.format("%Y-%m-%d %H:%M"),
+                    crate::pages::beijing_time(t.at),
                     escape(&t.by),
                     if t.level == WarningLevel::None { "-".to_owned() } else { level_name(&l, t.level) },
-                    t.start.format("%m-%d %H:%M"),
-                    t.end.format("%m-%d %H:%M"),
+                    crate::pages::beijing_time(t.start),
+                    crate::pages::beijing_time(t.end),
                     escape(&t.reason),
                     escape(&t.forecast_id),
                 );

@@ -158,7 +158,9 @@ async fn atom_feed(State(s): State<AppState>) -> Result<Response, ApiError> {
     let mut entries: Vec<(chrono::DateTime<chrono::FixedOffset>, u32, String)> = Vec::new();
     for w in &warnings {
         for t in w.transitions.iter().filter(|t| t.kind != TransitionKind::Draft) {
-            let title = format!("{} {}{}", w.id, kind_zh(t.kind), t.level.zh());
+            // The feed is the city's public channel, in Chinese as the alerts are.
+            let zh = pages::Lang::default();
+            let title = format!("{} {}{}", w.id, history_view::kind_name(&zh, t.kind), t.level.zh());
             entries.push((
                 t.at,
                 t.step,
@@ -189,17 +191,6 @@ async fn atom_feed(State(s): State<AppState>) -> Result<Response, ApiError> {
         entries = entries.into_iter().map(|e| e.2).collect::<String>()
     );
     Ok(([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], body).into_response())
-}
-
-fn kind_zh(kind: TransitionKind) -> &'static str {
-    match kind {
-        TransitionKind::Draft => "草拟",
-        TransitionKind::Issue => "发布",
-        TransitionKind::Upgrade => "升级为",
-        TransitionKind::Downgrade => "降级为",
-        TransitionKind::Extend => "延长",
-        TransitionKind::Lift => "解除",
-    }
 }
 
 /// The CAP alert one step of a warning published (each Atom entry links to its own).

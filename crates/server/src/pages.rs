@@ -132,11 +132,16 @@ async fn public(State(s): State<AppState>, Query(l): Query<Lang>) -> Result<Html
     let axum::Json(cur) = api::public_current(State(s.clone())).await?;
     let mut b = String::new();
     if let Some(o) = &cur.observed {
-        let primary = if o.primary.is_empty() { l.m("compliance.none").to_owned() } else { o.primary.join("、") };
+        let primary = if o.primary.is_empty() {
+            l.m("compliance.none").to_owned()
+        } else {
+            o.primary.join(l.m("pages.list-enumeration"))
+        };
         b += &format!(
-            "<p id=\"observed\">{} {}：<span class=\"badge\" style=\"background:{};color:{}\">AQI {} {}</span> {} {} · PM2.5 {:.0} µg/m³</p>",
+            "<p id=\"observed\">{} {}{}<span class=\"badge\" style=\"background:{};color:{}\">AQI {} {}</span> {} {} · PM2.5 {:.0} µg/m³</p>",
             l.m("pages.observed"),
             o.time.format("%Y-%m-%d %H:00"),
+            l.m("pages.colon"),
             escape(&o.colour),
             svg::text_on(&o.colour),
             o.aqi,
@@ -813,12 +818,7 @@ async fn plan_section(s: &AppState, l: &Lang, level: WarningLevel, in_force: boo
         {
             continue;
         }
-        let treatment = match e.treatment {
-            Treatment::Measures => l.m("pages.measures-2"),
-            Treatment::SelfDirected => l.m("pages.self-directed-a-leading-whitelist"),
-            Treatment::Exempt => l.m("pages.guarantee-exempt"),
-            Treatment::HeatLed => l.m("pages.guarantee-heat-led"),
-        };
+        let treatment = treatment_name(l, e.treatment);
         let measures: Vec<String> = e
             .lines
             .iter()
@@ -840,7 +840,7 @@ async fn plan_section(s: &AppState, l: &Lang, level: WarningLevel, in_force: boo
 /// Each notice of the warning in force with its step and level, per channel, and the dead
 /// letters with a retry button.
 /// An outbox status as the office reads it.
-fn delivery_status<'a>(l: &Lang, status: &'a str) -> &'a str {
+pub(crate) fn delivery_status<'a>(l: &Lang, status: &'a str) -> &'a str {
     match status {
         "sent" => l.m("pages.delivered"),
         "pending" => l.m("pages.sending"),
@@ -896,7 +896,7 @@ async fn deliveries_section(s: &AppState, l: &Lang) -> Result<String, ApiError> 
         &format!("<p id=\"delivery-totals\">{}</p><table id=\"deliveries\">", totals.join(" · ")),
         1,
     );
-    let dead = s.city.store.outbox_in(hazewarn_store::OutboxStatus::Dead, 200).await?;
+    let dead = s.city.store.outbox_in(hazewarn_store::OutboxStatus::Dead, DEAD_SHOWN).await?;
     if !dead.is_empty() {
         b += &format!(
             "<h3>{}</h3><form method=\"post\" action=\"/office/retry-all{}\"><button id=\"retry-all\">{} ({})</button></form><table>",
@@ -959,6 +959,21 @@ fn public_measures(s: &AppState, l: &Lang, level: WarningLevel) -> String {
         b += "</ul>";
     }
     b + "</section>"
+}
+
+/// How the plan treats an enterprise, 保障类 and 白名单 named.
+pub(crate) fn treatment_name(l: &Lang, t: Treatment) -> &'static str {
+    match t {
+        Treatment::Measures => l.m("pages.measures-2"),
+        Treatment::SelfDirected => l.m("pages.self-directed-a-leading-whitelist"),
+        Treatment::Exempt => l.m("pages.guarantee-exempt"),
+        Treatment::HeatLed => l.m("pages.guarantee-heat-led"),
+    }
+}
+
+/// A time as Beijing shows it, whatever offset it was written with.
+pub(crate) fn beijing_time(t: chrono::DateTime<chrono::FixedOffset>) -> String {
+    hazewarn_scheduler::beijing(t.with_timezone(&chrono::Utc)).format("%Y-%m-%d %H:%M").to_string()
 }
 
 /// A plan's measure code (`stop`, `cut:30`, …) in plain words.
@@ -1086,6 +1101,9 @@ async fn office_retry(
     }
 }
 
+/// Dead letters listed on the office page, and retried at once.
+const DEAD_SHOWN: i64 = 500;
+
 /// Every dead letter queued again, each audited as the single retry is.
 async fn office_retry_all(
     State(s): State<AppState>,
@@ -1094,11 +1112,16 @@ async fn office_retry_all(
 ) -> Response {
     let r = async {
         let user = caller?.require(&[Role::Office])?.clone();
-        let dead = s.city.store.outbox_in(hazewarn_store::OutboxStatus::Dead, 10_000).await?;
+        let dead = s.city.store.outbox_in(hazewarn_store::OutboxStatus::Dead, DEAD_SHOWN).await?;
+        // One that another hand retried meanwhile is no reason to leave the rest.
+        let mut retried = 0;
         for d in &dead {
-            s.city.store.retry_dead(&d.id, &user.name, s.city.now()).await?;
+            match s.city.store.retry_dead(&d.id, &user.name, s.city.now()).await {
+                Ok(()) => retried += 1,
+                Err(e) => tracing::warn!(id = %d.id, error = %e, "dead letter not retried"),
+            }
         }
-        Ok::<_, ApiError>(format!("{} {}", l.m("pages.retried"), dead.len()))
+        Ok::<_, ApiError>(format!("{} {retried}", l.m("pages.retried")))
     }
     .await;
     after_post("/office", &l, r)
@@ -1387,9 +1410,15 @@ pub(crate) fn local_time(ts: &str) -> String {
 }
 
 /// When and how a notice was acknowledged, marked late after its deadline.
+/// Whether a notice was acknowledged after its deadline.
+pub(crate) fn late_acknowledgement(n: &hazewarn_store::response::StoredNotice) -> bool {
+    let at = n.acknowledged_at.as_deref().and_then(|a| hazewarn_store::parse_ts(a).ok());
+    at.is_some_and(|t| t > n.notice.ack_deadline.with_timezone(&chrono::Utc))
+}
+
 fn acknowledgement(l: &Lang, n: &hazewarn_store::response::StoredNotice) -> Option<String> {
     let at = n.acknowledged_at.as_deref()?;
-    let late = hazewarn_store::parse_ts(at).is_ok_and(|t| t > n.notice.ack_deadline.with_timezone(&chrono::Utc));
+    let late = late_acknowledgement(n);
     let by_phone = n.acknowledged_via.as_deref() == Some("phone");
     let mut s = local_time(at);
     if by_phone {

@@ -39,7 +39,7 @@ fn number(d: &Data) -> f64 {
 }
 
 #[tokio::test]
-async fn the_plan_exports_each_line_and_totals_that_match_the_api() {
+async fn the_plan_export_is_the_issued_plan_line_by_line_with_its_totals() {
     let f = fixture(1000).await;
     let (status, _, _) = get(&f, "/office/export/plan.xlsx", "office").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "no warning in force, nothing to export");
@@ -52,9 +52,11 @@ async fn the_plan_exports_each_line_and_totals_that_match_the_api() {
     let lines = &book[0].1;
     assert_eq!(lines[0][0], Data::String("企业".into()), "{:?}", lines[0]);
     assert_eq!(lines[0][8], Data::String("SO₂ kg/d".into()));
-    // The API's plan for the same level: the sheet holds each of its lines, and its columns add
-    // up to the plan's totals.
-    let (_, plan) = call(&f, "GET", "/api/v1/plan?level=orange", Some("office"), None).await;
+    // The plan the notices were issued from, as stored with the step: the sheet holds each of its
+    // lines, and its columns add up to its totals.
+    let step = f.state.city.store.warning_in_force().await.unwrap().unwrap().current().step;
+    let issued = f.state.city.store.plan(w["id"].as_str().unwrap(), step).await.unwrap().expect("a stored plan");
+    let plan = serde_json::to_value(&issued).unwrap();
     let api_lines: usize =
         plan["enterprises"].as_array().unwrap().iter().map(|e| e["lines"].as_array().unwrap().len()).sum();
     assert_eq!(lines.len() - 1, api_lines);
@@ -64,6 +66,22 @@ async fn the_plan_exports_each_line_and_totals_that_match_the_api() {
         let total = totals.iter().find(|t| t["pollutant"] == pollutant).unwrap()["reduction_kg_d"].as_f64().unwrap();
         assert!((sum - total).abs() < 1e-6 * total.max(1.0), "{pollutant}: {sum} vs {total}");
     }
+    // A list imported after the warning changes the preview, not what was issued.
+    let repo = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/lists/luohe-illustrative.csv");
+    let csv = std::fs::read_to_string(repo).unwrap();
+    let fewer: String =
+        csv.lines().filter(|l| !l.starts_with(crate::tests::ENTERPRISE_A)).map(|l| format!("{l}\n")).collect();
+    let req = Request::post("/api/v1/lists?name=fewer.csv")
+        .header(header::AUTHORIZATION, "Bearer token-office")
+        .header(header::CONTENT_TYPE, "application/octet-stream")
+        .body(Body::from(fewer))
+        .unwrap();
+    assert_eq!(router(f.state.clone()).oneshot(req).await.unwrap().status(), StatusCode::OK);
+    let (_, preview) = call(&f, "GET", "/api/v1/plan?level=orange", Some("office"), None).await;
+    let count = |p: &Value| p["enterprises"].as_array().unwrap().len();
+    assert_eq!(count(&preview) + 1, count(&plan), "the new list plans one enterprise fewer");
+    let (_, _, bytes) = get(&f, "/office/export/plan.xlsx", "office").await;
+    assert_eq!(sheets(bytes)[0].1.len() - 1, api_lines, "the export is still the issued plan");
     let sums = &book[1].1;
     assert_eq!(sums.len(), 1 + totals.len());
     // In English, the headers are English.

@@ -144,8 +144,7 @@ fn placeholders(rows: usize, k: usize) -> String {
 type Key = (String, String, String, String, String);
 
 impl crate::WriteTx {
-    /// Inserts the packets' values in as few statements as the bind limit allows; the rows each
-    /// statement returns are the new ones, given back to the first packet that carried them.
+    /// Inserts the packets' values; returns how many of each packet's values were new.
     async fn insert_readings(&mut self, packets: &[&[Reading]], now: DateTime<Utc>) -> Result<Vec<usize>> {
         // Which values are new is decided before inserting, under the transaction's write lock:
         // what the store already holds (usually nothing: one read that returns no rows), then
