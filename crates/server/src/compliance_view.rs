@@ -529,4 +529,42 @@ mod sentences {
         let en = Lang { lang: "en".into(), ..Default::default() };
         assert_eq!(sentence(&en, "no evidence covers 50 % of the 24 hours"), "no evidence covers 50 % of the 24 hours");
     }
+
+    /// What the core writes today, read through the page: a change of its wording that the
+    /// page does not follow shows up here as English on a Chinese page.
+    #[test]
+    fn every_sentence_the_core_writes_reads_in_chinese() {
+        use chrono::TimeZone;
+        use hazewarn_compliance::{Baseline, LineEvidence, Reading, Series, Tolerances, Treatment, Verdict, evaluate};
+        let at = |h| chrono::FixedOffset::east_opt(8 * 3600).unwrap().with_ymd_and_hms(2024, 1, 22, h, 0, 0).unwrap();
+        let series = |base: f64, v: f64| Series {
+            during: (8..12).map(|h| Reading { at: at(h), value: v }).collect(),
+            baseline: Baseline { hourly: [Some(base); 24], days: Vec::new() },
+        };
+        let t = Tolerances::builtin();
+        // A stopped line that ran on with its dust collector off: all three kinds of evidence.
+        let ran_on = LineEvidence {
+            line: "1#".into(),
+            treatment: Treatment::Stop,
+            hours: 4,
+            production: Some(series(1000.0, 990.0)),
+            abatement: Some(series(100.0, 5.0)),
+            emission: Some(series(50.0, 60.0)),
+        };
+        let silent = LineEvidence { production: None, abatement: None, emission: None, ..ran_on.clone() };
+        let zh = Lang::default();
+        let mut said = Vec::new();
+        for e in [ran_on, silent] {
+            match evaluate(&e, &t).verdict {
+                Verdict::Suspected { evidence, .. } => said.extend(evidence),
+                Verdict::NoData { why } => said.push(why),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(said.len(), 4, "{said:?}");
+        for s in &said {
+            let page = sentence(&zh, s);
+            assert!(!page.chars().any(|c| c.is_ascii_alphabetic()), "{s:?} reads {page:?}");
+        }
+    }
 }
