@@ -23,6 +23,7 @@ mod compliance_view;
 mod devices_view;
 mod error;
 mod exports;
+mod forecaster_view;
 mod history_view;
 mod messages;
 pub mod observed;
