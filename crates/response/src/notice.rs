@@ -134,7 +134,10 @@ impl CurtailmentNotice {
                 &format!("<tr><td>{}</td><td>{}</td><td lang=\"en\">{}</td></tr>\n", e(&l.line), e(&l.zh), e(&l.en));
         }
         format!(
-            "<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{title}</title></head><body>\n\
+            "<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <style>body{{font-family:sans-serif;margin:12px}}td,th{{word-break:keep-all;padding:4px}}\
+             small{{overflow-wrap:anywhere}}</style></head><body>\n\
              <h1>{title}</h1>\n<p>编号 {id}<br>致 {ent}（{code}）</p>\n\
              <p>执行时间 {from} 至 {until}（北京时间）</p>\n\
              <table border=\"1\"><tr><th>生产线</th><th>措施</th><th>Measure</th></tr>\n{rows}</table>\n\

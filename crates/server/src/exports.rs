@@ -273,19 +273,21 @@ async fn print_page(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
             escape(&t.reason)
         );
         b += &format!(
-            "<table id=\"print-totals\"><tr><th>{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th></tr>",
+            "<table id=\"print-totals\"><tr><th>{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th>{}</th></tr>",
             l.m("compliance.pollutant"),
             l.m("pages.cut-kg-d"),
             l.m("pages.share"),
-            l.m("compliance.target")
+            l.m("compliance.target"),
+            l.m("exports.met-or-short")
         );
         for x in &p.totals {
             b += &format!(
-                "<tr><td>{}</td><td class=\"num\">{:.1}</td><td class=\"num\">{:.1}\u{a0}%</td><td class=\"num\">{:.0}\u{a0}%</td></tr>",
+                "<tr><td>{}</td><td class=\"num\">{:.1}</td><td class=\"num\">{:.1}\u{a0}%</td><td class=\"num\">{:.0}\u{a0}%</td><td>{}</td></tr>",
                 escape(&x.pollutant),
                 x.reduction_kg_d,
                 x.ratio * 100.0,
-                x.target * 100.0
+                x.target * 100.0,
+                if x.met { l.m("exports.met") } else { l.m("exports.short") }
             );
         }
         b += &format!(

@@ -335,6 +335,16 @@ async fn forecaster(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
             l.m("pages.status"),
             escape(run_status(&l, &v.status))
         );
+        // The run shown may be days old when the cycles stopped: the page says so.
+        let age = s.city.now() - issue;
+        if age > Duration::hours(26) {
+            b += &format!(
+                "<p class=\"msg\" id=\"old-run\">{} {} {}</p>",
+                l.m("pages.run-is-old"),
+                age.num_hours(),
+                l.m("pages.run-is-old-hours")
+            );
+        }
         let hourly_title = l.m("pages.hourly-pm2-5-96-h");
         b += &format!("<h2>{hourly_title}</h2>");
         let raw_daily = match s.city.store.forecast_run(&v.id).await? {
@@ -581,9 +591,18 @@ async fn recommendation_section(s: &AppState, l: &Lang) -> Result<(String, Optio
     if hazewarn_scheduler::Step::recommended(&rec).is_some() {
         match s.city.recommendation_stale(&run_id).await? {
             Some(why) => {
-                let stale = l.m("pages.this-recommendation-is-stale");
-                let why = if l.en() { why.to_string() } else { why.zh() };
-                b += &format!("<p id=\"stale\">{stale} {}</p>", escape(&why));
+                // A step taken on this very forecast carried the recommendation out; any other
+                // step, or a newer grading, left it behind.
+                let in_force = s.city.store.warning_in_force().await?;
+                let carried_out = matches!(why, hazewarn_scheduler::cycle::Stale::StepTaken(_))
+                    && in_force.is_some_and(|w| w.current().forecast_id == run_id);
+                if carried_out {
+                    b += &format!("<p id=\"stale\">{}</p>", l.m("pages.recommendation-carried-out"));
+                } else {
+                    let stale = l.m("pages.this-recommendation-is-stale");
+                    let why = if l.en() { why.to_string() } else { why.zh() };
+                    b += &format!("<p id=\"stale\">{stale} {}</p>", escape(&why));
+                }
             }
             None => {
                 let hidden = format!("<input type=\"hidden\" name=\"run_id\" value=\"{}\">", escape(&run_id));

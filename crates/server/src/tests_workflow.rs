@@ -87,6 +87,8 @@ async fn a_recommendation_carried_out_or_overtaken_is_stale_and_refused() {
     assert!(v["error"]["message"].as_str().unwrap().contains("stale: a warning step was taken"), "{v}");
     let page = office_page(&f).await;
     assert!(page.contains("id=\"stale\"") && !page.contains("id=\"approve\""), "no button for a stale recommendation");
+    // The warning in force rests on run-1: the page says it was carried out, not overtaken.
+    assert!(page.contains("此建议已执行") && !page.contains("此建议已过时"), "{page}");
     // A newer run overtakes run-1 even before any step.
     graded_run(&f, "run-2").await;
     let stale = f.state.city.recommendation_stale("run-1").await.unwrap();
