@@ -106,7 +106,7 @@ async fn plan_xlsx(State(s): State<AppState>, Query(l): Query<Lang>, caller: Res
                     Cell::Text(e.credit_code.clone()),
                     Cell::Text(e.county.clone()),
                     Cell::Text(e.industry.clone()),
-                    Cell::Text(e.grade.name().to_owned()),
+                    Cell::Text(crate::pages::grade_name(&l, e.grade).to_owned()),
                     Cell::Text(treatment_name(&l, e.treatment).to_owned()),
                     Cell::Text(x.line.clone()),
                     Cell::Text(if l.en() { x.measure_en.clone() } else { x.measure_zh.clone() }),
@@ -303,7 +303,7 @@ async fn print_page(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
                 b += &format!(
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"text\">{}</td></tr>",
                     escape(&e.name),
-                    escape(e.grade.name()),
+                    escape(crate::pages::grade_name(&l, e.grade)),
                     treatment_name(&l, e.treatment),
                     escape(&x.line),
                     escape(if l.en() { &x.measure_en } else { &x.measure_zh })

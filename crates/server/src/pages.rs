@@ -657,7 +657,7 @@ async fn plan_section(s: &AppState, l: &Lang, level: WarningLevel, in_force: boo
             b += &format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape(&g.name),
-                escape(g.grade.name()),
+                escape(grade_name(l, g.grade)),
                 escape(&g.line),
                 escape(&measure_words(l, &g.current)),
                 escape(&measure_words(l, &g.proposed))
@@ -689,7 +689,7 @@ async fn plan_section(s: &AppState, l: &Lang, level: WarningLevel, in_force: boo
         l.m("pages.measures")
     );
     for e in &p.enterprises {
-        let grade = e.grade.name();
+        let grade = grade_name(l, e.grade);
         if (!l.county.is_empty() && e.county != l.county)
             || (!l.industry.is_empty() && e.industry != l.industry)
             || (!l.grade.is_empty() && grade != l.grade)
@@ -837,6 +837,17 @@ fn public_measures(s: &AppState, l: &Lang, level: WarningLevel) -> String {
         b += "</ul>";
     }
     b + "</section>"
+}
+
+/// A performance grade as the page's language writes it (A–D stay letters).
+pub(crate) fn grade_name(l: &Lang, g: hazewarn_response::Grade) -> &'static str {
+    use hazewarn_response::Grade;
+    match g {
+        Grade::Leading => l.m("pages.grade-leading"),
+        Grade::NonLeading => l.m("pages.grade-non-leading"),
+        Grade::NonKey => l.m("pages.grade-non-key"),
+        other => other.name(),
+    }
 }
 
 /// How the plan treats an enterprise, 保障类 and 白名单 named.
