@@ -30,7 +30,13 @@ pub async fn section(s: &AppState, l: &Lang) -> Result<String, ApiError> {
             .find(|e| e.credit_code.as_str() == d.credit_code)
             .map_or(d.credit_code.as_str(), |e| e.name.as_str());
         let c = counts.get(&d.mn).copied().unwrap_or_default();
-        let last = s.city.store.last_reading(&d.mn).await?;
+        // Stored as the device's DataTime (RFC 3339, Beijing); shown as the page shows times.
+        let last = s
+            .city
+            .store
+            .last_reading(&d.mn)
+            .await?
+            .map(|t| chrono::DateTime::parse_from_rfc3339(&t).map_or(t, crate::pages::beijing_time));
         b += &format!(
             "<tr><td>{}</td><td>{}</td><td>{} / {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(&d.mn),

@@ -1285,7 +1285,12 @@ async fn list_versions_section(s: &AppState, l: &Lang) -> Result<String, ApiErro
             "<tr><td>v{}</td><td>{}</td><td>{}</td><td>{}</td><td>{action}</td></tr>",
             v.version,
             escape(&local_time(&v.imported_at)),
-            escape(&v.source),
+            // The file's name, not where it lay on the server.
+            escape(
+                std::path::Path::new(&v.source)
+                    .file_name()
+                    .map_or(v.source.as_str(), |f| f.to_str().unwrap_or(&v.source))
+            ),
             v.enterprises
         );
     }
