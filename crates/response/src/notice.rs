@@ -136,7 +136,9 @@ impl CurtailmentNotice {
         format!(
             "<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{title}</title>\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <link rel=\"icon\" href=\"data:,\">\
              <style>body{{font-family:sans-serif;margin:12px}}td,th{{word-break:keep-all;padding:4px}}\
+             table{{display:block;overflow-x:auto;max-width:100%}}\
              small{{overflow-wrap:anywhere}}</style></head><body>\n\
              <h1>{title}</h1>\n<p>编号 {id}<br>致 {ent}（{code}）</p>\n\
              <p>执行时间 {from} 至 {until}（北京时间）</p>\n\

@@ -391,7 +391,7 @@ fn alarm_table(s: &AppState, l: &Lang, alarms: &[Alarm]) -> String {
             .collect::<Vec<_>>()
             .join("<br>");
         b += &format!(
-            "<tr id=\"{}\"><td>{}</td><td>{} / {}</td><td class=\"text\">{}</td><td>{}</td><td>{}</td><td class=\"text\">{answers}</td><td>{form}</td></tr>",
+            "<tr id=\"{}\"><td><code>{}</code></td><td>{} / {}</td><td class=\"text\">{}</td><td>{}</td><td>{}</td><td class=\"text\">{answers}</td><td>{form}</td></tr>",
             escape(&a.id),
             escape(&a.id),
             escape(&a.enterprise),
@@ -437,7 +437,7 @@ pub async fn enterprise_section(s: &AppState, l: &Lang, caller: &Caller) -> Resu
             escape(a.explanation.as_deref().unwrap_or("-"))
         };
         b += &format!(
-            "<tr><td>{}</td><td>{}</td><td class=\"text\">{}</td><td>{}</td><td>{form}</td></tr>",
+            "<tr><td><code>{}</code></td><td>{}</td><td class=\"text\">{}</td><td>{}</td><td>{form}</td></tr>",
             escape(&a.id),
             escape(&a.line),
             escape(&evidence_words(l, &a.evidence)),

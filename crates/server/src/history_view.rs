@@ -229,7 +229,7 @@ async fn history_page(
             for (k, t) in w.transitions.iter().enumerate() {
                 let head = if k == 0 {
                     format!(
-                        "<td rowspan=\"{}\"><b>{}</b><br>{}</td>",
+                        "<td rowspan=\"{}\"><code>{}</code><br>{}</td>",
                         w.transitions.len(),
                         escape(&w.id),
                         state_name(&l, w.state)

@@ -25,6 +25,7 @@ mod error;
 mod exports;
 mod forecaster_view;
 mod history_view;
+mod lists_view;
 mod messages;
 pub mod observed;
 pub mod openapi;
@@ -60,7 +61,7 @@ pub struct AppState {
     /// Sign-in codes asked for per client address (each account has its own limit in the store).
     pub codes: Arc<auth::RateLimiter>,
     /// List files previewed on the office page and awaiting confirmation, by SHA-256.
-    pub staged: Arc<std::sync::Mutex<pages::StagedLists>>,
+    pub staged: Arc<std::sync::Mutex<lists_view::StagedLists>>,
     /// The city's latest observed hour, read again when the cycle rewrites the city series.
     pub observed: Arc<observed::ObservedCache>,
 }
@@ -120,6 +121,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .merge(assets::routes())
         .merge(pages::routes())
+        .merge(lists_view::routes())
         .merge(ack_link::routes())
         .merge(signin::routes())
         .merge(accounts_view::routes())
