@@ -13,7 +13,9 @@ use serde::Deserialize;
 use axum::http::StatusCode;
 
 use crate::auth::{Authorized, Caller};
-use crate::pages::{Lang, after_post, back, city_page, level_name, local_time, login_needed, page, protect_forms};
+use crate::pages::{
+    Lang, after_post, back, city_page, level_name, local_time, login_needed, page, page_error, protect_forms,
+};
 use crate::{ApiError, AppState, api, escape};
 
 pub fn routes() -> Router<AppState> {
@@ -52,7 +54,7 @@ async fn office_list_file(
             let name = field.file_name().unwrap_or("upload.csv").to_owned();
             match field.bytes().await {
                 Ok(bytes) => file = Some((name, bytes.to_vec())),
-                Err(e) => return back("/office", &l, &e.to_string()),
+                Err(e) => return back("/office", &l, &page_error(&l, &ApiError::BadRequest(e.to_string()))),
             }
         }
     }

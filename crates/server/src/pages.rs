@@ -963,7 +963,23 @@ pub(crate) fn after_post(path: &str, l: &Lang, outcome: Result<String, ApiError>
     match outcome {
         Ok(m) => back(path, l, &m),
         Err(ApiError::Unauthenticated) => login_needed(l, ApiError::Unauthenticated),
-        Err(e) => back(path, l, &e.to_string()),
+        Err(e) => back(path, l, &page_error(l, &e)),
+    }
+}
+
+/// A refused form in the page's language: what happened, then the check's own words where it
+/// gave some (a field and what is wrong with it).
+pub(crate) fn page_error(l: &Lang, e: &ApiError) -> String {
+    let lead = |key: &str, detail: &str| format!("{}{}{detail}", l.m(key), l.m("pages.colon"));
+    match e {
+        ApiError::Unauthenticated => l.m("errors.sign-in").to_owned(),
+        ApiError::Forbidden => l.m("errors.forbidden").to_owned(),
+        ApiError::NotFound => l.m("errors.not-found").to_owned(),
+        ApiError::TooMany { retry_after_s } => format!("{} {retry_after_s} s", l.m("errors.too-many")),
+        ApiError::Internal(_) => l.m("errors.internal").to_owned(),
+        ApiError::BadRequest(d) => lead("errors.bad-request", d),
+        ApiError::Conflict(d) => lead("errors.conflict", d),
+        ApiError::Invalid(d) => lead("errors.invalid", d),
     }
 }
 
@@ -981,7 +997,7 @@ async fn office_retry(
     let r = async { api::retry_dead(State(s.clone()), caller?, axum::extract::Path(f.id.clone())).await }.await;
     match r {
         Ok(_) => back("/office", &l, &f.id),
-        Err(e) => back("/office", &l, &e.to_string()),
+        Err(e) => back("/office", &l, &page_error(&l, &e)),
     }
 }
 

@@ -451,6 +451,13 @@ async fn the_office_picks_a_window_in_beijing_time_and_sees_labelled_fields() {
     let req = Request::get("/office").header(header::COOKIE, "hw_session=session-office").body(Body::empty()).unwrap();
     let (_, _, page) = raw(&f, req).await;
     assert!(page.contains("<label>结束（北京时间） <input type=\"datetime-local\" name=\"end\""), "{page}");
+    // A time that does not read: the page says so in Chinese first, then names the field's value.
+    let body = format!("step=upgrade&level=red&end=tomorrow&reason=r&csrf={csrf}");
+    let (status, headers, _) = raw(&f, form_post("/office/warning", "office").body(Body::from(body)).unwrap()).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let location = headers[header::LOCATION].to_str().unwrap();
+    let lead = crate::pages::percent_encode("未执行，填写有误：`tomorrow`");
+    assert!(location.starts_with(&format!("/office?msg={lead}")), "{location}");
     // The upgrade form offers red first, the downgrade form yellow.
     let upgrade = &page[page.find("value=\"upgrade\"").unwrap()..];
     assert!(upgrade[..upgrade.find("</select>").unwrap()].contains("<option value=\"red\" selected>"));
