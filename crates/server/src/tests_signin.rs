@@ -256,7 +256,7 @@ async fn the_office_opens_accounts_from_the_list_and_disables_one_on_its_page() 
         .body(Body::from("name=office&action=disable"))
         .unwrap();
     let (_, h, _) = send(&f, by_enterprise).await;
-    assert!(urlencoding_decode(h[header::LOCATION].to_str().unwrap()).contains("this role may not do that"));
+    assert!(urlencoding_decode(h[header::LOCATION].to_str().unwrap()).contains("当前账号无权执行此操作"));
     assert!(f.state.city.store.accounts().await.unwrap().iter().all(|a| a.name != "office" || a.disabled_at.is_none()));
     // A forecaster's new token is shown once on the answering page; the old one stops working.
     let (status, _, page) = send(&f, office("/office/account", "name=fc&action=rotate")).await;
