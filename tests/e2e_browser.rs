@@ -2,12 +2,10 @@
 //! `tests/e2e/flow.mjs` (playwright-core over the DevTools protocol, Debian's chromium, headless).
 //! Screenshots of every page land in `target/e2e/`.
 
-use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-use crate::common::{hazewarn, repo, text, trained_on_sample};
+use crate::common::{add_user, hazewarn, repo, serve, text, trained_on_sample};
 
 /// Skips outside CI when the browser or the driver is missing; fails in CI (`.ci/run` installs both).
 fn browser_ready() -> bool {
@@ -58,28 +56,9 @@ fn four_roles_in_a_real_browser() {
         ("ent-b", "enterprise", Some(codes[1])),
     ];
     for (name, role, code) in users {
-        let token = format!("e2e-token-{name}-0123456789abcdef");
-        let mut args = vec!["user", "add", "--config", cfg, "--name", name, "--role", role, "--token", &token];
-        if let Some(c) = code {
-            args.extend(["--credit-code", c]);
-        }
-        let o = hazewarn(&args);
-        assert!(o.status.success(), "{}", text(&o));
+        add_user(cfg, name, role, &format!("e2e-token-{name}-0123456789abcdef"), code);
     }
-
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_hazewarn"))
-        .args(["serve", "--config", cfg, "--addr", &addr])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let t0 = Instant::now();
-    while TcpStream::connect(&addr).is_err() {
-        assert!(t0.elapsed() < Duration::from_secs(30), "the server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (mut server, addr) = serve(cfg);
     let out = repo().join("target/e2e");
     std::fs::create_dir_all(&out).unwrap();
     let run = Command::new("node")

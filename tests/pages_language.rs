@@ -5,10 +5,8 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-use crate::common::{hazewarn, repo, text};
+use crate::common::{add_user, repo, serve};
 
 /// Acronyms, units and names that Chinese pages write in Latin letters, as Chinese agencies do.
 const LATIN_ON_CHINESE: &[&str] = &["English", "Atom", "NOx", "VOCs"];
@@ -124,27 +122,9 @@ pub fn check_pages_of_demo(out: &Path, enterprise: &str) {
     for (name, role, code) in
         [("fc", "forecaster", None), ("office", "office", None), ("ent", "enterprise", Some(enterprise))]
     {
-        let (t, name) = (token(name), format!("lang-{name}"));
-        let mut args = vec!["user", "add", "--config", cfg, "--name", &name, "--role", role, "--token", &t];
-        if let Some(c) = code {
-            args.extend(["--credit-code", c]);
-        }
-        let o = hazewarn(&args);
-        assert!(o.status.success(), "{}", text(&o));
+        add_user(cfg, &format!("lang-{name}"), role, &token(name), code);
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_hazewarn"))
-        .args(["serve", "--config", cfg, "--addr", &addr])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let t0 = Instant::now();
-    while TcpStream::connect(&addr).is_err() {
-        assert!(t0.elapsed() < Duration::from_secs(30), "the server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (mut server, addr) = serve(cfg);
     // A notice is a document issued in Chinese (its issuer, legal basis and measures): an
     // English page shows it as issued.
     let data = data_text(out) + &get(&addr, "/api/v1/notices", &token("ent"));

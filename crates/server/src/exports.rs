@@ -70,6 +70,18 @@ fn sheet(wb: &mut Workbook, name: &str, header: &[&str], rows: &[Vec<Cell>]) -> 
     Ok(())
 }
 
+/// One sheet of an export: its name, its header row and its rows.
+type Sheet<'a> = (&'a str, &'a [&'a str], Vec<Vec<Cell>>);
+
+/// A workbook of `sheets`, sent as the download `file`.
+fn workbook(file: &str, sheets: &[Sheet<'_>]) -> Result<Response, ApiError> {
+    let mut wb = Workbook::new();
+    for (name, header, rows) in sheets {
+        sheet(&mut wb, name, header, rows)?;
+    }
+    Ok(download(file, wb.save_to_buffer().map_err(xlsx_error)?))
+}
+
 fn download(file: &str, bytes: Vec<u8>) -> Response {
     (
         [
@@ -131,8 +143,7 @@ async fn plan_xlsx(State(s): State<AppState>, Query(l): Query<Lang>, caller: Res
             "PM kg/d",
             "VOCs kg/d",
         ];
-        let mut wb = Workbook::new();
-        sheet(&mut wb, l.m("exports.plan"), &header, &rows)?;
+        let plan_header = header;
         let totals: Vec<Vec<Cell>> = p
             .totals
             .iter()
@@ -155,8 +166,10 @@ async fn plan_xlsx(State(s): State<AppState>, Query(l): Query<Lang>, caller: Res
             l.m("compliance.target"),
             l.m("exports.met-or-short"),
         ];
-        sheet(&mut wb, l.m("exports.totals"), &header, &totals)?;
-        Ok::<_, ApiError>(download(&format!("{}-plan.xlsx", w.id), wb.save_to_buffer().map_err(xlsx_error)?))
+        workbook(
+            &format!("{}-plan.xlsx", w.id),
+            &[(l.m("exports.plan"), &plan_header, rows), (l.m("exports.totals"), &header, totals)],
+        )
     }
     .await;
     result.unwrap_or_else(|e| login_needed(&l, e))
@@ -200,9 +213,7 @@ async fn deliveries_xlsx(
             l.m("exports.overdue"),
             l.m("exports.escalated"),
         ];
-        let mut wb = Workbook::new();
-        sheet(&mut wb, l.m("exports.deliveries"), &header, &rows)?;
-        Ok::<_, ApiError>(download(&format!("{}-deliveries.xlsx", w.id), wb.save_to_buffer().map_err(xlsx_error)?))
+        workbook(&format!("{}-deliveries.xlsx", w.id), &[(l.m("exports.deliveries"), &header, rows)])
     }
     .await;
     result.unwrap_or_else(|e| login_needed(&l, e))
@@ -244,12 +255,7 @@ async fn acknowledgements_xlsx(
             l.m("exports.via"),
             l.m("exports.late"),
         ];
-        let mut wb = Workbook::new();
-        sheet(&mut wb, l.m("exports.acknowledgements"), &header, &rows)?;
-        Ok::<_, ApiError>(download(
-            &format!("{}-acknowledgements.xlsx", w.id),
-            wb.save_to_buffer().map_err(xlsx_error)?,
-        ))
+        workbook(&format!("{}-acknowledgements.xlsx", w.id), &[(l.m("exports.acknowledgements"), &header, rows)])
     }
     .await;
     result.unwrap_or_else(|e| login_needed(&l, e))

@@ -521,7 +521,7 @@ async fn office(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result
             Some(w) => b += &format!("<p id=\"in-force\"><span class=\"badge\" style=\"background:{};color:{}\">{}</span> {} · {} — {}</p>", level_colour(w.level()), svg::text_on(level_colour(w.level())), level_name(&l, w.level()), escape(&w.id), w.current().start.format("%m-%d %H:%M"), w.current().end.format("%m-%d %H:%M")),
             None => b += &format!("<p id=\"in-force\">{}</p>", l.m("pages.none")),
         }
-        let (section, recommended) = recommendation_section(&s, &l).await?;
+        let (section, recommended) = recommendation_section(&s, &l, in_force.as_ref()).await?;
         b += &section;
         b += &format!(
             "<h3>{}</h3>{}{}{}",
@@ -562,7 +562,11 @@ async fn office(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result
 /// The latest run's recommendation with its reasons, and the button that carries it out while
 /// it still stands (a stale one says why it may no longer be carried out). Also the level it
 /// recommends.
-async fn recommendation_section(s: &AppState, l: &Lang) -> Result<(String, Option<WarningLevel>), ApiError> {
+async fn recommendation_section(
+    s: &AppState,
+    l: &Lang,
+    in_force: Option<&hazewarn_response::Warning>,
+) -> Result<(String, Option<WarningLevel>), ApiError> {
     let mut b = format!("<h2>{}</h2>", l.m("pages.recommended-action"));
     let Some(latest) = s.city.store.latest_forecast_run(s.city.now(), false).await? else {
         b += &format!("<p id=\"recommendation\">{}</p>", l.m("pages.no-forecast-yet"));
@@ -588,7 +592,6 @@ async fn recommendation_section(s: &AppState, l: &Lang) -> Result<(String, Optio
             Some(why) => {
                 // A step taken on this very forecast carried the recommendation out; any other
                 // step, or a newer grading, left it behind.
-                let in_force = s.city.store.warning_in_force().await?;
                 let carried_out = matches!(why, hazewarn_scheduler::cycle::Stale::StepTaken(_))
                     && in_force.is_some_and(|w| w.current().forecast_id == run_id);
                 if carried_out {
