@@ -12,8 +12,8 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use hazewarn_aqi::Standards;
 use hazewarn_forecast::verify::{Contingency, ErrorStats, contingency, error_stats};
 use hazewarn_forecast::{
-    BIAS_DAYS, Derived, FIRST_CORRECTED_DAY, Forecast, ModelKind, ModelParams, NOWCAST_DAYS, RECENT_DAYS, Series,
-    VerifiedIssuer, daily_outlook, pm25_daily_aqi,
+    BIAS_DAYS, DailyLevel, Derived, FIRST_CORRECTED_DAY, FittedModel, Forecast, ModelKind, ModelParams, NOWCAST_DAYS,
+    RECENT_DAYS, Series, Stages, VerifiedIssuer, daily_outlook, pm25_daily_aqi,
 };
 use hazewarn_response::{CurrentWarning, DailyForecast, GradingProfile, RangeBound, grade};
 use serde::Serialize;
@@ -32,7 +32,7 @@ pub struct BacktestArgs {
     pub issue_hour: u32,
     #[arg(long, value_enum, default_value = "none")]
     pub future_met: FutureMet,
-    /// gbdt (default), linear (elastic net), perpetual, or a baseline: persistence, climatology, damped.
+    /// gbdt (default), linear (elastic net), or a baseline: persistence, climatology, damped.
     #[arg(long, default_value = "gbdt")]
     pub model: String,
     #[arg(long)]
@@ -41,9 +41,34 @@ pub struct BacktestArgs {
     pub daily_out: PathBuf,
     #[arg(long)]
     pub report: PathBuf,
+    /// The stages after the learner: `all`, a list to keep, or `=-stage,…` to drop from all
+    /// (default: the met mode's own set; see `hazewarn evaluate`).
+    #[arg(long, value_parser = Stages::parse)]
+    pub stages: Option<Stages>,
 }
 
-pub const MODELS: [&str; 6] = ["linear", "gbdt", "perpetual", "persistence", "climatology", "damped"];
+/// Where training ends and which days are forecast.
+#[derive(Debug, Clone, Copy)]
+pub struct Split {
+    pub train_until: NaiveDate,
+    pub test_from: NaiveDate,
+    pub test_until: NaiveDate,
+    pub issue_hour: u32,
+}
+
+impl Split {
+    pub fn check(&self) -> Result<()> {
+        if self.test_from > self.test_until || self.train_until >= self.test_from {
+            bail!("expected train_until < test_from ≤ test_until");
+        }
+        if self.issue_hour > 23 {
+            bail!("the issue hour must be 0..=23");
+        }
+        Ok(())
+    }
+}
+
+pub const MODELS: [&str; 5] = ["linear", "gbdt", "persistence", "climatology", "damped"];
 const REPORT_LEADS: [usize; 7] = [1, 6, 12, 24, 48, 72, 96];
 
 fn iso(t: NaiveDateTime) -> String {
@@ -76,7 +101,11 @@ pub(crate) fn daily_of(
 struct DailyScore {
     n: usize,
     rmse: Option<f64>,
+    /// The level of p50 against the observed level.
     level_accuracy: Option<f64>,
+    /// The published level (the most probable one; the model only) against the observed level.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    level_accuracy_product: Option<f64>,
     aqi_gt150: Contingency,
     aqi_gt200: Contingency,
 }
@@ -98,29 +127,62 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
     if !MODELS.contains(&a.model.as_str()) {
         bail!("unknown model `{}`; choose one of {}", a.model, MODELS.join(", "));
     }
-    if a.test_from > a.test_until || a.train_until >= a.test_from {
-        bail!("expected --train-until < --test-from ≤ --test-until");
-    }
-    if a.issue_hour > 23 {
-        bail!("--issue-hour must be 0..=23");
-    }
+    let split = Split {
+        train_until: a.train_until,
+        test_from: a.test_from,
+        test_until: a.test_until,
+        issue_hour: a.issue_hour,
+    };
+    split.check().map_err(|e| anyhow!("{e} (--train-until, --test-from, --test-until, --issue-hour)"))?;
     let future_met = a.future_met == FutureMet::Observed;
+    let json = backtest(&a.source, &split, future_met, &a.model, a.stages, (&a.hourly_out, &a.daily_out))?;
+    std::fs::write(&a.report, serde_json::to_string_pretty(&json)?)
+        .map_err(|e| anyhow!("{}: {e}", a.report.display()))?;
+    let fitted = json["model"].as_str().unwrap_or("gbdt");
+    let g = &json["models"][fitted]["hourly"];
+    let dp = &json["models"]["damped"]["hourly"];
+    eprintln!(
+        "backtest: {} issues; RMSE {fitted}/damped at 24 h {:.1}/{:.1}, 72 h {:.1}/{:.1}; fit {:.1} s, predict {:.1} ms/issue",
+        json["test"]["issues"],
+        g["24"]["rmse"].as_f64().unwrap_or(f64::NAN),
+        dp["24"]["rmse"].as_f64().unwrap_or(f64::NAN),
+        g["72"]["rmse"].as_f64().unwrap_or(f64::NAN),
+        dp["72"]["rmse"].as_f64().unwrap_or(f64::NAN),
+        json["timings_s"]["fit"].as_f64().unwrap_or(f64::NAN),
+        json["timings_s"]["predict_per_issue_ms"].as_f64().unwrap_or(f64::NAN),
+    );
+    Ok(())
+}
+
+/// Train up to the split, issue one forecast a day over its test days, write the contract's
+/// hourly and daily files for `model_name` (the fitted model or a baseline) and return the report.
+pub(crate) fn backtest(
+    source: &ObsArgs,
+    a: &Split,
+    future_met: bool,
+    model_name: &str,
+    stages: Option<Stages>,
+    (hourly_out, daily_out): (&Path, &Path),
+) -> Result<serde_json::Value> {
     let t_start = Instant::now();
-    let (series, h) = a.source.load()?;
+    let (series, h) = source.load()?;
     let t_load = t_start.elapsed().as_secs_f64();
     let day_start = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight");
     let until = h.index(day_start(a.train_until + Duration::days(1))).unwrap_or(h.len());
     if until < 24 * 120 {
         bail!(
             "{}: only {} training hours before {}; at least 120 days are needed",
-            a.source.describe(),
+            source.describe(),
             until,
             a.train_until
         );
     }
     let mut params = ModelParams::new(future_met, a.issue_hour);
     // A baseline is written from the default model's run: the baselines ride along with every forecast.
-    params.kind = ModelKind::from_name(&a.model).unwrap_or(ModelKind::Gbdt);
+    params.kind = ModelKind::from_name(model_name).unwrap_or(ModelKind::Gbdt);
+    if let Some(stages) = stages {
+        params.stages = stages;
+    }
     let met = future_met.then_some(&h);
     let t_fit0 = Instant::now();
     let model = params.fit(&h, until, met)?;
@@ -152,9 +214,14 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
     bar.finish_and_clear();
     let t_pred = t_pred0.elapsed().as_secs_f64();
     if forecasts.is_empty() {
-        bail!("no forecast could be issued in {}..{}: no PM2.5 at the issue hour", a.test_from, a.test_until);
+        bail!(
+            "{}: no forecast could be issued in {}..{}: no PM2.5 at the issue hour",
+            source.describe(),
+            a.test_from,
+            a.test_until
+        );
     }
-    write_outputs(&a.hourly_out, &a.daily_out, &a.model, &forecasts, &model.clim)?;
+    write_outputs(hourly_out, daily_out, model_name, &forecasts, &model)?;
 
     // Verification against what was observed.
     let obs_at = |t: NaiveDateTime| h.index(t).map_or(f64::NAN, |i| h.pm25[i]);
@@ -164,6 +231,7 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
     };
     let profile = GradingProfile::national_2024();
     let fitted = params.kind.name();
+    let products: Vec<Vec<DailyLevel>> = forecasts.iter().map(|f| model.daily_levels(f)).collect();
     let mut report = BTreeMap::new();
     for name in [fitted, "persistence", "climatology", "damped"] {
         let mut s = ModelScore::default();
@@ -219,12 +287,20 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
                         .map(|(d, f, o)| (pm25_daily_aqi(*d, *f) > Some(th), pm25_daily_aqi(*d, *o) > Some(th))),
                 )
             };
+            // The published level of each issue's day k, where that day's mean was observed.
+            let published: Vec<bool> = products
+                .iter()
+                .filter_map(|p| p.get(k))
+                .filter_map(|d| lv(d.date, obs_daily(d.date)).map(|o| o == d.level))
+                .collect();
             s.daily.insert(
                 (k + 1).to_string(),
                 DailyScore {
                     n: pairs.len(),
                     rmse: es.rmse,
                     level_accuracy: (!pairs.is_empty()).then(|| level_ok as f64 / pairs.len() as f64),
+                    level_accuracy_product: (name == fitted && !published.is_empty())
+                        .then(|| published.iter().filter(|ok| **ok).count() as f64 / published.len() as f64),
                     aqi_gt150: gt(150),
                     aqi_gt200: gt(200),
                 },
@@ -237,19 +313,20 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
             if obs.iter().any(|x| x.is_nan()) {
                 continue;
             }
-            let as_forecast = |vals: Vec<(NaiveDate, f64)>| -> Vec<DailyForecast> {
+            let as_forecast = |vals: Vec<(NaiveDate, u32)>| -> Vec<DailyForecast> {
                 vals.into_iter()
-                    .map(|(date, pm)| DailyForecast {
+                    .map(|(date, aqi)| DailyForecast {
                         date,
-                        aqi_p50: pm25_daily_aqi(date, pm).unwrap_or(0),
+                        aqi_p50: aqi,
                         aqi_p10: None,
                         aqi_p90: None,
                         primary: vec!["PM2.5".into()],
                     })
                     .collect()
             };
-            let f = as_forecast(d[..3].iter().map(|x| (x.0, x.2)).collect());
-            let o = as_forecast(d[..3].iter().zip(&obs).map(|(x, o)| (x.0, *o)).collect());
+            let aqi = |date: NaiveDate, pm: f64| pm25_daily_aqi(date, pm).unwrap_or(0);
+            let f = as_forecast(d[..3].iter().map(|x| (x.0, aqi(x.0, x.2))).collect());
+            let o = as_forecast(d[..3].iter().zip(&obs).map(|(x, o)| (x.0, aqi(x.0, *o))).collect());
             let g =
                 |x: &[DailyForecast]| grade(&profile, x, CurrentWarning::default(), RangeBound::P50).map(|r| r.level);
             let (lf, lo) = (g(&f)?, g(&o)?);
@@ -261,8 +338,8 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
         s.warning_any = contingency(any);
         report.insert(name.to_owned(), s);
     }
-    let json = serde_json::json!({
-        "observations": a.source.describe(),
+    Ok(serde_json::json!({
+        "observations": source.describe(),
         "station": series.station,
         "future_met": if future_met {
             "observed: the observed meteorology after each issue time is passed in as if it were a perfect NWP forecast"
@@ -278,27 +355,14 @@ pub fn run(a: &BacktestArgs) -> Result<()> {
         "recent_spread": factor_summary(&spreads),
         "recent_bias": factor_summary(&biases),
         "recent_nowcast": factor_summary(&nowcasts),
-        "written_model": a.model,
+        "written_model": model_name,
+        "stages": params.stages.to_string(),
+        "level_product_held_out_days": model.error_shapes.iter().map(|s| s.days).collect::<Vec<_>>(),
         "models": report,
         "timings_s": {"load": t_load, "fit": t_fit, "predict": t_pred,
                       "predict_per_issue_ms": 1000.0 * t_pred / forecasts.len() as f64,
                       "total": t_start.elapsed().as_secs_f64()},
-    });
-    std::fs::write(&a.report, serde_json::to_string_pretty(&json)?)
-        .map_err(|e| anyhow!("{}: {e}", a.report.display()))?;
-    let g = &json["models"][fitted]["hourly"];
-    let dp = &json["models"]["damped"]["hourly"];
-    eprintln!(
-        "backtest: {} issues; RMSE {fitted}/damped at 24 h {:.1}/{:.1}, 72 h {:.1}/{:.1}; fit {:.1} s, predict {:.1} ms/issue",
-        forecasts.len(),
-        g["24"]["rmse"].as_f64().unwrap_or(f64::NAN),
-        dp["24"]["rmse"].as_f64().unwrap_or(f64::NAN),
-        g["72"]["rmse"].as_f64().unwrap_or(f64::NAN),
-        dp["72"]["rmse"].as_f64().unwrap_or(f64::NAN),
-        t_fit,
-        1000.0 * t_pred / forecasts.len() as f64
-    );
-    Ok(())
+    }))
 }
 
 /// The contract's H.csv and D.csv for `model` (the fitted model or a baseline).
@@ -307,24 +371,34 @@ pub(crate) fn write_outputs(
     daily_out: &Path,
     model: &str,
     forecasts: &[Forecast],
-    clim: &hazewarn_forecast::Climatology,
+    fitted: &FittedModel,
 ) -> Result<()> {
     let open =
         |p: &Path| std::fs::File::create(p).map(std::io::BufWriter::new).map_err(|e| anyhow!("{}: {e}", p.display()));
     let mut hw = open(hourly_out)?;
     writeln!(hw, "issue_time,valid_time,lead_hours,pm25_p10,pm25_p50,pm25_p90")?;
     let mut dw = open(daily_out)?;
-    writeln!(dw, "issue_time,date,lead_day,pm25_p10,pm25_p50,pm25_p90,aqi_p50,level_p50,trend")?;
+    writeln!(dw, "issue_time,date,lead_day,pm25_p10,pm25_p50,pm25_p90,aqi_p50,level_p50,level,trend")?;
     for f in forecasts {
         let it = iso(f.issue);
         for l in &f.leads {
             let (p10, p50, p90) = Series::named(model).at(f, l.lead);
             writeln!(hw, "{it},{},{},{p10:.1},{p50:.1},{p90:.1}", iso(l.valid), l.lead)?;
         }
-        for (k, (date, p10, p50, p90)) in daily_of(f, model, clim).into_iter().enumerate() {
+        // The published level: the model's most probable one for D+1..D+3; a baseline, which has
+        // no distribution, and the trend publish the level of p50.
+        let product = if Series::named(model) == Series::Model { fitted.daily_levels(f) } else { Vec::new() };
+        for (k, (date, p10, p50, p90)) in daily_of(f, model, &fitted.clim).into_iter().enumerate() {
             let aqi = pm25_daily_aqi(date, p50).unwrap_or(0);
+            let published = product.iter().find(|d| d.date == date).map_or(aqi_level(aqi), |d| d.level);
             // D+4 onwards is past the skilful range: a trend, not a forecast.
-            writeln!(dw, "{it},{date},{},{p10:.1},{p50:.1},{p90:.1},{aqi},{},{}", k + 1, aqi_level(aqi), k >= 3)?;
+            writeln!(
+                dw,
+                "{it},{date},{},{p10:.1},{p50:.1},{p90:.1},{aqi},{},{published},{}",
+                k + 1,
+                aqi_level(aqi),
+                k >= 3
+            )?;
         }
     }
     hw.flush()?;

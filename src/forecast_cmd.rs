@@ -210,7 +210,7 @@ pub fn forecast(a: &ForecastArgs) -> Result<()> {
         model.predict_verified(&d, i0, None)?
     };
     eprintln!("recent verification: {}", recent.describe());
-    crate::backtest::write_outputs(&a.hourly_out, &a.daily_out, model.params.kind.name(), &[f], &model.clim)?;
+    crate::backtest::write_outputs(&a.hourly_out, &a.daily_out, model.params.kind.name(), &[f], &model)?;
     println!("wrote {} and {}", a.hourly_out.display(), a.daily_out.display());
     Ok(())
 }

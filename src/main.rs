@@ -7,6 +7,7 @@ mod compliance_cmd;
 mod cycle_cmd;
 mod demo;
 mod demo_report;
+mod evaluate;
 mod fleet;
 mod forecast_cmd;
 mod hj212_cmd;
@@ -175,6 +176,12 @@ enum Command {
         forecast; the report labels it. --model writes a baseline instead: persistence, climatology, damped."
     )]
     Backtest(backtest::BacktestArgs),
+    /// The backtest over a declared list of station-years, as one table against the baselines.
+    #[command(after_help = "Example:\n  hazewarn evaluate --data ../shared/data --future-met both\n  \
+        hazewarn evaluate --stages=-nowcast,-level-correction --only prsa-2014\n\n\
+        The list (default data/evaluate/dev.toml) names each station-year's files in --data and its\n\
+        train/test split. Stages to drop go after `=` (`--stages=-name`), so they are not read as options. --out keeps each run's hourly and daily files for hwbench.py score.")]
+    Evaluate(evaluate::EvaluateArgs),
     /// Fit a forecaster and save it with its model card.
     #[command(
         after_help = "Example:\n  hazewarn train --obs data/sample/observations.csv --future-met observed --out /tmp/sample-gbdt\n\n\
@@ -504,6 +511,7 @@ fn main() -> ExitCode {
         }
         Command::Cap { warning, out } => response_cmd::run_cap(&warning, out.as_deref()),
         Command::Backtest(args) => backtest::run(&args),
+        Command::Evaluate(args) => evaluate::run(&args),
         Command::Train(args) => forecast_cmd::train(&args),
         Command::Forecast(args) => forecast_cmd::forecast(&args),
         Command::Demo { sample, out } => demo::run(&sample, &out),

@@ -48,6 +48,15 @@ fn backtest_writes_the_contract_files_on_the_sample_city() {
     assert_eq!(dl.len(), 1 + 10 * 7);
     assert!(dl[1].starts_with("2025-12-01T16:00:00+08:00,2025-12-02,1,") && dl[1].ends_with(",false"));
     assert!(dl[7].ends_with(",true"), "D+7 is a trend: {}", dl[7]);
+    // The published level is one of HJ 633's six, and the model's (only) is scored as such.
+    assert!(dl[0].ends_with(",level_p50,level,trend"), "{}", dl[0]);
+    for l in &dl[1..] {
+        let level: u8 = l.split(',').nth(8).unwrap().parse().unwrap();
+        assert!((1..=6).contains(&level), "{l}");
+    }
+    let product = r["models"]["gbdt"]["daily"]["1"]["level_accuracy_product"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&product));
+    assert!(r["models"]["damped"]["daily"]["1"].get("level_accuracy_product").is_none());
     for m in ["gbdt", "persistence", "climatology", "damped"] {
         for lead in ["1", "6", "12", "24", "48", "72", "96"] {
             assert!(r["models"][m]["hourly"][lead]["rmse"].as_f64().is_some(), "{m} {lead}");
@@ -197,4 +206,58 @@ fn forecast_reads_an_emissions_table_and_names_its_bad_rows() {
     let o = run(args(em.to_str().unwrap()));
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("line 2, column `index`"), "{}", text(&o));
+}
+
+/// Two station-years of the sample city, declared as `hazewarn evaluate` reads them.
+const SAMPLE_LIST: &str = "[[station_year]]\nname = \"dec\"\nobs = [\"observations.csv\"]\n\
+    train_until = \"2025-09-30\"\ntest_from = \"2025-12-01\"\ntest_until = \"2025-12-10\"\n\n\
+    [[station_year]]\nname = \"oct\"\nobs = [\"observations.csv\"]\n\
+    train_until = \"2025-06-30\"\ntest_from = \"2025-10-01\"\ntest_until = \"2025-10-05\"\n";
+
+#[test]
+fn evaluate_runs_each_declared_station_year_and_turns_stages_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("list.toml");
+    std::fs::write(&list, SAMPLE_LIST).unwrap();
+    let (out, json) = (dir.path().join("out"), dir.path().join("table.json"));
+    let data = repo().join("data/sample");
+    let base = ["evaluate", "--list", list.to_str().unwrap(), "--data", data.to_str().unwrap(), "--future-met", "none"];
+    let mut args = base.to_vec();
+    args.extend(["--out", out.to_str().unwrap(), "--json", json.to_str().unwrap()]);
+    let o = hazewarn(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    let table = String::from_utf8_lossy(&o.stdout).to_string();
+    for row in ["| dec | none | 10 |", "| oct | none | 5 |", "| **mean** | none |", "| **worst ratio** | none |"] {
+        assert!(table.contains(row), "{row} missing from\n{table}");
+    }
+    // Each row's ratio is the model's RMSE over the best baseline's in that run's own report.
+    let rows: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    for row in rows["rows"].as_array().unwrap() {
+        let name = row["name"].as_str().unwrap();
+        let r: Value = serde_json::from_slice(&std::fs::read(out.join(format!("{name}-none.json"))).unwrap()).unwrap();
+        let rmse = |m: &str| r["models"][m]["hourly"]["24"]["rmse"].as_f64().unwrap();
+        let best = rmse("persistence").min(rmse("climatology")).min(rmse("damped"));
+        assert!((row["ratio"][3].as_f64().unwrap() - rmse("gbdt") / best).abs() < 1e-12, "{name}");
+        assert!(
+            out.join(format!("{name}-none.hourly.csv")).is_file()
+                && out.join(format!("{name}-none.daily.csv")).is_file()
+        );
+    }
+    // With the level product off, the level published is the level of p50 on every day.
+    let mut args = base.to_vec();
+    args.extend(["--only", "oct", "--stages=-level-product", "--out", out.to_str().unwrap()]);
+    let o = hazewarn(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    let daily = std::fs::read_to_string(out.join("oct-none.daily.csv")).unwrap();
+    for l in daily.lines().skip(1) {
+        let f: Vec<&str> = l.split(',').collect();
+        assert_eq!(f[7], f[8], "{l}");
+    }
+    // Bad names are refused before any work.
+    let mut args = base.to_vec();
+    args.extend(["--stages=-bias"]);
+    assert!(text(&hazewarn(&args)).contains("unknown stage `bias`"));
+    let mut args = base.to_vec();
+    args.extend(["--only", "nov"]);
+    assert!(text(&hazewarn(&args)).contains("no station-year `nov`"));
 }

@@ -173,15 +173,16 @@ pub(crate) fn daily_spreads(
     rows: &[HeldOutHour],
     bounds: impl Fn(usize, f64) -> (f64, f64),
 ) -> [DailySpread; SKILFUL_DAYS] {
-    std::array::from_fn(|k| {
-        // The issue's own day joins D+1, and days past D+3 join D+3.
-        let of_day: Vec<&HeldOutHour> = rows.iter().filter(|r| r.lead_day.clamp(1, SKILFUL_DAYS) == k + 1).collect();
-        daily_spread(&of_day, &bounds)
-    })
+    std::array::from_fn(|k| daily_spread(&of_lead_day(rows, k + 1), &bounds))
 }
 
+/// A held-out day's means: (observed, forecast, forecast − p10, p90 − forecast), p10 and p90
+/// being the means of its hours'.
+pub(crate) type DayMeans = [f64; 4];
+
+/// The held-out hours grouped by (issue, valid day) into days of at least four hours.
 /// `bounds(cell, pred)` is an hour's (p10, p90).
-fn daily_spread(rows: &[&HeldOutHour], bounds: &impl Fn(usize, f64) -> (f64, f64)) -> DailySpread {
+pub(crate) fn day_means(rows: &[&HeldOutHour], bounds: &impl Fn(usize, f64) -> (f64, f64)) -> Vec<DayMeans> {
     let mut groups: std::collections::HashMap<(usize, chrono::NaiveDate), [f64; 5]> = Default::default();
     for r in rows {
         let (lo, hi) = bounds(r.cell, r.pred);
@@ -191,15 +192,24 @@ fn daily_spread(rows: &[&HeldOutHour], bounds: &impl Fn(usize, f64) -> (f64, f64
             *g += a;
         }
     }
-    // (observed, forecast, forecast − p10, p90 − forecast) of each day's means.
-    let days: Vec<[f64; 4]> = groups
+    groups
         .into_values()
         .filter(|g| g[0] >= 4.0)
         .map(|g| {
             let (o, m) = (g[1] / g[0], g[2] / g[0]);
             [o, m, m - g[3] / g[0], g[4] / g[0] - m]
         })
-        .collect();
+        .collect()
+}
+
+/// The held-out hours of one lead day (the issue's own day joins D+1, days past D+3 join D+3).
+pub(crate) fn of_lead_day(rows: &[HeldOutHour], lead_day: usize) -> Vec<&HeldOutHour> {
+    rows.iter().filter(|r| r.lead_day.clamp(1, SKILFUL_DAYS) == lead_day).collect()
+}
+
+/// `bounds(cell, pred)` is an hour's (p10, p90).
+fn daily_spread(rows: &[&HeldOutHour], bounds: &impl Fn(usize, f64) -> (f64, f64)) -> DailySpread {
+    let days = day_means(rows, bounds);
     if days.len() < 50 {
         return DailySpread::WHOLE;
     }

@@ -10,8 +10,8 @@ built from the canonical observations, and optionally a met-forecast table on th
   forward-filled up to 6 h), climatology (month × hour means of the training period,
   [`Climatology`]) and damped persistence (climatology plus a per-lead least-squares share of
   the current anomaly).
-* **Model**: gradient-boosted trees (the project's own `gbdt.rs`; linfa's elastic net and
-  perpetual are the alternatives) with a direct multi-horizon strategy: one model per lead band
+* **Model**: gradient-boosted trees (the project's own `gbdt.rs`; linfa's elastic net is the
+  alternative) with a direct multi-horizon strategy: one model per lead band
   (1, 2, 3–4, 5–8, 9–18, 19–36, 37–60, 61–96 h), with lead as a feature within the band. The
   target is the departure from damped persistence, so the trees learn corrections to the
   strongest baseline. Each band's correction is shrunk towards damped persistence by a share
@@ -40,6 +40,9 @@ built from the canonical observations, and optionally a met-forecast table on th
   together, so its mean spreads less than its hours).
   `p50` is the squared-loss central estimate (the conditional mean), since that is what RMSE and
   the daily means are scored on; p10/p90 bracket it.
+* **Daily level product** ([`level`]): for D+1..D+3, the probability of each AQI level under the
+  day's p10–p90 stretched by the shape of held-out daily errors, and the most probable level,
+  which is what is published (not the level of p50).
 * **Emissions**: without an emissions-history table the calendar proxy of [`calendar`]
   (heating season, Spring Festival, weekends) is the emission index.
 
@@ -55,11 +58,13 @@ pub mod daily;
 mod data;
 pub mod features;
 mod gbdt;
+pub mod level;
 mod linear;
 mod met;
 mod model;
 pub mod nowcast;
 pub mod recent;
+pub mod stages;
 pub mod verify;
 
 pub use bias::{BIAS_DAYS, FIRST_CORRECTED_DAY, RecentBias};
@@ -68,6 +73,7 @@ pub use daily::{DailyOutlook, DailySpread, Series, daily_outlook, pm25_daily_aqi
 pub use data::{Climatology, Hourly, rh_from, wind_components};
 pub use features::Derived;
 pub use gbdt::GbdtParams;
+pub use level::{DailyLevel, ErrorShape, LEVELS};
 pub use met::{MetForecastHour, parse_met_forecast_csv};
 pub use model::{
     BandModel, BucketSkill, Correction, FittedModel, Forecast, LeadForecast, MAX_LEAD, MODEL_SCHEMA, ModelKind,
@@ -75,6 +81,7 @@ pub use model::{
 };
 pub use nowcast::{NOWCAST_DAYS, RecentNowcast};
 pub use recent::{RECENT_DAYS, RecentSpread, RecentVerification, VerifiedIssuer};
+pub use stages::{Stage, Stages};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ForecastError {

@@ -2,8 +2,6 @@
 //! → `predict` → `Forecast` with p10/p50/p90 per lead.
 
 use chrono::{NaiveDateTime, Timelike};
-use perpetual::objective::Objective;
-use perpetual::{Matrix, PerpetualBooster};
 use serde::{Deserialize, Serialize};
 
 use crate::ForecastError;
@@ -12,7 +10,9 @@ use crate::daily::{DAILY_SPREAD_MAX_LEAD, DailySpread, HeldOutHour, SKILFUL_DAYS
 use crate::data::{Climatology, Hourly};
 use crate::features::Derived;
 use crate::gbdt::{Gbdt, GbdtParams};
+use crate::level::{DailyLevel, ErrorShape, daily_levels, fit_shapes};
 use crate::linear::LinearBand;
+use crate::stages::{Stage, Stages};
 
 pub const MAX_LEAD: usize = 96;
 /// Lead bands, one booster each: a single model over all leads let long-lead corrections leak
@@ -46,6 +46,9 @@ pub struct Regimes {
 }
 
 impl Regimes {
+    /// One regime for the whole year (the stage turned off).
+    const ONE: Regimes = Regimes { cuts: [f64::INFINITY; REGIMES - 1] };
+
     fn of(clim: &Climatology) -> Regimes {
         let mut v: Vec<f64> = clim.mean.iter().flatten().copied().filter(|x| x.is_finite()).collect();
         v.sort_by(f64::total_cmp);
@@ -92,19 +95,16 @@ pub enum ModelKind {
     Linear,
     /// The project's regularised histogram gradient boosting (`gbdt.rs`).
     Gbdt,
-    /// perpetual's self-tuning gradient boosting, kept for comparison.
-    Perpetual,
 }
 
 impl ModelKind {
-    pub const ALL: [ModelKind; 3] = [ModelKind::Gbdt, ModelKind::Linear, ModelKind::Perpetual];
+    pub const ALL: [ModelKind; 2] = [ModelKind::Gbdt, ModelKind::Linear];
 
     /// The name used on the command line and in reports.
     pub fn name(self) -> &'static str {
         match self {
             ModelKind::Linear => "linear",
             ModelKind::Gbdt => "gbdt",
-            ModelKind::Perpetual => "perpetual",
         }
     }
 
@@ -118,7 +118,6 @@ impl ModelKind {
 pub enum BandModel {
     Linear(LinearBand),
     Gbdt(Gbdt),
-    Perpetual(Box<PerpetualBooster>),
 }
 
 impl BandModel {
@@ -126,7 +125,6 @@ impl BandModel {
         match self {
             BandModel::Linear(m) => m.predict(rows, p),
             BandModel::Gbdt(g) => g.predict(rows, p),
-            BandModel::Perpetual(b) => predict_rows(b, rows, p),
         }
     }
 }
@@ -143,8 +141,6 @@ pub struct ModelParams {
     pub issue_hours: Vec<u32>,
     /// Leads used for training rows; lead is a feature, so the model fills the others.
     pub train_leads: Vec<usize>,
-    /// perpetual's generalisation budget (for `ModelKind::Perpetual`).
-    pub budget: f32,
     pub gbdt: GbdtParams,
     /// Extra weight per 75 µg/m³ above 75 µg/m³ in the tree models (0 = unweighted), for
     /// training rows up to lead 36 h.
@@ -154,6 +150,9 @@ pub struct ModelParams {
     /// Weight of a second learner fitted on the log target (`ln(1+pm) − ln(1+damped)`), averaged
     /// with the anomaly learner; 0 fits the anomaly learner only.
     pub log_share: f64,
+    /// The stages after the learner that are on ([`crate::stages`]).
+    #[serde(default)]
+    pub stages: Stages,
 }
 
 impl ModelParams {
@@ -168,7 +167,6 @@ impl ModelParams {
             future_met,
             issue_hours,
             train_leads,
-            budget: 0.5,
             gbdt: GbdtParams::default(),
             // Without a met forecast the central estimate falls back towards climatology by D+1, so
             // heavy days were missed: over eight station-years (PRSA 2014, Beijing 5-site 2015, six
@@ -184,6 +182,10 @@ impl ModelParams {
             // three more held-out city-years); without future met it changed nothing but the D+1
             // CSI (0.305 to 0.297), so it is used only with a met forecast.
             log_share: if future_met { 0.5 } else { 0.0 },
+            // With a met forecast the most probable level did not earn its place over the level
+            // of p50 (`hazewarn evaluate --future-met observed --stages all` against the
+            // default): a better mean, but one station-year more than 2 % worse.
+            stages: if future_met { Stages::ALL.without(Stage::LevelProduct) } else { Stages::ALL },
         }
     }
 
@@ -194,9 +196,6 @@ impl ModelParams {
         }
         if self.train_leads.is_empty() || self.train_leads.iter().any(|l| *l == 0 || *l > MAX_LEAD) {
             return bad("training leads must be 1..=96");
-        }
-        if !(self.budget > 0.0 && self.budget <= 2.0) {
-            return bad("budget must be in (0, 2]");
         }
         if !(self.penalty >= 0.0 && self.penalty.is_finite()) {
             return bad("penalty must be ≥ 0");
@@ -257,7 +256,8 @@ impl ModelParams {
             let (cal, fit) = issues.split_at(held);
             (fit, cal)
         }];
-        let regimes = Regimes::of(&clim);
+        let regimes = if self.stages.has(Stage::Regimes) { Regimes::of(&clim) } else { Regimes::ONE };
+        let shares: &[f64] = if self.stages.has(Stage::Shrinkage) { &SHRINKAGE } else { &[1.0] };
         let mut resid: Vec<Vec<f64>> = vec![Vec::new(); BUCKETS.len() * REGIMES];
         let mut day_rows = Vec::new();
         let mut sq: Vec<(usize, f64, f64)> = vec![(0, 0.0, 0.0); BUCKETS.len()];
@@ -281,12 +281,12 @@ impl ModelParams {
             }
             let damped_c: Vec<f64> = (0..yc.len()).map(|k| xc[k * p + DAMPED]).collect();
             let obs_c: Vec<f64> = yc.iter().zip(&damped_c).map(|(y, d)| y + d).collect();
-            let anom = Correction::choose(Target::Anomaly, &anom_c, &damped_c, &obs_c);
+            let anom = Correction::choose(Target::Anomaly, shares, &anom_c, &damped_c, &obs_c);
             let mut central: Vec<f64> =
                 anom_c.iter().zip(&damped_c).map(|(c, d)| anom.apply(Target::Anomaly, *c, *d)).collect();
-            let w = self.log_share;
+            let w = self.log_share();
             if !log_c.is_empty() {
-                let log = Correction::choose(Target::Log, &log_c, &damped_c, &obs_c);
+                let log = Correction::choose(Target::Log, shares, &log_c, &damped_c, &obs_c);
                 for (k, c) in central.iter_mut().enumerate() {
                     *c = (1.0 - w) * *c + w * log.apply(Target::Log, log_c[k], damped_c[k]);
                 }
@@ -335,9 +335,16 @@ impl ModelParams {
                 rmse_damped: (d / *n as f64).sqrt(),
             })
             .collect();
+        let bounds = |cell: usize, pred: f64| interval(pred, quantiles[cell]);
+        let daily_spread = if self.stages.has(Stage::DailySpread) {
+            daily_spreads(&day_rows, bounds)
+        } else {
+            [DailySpread::WHOLE; SKILFUL_DAYS]
+        };
         Ok(FittedModel {
-            daily_spread: daily_spreads(&day_rows, |cell, pred| interval(pred, quantiles[cell])),
-            bias_power: choose_bias_power(&day_rows),
+            error_shapes: fit_shapes(&day_rows, bounds, &daily_spread),
+            daily_spread,
+            bias_power: if self.stages.has(Stage::LevelCorrection) { choose_bias_power(&day_rows) } else { 0.0 },
             schema: MODEL_SCHEMA.to_owned(),
             skill,
             params: self.clone(),
@@ -358,10 +365,15 @@ impl ModelParams {
     /// Heavy hours count more in the trees, so that squared loss flattens peaks less; only up to
     /// [`EVENT_WEIGHT_MAX_LEAD`].
     fn row_weight(&self, lead: usize, pm: f64) -> f64 {
-        if lead > EVENT_WEIGHT_MAX_LEAD {
+        if lead > EVENT_WEIGHT_MAX_LEAD || !self.stages.has(Stage::HeavyWeight) {
             return 1.0;
         }
         1.0 + self.event_weight * ((pm - 75.0) / 75.0).max(0.0)
+    }
+
+    /// The weight of the log-target learner: 0 when its stage is off.
+    fn log_share(&self) -> f64 {
+        if self.stages.has(Stage::LogLearner) { self.log_share } else { 0.0 }
     }
 
     /// A band's anomaly learner and, when `log_share` > 0, its log-target learner, fitted on
@@ -375,7 +387,7 @@ impl ModelParams {
         p: usize,
     ) -> Result<(BandModel, Option<BandModel>), ForecastError> {
         std::thread::scope(|s| {
-            let log = (self.log_share > 0.0)
+            let log = (self.log_share() > 0.0)
                 .then(|| s.spawn(|| self.band_model(band_no, rows, &log_target(rows, y, p), w, p)));
             let anom = self.band_model(band_no, rows, y, w, p)?;
             let log = log.map(|j| j.join().expect("a learner thread does not panic")).transpose()?;
@@ -397,17 +409,7 @@ impl ModelParams {
         Ok(match kind {
             ModelKind::Linear => BandModel::Linear(LinearBand::fit(rows, y, p, self.penalty)?),
             ModelKind::Gbdt => BandModel::Gbdt(Gbdt::fit(rows, y, Some(w), p, &self.gbdt)),
-            ModelKind::Perpetual => BandModel::Perpetual(Box::new(self.booster(rows, y, p)?)),
         })
-    }
-
-    fn booster(&self, rows: &[f64], y: &[f64], p: usize) -> Result<PerpetualBooster, ForecastError> {
-        let n = y.len();
-        let cols = to_col_major(rows, n, p);
-        let m = Matrix::new(&cols, n, p);
-        let mut b = PerpetualBooster::default().set_objective(Objective::SquaredLoss).set_budget(self.budget);
-        b.fit(&m, y, None, None).map_err(|e| ForecastError::Model(e.to_string()))?;
-        Ok(b)
     }
 }
 
@@ -436,8 +438,8 @@ impl Correction {
         }
     }
 
-    /// The share (and smearing factor) with the least squared error on held-out rows.
-    fn choose(target: Target, pred: &[f64], damped: &[f64], obs: &[f64]) -> Correction {
+    /// The share among `shares` (and smearing factor) with the least squared error on held-out rows.
+    fn choose(target: Target, shares: &[f64], pred: &[f64], damped: &[f64], obs: &[f64]) -> Correction {
         if pred.is_empty() {
             return Correction { alpha: 1.0, smear: 1.0 };
         }
@@ -458,9 +460,9 @@ impl Correction {
             let sse: f64 = (0..pred.len()).map(|k| (obs[k] - c.apply(target, pred[k], damped[k])).powi(2)).sum();
             (c, sse)
         };
-        SHRINKAGE
-            .into_iter()
-            .map(candidate)
+        shares
+            .iter()
+            .map(|a| candidate(*a))
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .map_or(Correction { alpha: 1.0, smear: 1.0 }, |(c, _)| c)
     }
@@ -475,25 +477,6 @@ fn log_target(rows: &[f64], y: &[f64], p: usize) -> Vec<f64> {
             (y + d).max(0.0).ln_1p() - d.ln_1p()
         })
         .collect()
-}
-
-fn to_col_major(rows: &[f64], n: usize, p: usize) -> Vec<f64> {
-    let mut cols = vec![0.0; n * p];
-    for i in 0..n {
-        for j in 0..p {
-            cols[j * n + i] = rows[i * p + j];
-        }
-    }
-    cols
-}
-
-fn predict_rows(b: &PerpetualBooster, rows: &[f64], p: usize) -> Vec<f64> {
-    let n = rows.len() / p;
-    if n == 0 {
-        return Vec::new();
-    }
-    let cols = to_col_major(rows, n, p);
-    b.predict(&Matrix::new(&cols, n, p), true)
 }
 
 /// Per-lead share of the current anomaly that persists (least squares over training issues).
@@ -553,6 +536,13 @@ pub struct Forecast {
     pub level_factor: f64,
 }
 
+impl Forecast {
+    /// A forecast read back from its hourly leads (as stored): whole daily spread, no level factor.
+    pub fn from_leads(issue: NaiveDateTime, leads: Vec<LeadForecast>) -> Forecast {
+        Forecast { issue, leads, daily_spread: whole(), level_factor: 1.0 }
+    }
+}
+
 fn unchanged() -> f64 {
     1.0
 }
@@ -599,6 +589,10 @@ pub struct FittedModel {
     /// (chosen on held-out days: [`crate::daily`]).
     #[serde(default = "whole")]
     pub daily_spread: [DailySpread; SKILFUL_DAYS],
+    /// The shape of held-out daily errors per lead day D+1..D+3, for the level product
+    /// ([`crate::level`]); a model saved without it has the default shape.
+    #[serde(default)]
+    pub error_shapes: [ErrorShape; SKILFUL_DAYS],
     /// The power of the recent observed/forecast ratio that scales D+2 onwards (0 = none; chosen
     /// on held-out issues: [`crate::bias`]).
     #[serde(default)]
@@ -632,7 +626,9 @@ impl FittedModel {
              - data: {data}\n- training period: {} to {} ({} rows)\n- future meteorology: {}\n\
              - quantiles: split-conformal on the first and the last {:.0} % of training issues, per lead bucket and climatological tercile; at each issue both sides are scaled by how the forecasts of the last {} days verified (factor {}–{})\n\
              - daily intervals: {} of the mean hourly half-widths below and above p50 for D+1..D+3 (each side chosen on held-out days)\n\
-             - level correction: from D+{} on, p10/p50/p90 × (observed/forecast PM2.5 over the last {} days' verified D+1..D+3 days)^{} (power chosen on held-out issues; 0 = none)\n\n## Features\n\n{}\n\n\
+             - level correction: from D+{} on, p10/p50/p90 × (observed/forecast PM2.5 over the last {} days' verified D+1..D+3 days)^{} (power chosen on held-out issues; 0 = none)\n\
+             - daily level product: {} (error shapes from {} held-out days for D+1..D+3)\n\
+             - stages: {}\n\n## Features\n\n{}\n\n\
              ## Held-out skill (calibration issues)\n\n| leads (h) | n | RMSE model | RMSE damped persistence |\n|---|---|---|---|\n",
             self.schema,
             self.params.kind,
@@ -662,6 +658,13 @@ impl FittedModel {
             crate::bias::FIRST_CORRECTED_DAY,
             crate::bias::BIAS_DAYS,
             self.bias_power,
+            if self.params.stages.has(Stage::LevelProduct) {
+                "the most probable AQI level is published"
+            } else {
+                "the level of p50 is published, beside each level's probability"
+            },
+            self.error_shapes.iter().map(|e| e.days.to_string()).collect::<Vec<_>>().join("/"),
+            self.params.stages,
             Derived::feature_names(self.params.future_met).join(", "),
         );
         for b in &self.skill {
@@ -670,6 +673,18 @@ impl FittedModel {
             s += &format!("| {leads} | {} | {:.1} | {:.1} |\n", b.n, b.rmse_model, b.rmse_damped);
         }
         s
+    }
+
+    /// The level product of D+1..D+3 of a forecast this model issued ([`crate::level`]).
+    /// With the stage off, the level of p50 is published beside the same probabilities.
+    pub fn daily_levels(&self, f: &Forecast) -> Vec<DailyLevel> {
+        let mut days = daily_levels(&crate::daily_outlook(f, crate::Series::Model, &self.clim), &self.error_shapes);
+        if !self.params.stages.has(Stage::LevelProduct) {
+            for d in &mut days {
+                d.level = hazewarn_aqi::Standards::builtin().for_date(d.date).level(d.aqi_p50).level;
+            }
+        }
+        days
     }
 
     /// Forecast from issue index `i0` of `d`'s table. Observations after `i0` are not read; met
@@ -765,12 +780,12 @@ mod tests {
         let pred: Vec<f64> = (0..200).map(|k| (k as f64 * 0.37).sin() * 40.0).collect();
         let damped: Vec<f64> = (0..200).map(|k| 50.0 + (k % 7) as f64 * 10.0).collect();
         let obs: Vec<f64> = pred.iter().zip(&damped).map(|(p, d)| (d + 0.6 * p).max(0.0)).collect();
-        let c = Correction::choose(Target::Anomaly, &pred, &damped, &obs);
+        let c = Correction::choose(Target::Anomaly, &SHRINKAGE, &pred, &damped, &obs);
         assert_eq!((c.alpha, c.smear), (0.6, 1.0));
         // ...and for the log target, (1 + damped)·e^(0.8·pred)·1.1 − 1: share 0.8, factor 1.1.
         let lp: Vec<f64> = pred.iter().map(|p| p / 100.0).collect();
         let obs: Vec<f64> = lp.iter().zip(&damped).map(|(p, d)| (d + 1.0) * (0.8 * p).exp() * 1.1 - 1.0).collect();
-        let c = Correction::choose(Target::Log, &lp, &damped, &obs);
+        let c = Correction::choose(Target::Log, &SHRINKAGE, &lp, &damped, &obs);
         assert_eq!(c.alpha, 0.8);
         assert!((c.smear - 1.1).abs() < 1e-9, "{c:?}");
     }

@@ -14,6 +14,7 @@ use crate::bias::{BIAS_DAYS, RecentBias};
 use crate::data::Hourly;
 use crate::model::{FittedModel, Forecast};
 use crate::nowcast::{NOWCAST_DAYS, RecentNowcast};
+use crate::stages::Stage;
 use crate::{ForecastError, MAX_LEAD, features::Derived};
 
 /// Days of past forecasts (same issue hour) that verify a new one.
@@ -145,9 +146,8 @@ impl RecentVerification {
 
 impl FittedModel {
     /// [`FittedModel::predict`], with the spread, the level from D+2 on and the first hour set by
-    /// how the model's recent forecasts (issued again now, from the same tables) verified up to `i0`.
-    /// Past issues read the met table as it stands: in operation that is observed met up to
-    /// `i0`, so the recent forecasts verify slightly better than the NWP-driven ones did.
+    /// how the model's recent forecasts verified up to `i0` (see [`VerifiedIssuer`]: only
+    /// forecasts out of the model's training period count).
     pub fn predict_verified(
         &self,
         d: &Derived,
@@ -158,8 +158,15 @@ impl FittedModel {
     }
 }
 
-/// Issues [`FittedModel::predict_verified`] forecasts in time order, issuing each past forecast
-/// once: what a backtest does, at the cost of one prediction per day instead of up to sixty-one.
+/// Issues forecasts with their recent verification, in time order.
+///
+/// Recent verification must read forecasts the model did not fit: a forecast re-created for a
+/// day inside the training period verifies in-sample, so the interval narrows and the level
+/// correction sees no drift exactly when it should. So the past forecasts are, by issue index,
+/// the ones given as issued ([`VerifiedIssuer::with_issued`]: in operation, the store's runs as
+/// the model issued them), then the ones this issuer issued itself, and otherwise only forecasts
+/// re-created for issues after the model's training period ended (a backtest's earlier issues,
+/// or days a saved model has not seen). Each past forecast is created once.
 pub struct VerifiedIssuer<'m, 'd> {
     model: &'m FittedModel,
     d: &'d Derived<'d>,
@@ -172,26 +179,56 @@ impl<'m, 'd> VerifiedIssuer<'m, 'd> {
         VerifiedIssuer { model, d, met, raw: Default::default() }
     }
 
+    /// With forecasts issued before, by issue index into `d`'s table, as the model issued them
+    /// (before the recent spread, level correction and nowcast were applied).
+    pub fn with_issued(mut self, issued: impl IntoIterator<Item = (usize, Forecast)>) -> Self {
+        self.raw.extend(issued);
+        self
+    }
+
+    /// The forecast at `j` as the model issued it, before recent verification adjusted it: what
+    /// a later issue's recent verification reads (and what the store keeps beside the issued one).
+    pub fn model_forecast(&self, j: usize) -> Option<&Forecast> {
+        self.raw.get(&j)
+    }
+
+    /// Whether a forecast issued at `j` may be created now: its issue lies after the training
+    /// period, so neither it nor what verifies it was fitted.
+    fn out_of_sample(&self, j: usize) -> bool {
+        self.d.h.time(j) > self.model.train_end
+    }
+
     /// The forecast at `i0`; issue indices must not decrease from one call to the next.
     pub fn issue(&mut self, i0: usize) -> Result<(Forecast, RecentVerification), ForecastError> {
         // Whole past forecasts verify the spread and, when it is on, the level; older ones only
         // their first hour, for the nowcast.
         let whole_days = if self.model.bias_power > 0.0 { RECENT_DAYS.max(BIAS_DAYS) } else { RECENT_DAYS };
         let days = whole_days.max(NOWCAST_DAYS);
-        for j in recent_issues(i0, days).filter(|j| !self.d.pm_now(*j).is_nan()).chain([i0]) {
+        let past_issues: Vec<usize> =
+            recent_issues(i0, days).filter(|j| !self.d.pm_now(*j).is_nan() && self.out_of_sample(*j)).collect();
+        for j in past_issues.into_iter().chain([i0]) {
             let n_leads = if j + 24 * whole_days >= i0 { MAX_LEAD } else { 1 };
-            if self.raw.get(&j).is_none_or(|f| f.leads.len() < n_leads) {
+            if j == i0 || self.raw.get(&j).is_none_or(|f| f.leads.len() < n_leads) {
                 self.raw.insert(j, self.model.predict_leads(self.d, j, self.met, n_leads)?);
             }
         }
         let past = |days| recent_issues(i0, days).filter_map(|j| self.raw.get(&j).map(|f| (j, f)));
-        let spread = RecentSpread::measure(past(RECENT_DAYS), self.d.h, i0);
+        let stages = self.model.params.stages;
+        let spread = if stages.has(Stage::RecentSpread) {
+            RecentSpread::measure(past(RECENT_DAYS), self.d.h, i0)
+        } else {
+            RecentSpread::CALIBRATED
+        };
         let bias = if self.model.bias_power > 0.0 {
             RecentBias::measure(past(BIAS_DAYS), self.d.h, self.d.h.time(i0).date(), self.model.bias_power)
         } else {
             RecentBias::NONE
         };
-        let nowcast = RecentNowcast::measure(past(NOWCAST_DAYS), self.d.h, i0);
+        let nowcast = if stages.has(Stage::Nowcast) {
+            RecentNowcast::measure(past(NOWCAST_DAYS), self.d.h, i0)
+        } else {
+            RecentNowcast::FITTED
+        };
         let f = self.raw[&i0].clone().widened(spread).rescaled(bias).nowcast(nowcast);
         // Older forecasts verify no later issue.
         self.raw.retain(|j, _| j + 24 * days >= i0);

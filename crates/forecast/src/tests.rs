@@ -90,8 +90,9 @@ fn nothing_observed_after_the_issue_time_enters_a_forecast() {
     let (va, sa) = model.predict_verified(&Derived::new(&h), i0, None).unwrap();
     assert_eq!((va.clone(), sa), model.predict_verified(&Derived::new(&future), i0, None).unwrap());
     assert!(sa.spread.pairs > 1000, "two weeks of forecasts verify: {sa:?}");
-    // 30 past forecasts: D+1..D+3 of 27 ended before the issue day, and 2 and 1 of the next two.
-    assert_eq!(sa.bias.days, 27 * 3 + 2 + 1, "{sa:?}");
+    // Of the last 30 days' forecasts only the 20 issued after training ended (days 150..=169)
+    // count: D+1..D+3 of 17 ended before the issue day, and 2 and 1 of the next two.
+    assert_eq!(sa.bias.days, 17 * 3 + 2 + 1, "{sa:?}");
     let r = sa.bias.ratio.expect("enough verified days");
     assert!((sa.bias.factor - r.sqrt()).abs() < 1e-12);
     for (v, l) in va.leads.iter().zip(&a.leads) {
@@ -212,6 +213,28 @@ fn a_backtest_issuer_gives_what_each_issue_would_alone() {
         let i0 = day * 24 + 16;
         assert_eq!(issuer.issue(i0).unwrap(), model.predict_verified(&d, i0, None).unwrap(), "day {day}");
     }
+}
+
+#[test]
+fn recent_verification_reads_no_forecast_of_the_training_period() {
+    let h = synthetic(200);
+    let d = Derived::new(&h);
+    let i0 = 170 * 24 + 16;
+    // Fitted on everything up to the issue: no past forecast may be re-created, so the forecast
+    // is the model's own, as calibrated.
+    let model = ModelParams::new(false, 16).fit(&h, i0 + 1, None).unwrap();
+    let (f, recent) = model.predict_verified(&d, i0, None).unwrap();
+    assert_eq!((recent.spread.pairs, recent.bias.days, recent.nowcast.hours), (0, 0, 0), "{recent:?}");
+    assert_eq!(f, model.predict(&d, i0, None).unwrap());
+    // Given the forecasts issued at the time (by a model fitted 20 days earlier), those verify it:
+    // for the spread, the leads of the last 14 days' forecasts observed by the issue (24, 48 and
+    // 72 of the last three days', all 96 of the eleven before: 1,200 hours), and for the nowcast
+    // the first hours of all 20.
+    let older = ModelParams::new(false, 16).fit(&h, 150 * 24, None).unwrap();
+    let issued: Vec<(usize, Forecast)> =
+        (150..170).map(|day| (day * 24 + 16, older.predict(&d, day * 24 + 16, None).unwrap())).collect();
+    let (_, recent) = VerifiedIssuer::new(&model, &d, None).with_issued(issued).issue(i0).unwrap();
+    assert_eq!((recent.spread.pairs, recent.nowcast.hours), (24 + 48 + 72 + 11 * 96, 20), "{recent:?}");
 }
 
 #[test]

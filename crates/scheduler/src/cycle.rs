@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDateTime, Timelike, Utc};
 use hazewarn_forecast::{
-    Derived, FittedModel, Hourly, MetForecastHour, Series, daily_outlook, parse_met_forecast_csv, pm25_daily_aqi,
+    Derived, FittedModel, Forecast, Hourly, LeadForecast, MetForecastHour, NOWCAST_DAYS, Series, VerifiedIssuer,
+    daily_outlook, parse_met_forecast_csv, pm25_daily_aqi,
 };
 use hazewarn_ingest::city::{CityMeanOptions, city_mean};
 use hazewarn_ingest::met::{ingest_met, join_met};
@@ -395,14 +396,21 @@ impl City {
         let i0 = i0 as usize;
         let cut = h.cut_at(i0);
         let d = Derived::new(&cut);
-        let (f, recent) = match (&inputs.met, model.params.future_met) {
+        // Recent verification reads the runs issued before, as their models issued them.
+        let issued = self.issued_before(issue, &cut, i0).await?;
+        let met = match (&inputs.met, model.params.future_met) {
             (Some(hours), true) => {
                 let mut met = cut.clone();
                 met.lay_met_forecast(hours, i0);
-                model.predict_verified(&d, i0, Some(&Derived::new(&met)))?
+                Some(met)
             }
-            _ => model.predict_verified(&d, i0, None)?,
+            _ => None,
         };
+        let dm = met.as_ref().map(Derived::new);
+        let mut issuer = VerifiedIssuer::new(&model, &d, dm.as_ref()).with_issued(issued);
+        let (f, recent) = issuer.issue(i0)?;
+        let model_hourly = issuer.model_forecast(i0).map(|m| serde_json::to_string(&m.leads).expect("serialises"));
+        let levels = serde_json::to_string(&model.daily_levels(&f)).expect("serialises");
         // The forecaster sees how recent forecasts verified, beside the inputs.
         inputs.status.push(InputStatus::new(
             "recent verification",
@@ -436,6 +444,8 @@ impl City {
             hourly: serde_json::to_string(&f.leads).expect("serialises"),
             daily: serde_json::to_string(&daily).expect("serialises"),
             status: if self.config.policy.auto_approve { "approved" } else { "issued" }.into(),
+            model_hourly,
+            levels: Some(levels),
         };
         let mut tx = self.store.write().await?;
         if tx.save_forecast_run(&run).await? {
@@ -443,6 +453,32 @@ impl City {
         }
         tx.commit().await?;
         Ok(self.store.forecast_run(&id).await?.unwrap_or(run))
+    }
+
+    /// The forecasts of the runs issued in the [`NOWCAST_DAYS`] days before `issue` (the longest
+    /// that recent verification reads), as their models issued them, by issue index into `h`.
+    /// Runs stored before the model's own forecast was kept have none to give.
+    async fn issued_before(
+        &self,
+        issue: NaiveDateTime,
+        h: &Hourly,
+        i0: usize,
+    ) -> Result<Vec<(usize, Forecast)>, SchedulerError> {
+        let to = crate::utc_of_local(issue);
+        let runs = self.store.forecast_runs_between(to - Duration::days(NOWCAST_DAYS as i64 + 1), to).await?;
+        let mut issued = Vec::new();
+        for run in runs {
+            let Some(text) = &run.model_hourly else { continue };
+            let corrupt =
+                |detail: String| SchedulerError::Input(format!("stored run {}: model_hourly: {detail}", run.id));
+            let at = beijing(hazewarn_store::parse_ts(&run.issue_time)?).naive_local();
+            let leads: Vec<LeadForecast> = serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
+            let j = (at - h.start).num_hours();
+            if (0..i0 as i64).contains(&j) {
+                issued.push((j as usize, Forecast::from_leads(at, leads)));
+            }
+        }
+        Ok(issued)
     }
 
     /// Lowers the emission index over every warning step's hours by its plan's mean reduction

@@ -159,6 +159,22 @@ async fn a_simulated_week_issues_reminds_escalates_updates_and_verifies() {
     let fed_back = runs.iter().filter(|r| r.inputs.contains("\"curtailments\"")).count();
     assert!(fed_back > 0 && fed_back < runs.len(), "{fed_back} of {} runs saw curtailments", runs.len());
 
+    // Each run keeps its model's own forecast and the level product of D+1..D+3, and the last
+    // run's recent verification read the runs before it as they were issued.
+    for r in &runs {
+        assert!(r.model_hourly.as_deref().is_some_and(|t| t.starts_with("[{")), "{}", r.id);
+        let levels: Vec<hazewarn_forecast::DailyLevel> = serde_json::from_str(r.levels.as_deref().unwrap()).unwrap();
+        assert_eq!(levels.iter().map(|d| d.lead_day).collect::<Vec<_>>(), [1, 2, 3], "{}", r.id);
+        for d in &levels {
+            assert!((d.probabilities.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{d:?}");
+            let best = d.probabilities.iter().copied().fold(0.0, f64::max);
+            assert_eq!(d.probabilities[usize::from(d.level) - 1], best, "the published level is the most probable");
+        }
+    }
+    let last: Vec<crate::cycle::InputStatus> = serde_json::from_str(&runs[runs.len() - 1].inputs).unwrap();
+    let recent = last.iter().find(|i| i.name == "recent verification").expect("recent verification is reported");
+    assert!(!recent.detail.starts_with("0 verified hours"), "{}", recent.detail);
+
     // Verification scored the leads that had observations by the verify time.
     let scores = city.store.scores_between(start - Duration::days(1), end).await.unwrap();
     assert!(scores.len() > 100, "{} scores", scores.len());

@@ -184,6 +184,8 @@ pub struct ForecastView {
     pub inputs: Vec<InputStatus>,
     pub hourly: Vec<hazewarn_forecast::LeadForecast>,
     pub daily: Vec<DailyRow>,
+    /// The daily level product of D+1..D+3 (empty for runs stored before it was kept).
+    pub levels: Vec<hazewarn_forecast::DailyLevel>,
     pub reviews: Vec<Review>,
     pub recommendation: Option<Recommendation>,
 }
@@ -200,7 +202,12 @@ pub async fn forecast_view(s: &AppState, id: Option<&str>) -> Result<ForecastVie
     let inputs = serde_json::from_value(parse("inputs", &run.inputs)?).unwrap_or_default();
     let hourly =
         serde_json::from_value(parse("hourly", &run.hourly)?).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let levels = match &run.levels {
+        Some(text) => serde_json::from_value(parse("levels", text)?).map_err(|e| ApiError::Internal(e.to_string()))?,
+        None => Vec::new(),
+    };
     Ok(ForecastView {
+        levels,
         daily: s.city.daily_of(&run).await?,
         reviews: s.city.store.reviews(&run.id).await?,
         recommendation: s.city.store.recommendation(&run.id).await?,

@@ -70,6 +70,44 @@ pub(crate) fn verification_table(l: &Lang, scores: &[hazewarn_store::forecasts::
     b
 }
 
+/// The daily level product of D+1..D+3: the AQI range, the probability of each AQI level and the
+/// level published, with the primary pollutant. A run stored before
+/// the product was kept has none, and the section is left out.
+pub(crate) fn level_table(l: &Lang, days: &[hazewarn_forecast::DailyLevel]) -> String {
+    let Some(first) = days.first() else { return String::new() };
+    let levels = hazewarn_aqi::Standards::builtin().for_date(first.date).levels();
+    let category = |k: usize| levels.get(k).map_or("", |lv| if l.en() { &lv.category_en } else { &lv.category });
+    let mut b = format!(
+        "<h2>{}</h2><table id=\"level-product\"><tr><th>{}</th><th>{}</th><th>{}</th>",
+        l.m("forecaster.level-product"),
+        l.m("forecaster.day"),
+        l.m("forecaster.aqi-range"),
+        l.m("forecaster.published-level")
+    );
+    for k in 0..hazewarn_forecast::LEVELS {
+        b += &format!("<th>P({})</th>", escape(category(k)));
+    }
+    b += &format!("<th>{}</th></tr>", l.m("forecaster.primary-pollutant"));
+    for d in days {
+        b += &format!(
+            "<tr><td>D+{} {}</td><td>{}–{} ({})</td><td><b>{}</b></td>",
+            d.lead_day,
+            d.date.format("%m-%d"),
+            d.aqi_p10,
+            d.aqi_p90,
+            d.aqi_p50,
+            escape(category(usize::from(d.level.max(1)) - 1))
+        );
+        for (k, p) in d.probabilities.iter().enumerate() {
+            let published = if k + 1 == usize::from(d.level) { " class=\"published\"" } else { "" };
+            b += &format!("<td{published}>{:.0} %</td>", 100.0 * p);
+        }
+        b += &format!("<td>{}</td></tr>", d.primary.as_deref().unwrap_or("—"));
+    }
+    b += &format!("</table><p class=\"muted\">{}</p>", l.m("forecaster.level-product-note"));
+    b
+}
+
 /// The run's reviews so far and the form for the next.
 pub(crate) fn review_form(l: &Lang, v: &ForecastView) -> String {
     let mut b = String::new();

@@ -354,6 +354,7 @@ async fn forecaster(State(s): State<AppState>, Query(l): Query<Lang>, caller: Re
         let daily_title = l.m("pages.daily-aqi-d-1-d");
         b += &format!("<h2>{daily_title}</h2>");
         b += &daily_chart(daily_title, &v.daily);
+        b += &crate::forecaster_view::level_table(&l, &v.levels);
         b += &crate::stations_view::section(
             &l,
             &s.city.config.stations,

@@ -34,6 +34,8 @@ async fn graded_run(f: &Fixture, id: &str) {
         hourly: "[]".into(),
         daily: "[]".into(),
         status: "approved".into(),
+        model_hourly: None,
+        levels: None,
     };
     let rec = Recommendation {
         action: Action::Issue,

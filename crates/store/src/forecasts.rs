@@ -18,6 +18,11 @@ pub struct ForecastRun {
     pub daily: String,
     /// `issued`, then `approved` or `adjusted` by a forecaster.
     pub status: String,
+    /// The hourly forecast as the model issued it, before recent verification adjusted it (JSON);
+    /// what later runs' recent verification reads. `None` for runs stored before it was kept.
+    pub model_hourly: Option<String>,
+    /// The daily level product of D+1..D+3 (JSON): each level's probability and the one published.
+    pub levels: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -61,8 +66,8 @@ pub struct Score {
     pub p90: f64,
 }
 
-const RUN_COLUMNS: &str = "id, issue_time, model, created_at, inputs, hourly, daily, status";
-type RunRow = (String, String, String, String, String, String, String, String);
+const RUN_COLUMNS: &str = "id, issue_time, model, created_at, inputs, hourly, daily, status, model_hourly, levels";
+type RunRow = (String, String, String, String, String, String, String, String, Option<String>, Option<String>);
 
 fn run(r: RunRow) -> ForecastRun {
     ForecastRun {
@@ -74,6 +79,8 @@ fn run(r: RunRow) -> ForecastRun {
         hourly: r.5,
         daily: r.6,
         status: r.7,
+        model_hourly: r.8,
+        levels: r.9,
     }
 }
 
@@ -81,7 +88,7 @@ impl WriteTx {
     /// Stores a run; false (changing nothing) if a run with this id exists.
     pub async fn save_forecast_run(&mut self, r: &ForecastRun) -> Result<bool> {
         let done = sqlx::query(sql(format!(
-            "INSERT INTO forecast_runs ({RUN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING"
+            "INSERT INTO forecast_runs ({RUN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING"
         )))
         .bind(&r.id)
         .bind(&r.issue_time)
@@ -91,6 +98,8 @@ impl WriteTx {
         .bind(&r.hourly)
         .bind(&r.daily)
         .bind(&r.status)
+        .bind(&r.model_hourly)
+        .bind(&r.levels)
         .execute(self.conn())
         .await?;
         Ok(done.rows_affected() == 1)

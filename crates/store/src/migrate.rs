@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "monitor_readings", include_str!("../migrations/0008_monitor_readings.sql")),
     (9, "compliance", include_str!("../migrations/0009_compliance.sql")),
     (10, "receiver_counts", include_str!("../migrations/0010_receiver_counts.sql")),
+    (11, "forecast_product", include_str!("../migrations/0011_forecast_product.sql")),
 ];
 const LOCK_KEY: i64 = 0x6861_7a65; // "haze"
 

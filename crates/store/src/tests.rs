@@ -54,7 +54,7 @@ async fn migrations_apply_once_and_reconnect_cleanly() {
     let b = Store::connect(&url).await.unwrap();
     assert_eq!(b.verify_audit().await.unwrap().entries, 1);
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM schema_migrations").fetch_one(b.pool()).await.unwrap();
-    assert_eq!(n, 10, "migrations 0001..0010, each once");
+    assert_eq!(n, 11, "migrations 0001..0011, each once");
 }
 
 #[tokio::test]
@@ -218,11 +218,15 @@ async fn forecast_reviews_and_users() {
             hourly: "[]".into(),
             daily: "[]".into(),
             status: "issued".into(),
+            model_hourly: Some("[]".into()),
+            levels: None,
         };
         let mut tx = s.write().await.unwrap();
         assert!(tx.save_forecast_run(&run).await.unwrap());
         assert!(!tx.save_forecast_run(&run).await.unwrap());
         tx.commit().await.unwrap();
+        // The model's own forecast is kept beside the issued one (migration 11).
+        assert_eq!(s.forecast_run("run-1").await.unwrap().unwrap(), run);
         assert!(s.latest_forecast_run(t0(), true).await.unwrap().is_none());
         assert!(s.review("run-1", ReviewAction::Adjust, "f", "", Some("[]"), t0()).await.is_err(), "reason needed");
         s.review("run-1", ReviewAction::Annotate, "f", "fog likely", None, t0()).await.unwrap();
