@@ -18,10 +18,8 @@ built from the canonical observations, and optionally a met-forecast table on th
   chosen on held-out issues, so a city with little history or little signal falls back to it.
   With a met forecast, a second learner per band fits the log target `ln(1+pm) − ln(1+damped)`,
   so that multiplicative growth in episodes is learned; it is undone on output with a
-  least-squares retransformation factor, and the two learners are averaged. Without a met
-  forecast, hours above 75 µg/m³ weigh more in the trees up to lead 36 h (D+1 from an evening
-  issue): there the central estimate falls back towards climatology and otherwise misses heavy
-  days. Features are listed in [`features`].
+  least-squares retransformation factor, and the two learners are averaged. Features are listed
+  in [`features`].
 * **Quantiles** come from split-conformal calibration on two folds: residuals on the last 20 %
   of training issues (of models fitted on the rest) and on the first 20 % (likewise), normalised
   by `15 + 0.5·forecast`, give q10/q90 per lead bucket
@@ -43,6 +41,10 @@ built from the canonical observations, and optionally a met-forecast table on th
 * **Daily level product** ([`level`]): for D+1..D+3, the probability of each AQI level under the
   day's p10–p90 stretched by the shape of held-out daily errors, and the most probable level,
   which is what is published (not the level of p50).
+* **Stages** ([`stages`]): each step after the learner has a name and can be turned off. A model
+  runs the ones that earned their place in its met mode ([`Stages::default_for`]): without met
+  the shrinkage, the regimes, the daily spread, the nowcast and the level product; with met the
+  log learner, the daily spread, the recent spread, the level correction and the level product.
 * **Emissions**: without an emissions-history table the calendar proxy of [`calendar`]
   (heating season, Spring Festival, weekends) is the emission index.
 

@@ -46,8 +46,9 @@ pub struct Regimes {
 }
 
 impl Regimes {
-    /// One regime for the whole year (the stage turned off).
-    const ONE: Regimes = Regimes { cuts: [f64::INFINITY; REGIMES - 1] };
+    /// One regime for the whole year (the stage turned off). The cuts are finite so that a saved
+    /// model's JSON holds them (JSON has no infinity).
+    const ONE: Regimes = Regimes { cuts: [f64::MAX; REGIMES - 1] };
 
     fn of(clim: &Climatology) -> Regimes {
         let mut v: Vec<f64> = clim.mean.iter().flatten().copied().filter(|x| x.is_finite()).collect();
@@ -61,13 +62,8 @@ impl Regimes {
     }
 }
 
-/// A band's training rows: features (row-major), targets, (issue index, lead) and weights.
-type BandRows = (Vec<f64>, Vec<f64>, Vec<(usize, usize)>, Vec<f64>);
-
-/// Heavy hours are weighted only up to D+1's last lead from an evening issue. Beyond it a forecast
-/// without met is near climatology, and weighting only biased it: at 72 h the worst of eight
-/// station-years went from 1.011 to 1.017 × the best baseline's RMSE, and back with this limit.
-const EVENT_WEIGHT_MAX_LEAD: usize = 36;
+/// A band's training rows: features (row-major), targets and (issue index, lead).
+type BandRows = (Vec<f64>, Vec<f64>, Vec<(usize, usize)>);
 
 /// The shares of a band's correction that held-out issues may choose from.
 const SHRINKAGE: [f64; 6] = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0];
@@ -142,9 +138,6 @@ pub struct ModelParams {
     /// Leads used for training rows; lead is a feature, so the model fills the others.
     pub train_leads: Vec<usize>,
     pub gbdt: GbdtParams,
-    /// Extra weight per 75 µg/m³ above 75 µg/m³ in the tree models (0 = unweighted), for
-    /// training rows up to lead 36 h.
-    pub event_weight: f64,
     /// Share of the training issues held out at each end to calibrate the quantiles and shares.
     pub calibration_share: f64,
     /// Weight of a second learner fitted on the log target (`ln(1+pm) − ln(1+damped)`), averaged
@@ -168,24 +161,13 @@ impl ModelParams {
             issue_hours,
             train_leads,
             gbdt: GbdtParams::default(),
-            // Without a met forecast the central estimate falls back towards climatology by D+1, so
-            // heavy days were missed: over eight station-years (PRSA 2014, Beijing 5-site 2015, six
-            // multi-site stations 2016) the D+1 CSI for AQI > 200 averaged 0.315 against 0.354 for
-            // persistence, below it on all eight. Weight 0.5 raised it to 0.353 (at or above
-            // persistence on five), for RMSE at 6 h 1.4 % closer to damped persistence. With met
-            // (PRSA 2014) it raised RMSE at 24 h from 44.8 to 47.8 and lowered that CSI from 0.575
-            // to 0.535: the met features explain the episodes, so there it is off.
-            event_weight: if future_met { 0.0 } else { 0.5 },
             calibration_share: 0.2,
             // Measured on PRSA 2014: with observed met, averaging in a log-target learner lowered RMSE
             // at 24 h from 44.7 to 42.8 and raised warning-level agreement from 0.714 to 0.728 (and on
             // three more held-out city-years); without future met it changed nothing but the D+1
             // CSI (0.305 to 0.297), so it is used only with a met forecast.
             log_share: if future_met { 0.5 } else { 0.0 },
-            // With a met forecast the most probable level did not earn its place over the level
-            // of p50 (`hazewarn evaluate --future-met observed --stages all` against the
-            // default): a better mean, but one station-year more than 2 % worse.
-            stages: if future_met { Stages::ALL.without(Stage::LevelProduct) } else { Stages::ALL },
+            stages: Stages::default_for(future_met),
         }
     }
 
@@ -230,7 +212,7 @@ impl ModelParams {
         let phi = fit_damping(h, &d, &clim, &issues, until);
         let rows = |issues: &[usize], band_no: usize| -> BandRows {
             let mut x = Vec::new();
-            let (mut y, mut leads, mut w) = (Vec::new(), Vec::new(), Vec::new());
+            let (mut y, mut leads) = (Vec::new(), Vec::new());
             for &i0 in issues {
                 for &lead in self.train_leads.iter().filter(|l| band(**l) == band_no) {
                     let iv = i0 + lead;
@@ -241,10 +223,9 @@ impl ModelParams {
                     d.row(i0, lead, &clim, damped, dm.as_ref(), &mut x);
                     y.push(h.pm25[iv] - damped);
                     leads.push((i0, lead));
-                    w.push(self.row_weight(lead, h.pm25[iv]));
                 }
             }
-            (x, y, leads, w)
+            (x, y, leads)
         };
         let p = Derived::n_features(self.future_met);
         // Two calibration folds: the last share of the training issues (models fitted on what came
@@ -270,9 +251,9 @@ impl ModelParams {
             let (mut xc, mut yc, mut lc) = (Vec::new(), Vec::new(), Vec::new());
             let (mut anom_c, mut log_c) = (Vec::new(), Vec::new());
             for (fit_issues, cal_issues) in folds {
-                let (xa, ya, _, wa) = rows(fit_issues, b);
-                let (x, y, l, _) = rows(cal_issues, b);
-                let (anom_a, log_a) = self.band_learners(b, &xa, &ya, &wa, p)?;
+                let (xa, ya, _) = rows(fit_issues, b);
+                let (x, y, l) = rows(cal_issues, b);
+                let (anom_a, log_a) = self.band_learners(b, &xa, &ya, p)?;
                 anom_c.extend(anom_a.predict(&x, p));
                 log_c.extend(log_a.map(|m| m.predict(&x, p)).unwrap_or_default());
                 xc.extend(x);
@@ -307,9 +288,9 @@ impl ModelParams {
                 *e = (e.0 + 1, e.1 + (obs_c[k] - pred).powi(2), e.2 + yc[k].powi(2));
             }
             // 2. The band's model itself, on every training issue.
-            let (x, y, _, w) = rows(&issues, b);
+            let (x, y, _) = rows(&issues, b);
             train_rows += y.len();
-            let (anom, log) = self.band_learners(b, &x, &y, &w, p)?;
+            let (anom, log) = self.band_learners(b, &x, &y, p)?;
             boosters.push(anom);
             log_bands.extend(log);
         }
@@ -362,15 +343,6 @@ impl ModelParams {
         })
     }
 
-    /// Heavy hours count more in the trees, so that squared loss flattens peaks less; only up to
-    /// [`EVENT_WEIGHT_MAX_LEAD`].
-    fn row_weight(&self, lead: usize, pm: f64) -> f64 {
-        if lead > EVENT_WEIGHT_MAX_LEAD || !self.stages.has(Stage::HeavyWeight) {
-            return 1.0;
-        }
-        1.0 + self.event_weight * ((pm - 75.0) / 75.0).max(0.0)
-    }
-
     /// The weight of the log-target learner: 0 when its stage is off.
     fn log_share(&self) -> f64 {
         if self.stages.has(Stage::LogLearner) { self.log_share } else { 0.0 }
@@ -383,32 +355,24 @@ impl ModelParams {
         band_no: usize,
         rows: &[f64],
         y: &[f64],
-        w: &[f64],
         p: usize,
     ) -> Result<(BandModel, Option<BandModel>), ForecastError> {
         std::thread::scope(|s| {
             let log = (self.log_share() > 0.0)
-                .then(|| s.spawn(|| self.band_model(band_no, rows, &log_target(rows, y, p), w, p)));
-            let anom = self.band_model(band_no, rows, y, w, p)?;
+                .then(|| s.spawn(|| self.band_model(band_no, rows, &log_target(rows, y, p), p)));
+            let anom = self.band_model(band_no, rows, y, p)?;
             let log = log.map(|j| j.join().expect("a learner thread does not panic")).transpose()?;
             Ok((anom, log))
         })
     }
 
-    fn band_model(
-        &self,
-        band_no: usize,
-        rows: &[f64],
-        y: &[f64],
-        w: &[f64],
-        p: usize,
-    ) -> Result<BandModel, ForecastError> {
+    fn band_model(&self, band_no: usize, rows: &[f64], y: &[f64], p: usize) -> Result<BandModel, ForecastError> {
         // At 1–2 h the correction to persistence is tiny and trees only add noise (measured: RMSE
         // at 1 h 16.2 against 15.9 for the linear model), so those bands stay linear.
         let kind = if BANDS[band_no].1 <= 2 { ModelKind::Linear } else { self.kind };
         Ok(match kind {
             ModelKind::Linear => BandModel::Linear(LinearBand::fit(rows, y, p, self.penalty)?),
-            ModelKind::Gbdt => BandModel::Gbdt(Gbdt::fit(rows, y, Some(w), p, &self.gbdt)),
+            ModelKind::Gbdt => BandModel::Gbdt(Gbdt::fit(rows, y, None, p, &self.gbdt)),
         })
     }
 }
@@ -622,7 +586,7 @@ impl FittedModel {
     pub fn model_card(&self, name: &str, data: &str) -> String {
         let mut s = format!(
             "# Model card: {name}\n\n- schema: `{}`\n- learner: {:?} per lead band, correcting damped persistence\n\
-             - log-target learner: {}\n- heavy-hour weighting: {}\n- shares of each band's correction applied: {:?}\n\
+             - log-target learner: {}\n- shares of each band's correction applied: {:?}\n\
              - data: {data}\n- training period: {} to {} ({} rows)\n- future meteorology: {}\n\
              - quantiles: split-conformal on the first and the last {:.0} % of training issues, per lead bucket and climatological tercile; at each issue both sides are scaled by how the forecasts of the last {} days verified (factor {}–{})\n\
              - daily intervals: {} of the mean hourly half-widths below and above p50 for D+1..D+3 (each side chosen on held-out days)\n\
@@ -636,14 +600,6 @@ impl FittedModel {
                 "not used".to_owned()
             } else {
                 format!("averaged in with weight {}", self.params.log_share)
-            },
-            if self.params.event_weight > 0.0 {
-                format!(
-                    "+{} per 75 µg/m³ above 75 µg/m³, for leads up to {EVENT_WEIGHT_MAX_LEAD} h",
-                    self.params.event_weight
-                )
-            } else {
-                "none".to_owned()
             },
             self.shrinkage,
             self.train_start,
@@ -788,17 +744,6 @@ mod tests {
         let c = Correction::choose(Target::Log, &SHRINKAGE, &lp, &damped, &obs);
         assert_eq!(c.alpha, 0.8);
         assert!((c.smear - 1.1).abs() < 1e-9, "{c:?}");
-    }
-
-    #[test]
-    fn heavy_hours_are_weighted_only_without_met_and_only_to_d_plus_1() {
-        let none = ModelParams::new(false, 16);
-        // 1 + 0.5 × (150 − 75) / 75 = 1.5; at or below 75 µg/m³ the weight is 1.
-        assert_eq!(none.row_weight(24, 150.0), 1.5);
-        assert_eq!(none.row_weight(36, 225.0), 2.0);
-        assert_eq!(none.row_weight(24, 60.0), 1.0);
-        assert_eq!(none.row_weight(37, 225.0), 1.0);
-        assert_eq!(ModelParams::new(true, 16).row_weight(24, 225.0), 1.0);
     }
 
     #[test]

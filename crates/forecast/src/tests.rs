@@ -71,7 +71,10 @@ fn parameters_are_checked() {
 fn nothing_observed_after_the_issue_time_enters_a_forecast() {
     let h = synthetic(200);
     let until = 150 * 24;
-    let mut model = ModelParams::new(false, 16).fit(&h, until, None).unwrap();
+    // Every stage on, the recent spread and the level correction too, so that they are checked.
+    let mut p = ModelParams::new(false, 16);
+    p.stages = Stages::ALL;
+    let mut model = p.fit(&h, until, None).unwrap();
     // Whatever held-out issues chose, the level correction is on here, so that it is checked too.
     model.bias_power = 0.5;
     let i0 = 170 * 24 + 16;
@@ -154,7 +157,8 @@ fn a_saved_model_forecasts_exactly_like_the_fitted_one() {
         assert_eq!(back.log_bands.len(), model.bands.len());
         assert!(card.contains("log-target learner: averaged in with weight 0.5"), "{card}");
         assert!(card.contains("the last 14 days verified (factor 0.7–1.6)"), "{card}");
-        assert!(card.contains("heavy-hour weighting: none"), "{card}");
+        // With met the shrinkage, the regimes and the nowcast did not earn their place.
+        assert!(card.contains("- stages: -shrinkage,-regimes,-nowcast\n"), "{card}");
     }
     assert!(FittedModel::from_json("{\"schema\":\"other\"}").is_err());
 }
@@ -222,7 +226,9 @@ fn recent_verification_reads_no_forecast_of_the_training_period() {
     let i0 = 170 * 24 + 16;
     // Fitted on everything up to the issue: no past forecast may be re-created, so the forecast
     // is the model's own, as calibrated.
-    let model = ModelParams::new(false, 16).fit(&h, i0 + 1, None).unwrap();
+    let mut p = ModelParams::new(false, 16);
+    p.stages = Stages::ALL;
+    let model = p.fit(&h, i0 + 1, None).unwrap();
     let (f, recent) = model.predict_verified(&d, i0, None).unwrap();
     assert_eq!((recent.spread.pairs, recent.bias.days, recent.nowcast.hours), (0, 0, 0), "{recent:?}");
     assert_eq!(f, model.predict(&d, i0, None).unwrap());
