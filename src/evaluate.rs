@@ -4,7 +4,8 @@
 //! agreement and p10–p90 coverage, then the mean and the worst over the station-years.
 //!
 //! A stage earns its place only across station-years: `--stages` turns stages off so that its
-//! worth is one command away (`hazewarn evaluate --stages=-nowcast` beside `hazewarn evaluate`).
+//! worth is one command away (`hazewarn evaluate --stages=-nowcast` beside
+//! `hazewarn evaluate --stages all`).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
