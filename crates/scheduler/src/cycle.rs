@@ -311,7 +311,10 @@ impl City {
         tx.record_observations(&batch, now).await?;
         tx.commit().await?;
         let rows: usize = report.files.iter().map(|f| f.rows).sum();
-        let (en, zh) = (format!("{} files, {rows} rows", files.len()), format!("{}个文件，共{rows}行", files.len()));
+        let (en, zh) = (
+            format!("{} file{}, {rows} rows", files.len(), if files.len() == 1 { "" } else { "s" }),
+            format!("{}个文件，共{rows}行", files.len()),
+        );
         status.push(InputStatus::new("observations", true, en, zh));
         if met.is_none()
             && let Some(p) = &self.config.data.met_forecast

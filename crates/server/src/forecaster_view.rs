@@ -84,13 +84,14 @@ pub(crate) fn level_table(l: &Lang, days: &[hazewarn_forecast::DailyLevel]) -> S
         l.m("forecaster.aqi-range"),
         l.m("forecaster.published-level")
     );
+    // The level names wrap under their probabilities: six of them in English are wider than a desktop.
     for k in 0..hazewarn_forecast::LEVELS {
-        b += &format!("<th>P({})</th>", escape(category(k)));
+        b += &format!("<th class=\"level-name\">{}</th>", escape(category(k)));
     }
     b += &format!("<th>{}</th></tr>", l.m("forecaster.primary-pollutant"));
     for d in days {
         b += &format!(
-            "<tr><td>D+{} {}</td><td>{}–{} ({})</td><td><b>{}</b></td>",
+            "<tr><td class=\"time\">D+{} {}</td><td class=\"time\">{}–{} ({})</td><td class=\"published\">{}</td>",
             d.lead_day,
             d.date.format("%m-%d"),
             d.aqi_p10,
@@ -100,7 +101,7 @@ pub(crate) fn level_table(l: &Lang, days: &[hazewarn_forecast::DailyLevel]) -> S
         );
         for (k, p) in d.probabilities.iter().enumerate() {
             let published = if k + 1 == usize::from(d.level) { " class=\"published\"" } else { "" };
-            b += &format!("<td{published}>{:.0} %</td>", 100.0 * p);
+            b += &format!("<td{published}>{:.0}&nbsp;%</td>", 100.0 * p);
         }
         b += &format!("<td>{}</td></tr>", d.primary.as_deref().unwrap_or("—"));
     }

@@ -153,8 +153,9 @@ pub(crate) fn section(
         .map(|rel| (issue + chrono::Duration::hours(*rel)).format("%m-%d %H:00").to_string())
         .collect();
     b += &format!(
-        "<p id=\"thin-hours\">{}: <b>{}</b>{}</p>",
+        "<p id=\"thin-hours\">{}{} <b>{}</b>{}</p>",
         l.m("stations.hours-with-fewer-than-half"),
+        if l.en() { ":" } else { "：" },
         thin.len(),
         if hours.is_empty() { String::new() } else { format!(" ({})", hours.join(", ")) }
     );
