@@ -8,9 +8,9 @@
 //! recent widening of the interval and the level correction carry into it, and the tails beyond
 //! p10 and p90 are the ones held-out days showed, not a normal curve's.
 //!
-//! The published level is the one with the highest probability. It is not the level of p50:
-//! p50 is the mean of a right-skewed distribution, and near a level boundary the mean's level is a
-//! coin toss that leans high.
+//! The published level is the one with the highest probability (with the `level-product` stage
+//! on, [`crate::stages`]). It is not the level of p50: p50 is the mean of a right-skewed
+//! distribution, and near a level boundary the mean's level is a coin toss that leans high.
 
 use chrono::NaiveDate;
 use hazewarn_aqi::Standards;
@@ -95,7 +95,7 @@ pub struct DailyLevel {
     pub aqi_p90: u32,
     /// P(level 1) … P(level 6); they sum to 1.
     pub probabilities: [f64; LEVELS],
-    /// The most probable level, 1..=6.
+    /// The published level, 1..=6: the most probable one (p50's with the stage off).
     pub level: u8,
     /// What decides the AQI where it exceeds 50; the forecaster knows PM2.5 only, so that is
     /// what it names (HJ 633 names none at or below 50).
@@ -124,7 +124,7 @@ pub fn daily_level(day: &DailyOutlook, shape: &ErrorShape) -> DailyLevel {
         let level = pm25_level(day.date, pm.max(0.0));
         probabilities[usize::from(level.clamp(1, LEVELS as u8)) - 1] += 1.0 / n;
     }
-    // Ties go to the lower level: of two equally likely levels, the one nearer the median.
+    // Of two equally likely levels, the lower is published.
     let level = (0..LEVELS).fold(0, |best, k| if probabilities[k] > probabilities[best] + 1e-12 { k } else { best });
     let aqi = |pm: f64| crate::pm25_daily_aqi(day.date, pm).unwrap_or(0);
     let aqi_p50 = aqi(day.p50);

@@ -100,8 +100,8 @@ pub(crate) fn level_table(l: &Lang, days: &[hazewarn_forecast::DailyLevel]) -> S
             escape(category(usize::from(d.level.max(1)) - 1))
         );
         for (k, p) in d.probabilities.iter().enumerate() {
-            let published = if k + 1 == usize::from(d.level) { " class=\"published\"" } else { "" };
-            b += &format!("<td{published}>{:.0}&nbsp;%</td>", 100.0 * p);
+            let class = if k + 1 == usize::from(d.level) { "num published" } else { "num" };
+            b += &format!("<td class=\"{class}\">{:.0} %</td>", 100.0 * p);
         }
         b += &format!("<td>{}</td></tr>", d.primary.as_deref().unwrap_or("—"));
     }
