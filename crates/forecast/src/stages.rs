@@ -82,11 +82,8 @@ impl Stages {
     /// recent spread, D+1..D+3 level accuracy for the level product. ARCHITECTURE.md holds the
     /// table. The log learner needs met; without it the stage changes nothing.
     pub fn default_for(future_met: bool) -> Stages {
-        let off: &[Stage] = if future_met {
-            &[Stage::Shrinkage, Stage::Regimes, Stage::Nowcast]
-        } else {
-            &[Stage::RecentSpread, Stage::LevelCorrection]
-        };
+        let off: &[Stage] =
+            if future_met { &[Stage::Shrinkage, Stage::Regimes, Stage::Nowcast] } else { &[Stage::LevelCorrection] };
         off.iter().fold(Stages::ALL, |s, x| s.without(*x))
     }
 

@@ -86,9 +86,9 @@ pub(crate) fn level_table(l: &Lang, days: &[hazewarn_forecast::DailyLevel]) -> S
     );
     // The level names wrap under their probabilities: six of them in English are wider than a desktop.
     for k in 0..hazewarn_forecast::LEVELS {
-        b += &format!("<th class=\"level-name\">{}</th>", escape(category(k)));
+        b += &format!("<th class=\"wrap\">{}</th>", escape(category(k)));
     }
-    b += &format!("<th>{}</th></tr>", l.m("forecaster.primary-pollutant"));
+    b += &format!("<th class=\"wrap\">{}</th></tr>", l.m("forecaster.primary-pollutant"));
     for d in days {
         b += &format!(
             "<tr><td class=\"time\">D+{} {}</td><td class=\"time\">{}–{} ({})</td><td class=\"published\">{}</td>",
