@@ -210,10 +210,11 @@ fn line(name: &str, met: &str, issues: &str, values: &[f64]) -> String {
 
 /// The mean of each column (NaN cells left out), and the worst ratio per lead.
 fn summary(rows: &[&Row]) -> (Vec<f64>, Vec<f64>) {
-    let cols = rows.first().map_or(0, |r| r.values().len());
+    let values: Vec<Vec<f64>> = rows.iter().map(|r| r.values()).collect();
+    let cols = values.first().map_or(0, Vec::len);
     let mean = (0..cols)
         .map(|c| {
-            let v: Vec<f64> = rows.iter().map(|r| r.values()[c]).filter(|x| !x.is_nan()).collect();
+            let v: Vec<f64> = values.iter().map(|r| r[c]).filter(|x| !x.is_nan()).collect();
             if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 }
         })
         .collect();

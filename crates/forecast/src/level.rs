@@ -109,10 +109,14 @@ impl DailyLevel {
     }
 }
 
+/// The level of a day's AQI, by the edition in force that day.
+pub fn aqi_level(date: NaiveDate, aqi: u32) -> u8 {
+    Standards::builtin().for_date(date).level(aqi).level
+}
+
 /// The AQI level of a day whose only pollutant is a PM2.5 mean, by the edition in force that day.
 pub fn pm25_level(date: NaiveDate, pm: f64) -> u8 {
-    let aqi = crate::pm25_daily_aqi(date, pm).unwrap_or(0);
-    Standards::builtin().for_date(date).level(aqi).level
+    aqi_level(date, crate::pm25_daily_aqi(date, pm).unwrap_or(0))
 }
 
 /// The level product of one day of the outlook under `shape`.

@@ -637,7 +637,7 @@ impl FittedModel {
         let mut days = daily_levels(&crate::daily_outlook(f, crate::Series::Model, &self.clim), &self.error_shapes);
         if !self.params.stages.has(Stage::LevelProduct) {
             for d in &mut days {
-                d.level = hazewarn_aqi::Standards::builtin().for_date(d.date).level(d.aqi_p50).level;
+                d.level = crate::level::aqi_level(d.date, d.aqi_p50);
             }
         }
         days
