@@ -146,11 +146,17 @@ pub struct Climatology {
 
 impl Climatology {
     pub fn fit(h: &Hourly, until: usize) -> Climatology {
+        Climatology::fit_hours(h, 0..until)
+    }
+
+    /// From the hours `hours` of `h` only: a calibration fold's climatology reads none of the
+    /// hours its held-out issues verify on.
+    pub fn fit_hours(h: &Hourly, hours: std::ops::Range<usize>) -> Climatology {
         let mut sum = vec![[0.0; 24]; 12];
         let mut n = vec![[0usize; 24]; 12];
         let mut daily: Vec<Vec<f64>> = vec![Vec::new(); 12];
-        let (mut dsum, mut dn, mut dmonth) = (0.0, 0, 0usize);
-        for i in 0..until.min(h.len()) {
+        let (mut dsum, mut dn, mut dmonth) = (0.0, 0, h.time(hours.start).month0() as usize);
+        for i in hours.start..hours.end.min(h.len()) {
             let t = h.time(i);
             let (m, hr) = (t.month0() as usize, t.hour() as usize);
             if hr == 0 {

@@ -60,6 +60,7 @@ mod csv_table;
 pub mod daily;
 mod data;
 pub mod features;
+mod fit;
 mod gbdt;
 pub mod level;
 mod linear;

@@ -1,43 +1,42 @@
 //! Baselines and the gradient-boosted forecaster: checked parameters → `fit` → `FittedModel`
 //! → `predict` → `Forecast` with p10/p50/p90 per lead.
 
-use chrono::{NaiveDateTime, Timelike};
+use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
 use crate::ForecastError;
-use crate::bias::choose_bias_power;
-use crate::daily::{DAILY_SPREAD_MAX_LEAD, DailySpread, HeldOutHour, SKILFUL_DAYS, daily_spreads};
-use crate::data::{Climatology, Hourly};
+use crate::daily::{DailySpread, SKILFUL_DAYS};
+use crate::data::Climatology;
 use crate::features::Derived;
 use crate::gbdt::{Gbdt, GbdtParams};
-use crate::level::{DailyLevel, ErrorShape, daily_levels, fit_shapes};
+use crate::level::{DailyLevel, ErrorShape, daily_levels};
 use crate::linear::LinearBand;
 use crate::stages::{Stage, Stages};
 
 pub const MAX_LEAD: usize = 96;
 /// Lead bands, one booster each: a single model over all leads let long-lead corrections leak
 /// into short leads (measured: RMSE at 1 h 28 against persistence's 16).
-const BANDS: [(usize, usize); 8] = [(1, 1), (2, 2), (3, 4), (5, 8), (9, 18), (19, 36), (37, 60), (61, 96)];
+pub(crate) const BANDS: [(usize, usize); 8] = [(1, 1), (2, 2), (3, 4), (5, 8), (9, 18), (19, 36), (37, 60), (61, 96)];
 
-fn band(lead: usize) -> usize {
+pub(crate) fn band(lead: usize) -> usize {
     BANDS.iter().position(|(a, b)| (*a..=*b).contains(&lead)).unwrap_or(BANDS.len() - 1)
 }
 
 /// Lead buckets for the conformal quantiles: (first, last) lead hour. 1 h stands alone: its errors
 /// are a fraction of 3 h's, and sharing their bucket held 92 % of 1-h hours in p10–p90 (PRSA 2014
 /// without future met; 81 % alone).
-const BUCKETS: [(usize, usize); 9] =
+pub(crate) const BUCKETS: [(usize, usize); 9] =
     [(1, 1), (2, 3), (4, 6), (7, 12), (13, 24), (25, 36), (37, 48), (49, 72), (73, 96)];
 
 /// Where the `damped` and `clim_valid` features sit in a row.
-const DAMPED: usize = crate::features::ISSUE_FEATURES.len() + 8;
-const CLIM_VALID: usize = crate::features::ISSUE_FEATURES.len() + 7;
+pub(crate) const DAMPED: usize = crate::features::ISSUE_FEATURES.len() + 8;
+pub(crate) const CLIM_VALID: usize = crate::features::ISSUE_FEATURES.len() + 7;
 
 /// Climatological regimes for the quantiles (Mondrian conformal): errors in a city's polluted
 /// season are wider than in its clean season at the same forecast level. Measured on PRSA 2014
 /// without future met, one set of quantiles for the whole year held about 60 % of winter hours
 /// and 90 % of summer hours in p10–p90 (75.1 % in all; 76.0 % with the regimes).
-const REGIMES: usize = 3;
+pub(crate) const REGIMES: usize = 3;
 
 /// Terciles of the month × hour climatology; a valid hour's regime is where its climatology falls.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -48,37 +47,34 @@ pub struct Regimes {
 impl Regimes {
     /// One regime for the whole year (the stage turned off). The cuts are finite so that a saved
     /// model's JSON holds them (JSON has no infinity).
-    const ONE: Regimes = Regimes { cuts: [f64::MAX; REGIMES - 1] };
+    pub(crate) const ONE: Regimes = Regimes { cuts: [f64::MAX; REGIMES - 1] };
 
-    fn of(clim: &Climatology) -> Regimes {
+    pub(crate) fn of(clim: &Climatology) -> Regimes {
         let mut v: Vec<f64> = clim.mean.iter().flatten().copied().filter(|x| x.is_finite()).collect();
         v.sort_by(f64::total_cmp);
         let at = |q: usize| v.get(v.len() * q / REGIMES).copied().unwrap_or(f64::INFINITY);
         Regimes { cuts: [at(1), at(2)] }
     }
 
-    fn of_clim(&self, clim: f64) -> usize {
+    pub(crate) fn of_clim(&self, clim: f64) -> usize {
         self.cuts.iter().filter(|c| clim >= **c).count()
     }
 }
 
-/// A band's training rows: features (row-major), targets and (issue index, lead).
-type BandRows = (Vec<f64>, Vec<f64>, Vec<(usize, usize)>);
-
 /// The shares of a band's correction that held-out issues may choose from.
-const SHRINKAGE: [f64; 6] = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0];
+pub(crate) const SHRINKAGE: [f64; 6] = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0];
 
-fn bucket(lead: usize) -> usize {
+pub(crate) fn bucket(lead: usize) -> usize {
     BUCKETS.iter().position(|(a, b)| (*a..=*b).contains(&lead)).unwrap_or(BUCKETS.len() - 1)
 }
 
 /// The scale that normalises residuals: errors grow with the level of pollution.
-fn scale(pred: f64) -> f64 {
+pub(crate) fn scale(pred: f64) -> f64 {
     15.0 + 0.5 * pred.max(0.0)
 }
 
 /// (p10, p90) around a central estimate from normalised residual quantiles (q10, q90).
-fn interval(central: f64, (q10, q90): (f64, f64)) -> (f64, f64) {
+pub(crate) fn interval(central: f64, (q10, q90): (f64, f64)) -> (f64, f64) {
     let s = scale(central);
     ((central + q10 * s).clamp(0.0, central), (central + q90 * s).max(central))
 }
@@ -191,196 +187,17 @@ impl ModelParams {
         Ok(())
     }
 
-    /// Fit on hours `[0, until)` of `h`. `met` is the future-met table (needed when `future_met`).
-    pub fn fit(&self, h: &Hourly, until: usize, met: Option<&Hourly>) -> Result<FittedModel, ForecastError> {
-        self.check()?;
-        if self.future_met && met.is_none() {
-            return Err(ForecastError::Params("future_met needs a met table".into()));
-        }
-        let until = until.min(h.len());
-        let clim = Climatology::fit(h, until);
-        let d = Derived::new(h);
-        let dm = met.map(Derived::new);
-        let issues: Vec<usize> =
-            (72..until).filter(|i| self.issue_hours.contains(&h.time(*i).hour()) && !d.pm_now(*i).is_nan()).collect();
-        if issues.len() < 60 {
-            return Err(ForecastError::NotEnoughData(format!(
-                "{} training issues; at least 60 are needed",
-                issues.len()
-            )));
-        }
-        let phi = fit_damping(h, &d, &clim, &issues, until);
-        let rows = |issues: &[usize], band_no: usize| -> BandRows {
-            let mut x = Vec::new();
-            let (mut y, mut leads) = (Vec::new(), Vec::new());
-            for &i0 in issues {
-                for &lead in self.train_leads.iter().filter(|l| band(**l) == band_no) {
-                    let iv = i0 + lead;
-                    if iv >= until || h.pm25[iv].is_nan() {
-                        continue;
-                    }
-                    let damped = damped_value(&d, &clim, &phi, i0, lead);
-                    d.row(i0, lead, &clim, damped, dm.as_ref(), &mut x);
-                    y.push(h.pm25[iv] - damped);
-                    leads.push((i0, lead));
-                }
-            }
-            (x, y, leads)
-        };
-        let p = Derived::n_features(self.future_met);
-        // Two calibration folds: the last share of the training issues (models fitted on what came
-        // before) and the first share (models fitted on what came after). One fold alone holds
-        // only the seasons of its months; measured on PRSA 2014 without future met, the last 20 %
-        // alone gave p10–p90 intervals holding 68 % of hours at 24 h, both folds 70 %.
-        let held = (issues.len() as f64 * self.calibration_share) as usize;
-        let folds = [issues.split_at(issues.len() - held), {
-            let (cal, fit) = issues.split_at(held);
-            (fit, cal)
-        }];
-        let regimes = if self.stages.has(Stage::Regimes) { Regimes::of(&clim) } else { Regimes::ONE };
-        let shares: &[f64] = if self.stages.has(Stage::Shrinkage) { &SHRINKAGE } else { &[1.0] };
-        let mut resid: Vec<Vec<f64>> = vec![Vec::new(); BUCKETS.len() * REGIMES];
-        let mut day_rows = Vec::new();
-        let mut sq: Vec<(usize, f64, f64)> = vec![(0, 0.0, 0.0); BUCKETS.len()];
-        let mut boosters = Vec::with_capacity(BANDS.len());
-        let mut shrinkage = Vec::with_capacity(BANDS.len());
-        let (mut log_bands, mut log_corrections) = (Vec::new(), Vec::new());
-        let mut train_rows = 0;
-        for b in 0..BANDS.len() {
-            // 1. Calibrate the quantiles and the shares on issues the band's models have not seen.
-            let (mut xc, mut yc, mut lc) = (Vec::new(), Vec::new(), Vec::new());
-            let (mut anom_c, mut log_c) = (Vec::new(), Vec::new());
-            for (fit_issues, cal_issues) in folds {
-                let (xa, ya, _) = rows(fit_issues, b);
-                let (x, y, l) = rows(cal_issues, b);
-                let (anom_a, log_a) = self.band_learners(b, &xa, &ya, p)?;
-                anom_c.extend(anom_a.predict(&x, p));
-                log_c.extend(log_a.map(|m| m.predict(&x, p)).unwrap_or_default());
-                xc.extend(x);
-                yc.extend(y);
-                lc.extend(l);
-            }
-            let damped_c: Vec<f64> = (0..yc.len()).map(|k| xc[k * p + DAMPED]).collect();
-            let obs_c: Vec<f64> = yc.iter().zip(&damped_c).map(|(y, d)| y + d).collect();
-            let anom = Correction::choose(Target::Anomaly, shares, &anom_c, &damped_c, &obs_c);
-            let mut central: Vec<f64> =
-                anom_c.iter().zip(&damped_c).map(|(c, d)| anom.apply(Target::Anomaly, *c, *d)).collect();
-            let w = self.log_share();
-            if !log_c.is_empty() {
-                let log = Correction::choose(Target::Log, shares, &log_c, &damped_c, &obs_c);
-                for (k, c) in central.iter_mut().enumerate() {
-                    *c = (1.0 - w) * *c + w * log.apply(Target::Log, log_c[k], damped_c[k]);
-                }
-                log_corrections.push(log);
-            }
-            shrinkage.push(anom.alpha);
-            for k in 0..yc.len() {
-                let pred = central[k];
-                let (i0, lead) = lc[k];
-                let cell = bucket(lead) * REGIMES + regimes.of_clim(xc[k * p + CLIM_VALID]);
-                resid[cell].push((obs_c[k] - pred) / scale(pred));
-                if lead <= DAILY_SPREAD_MAX_LEAD {
-                    let (issue_day, day) = (h.time(i0).date(), h.time(i0 + lead).date());
-                    let lead_day = (day - issue_day).num_days() as usize;
-                    day_rows.push(HeldOutHour { day: (i0, day), lead_day, obs: obs_c[k], pred, cell });
-                }
-                let e = &mut sq[bucket(lead)];
-                *e = (e.0 + 1, e.1 + (obs_c[k] - pred).powi(2), e.2 + yc[k].powi(2));
-            }
-            // 2. The band's model itself, on every training issue.
-            let (x, y, _) = rows(&issues, b);
-            train_rows += y.len();
-            let (anom, log) = self.band_learners(b, &x, &y, p)?;
-            boosters.push(anom);
-            log_bands.extend(log);
-        }
-        let quantiles: Vec<(f64, f64)> = resid
-            .into_iter()
-            .map(|mut r| {
-                if r.len() < 20 {
-                    return (-1.0, 1.0);
-                }
-                r.sort_by(f64::total_cmp);
-                let q = |p: f64| r[((r.len() - 1) as f64 * p).round() as usize];
-                (q(0.1), q(0.9))
-            })
-            .collect();
-        let skill = BUCKETS
-            .iter()
-            .zip(&sq)
-            .filter(|(_, (n, _, _))| *n > 0)
-            .map(|(leads, (n, m, d))| BucketSkill {
-                leads: *leads,
-                n: *n,
-                rmse_model: (m / *n as f64).sqrt(),
-                rmse_damped: (d / *n as f64).sqrt(),
-            })
-            .collect();
-        let bounds = |cell: usize, pred: f64| interval(pred, quantiles[cell]);
-        let daily_spread = if self.stages.has(Stage::DailySpread) {
-            daily_spreads(&day_rows, bounds)
-        } else {
-            [DailySpread::WHOLE; SKILFUL_DAYS]
-        };
-        Ok(FittedModel {
-            error_shapes: fit_shapes(&day_rows, bounds, &daily_spread),
-            daily_spread,
-            bias_power: if self.stages.has(Stage::LevelCorrection) { choose_bias_power(&day_rows) } else { 0.0 },
-            schema: MODEL_SCHEMA.to_owned(),
-            skill,
-            params: self.clone(),
-            clim,
-            phi,
-            quantiles,
-            regimes,
-            bands: boosters,
-            shrinkage,
-            log_bands,
-            log_corrections,
-            train_rows,
-            train_start: h.time(0),
-            train_end: h.time(until - 1),
-        })
-    }
-
     /// The weight of the log-target learner: 0 when its stage is off.
-    fn log_share(&self) -> f64 {
+    pub(crate) fn log_weight(&self) -> f64 {
         if self.stages.has(Stage::LogLearner) { self.log_share } else { 0.0 }
     }
 
-    /// A band's anomaly learner and, when `log_share` > 0, its log-target learner, fitted on
-    /// the two cores at once.
-    fn band_learners(
-        &self,
-        band_no: usize,
-        rows: &[f64],
-        y: &[f64],
-        p: usize,
-    ) -> Result<(BandModel, Option<BandModel>), ForecastError> {
-        std::thread::scope(|s| {
-            let log = (self.log_share() > 0.0)
-                .then(|| s.spawn(|| self.band_model(band_no, rows, &log_target(rows, y, p), p)));
-            let anom = self.band_model(band_no, rows, y, p)?;
-            let log = log.map(|j| j.join().expect("a learner thread does not panic")).transpose()?;
-            Ok((anom, log))
-        })
-    }
-
-    fn band_model(&self, band_no: usize, rows: &[f64], y: &[f64], p: usize) -> Result<BandModel, ForecastError> {
-        // At 1–2 h the correction to persistence is tiny and trees only add noise (measured: RMSE
-        // at 1 h 16.2 against 15.9 for the linear model), so those bands stay linear.
-        let kind = if BANDS[band_no].1 <= 2 { ModelKind::Linear } else { self.kind };
-        Ok(match kind {
-            ModelKind::Linear => BandModel::Linear(LinearBand::fit(rows, y, p, self.penalty)?),
-            ModelKind::Gbdt => BandModel::Gbdt(Gbdt::fit(rows, y, None, p, &self.gbdt)),
-        })
-    }
 }
 
 /// What a band's learner predicts: the departure from damped persistence, or that departure in
 /// log space (which lets multiplicative growth in episodes be learned; undone on output).
 #[derive(Clone, Copy)]
-enum Target {
+pub(crate) enum Target {
     Anomaly,
     Log,
 }
@@ -395,7 +212,7 @@ pub struct Correction {
 }
 
 impl Correction {
-    fn apply(self, target: Target, pred: f64, damped: f64) -> f64 {
+    pub(crate) fn apply(self, target: Target, pred: f64, damped: f64) -> f64 {
         match target {
             Target::Anomaly => (self.alpha * pred + damped).max(0.0),
             Target::Log => ((damped.max(0.0).ln_1p() + self.alpha * pred).exp() * self.smear - 1.0).max(0.0),
@@ -403,7 +220,7 @@ impl Correction {
     }
 
     /// The share among `shares` (and smearing factor) with the least squared error on held-out rows.
-    fn choose(target: Target, shares: &[f64], pred: &[f64], damped: &[f64], obs: &[f64]) -> Correction {
+    pub(crate) fn choose(target: Target, shares: &[f64], pred: &[f64], damped: &[f64], obs: &[f64]) -> Correction {
         if pred.is_empty() {
             return Correction { alpha: 1.0, smear: 1.0 };
         }
@@ -432,38 +249,7 @@ impl Correction {
     }
 }
 
-/// The log target of rows whose anomaly target is `y`: `ln(1+pm) − ln(1+damped)`.
-fn log_target(rows: &[f64], y: &[f64], p: usize) -> Vec<f64> {
-    y.iter()
-        .enumerate()
-        .map(|(k, y)| {
-            let d = rows[k * p + DAMPED].max(0.0);
-            (y + d).max(0.0).ln_1p() - d.ln_1p()
-        })
-        .collect()
-}
-
-/// Per-lead share of the current anomaly that persists (least squares over training issues).
-fn fit_damping(h: &Hourly, d: &Derived, clim: &Climatology, issues: &[usize], until: usize) -> Vec<f64> {
-    let mut phi = vec![0.0; MAX_LEAD + 1];
-    for (lead, slot) in phi.iter_mut().enumerate().skip(1) {
-        let (mut sxy, mut sxx) = (0.0, 0.0);
-        for &i0 in issues {
-            let iv = i0 + lead;
-            if iv >= until || h.pm25[iv].is_nan() {
-                continue;
-            }
-            let a = d.pm_now(i0) - clim.at(h.time(i0));
-            let b = h.pm25[iv] - clim.at(h.time(iv));
-            sxy += a * b;
-            sxx += a * a;
-        }
-        *slot = if sxx > 0.0 { (sxy / sxx).clamp(0.0, 1.0) } else { 0.0 };
-    }
-    phi
-}
-
-fn damped_value(d: &Derived, clim: &Climatology, phi: &[f64], i0: usize, lead: usize) -> f64 {
+pub(crate) fn damped_value(d: &Derived, clim: &Climatology, phi: &[f64], i0: usize, lead: usize) -> f64 {
     let t0 = d.h.time(i0);
     let tv = t0 + chrono::Duration::hours(lead as i64);
     let a = d.pm_now(i0) - clim.at(t0);
@@ -720,7 +506,7 @@ mod tests {
         let p = DAMPED + 1;
         let mut row = vec![0.0; p];
         row[DAMPED] = 60.0;
-        let y = log_target(&row, &[150.0 - 60.0], p);
+        let y = crate::fit::log_target(&row, &[150.0 - 60.0], p);
         assert!((y[0] - (151.0f64 / 61.0).ln()).abs() < 1e-12);
         let full = Correction { alpha: 1.0, smear: 1.0 };
         assert!((full.apply(Target::Log, y[0], 60.0) - 150.0).abs() < 1e-9);
