@@ -13,7 +13,7 @@ use hazewarn_aqi::Standards;
 use hazewarn_forecast::verify::{Contingency, ErrorStats, contingency, error_stats};
 use hazewarn_forecast::{
     BIAS_DAYS, DailyLevel, Derived, FIRST_CORRECTED_DAY, FittedModel, Forecast, ModelKind, ModelParams, NOWCAST_DAYS,
-    RECENT_DAYS, Series, Stages, VerifiedIssuer, daily_outlook, pm25_daily_aqi,
+    RECENT_DAYS, Series, Stages, VerifiedIssuer, pm25_daily_aqi,
 };
 use hazewarn_response::{CurrentWarning, DailyForecast, GradingProfile, RangeBound, grade};
 use serde::Serialize;
@@ -89,12 +89,8 @@ fn aqi_level(aqi: u32) -> u8 {
 }
 
 /// Daily (date, p10, p50, p90) of one model or baseline for D+1..D+7.
-pub(crate) fn daily_of(
-    f: &Forecast,
-    model: &str,
-    clim: &hazewarn_forecast::Climatology,
-) -> Vec<(NaiveDate, f64, f64, f64)> {
-    daily_outlook(f, Series::named(model), clim).into_iter().map(|d| (d.date, d.p10, d.p50, d.p90)).collect()
+pub(crate) fn daily_of(f: &Forecast, model: &str, fitted: &FittedModel) -> Vec<(NaiveDate, f64, f64, f64)> {
+    fitted.daily_outlook(f, Series::named(model)).into_iter().map(|d| (d.date, d.p10, d.p50, d.p90)).collect()
 }
 
 #[derive(Serialize, Default)]
@@ -267,7 +263,7 @@ pub(crate) fn backtest(
             s.interval_coverage.insert("1-72".into(), inside as f64 / n.max(1) as f64);
         }
         let dailies: Vec<Vec<(NaiveDate, f64, f64, f64)>> =
-            forecasts.iter().map(|f| daily_of(f, name, &model.clim)).collect();
+            forecasts.iter().map(|f| daily_of(f, name, &model)).collect();
         for k in 0..3 {
             // (day's forecast (date, p10, p50, p90), observed daily mean) where one was observed.
             let observed: Vec<((NaiveDate, f64, f64, f64), f64)> =
@@ -388,7 +384,7 @@ pub(crate) fn write_outputs(
         // The published level: the model's most probable one for D+1..D+3; a baseline, which has
         // no distribution, and the trend publish the level of p50.
         let product = if Series::named(model) == Series::Model { fitted.daily_levels(f) } else { Vec::new() };
-        for (k, (date, p10, p50, p90)) in daily_of(f, model, &fitted.clim).into_iter().enumerate() {
+        for (k, (date, p10, p50, p90)) in daily_of(f, model, fitted).into_iter().enumerate() {
             let aqi = pm25_daily_aqi(date, p50).unwrap_or(0);
             let published = product.iter().find(|d| d.date == date).map_or(aqi_level(aqi), |d| d.level);
             // D+4 onwards is past the skilful range: a trend, not a forecast.

@@ -2,15 +2,12 @@
 //! and the level correction of D+2 onwards that follows from it.
 //!
 //! The climatology and the learners know the training years; a test year can be cleaner or
-//! dirtier, and a season can sit away from its usual level (PRSA 2014: daily means 14–24 µg/m³
-//! under-forecast in January–February, 20–30 over-forecast in June–September). The ratio of
-//! observed to forecast PM2.5 on the days the last month's forecasts covered, raised to a power
-//! chosen on held-out issues at fit time ([`choose_bias_power`]), scales p10/p50/p90 from D+2 on,
-//! and the climatological trend past 96 h with them (on six 2016 stations without met, where the
-//! power chosen was 0.25–0.5, the daily RMSE of D+5..D+7 fell by 0.7–2.7 µg/m³ on every one).
-//! D+1 is left alone: there the state at issue time dominates, and the ratio lags episodes (an
-//! offline check on the outputs for PRSA 2014 with observed met: scaling D+1 too, by the square
-//! root of the ratio, lowered its CSI for AQI > 200 from 0.623 to 0.583).
+//! dirtier, and a season can sit away from its usual level. The ratio of observed to forecast
+//! PM2.5 on the days the last month's forecasts covered, raised to a power chosen on held-out
+//! issues at fit time ([`choose_bias_power`]), scales p10/p50/p90 from D+2 on, and the
+//! climatological trend past 96 h with them. D+1 is left alone: there the state at issue time
+//! dominates, and the ratio lags episodes. What the stage is worth:
+//! `hazewarn evaluate --stages=-level-correction` against `--stages all`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,18 +17,13 @@ use serde::{Deserialize, Serialize};
 use crate::daily::{HeldOutHour, SKILFUL_DAYS};
 use crate::data::Hourly;
 use crate::model::Forecast;
+use crate::pipeline::{Applied, PostStage};
+use crate::stages::Stage;
 use crate::verify::first_least;
 
-/// Days of past forecasts (same issue hour) whose verified days set the ratio.
-pub const BIAS_DAYS: usize = 30;
-/// The first lead day scaled.
-pub const FIRST_CORRECTED_DAY: i64 = 2;
-/// Fewer verified (forecast, day) pairs than this leave the forecast as it is.
-const MIN_VERIFIED_DAYS: usize = 7;
-/// The observed/forecast ratio is held within this range before the power is applied.
-pub(crate) const RATIO_RANGE: (f64, f64) = (0.5, 2.0);
-/// The powers the held-out issues choose from (0 = no correction).
-pub(crate) const POWERS: [f64; 5] = [0.0, 0.25, 0.5, 0.75, 1.0];
+use crate::tuning::MIN_VERIFIED_DAYS;
+pub use crate::tuning::{BIAS_DAYS, FIRST_CORRECTED_DAY};
+pub(crate) use crate::tuning::{POWERS, RATIO_RANGE};
 
 /// Whether an hour of a past forecast verifies a new issue on `issue_day`: it lies in the past
 /// forecast's D+1..D+3 and on a day that ended before `issue_day`.
@@ -132,18 +124,20 @@ impl Sums {
     }
 }
 
-impl Forecast {
-    /// The forecast with p10/p50/p90 from D+[`FIRST_CORRECTED_DAY`] on scaled by `b.factor`, and
-    /// the trend past its last lead with them (`level_factor`).
-    pub fn rescaled(mut self, b: RecentBias) -> Forecast {
-        self.level_factor = b.factor;
-        let issue_day = self.issue.date();
-        for l in &mut self.leads {
+impl PostStage for RecentBias {
+    const STAGE: Option<Stage> = Some(Stage::LevelCorrection);
+    type Target = Forecast;
+
+    /// p10/p50/p90 from D+[`FIRST_CORRECTED_DAY`] on scaled by the factor; the trend past the
+    /// last lead follows it ([`Forecast::level_factor`]).
+    fn apply(&self, f: &mut Forecast) {
+        let issue_day = f.issue.date();
+        for l in &mut f.leads {
             if (l.valid.date() - issue_day).num_days() >= FIRST_CORRECTED_DAY {
-                (l.p10, l.p50, l.p90) = (l.p10 * b.factor, l.p50 * b.factor, l.p90 * b.factor);
+                (l.p10, l.p50, l.p90) = (l.p10 * self.factor, l.p50 * self.factor, l.p90 * self.factor);
             }
         }
-        self
+        f.applied.push(Applied { stage: Stage::LevelCorrection, value: self.factor });
     }
 }
 
@@ -257,7 +251,8 @@ mod tests {
     fn rescaling_starts_at_d2() {
         let f = crate::tests::flat_forecast(t0());
         let b = RecentBias { factor: 0.5, ratio: Some(0.25), days: 9 };
-        let g = f.clone().rescaled(b);
+        let mut g = f.clone();
+        b.apply(&mut g);
         for (a, c) in f.leads.iter().zip(&g.leads) {
             // From 16:00, leads 1–7 are D+0 and 8–31 D+1; D+2 begins at lead 32.
             let k = if a.lead >= 32 { 0.5 } else { 1.0 };
@@ -265,7 +260,7 @@ mod tests {
             assert_eq!((c.persistence, c.climatology, c.damped), (a.persistence, a.climatology, a.damped));
         }
         // The trend past 96 h is told the factor (crate::daily scales it).
-        assert_eq!((f.level_factor, g.level_factor), (1.0, 0.5));
+        assert_eq!((f.level_factor(), g.level_factor()), (1.0, 0.5));
     }
 
     #[test]

@@ -1,16 +1,17 @@
 //! Daily outlook: mean PM2.5 and its AQI for calendar days D+1..D+7 from an hourly forecast.
-//! A day's interval takes shares of the mean of its hourly intervals below and above the central
-//! estimate (its daily spread: errors within a day are not perfectly correlated, and the central
-//! estimate is a mean, not a median), chosen at fit time on held-out days ([`daily_spreads`]).
-//! Hours past 96 h are the trend:
-//! climatology, with the month's p10 and p90 of daily means as the range, scaled for the model by
-//! the forecast's recent level correction (`level_factor`, [`crate::bias`]).
+//! [`daily_outlook`] averages the hours; the `daily-spread` stage ([`DailySpreads`]) then keeps,
+//! of each D+1..D+3 day's mean half-widths below and above the central estimate, the shares
+//! chosen at fit time on held-out days (errors within a day are not perfectly correlated, and the
+//! central estimate is a mean, not a median). Hours past 96 h are the trend: climatology, with the
+//! month's p10 and p90 of daily means as the range, scaled for the model by the forecast's recent
+//! level correction ([`Forecast::level_factor`], [`crate::bias`]).
 
 use chrono::{Datelike, Duration, NaiveDate};
 use hazewarn_aqi::{DailyConcentrations, Standards};
 use serde::{Deserialize, Serialize};
 
-use crate::{Climatology, Forecast, MAX_LEAD};
+use crate::pipeline::PostStage;
+use crate::{Climatology, Forecast, MAX_LEAD, Stage};
 
 /// Days of the daily outlook; days after [`SKILFUL_DAYS`] are a trend.
 pub const OUTLOOK_DAYS: i64 = 7;
@@ -61,7 +62,8 @@ pub struct DailyOutlook {
     pub trend: bool,
 }
 
-/// Daily (p10, p50, p90) means of one series for D+1..D+7 in the forecast's local calendar.
+/// Daily (p10, p50, p90) means of one series for D+1..D+7 in the forecast's local calendar, before
+/// the daily spread (see [`crate::FittedModel::daily_outlook`]).
 pub fn daily_outlook(f: &Forecast, series: Series, clim: &Climatology) -> Vec<DailyOutlook> {
     let issue_day = f.issue.date();
     (1..=OUTLOOK_DAYS)
@@ -72,9 +74,7 @@ pub fn daily_outlook(f: &Forecast, series: Series, clim: &Climatology) -> Vec<Da
                 let tv = date.and_hms_opt(h, 0, 0).expect("hour");
                 let lead = (tv - f.issue).num_hours();
                 let (a, b, c) = if (1..=MAX_LEAD as i64).contains(&lead) {
-                    let (a, b, c) = series.at(f, lead as usize);
-                    let share = f.daily_spread[(k as usize).min(SKILFUL_DAYS) - 1];
-                    ((b - share.below * (b - a)).max(0.0), b, b + share.above * (c - b))
+                    series.at(f, lead as usize)
                 } else {
                     // The hour's climatology scaled so that the day's range is the month's p10–p90
                     // of daily means (scaling by their median instead put p10 above the month's).
@@ -83,7 +83,7 @@ pub fn daily_outlook(f: &Forecast, series: Series, clim: &Climatology) -> Vec<Da
                     let month_mean = clim.mean[month].iter().sum::<f64>() / 24.0;
                     let (q10, _, q90) = clim.daily_quantiles[month];
                     // The model's trend follows its recent level correction; a baseline's does not.
-                    let level = if series == Series::Model { f.level_factor } else { 1.0 };
+                    let level = if series == Series::Model { f.level_factor() } else { 1.0 };
                     let scale = level / month_mean.max(1.0);
                     (m * q10 * scale, m * level, m * q90 * scale)
                 };
@@ -102,8 +102,7 @@ pub fn daily_outlook(f: &Forecast, series: Series, clim: &Climatology) -> Vec<Da
         .collect()
 }
 
-/// Days whose hours lie within this lead inform the daily spread (D+1..D+3 from any issue hour).
-pub(crate) const DAILY_SPREAD_MAX_LEAD: usize = 84;
+pub(crate) use crate::tuning::DAILY_SPREAD_MAX_LEAD;
 
 /// One held-out hour for the daily spread and the level correction: its (issue index, valid
 /// day), lead day (0 for the issue's own day), observation, central forecast and quantile cell.
@@ -147,33 +146,47 @@ impl From<SpreadRepr> for DailySpread {
     }
 }
 
-/// The shares of the hourly half-widths a side of the daily spread may choose from.
-const DAILY_SPREADS: [f64; 25] = [
-    0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.15, 1.2, 1.25, 1.3,
-    1.35, 1.4, 1.45, 1.5,
-];
+/// The fitted `daily-spread` stage: D+1..D+3's shares, applied to a model's daily outlook.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DailySpreads(pub [DailySpread; SKILFUL_DAYS]);
+
+impl Default for DailySpreads {
+    fn default() -> DailySpreads {
+        DailySpreads([DailySpread::WHOLE; SKILFUL_DAYS])
+    }
+}
+
+impl PostStage for DailySpreads {
+    const STAGE: Option<Stage> = Some(Stage::DailySpread);
+    type Target = [DailyOutlook];
+
+    /// Each D+1..D+3 day keeps its lead day's shares of its half-widths (p10 stays at or above 0).
+    fn apply(&self, days: &mut [DailyOutlook]) {
+        for d in days.iter_mut().filter(|d| (1..=SKILFUL_DAYS).contains(&d.lead_day)) {
+            let share = self.0[d.lead_day - 1];
+            (d.p10, d.p90) = ((d.p50 - share.below * (d.p50 - d.p10)).max(0.0), d.p50 + share.above * (d.p90 - d.p50));
+        }
+    }
+}
+
+use crate::tuning::DAILY_SPREADS;
 
 /// The shares of the hourly p10–p90 half-widths that a daily mean's interval keeps for D+1..D+3,
 /// each side chosen so that held-out days of that lead fall beyond it 10 % of the time.
 ///
 /// Averaging the hourly quantiles is exact only if the errors of a day's hours move together. They
-/// do not quite, so such daily intervals were too wide: on PRSA 2014 with observed met they held
-/// 90/88/89 % of D+1..D+3 daily means instead of 80 %. A spread from the within-day correlation
-/// of residuals (normal approximation) came out too narrow (74/63/66 %): hourly errors are
-/// heavy-tailed and a day's mean is not. So the share is chosen directly: held-out hours are
-/// grouped by (issue, valid day), and for each side the share whose bound around a group's mean
-/// forecast leaves its mean observation outside closest to 10 % of the time is kept. Groups hold
-/// the 4–9 training leads of a day, not 24 hours, so the choice errs wide. Later days need more of
-/// the hourly width: their errors are more of a shared, day-long miss (one share for all three
-/// held D+1 at 80 % but D+2 and D+3 at 69–78 % over eight station-years without met). The sides
-/// are chosen apart because the central estimate is a mean, above the median of a right-skewed
-/// day: one share for both sides left 11–17 % of test days below p10 and 6–8 % above p90 (PRSA
-/// 2014, Beijing five-site 2015, Dongsi and Changping 2016, with and without met).
-pub(crate) fn daily_spreads(
-    rows: &[HeldOutHour],
-    bounds: impl Fn(usize, f64) -> (f64, f64),
-) -> [DailySpread; SKILFUL_DAYS] {
-    std::array::from_fn(|k| daily_spread(&of_lead_day(rows, k + 1), &bounds))
+/// do not quite, so such daily intervals are too wide; a spread from the within-day correlation
+/// of residuals (normal approximation) comes out too narrow, since hourly errors are heavy-tailed
+/// and a day's mean is not. So the share is chosen directly: held-out hours are grouped by
+/// (issue, valid day), and for each side the share whose bound around a group's mean forecast
+/// leaves its mean observation outside closest to 10 % of the time is kept. Groups hold the 4–9
+/// training leads of a day, not 24 hours, so the choice errs wide. Each lead day has its own
+/// shares (later days' errors are more of a shared, day-long miss), and the sides are chosen
+/// apart because the central estimate is a mean, above the median of a right-skewed day. What
+/// the stage is worth: `hazewarn evaluate --stages=-daily-spread` against `--stages all`.
+pub(crate) fn daily_spreads(rows: &[HeldOutHour], bounds: impl Fn(usize, f64) -> (f64, f64)) -> DailySpreads {
+    DailySpreads(std::array::from_fn(|k| daily_spread(&of_lead_day(rows, k + 1), &bounds)))
 }
 
 /// A held-out day's means: (observed, forecast, forecast − p10, p90 − forecast), p10 and p90
@@ -256,12 +269,12 @@ mod tests {
         let even = held_out_days(|u| 65.0 * (2.0 * u - 1.0));
         // The days are all D+2; D+1 and D+3 have none to choose from and keep the hourly widths.
         let w = DailySpread::WHOLE;
-        assert_eq!(daily_spreads(&even, bounds), [w, DailySpread { below: 0.8, above: 0.8 }, w]);
+        assert_eq!(daily_spreads(&even, bounds).0, [w, DailySpread { below: 0.8, above: 0.8 }, w]);
         // A skewed day: errors spread evenly over −80..+30 (the forecast is a mean above the
         // median). 10 % of days lie below −69 (a share 1.06 of 65; the nearest, 1.05, leaves
         // 10.5 %) and above +19 (a share 0.29; the nearest, 0.3, leaves 9.5 %).
         let skewed = held_out_days(|u| -80.0 + 110.0 * u);
-        assert_eq!(daily_spreads(&skewed, bounds)[1], DailySpread { below: 1.05, above: 0.3 });
+        assert_eq!(daily_spreads(&skewed, bounds).0[1], DailySpread { below: 1.05, above: 0.3 });
         // Too few days: 40 of them.
         let few: Vec<&HeldOutHour> = even[..6 * 40].iter().collect();
         assert_eq!(daily_spread(&few, &bounds), w);
@@ -280,10 +293,11 @@ mod tests {
         let issue = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap().and_hms_opt(16, 0, 0).unwrap();
         let mut f = crate::tests::flat_forecast(issue);
         let (half, quarter) = (DailySpread { below: 0.5, above: 0.5 }, DailySpread { below: 1.5, above: 0.25 });
-        f.daily_spread = [half, half, quarter];
         // January: 50 µg/m³ at every hour; its daily means have p10/p50/p90 20/40/90.
         let clim = Climatology { mean: vec![[50.0; 24]; 12], daily_quantiles: vec![(20.0, 40.0, 90.0); 12] };
-        let days = daily_outlook(&f, Series::Model, &clim);
+        let mut days = daily_outlook(&f, Series::Model, &clim);
+        assert_eq!((days[0].p10, days[0].p90), (80.0, 120.0), "the hours' means before the stage");
+        DailySpreads([half, half, quarter]).apply(&mut days[..]);
         // D+1..D+3 lie within 96 h: half, half, and for D+3 one and a half below and a quarter
         // above, of the hourly half-widths of 20.
         let within: Vec<_> = days[..3].iter().map(|d| (d.p10, d.p50, d.p90, d.trend)).collect();
@@ -296,7 +310,7 @@ mod tests {
         assert!(daily_outlook(&f, Series::Persistence, &clim)[..3].iter().all(|d| d.p10 == d.p90));
         // A forecast whose level was corrected by 0.8 carries it into the model's trend, not a
         // baseline's: 20/50/90 become 16/40/72.
-        f.level_factor = 0.8;
+        f.applied.push(crate::pipeline::Applied { stage: Stage::LevelCorrection, value: 0.8 });
         for d in &daily_outlook(&f, Series::Model, &clim)[4..] {
             assert_eq!((d.p10, d.p50, d.p90), (16.0, 40.0, 72.0), "{d:?}");
         }

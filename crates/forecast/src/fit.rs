@@ -16,25 +16,21 @@ use chrono::Timelike;
 
 use crate::ForecastError;
 use crate::bias::choose_bias_power;
-use crate::daily::{DAILY_SPREAD_MAX_LEAD, DailySpread, HeldOutHour, SKILFUL_DAYS, daily_spreads};
+use crate::conformal::{BUCKETS, Conformal, REGIMES, Regimes, bucket, scale};
+use crate::daily::{DAILY_SPREAD_MAX_LEAD, DailySpreads, HeldOutHour, daily_spreads};
 use crate::data::{Climatology, Hourly};
 use crate::features::Derived;
 use crate::gbdt::Gbdt;
 use crate::level::fit_shapes;
 use crate::linear::LinearBand;
 use crate::model::{
-    BANDS, BUCKETS, BandModel, BucketSkill, CLIM_VALID, Correction, DAMPED, FittedModel, MAX_LEAD, MODEL_SCHEMA,
-    ModelKind, ModelParams, REGIMES, Regimes, SHRINKAGE, Target, band, bucket, damped_value, interval, scale,
+    BANDS, BandModel, BucketSkill, CLIM_VALID, Correction, DAMPED, FittedModel, MAX_LEAD, MODEL_SCHEMA, ModelKind,
+    ModelParams, SHRINKAGE, Target, band, damped_value,
 };
 use crate::stages::Stage;
+use crate::tuning::LINEAR_UP_TO;
 
-/// Hours between the issues a calibration block is verified on and the issues its learners were
-/// fitted on: a whole forecast's length, so no fitted issue's target is a held-out issue's hour
-/// and no held-out target was fitted.
-pub(crate) const FOLD_GAP: usize = MAX_LEAD;
-
-/// Fewer held-out residuals than this in a quantile cell keep the default (−1, 1).
-const MIN_CELL: usize = 20;
+pub(crate) use crate::tuning::FOLD_GAP;
 
 /// A band's rows: features (row-major), targets and (issue index, lead).
 type BandRows = (Vec<f64>, Vec<f64>, Vec<(usize, usize)>);
@@ -195,9 +191,7 @@ impl ModelParams {
             )));
         }
         let phi = fit_damping(h, &t.d, &clim, &issues, until);
-        // Two blocks: one alone holds only the seasons of its months; measured on PRSA 2014
-        // without future met, the last 20 % alone gave p10–p90 intervals holding 68 % of hours at
-        // 24 h, both blocks 70 %.
+        // Two blocks, since one alone holds only the seasons of its months.
         let held_n = (issues.len() as f64 * self.calibration_share) as usize;
         let folds = blocked_folds(h, &t.d, &issues, held_n, until);
         let regimes = if self.stages.has(Stage::Regimes) { Regimes::of(&clim) } else { Regimes::ONE };
@@ -219,12 +213,13 @@ impl ModelParams {
             bands.push(anom_model);
             log_bands.extend(log_model);
         }
-        let quantiles = conformal_quantiles(held.resid);
-        let bounds = |cell: usize, pred: f64| interval(pred, quantiles[cell]);
+        // The stages after the learner, each fitted on what the ones before it left.
+        let conformal = Conformal::fit(held.resid, regimes);
+        let bounds = |cell: usize, pred: f64| conformal.bounds(cell, pred);
         let daily_spread = if self.stages.has(Stage::DailySpread) {
             daily_spreads(&held.days, bounds)
         } else {
-            [DailySpread::WHOLE; SKILFUL_DAYS]
+            DailySpreads::default()
         };
         Ok(FittedModel {
             error_shapes: fit_shapes(&held.days, bounds, &daily_spread),
@@ -235,8 +230,7 @@ impl ModelParams {
             params: self.clone(),
             clim,
             phi,
-            quantiles,
-            regimes,
+            conformal,
             bands,
             shrinkage,
             log_bands,
@@ -266,29 +260,13 @@ impl ModelParams {
     }
 
     fn band_model(&self, band_no: usize, rows: &[f64], y: &[f64], p: usize) -> Result<BandModel, ForecastError> {
-        // At 1–2 h the correction to persistence is tiny and trees only add noise (measured: RMSE
-        // at 1 h 16.2 against 15.9 for the linear model), so those bands stay linear.
-        let kind = if BANDS[band_no].1 <= 2 { ModelKind::Linear } else { self.kind };
+        // At the first leads the correction to persistence is tiny and trees only add noise.
+        let kind = if BANDS[band_no].1 <= LINEAR_UP_TO { ModelKind::Linear } else { self.kind };
         Ok(match kind {
             ModelKind::Linear => BandModel::Linear(LinearBand::fit(rows, y, p, self.penalty)?),
             ModelKind::Gbdt => BandModel::Gbdt(Gbdt::fit(rows, y, None, p, &self.gbdt)),
         })
     }
-}
-
-/// (q10, q90) of each cell's normalised held-out residuals.
-fn conformal_quantiles(resid: Vec<Vec<f64>>) -> Vec<(f64, f64)> {
-    resid
-        .into_iter()
-        .map(|mut r| {
-            if r.len() < MIN_CELL {
-                return (-1.0, 1.0);
-            }
-            r.sort_by(f64::total_cmp);
-            let q = |p: f64| r[((r.len() - 1) as f64 * p).round() as usize];
-            (q(0.1), q(0.9))
-        })
-        .collect()
 }
 
 fn bucket_skill(sq: &[(usize, f64, f64)]) -> Vec<BucketSkill> {

@@ -16,14 +16,13 @@ use chrono::NaiveDate;
 use hazewarn_aqi::Standards;
 use serde::{Deserialize, Serialize};
 
-use crate::daily::{DailyOutlook, DailySpread, DayMeans, HeldOutHour, SKILFUL_DAYS, day_means, of_lead_day};
+use crate::daily::{DailyOutlook, DailySpreads, DayMeans, HeldOutHour, SKILFUL_DAYS, day_means, of_lead_day};
+use crate::pipeline::PostStage;
+use crate::stages::Stage;
 
 /// HJ 633's levels: 一级 (优) … 六级 (严重污染).
 pub const LEVELS: usize = 6;
-/// Percentiles kept of the held-out `z` (1 % … 99 %).
-const PERCENTILES: usize = 99;
-/// Fewer held-out days than this keep the default shape.
-const MIN_DAYS: usize = 50;
+use crate::tuning::{ERROR_PERCENTILES as PERCENTILES, MIN_SHAPE_DAYS as MIN_DAYS};
 
 /// The percentiles of held-out daily errors in units of the interval's half-width on their side.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,10 +72,10 @@ impl ErrorShape {
 pub(crate) fn fit_shapes(
     rows: &[HeldOutHour],
     bounds: impl Fn(usize, f64) -> (f64, f64),
-    spreads: &[DailySpread; SKILFUL_DAYS],
+    spreads: &DailySpreads,
 ) -> [ErrorShape; SKILFUL_DAYS] {
     std::array::from_fn(|k| {
-        let s = spreads[k];
+        let s = spreads.0[k];
         let days: Vec<DayMeans> = day_means(&of_lead_day(rows, k + 1), &bounds)
             .into_iter()
             .map(|[o, m, below, above]| [o, m, s.below * below, s.above * above])
@@ -95,7 +94,8 @@ pub struct DailyLevel {
     pub aqi_p90: u32,
     /// P(level 1) … P(level 6); they sum to 1.
     pub probabilities: [f64; LEVELS],
-    /// The published level, 1..=6: the most probable one (p50's with the stage off).
+    /// The published level, 1..=6: p50's, or the most probable one with the `level-product`
+    /// stage ([`LevelProduct`]).
     pub level: u8,
     /// What decides the AQI where it exceeds 50; the forecaster knows PM2.5 only, so that is
     /// what it names (HJ 633 names none at or below 50).
@@ -103,6 +103,12 @@ pub struct DailyLevel {
 }
 
 impl DailyLevel {
+    /// The most probable level, 1..=6; of two equally likely levels, the lower.
+    pub fn most_probable(&self) -> u8 {
+        let p = &self.probabilities;
+        (0..LEVELS).fold(0, |best, k| if p[k] > p[best] + 1e-12 { k } else { best }) as u8 + 1
+    }
+
     /// P(AQI level ≥ `level`), e.g. 5 for AQI above 200.
     pub fn at_least(&self, level: u8) -> f64 {
         self.probabilities.iter().skip(usize::from(level.max(1)) - 1).sum()
@@ -128,8 +134,6 @@ pub fn daily_level(day: &DailyOutlook, shape: &ErrorShape) -> DailyLevel {
         let level = pm25_level(day.date, pm.max(0.0));
         probabilities[usize::from(level.clamp(1, LEVELS as u8)) - 1] += 1.0 / n;
     }
-    // Of two equally likely levels, the lower is published.
-    let level = (0..LEVELS).fold(0, |best, k| if probabilities[k] > probabilities[best] + 1e-12 { k } else { best });
     let aqi = |pm: f64| crate::pm25_daily_aqi(day.date, pm).unwrap_or(0);
     let aqi_p50 = aqi(day.p50);
     DailyLevel {
@@ -139,12 +143,27 @@ pub fn daily_level(day: &DailyOutlook, shape: &ErrorShape) -> DailyLevel {
         aqi_p50,
         aqi_p90: aqi(day.p90),
         probabilities,
-        level: level as u8 + 1,
+        level: aqi_level(day.date, aqi_p50),
         primary: (aqi_p50 > 50).then(|| "PM2.5".to_owned()),
     }
 }
 
-/// The level product of D+1..D+3 of an outlook, each day under its lead day's shape.
+/// The `level-product` stage: each day publishes its most probable level, not p50's.
+pub struct LevelProduct;
+
+impl PostStage for LevelProduct {
+    const STAGE: Option<Stage> = Some(Stage::LevelProduct);
+    type Target = [DailyLevel];
+
+    fn apply(&self, days: &mut [DailyLevel]) {
+        for d in days {
+            d.level = d.most_probable();
+        }
+    }
+}
+
+/// The level product of D+1..D+3 of an outlook, each day under its lead day's shape, publishing
+/// p50's level until [`LevelProduct`] is applied.
 pub fn daily_levels(days: &[DailyOutlook], shapes: &[ErrorShape; SKILFUL_DAYS]) -> Vec<DailyLevel> {
     days.iter().filter(|d| !d.trend).map(|d| daily_level(d, &shapes[d.lead_day.clamp(1, SKILFUL_DAYS) - 1])).collect()
 }
@@ -186,10 +205,11 @@ mod tests {
         assert_eq!((l.level, l.aqi_p50, l.primary.as_deref()), (2, 94, Some("PM2.5")));
         assert!((l.at_least(3) - l.probabilities[2]).abs() < 1e-12);
         // A right-skewed day whose mean lies just above 75: its p50's level is 3, but most of
-        // its mass (below p50 to 55) is level 2, so level 2 is published.
-        let l = daily_level(&day(55.0, 78.0, 160.0), &s);
-        assert_eq!(crate::level::pm25_level(l.date, 78.0), 3);
-        assert_eq!(l.level, 2, "{:?}", l.probabilities);
+        // its mass (below p50 to 55) is level 2, so the stage publishes level 2.
+        let mut l = [daily_level(&day(55.0, 78.0, 160.0), &s)];
+        assert_eq!((crate::level::pm25_level(l[0].date, 78.0), l[0].level), (3, 3));
+        LevelProduct.apply(&mut l[..]);
+        assert_eq!(l[0].level, 2, "{:?}", l[0].probabilities);
         // A clean day: AQI at most 50 names no primary pollutant.
         let l = daily_level(&day(10.0, 20.0, 30.0), &s);
         assert_eq!((l.level, l.primary), (1, None));

@@ -20,10 +20,11 @@ built from the canonical observations, and optionally a met-forecast table on th
   so that multiplicative growth in episodes is learned; it is undone on output with a
   least-squares retransformation factor, and the two learners are averaged. Features are listed
   in [`features`].
-* **Quantiles** come from split-conformal calibration on two folds: residuals on the last 20 %
-  of training issues (of models fitted on the rest) and on the first 20 % (likewise), normalised
-  by `15 + 0.5·forecast`, give q10/q90 per lead bucket
-  and climatological tercile (Mondrian: a polluted season's errors are wider than a clean one's).
+* **Quantiles** ([`conformal`]) come from conformal calibration on two blocked folds: the last
+  and the first 20 % of training issues, each verified by learners fitted only on issues at least
+  96 h away, with a climatology and damping of their own hours ([`tuning::FOLD_GAP`]). Residuals
+  normalised by `15 + 0.5·forecast` give q10/q90 per lead bucket and climatological tercile
+  (Mondrian: a polluted season's errors are wider than a clean one's).
   The spread is then scaled by recent verification ([`recent`]): how the forecasts of the last
   two weeks verified up to the issue time.
 * **Level correction** ([`bias`]): from D+2 on, p10/p50/p90 are scaled by a power (chosen on
@@ -41,6 +42,10 @@ built from the canonical observations, and optionally a met-forecast table on th
 * **Daily level product** ([`level`]): for D+1..D+3, the probability of each AQI level under the
   day's p10–p90 stretched by the shape of held-out daily errors, and the most probable level,
   which is what is published (not the level of p50).
+* **The pipeline** ([`pipeline`]): each stage after the learner is a type behind one trait
+  ([`PostStage`]), fitted on rows its model did not fit and applied in a fixed order; a
+  [`Forecast`] records what each did and carries none of their state. Every tuned number is in
+  [`tuning`], with where it came from.
 * **Stages** ([`stages`]): each step after the learner has a name and can be turned off. A model
   runs the ones that earned their place in its met mode ([`Stages::default_for`]): without met
   the shrinkage, the regimes, the daily spread, the recent spread, the nowcast and the level
@@ -56,6 +61,7 @@ the model was fitted with it.
 
 pub mod bias;
 pub mod calendar;
+pub mod conformal;
 mod csv_table;
 pub mod daily;
 mod data;
@@ -67,23 +73,26 @@ mod linear;
 mod met;
 mod model;
 pub mod nowcast;
+pub mod pipeline;
 pub mod recent;
 pub mod stages;
+pub mod tuning;
 pub mod verify;
 
 pub use bias::{BIAS_DAYS, FIRST_CORRECTED_DAY, RecentBias};
 pub use calendar::parse_emissions_csv;
-pub use daily::{DailyOutlook, DailySpread, Series, daily_outlook, pm25_daily_aqi};
+pub use daily::{DailyOutlook, DailySpread, DailySpreads, Series, daily_outlook, pm25_daily_aqi};
 pub use data::{Climatology, Hourly, rh_from, wind_components};
 pub use features::Derived;
 pub use gbdt::GbdtParams;
-pub use level::{DailyLevel, ErrorShape, LEVELS};
+pub use level::{DailyLevel, ErrorShape, LEVELS, LevelProduct};
 pub use met::{MetForecastHour, parse_met_forecast_csv};
 pub use model::{
     BandModel, BucketSkill, Correction, FittedModel, Forecast, LeadForecast, MAX_LEAD, MODEL_SCHEMA, ModelKind,
     ModelParams,
 };
 pub use nowcast::{NOWCAST_DAYS, RecentNowcast};
+pub use pipeline::{Applied, PostStage};
 pub use recent::{RECENT_DAYS, RecentSpread, RecentVerification, VerifiedIssuer};
 pub use stages::{Stage, Stages};
 

@@ -5,79 +5,26 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
 use crate::ForecastError;
-use crate::daily::{DailySpread, SKILFUL_DAYS};
+use crate::conformal::Conformal;
+use crate::daily::{DailySpreads, SKILFUL_DAYS};
 use crate::data::Climatology;
 use crate::features::Derived;
 use crate::gbdt::{Gbdt, GbdtParams};
-use crate::level::{DailyLevel, ErrorShape, daily_levels};
+use crate::level::{DailyLevel, ErrorShape, LevelProduct, daily_levels};
 use crate::linear::LinearBand;
+use crate::pipeline::{Applied, run};
 use crate::stages::{Stage, Stages};
 
 pub const MAX_LEAD: usize = 96;
-/// Lead bands, one booster each: a single model over all leads let long-lead corrections leak
-/// into short leads (measured: RMSE at 1 h 28 against persistence's 16).
-pub(crate) const BANDS: [(usize, usize); 8] = [(1, 1), (2, 2), (3, 4), (5, 8), (9, 18), (19, 36), (37, 60), (61, 96)];
+pub(crate) use crate::tuning::{BANDS, SHRINKAGE};
 
 pub(crate) fn band(lead: usize) -> usize {
     BANDS.iter().position(|(a, b)| (*a..=*b).contains(&lead)).unwrap_or(BANDS.len() - 1)
 }
 
-/// Lead buckets for the conformal quantiles: (first, last) lead hour. 1 h stands alone: its errors
-/// are a fraction of 3 h's, and sharing their bucket held 92 % of 1-h hours in p10–p90 (PRSA 2014
-/// without future met; 81 % alone).
-pub(crate) const BUCKETS: [(usize, usize); 9] =
-    [(1, 1), (2, 3), (4, 6), (7, 12), (13, 24), (25, 36), (37, 48), (49, 72), (73, 96)];
-
 /// Where the `damped` and `clim_valid` features sit in a row.
 pub(crate) const DAMPED: usize = crate::features::ISSUE_FEATURES.len() + 8;
 pub(crate) const CLIM_VALID: usize = crate::features::ISSUE_FEATURES.len() + 7;
-
-/// Climatological regimes for the quantiles (Mondrian conformal): errors in a city's polluted
-/// season are wider than in its clean season at the same forecast level. Measured on PRSA 2014
-/// without future met, one set of quantiles for the whole year held about 60 % of winter hours
-/// and 90 % of summer hours in p10–p90 (75.1 % in all; 76.0 % with the regimes).
-pub(crate) const REGIMES: usize = 3;
-
-/// Terciles of the month × hour climatology; a valid hour's regime is where its climatology falls.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-pub struct Regimes {
-    cuts: [f64; REGIMES - 1],
-}
-
-impl Regimes {
-    /// One regime for the whole year (the stage turned off). The cuts are finite so that a saved
-    /// model's JSON holds them (JSON has no infinity).
-    pub(crate) const ONE: Regimes = Regimes { cuts: [f64::MAX; REGIMES - 1] };
-
-    pub(crate) fn of(clim: &Climatology) -> Regimes {
-        let mut v: Vec<f64> = clim.mean.iter().flatten().copied().filter(|x| x.is_finite()).collect();
-        v.sort_by(f64::total_cmp);
-        let at = |q: usize| v.get(v.len() * q / REGIMES).copied().unwrap_or(f64::INFINITY);
-        Regimes { cuts: [at(1), at(2)] }
-    }
-
-    pub(crate) fn of_clim(&self, clim: f64) -> usize {
-        self.cuts.iter().filter(|c| clim >= **c).count()
-    }
-}
-
-/// The shares of a band's correction that held-out issues may choose from.
-pub(crate) const SHRINKAGE: [f64; 6] = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0];
-
-pub(crate) fn bucket(lead: usize) -> usize {
-    BUCKETS.iter().position(|(a, b)| (*a..=*b).contains(&lead)).unwrap_or(BUCKETS.len() - 1)
-}
-
-/// The scale that normalises residuals: errors grow with the level of pollution.
-pub(crate) fn scale(pred: f64) -> f64 {
-    15.0 + 0.5 * pred.max(0.0)
-}
-
-/// (p10, p90) around a central estimate from normalised residual quantiles (q10, q90).
-pub(crate) fn interval(central: f64, (q10, q90): (f64, f64)) -> (f64, f64) {
-    let s = scale(central);
-    ((central + q10 * s).clamp(0.0, central), (central + q90 * s).max(central))
-}
 
 /// Which learner corrects the damped-persistence baseline in each lead band.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,7 +60,7 @@ pub enum BandModel {
 }
 
 impl BandModel {
-    fn predict(&self, rows: &[f64], p: usize) -> Vec<f64> {
+    pub(crate) fn predict(&self, rows: &[f64], p: usize) -> Vec<f64> {
         match self {
             BandModel::Linear(m) => m.predict(rows, p),
             BandModel::Gbdt(g) => g.predict(rows, p),
@@ -146,23 +93,17 @@ pub struct ModelParams {
 
 impl ModelParams {
     pub fn new(future_met: bool, issue_hour: u32) -> ModelParams {
+        use crate::tuning::{CALIBRATION_SHARE, LOG_SHARE, PENALTY, TRAIN_LEADS};
         let issue_hours = (0..2).map(|k| (issue_hour + 12 * k) % 24).collect();
-        let train_leads = vec![
-            1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 18, 21, 24, 27, 30, 33, 36, 40, 44, 48, 54, 60, 66, 72, 78, 84, 90, 96,
-        ];
         ModelParams {
             kind: ModelKind::Gbdt,
-            penalty: 0.05,
+            penalty: PENALTY,
             future_met,
             issue_hours,
-            train_leads,
+            train_leads: TRAIN_LEADS.to_vec(),
             gbdt: GbdtParams::default(),
-            calibration_share: 0.2,
-            // Measured on PRSA 2014: with observed met, averaging in a log-target learner lowered RMSE
-            // at 24 h from 44.7 to 42.8 and raised warning-level agreement from 0.714 to 0.728 (and on
-            // three more held-out city-years); without future met it changed nothing but the D+1
-            // CSI (0.305 to 0.297), so it is used only with a met forecast.
-            log_share: if future_met { 0.5 } else { 0.0 },
+            calibration_share: CALIBRATION_SHARE,
+            log_share: if future_met { LOG_SHARE } else { 0.0 },
             stages: Stages::default_for(future_met),
         }
     }
@@ -191,7 +132,6 @@ impl ModelParams {
     pub(crate) fn log_weight(&self) -> f64 {
         if self.stages.has(Stage::LogLearner) { self.log_share } else { 0.0 }
     }
-
 }
 
 /// What a band's learner predicts: the departure from damped persistence, or that departure in
@@ -270,35 +210,32 @@ pub struct LeadForecast {
     pub damped: f64,
 }
 
-/// A forecast issued at one time: hourly PM2.5 for leads 1..=96 with the baselines beside it.
+/// A forecast issued at one time: hourly PM2.5 for leads 1..=96 with the baselines beside it,
+/// and what each stage after the learner did to it. Plain data: no stage's fitted state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Forecast {
     pub issue: NaiveDateTime,
     pub leads: Vec<LeadForecast>,
-    /// The shares of the hourly half-widths below and above p50 that the daily means of D+1..D+3
-    /// keep (later days keep D+3's): a day's hourly errors are not perfectly correlated, so its
-    /// mean spreads less (1 = as wide).
-    #[serde(default = "whole")]
-    pub daily_spread: [DailySpread; SKILFUL_DAYS],
-    /// The recent level correction applied from D+2 on (1 = none; [`crate::bias`]); the trend
-    /// past 96 h takes it too.
-    #[serde(default = "unchanged")]
-    pub level_factor: f64,
+    /// The stages applied at issue time, in order, with the factor or share each applied.
+    #[serde(default)]
+    pub applied: Vec<Applied>,
 }
 
 impl Forecast {
-    /// A forecast read back from its hourly leads (as stored): whole daily spread, no level factor.
+    /// A forecast read back from its hourly leads (as stored), with no stage recorded.
     pub fn from_leads(issue: NaiveDateTime, leads: Vec<LeadForecast>) -> Forecast {
-        Forecast { issue, leads, daily_spread: whole(), level_factor: 1.0 }
+        Forecast { issue, leads, applied: Vec::new() }
     }
-}
 
-fn unchanged() -> f64 {
-    1.0
-}
+    /// The factor or share `stage` applied to this forecast, if it did.
+    pub fn applied(&self, stage: Stage) -> Option<f64> {
+        self.applied.iter().find(|a| a.stage == stage).map(|a| a.value)
+    }
 
-fn whole() -> [DailySpread; SKILFUL_DAYS] {
-    [DailySpread::WHOLE; SKILFUL_DAYS]
+    /// The recent level correction's factor (1 when none was applied).
+    pub fn level_factor(&self) -> f64 {
+        self.applied(Stage::LevelCorrection).unwrap_or(1.0)
+    }
 }
 
 /// Held-out skill of one lead bucket, measured while calibrating (for the model card).
@@ -323,10 +260,9 @@ pub struct FittedModel {
     pub params: ModelParams,
     pub clim: Climatology,
     pub phi: Vec<f64>,
-    /// Normalised residual quantiles (q10, q90) per lead bucket and climatological regime
-    /// (bucket-major), from held-out issues.
-    pub quantiles: Vec<(f64, f64)>,
-    pub regimes: Regimes,
+    /// The conformal quantiles ([`crate::conformal`]), from held-out issues.
+    #[serde(flatten)]
+    pub conformal: Conformal,
     /// One learner per lead band.
     pub bands: Vec<BandModel>,
     /// The share of each band's correction applied, chosen on held-out issues.
@@ -337,8 +273,8 @@ pub struct FittedModel {
     pub train_rows: usize,
     /// The shares of the hourly half-widths below and above p50 a daily mean keeps, D+1..D+3
     /// (chosen on held-out days: [`crate::daily`]).
-    #[serde(default = "whole")]
-    pub daily_spread: [DailySpread; SKILFUL_DAYS],
+    #[serde(default)]
+    pub daily_spread: DailySpreads,
     /// The shape of held-out daily errors per lead day D+1..D+3, for the level product
     /// ([`crate::level`]); a model saved without it has the default shape.
     #[serde(default)]
@@ -374,7 +310,7 @@ impl FittedModel {
             "# Model card: {name}\n\n- schema: `{}`\n- learner: {:?} per lead band, correcting damped persistence\n\
              - log-target learner: {}\n- shares of each band's correction applied: {:?}\n\
              - data: {data}\n- training period: {} to {} ({} rows)\n- future meteorology: {}\n\
-             - quantiles: split-conformal on the first and the last {:.0} % of training issues, per lead bucket and climatological tercile; at each issue both sides are scaled by how the forecasts of the last {} days verified (factor {}–{})\n\
+             - quantiles: conformal, on the first and the last {:.0} % of training issues, each verified by learners fitted on issues at least {} h away with their own climatology and damping, per lead bucket and climatological tercile; at each issue both sides are scaled by how the forecasts of the last {} days verified (factor {}–{})\n\
              - daily intervals: {} of the mean hourly half-widths below and above p50 for D+1..D+3 (each side chosen on held-out days)\n\
              - level correction: from D+{} on, p10/p50/p90 × (observed/forecast PM2.5 over the last {} days' verified D+1..D+3 days)^{} (power chosen on held-out issues; 0 = none)\n\
              - daily level product: {} (error shapes from {} held-out days for D+1..D+3)\n\
@@ -393,10 +329,11 @@ impl FittedModel {
             self.train_rows,
             if self.params.future_met { "used (from a met forecast table)" } else { "not used" },
             100.0 * self.params.calibration_share,
+            crate::fit::FOLD_GAP,
             crate::recent::RECENT_DAYS,
             crate::recent::FACTOR_RANGE.0,
             crate::recent::FACTOR_RANGE.1,
-            self.daily_spread.iter().map(|d| format!("{}/{}", d.below, d.above)).collect::<Vec<_>>().join(", "),
+            self.daily_spread.0.iter().map(|d| format!("{}/{}", d.below, d.above)).collect::<Vec<_>>().join(", "),
             crate::bias::FIRST_CORRECTED_DAY,
             crate::bias::BIAS_DAYS,
             self.bias_power,
@@ -417,15 +354,21 @@ impl FittedModel {
         s
     }
 
-    /// The level product of D+1..D+3 of a forecast this model issued ([`crate::level`]).
-    /// With the stage off, the level of p50 is published beside the same probabilities.
-    pub fn daily_levels(&self, f: &Forecast) -> Vec<DailyLevel> {
-        let mut days = daily_levels(&crate::daily_outlook(f, crate::Series::Model, &self.clim), &self.error_shapes);
-        if !self.params.stages.has(Stage::LevelProduct) {
-            for d in &mut days {
-                d.level = crate::level::aqi_level(d.date, d.aqi_p50);
-            }
+    /// The daily outlook of one series of a forecast this model issued: the model's with its
+    /// daily spread ([`crate::daily`]); a baseline's as it is.
+    pub fn daily_outlook(&self, f: &Forecast, series: crate::Series) -> Vec<crate::DailyOutlook> {
+        let mut days = crate::daily_outlook(f, series, &self.clim);
+        if series == crate::Series::Model {
+            run(self.params.stages, &self.daily_spread, &mut days[..]);
         }
+        days
+    }
+
+    /// The level product of D+1..D+3 of a forecast this model issued ([`crate::level`]).
+    /// With its stage off, the level of p50 is published beside the same probabilities.
+    pub fn daily_levels(&self, f: &Forecast) -> Vec<DailyLevel> {
+        let mut days = daily_levels(&self.daily_outlook(f, crate::Series::Model), &self.error_shapes);
+        run(self.params.stages, &LevelProduct, &mut days[..]);
         days
     }
 
@@ -477,22 +420,22 @@ impl FittedModel {
         let leads = (1..=n_leads)
             .map(|lead| {
                 let tv = t0 + chrono::Duration::hours(lead as i64);
-                let clim = self.clim.at(tv);
-                let central = central[lead - 1];
-                let (p10, p90) = interval(central, self.quantiles[bucket(lead) * REGIMES + self.regimes.of_clim(clim)]);
+                let p50 = central[lead - 1];
                 LeadForecast {
                     lead,
                     valid: tv,
-                    p10,
-                    p50: central,
-                    p90,
+                    p10: p50,
+                    p50,
+                    p90: p50,
                     persistence,
-                    climatology: clim,
+                    climatology: self.clim.at(tv),
                     damped: damped[lead - 1],
                 }
             })
             .collect();
-        Ok(Forecast { issue: t0, leads, daily_spread: self.daily_spread, level_factor: 1.0 })
+        let mut f = Forecast::from_leads(t0, leads);
+        run(self.params.stages, &self.conformal, &mut f);
+        Ok(f)
     }
 }
 
@@ -530,20 +473,5 @@ mod tests {
         let c = Correction::choose(Target::Log, &SHRINKAGE, &lp, &damped, &obs);
         assert_eq!(c.alpha, 0.8);
         assert!((c.smear - 1.1).abs() < 1e-9, "{c:?}");
-    }
-
-    #[test]
-    fn regimes_are_the_terciles_of_the_climatology() {
-        // Months 1..12 at levels 10..120 (flat over the day): cuts at the 5th and 9th months' level.
-        let clim = Climatology {
-            mean: (1..=12).map(|m| [10.0 * m as f64; 24]).collect(),
-            daily_quantiles: vec![(0.0, 0.0, 0.0); 12],
-        };
-        let r = Regimes::of(&clim);
-        assert_eq!(r.cuts, [50.0, 90.0]);
-        assert_eq!(
-            [r.of_clim(10.0), r.of_clim(49.9), r.of_clim(50.0), r.of_clim(89.0), r.of_clim(120.0)],
-            [0, 0, 1, 1, 2]
-        );
     }
 }

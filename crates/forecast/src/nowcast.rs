@@ -2,28 +2,21 @@
 //! [`NOWCAST_DAYS`] days' 1-h forecasts verified against persistence's.
 //!
 //! At 1 h persistence is hard to beat, and the fitted decay of the anomaly that the model starts
-//! from changes from year to year: at a 16:00 issue it decayed about 8 % in the first hour on
-//! Changping in 2013–15 and not at all in 2016, where the model scored 13.1 µg/m³ against
-//! persistence's 12.4 without met. So the 1-h p50 moves towards persistence by the share (from
+//! from changes from year to year. So the 1-h p50 moves towards persistence by the share (from
 //! [`SHARES`]) that would have scored best over the recent forecasts, and p10/p90 move with it.
-//! Measured in backtests of eight station-years without met, the 1-h RMSE came at or below
-//! persistence's on all eight (Changping 13.11 → 12.30 against 12.37) and fell on six. Simulated
-//! on the outputs first, a 30-day window left Changping and Dingling above persistence, and
-//! blending 2-h or 3-h leads as well helped some stations and hurt others, so only the first
-//! hour moves.
+//! Only the first hour moves: blending 2-h or 3-h leads as well helped some dev stations and hurt
+//! others. What the stage is worth: `hazewarn evaluate --stages=-nowcast` against `--stages all`.
 
 use serde::{Deserialize, Serialize};
 
 use crate::data::Hourly;
 use crate::model::Forecast;
+use crate::pipeline::{Applied, PostStage};
+use crate::stages::Stage;
 use crate::verify::first_least;
 
-/// Days of past forecasts (same issue hour) whose 1-h leads set the share.
-pub const NOWCAST_DAYS: usize = 60;
-/// The shares of persistence the recent forecasts choose from (0 = the model as fitted).
-const SHARES: [f64; 5] = [0.0, 0.25, 0.5, 0.75, 1.0];
-/// Fewer verified hours than this leave the first hour as fitted.
-const MIN_VERIFIED: usize = 14;
+pub use crate::tuning::NOWCAST_DAYS;
+use crate::tuning::{NOWCAST_MIN_VERIFIED as MIN_VERIFIED, NOWCAST_SHARES as SHARES};
 
 /// The share of persistence in the 1-h forecast, and the verified hours behind it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -92,15 +85,18 @@ fn blend(p50: f64, persistence: f64, share: f64) -> f64 {
     p50 + share * (persistence - p50)
 }
 
-impl Forecast {
-    /// The forecast with its 1-h p10/p50/p90 moved by `n`'s share of the way from p50 to
-    /// persistence (the interval keeps its width; p10 stays at or above 0).
-    pub fn nowcast(mut self, n: RecentNowcast) -> Forecast {
-        if let Some(l) = self.leads.first_mut().filter(|l| !l.persistence.is_nan()) {
-            let shift = blend(l.p50, l.persistence, n.persistence_share) - l.p50;
+impl PostStage for RecentNowcast {
+    const STAGE: Option<Stage> = Some(Stage::Nowcast);
+    type Target = Forecast;
+
+    /// The 1-h p10/p50/p90 moved by the share of the way from p50 to persistence (the interval
+    /// keeps its width; p10 stays at or above 0).
+    fn apply(&self, f: &mut Forecast) {
+        if let Some(l) = f.leads.first_mut().filter(|l| !l.persistence.is_nan()) {
+            let shift = blend(l.p50, l.persistence, self.persistence_share) - l.p50;
             (l.p10, l.p50, l.p90) = ((l.p10 + shift).max(0.0), l.p50 + shift, l.p90 + shift);
         }
-        self
+        f.applied.push(Applied { stage: Stage::Nowcast, value: self.persistence_share });
     }
 }
 
@@ -136,16 +132,19 @@ mod tests {
         let n = RecentNowcast::measure(refs(), &h, i0);
         assert_eq!(n, RecentNowcast { persistence_share: 0.75, hours: 20 });
         // p10/p50/p90 of 80/100/120 move by −30 at lead 1 and nowhere else.
-        let g = past[0].1.clone().nowcast(n);
+        let mut g = past[0].1.clone();
+        n.apply(&mut g);
         assert_eq!((g.leads[0].p10, g.leads[0].p50, g.leads[0].p90), (50.0, 70.0, 90.0));
         assert_eq!(&g.leads[1..], &past[0].1.leads[1..]);
+        assert_eq!(g.applied(Stage::Nowcast), Some(0.75));
         // Observed 100: the model as fitted; 40: persistence fully, and p10 stops at 0.
         let at = |v: f64| RecentNowcast::measure(refs(), &observed(|_| v, i0 + 1), i0).persistence_share;
         assert_eq!((at(100.0), at(40.0)), (0.0, 1.0));
         let full = RecentNowcast { persistence_share: 1.0, hours: 20 };
         let mut low = past[0].1.clone();
         low.leads[0].persistence = 10.0;
-        assert_eq!(low.nowcast(full).leads[0].p10, 0.0);
+        full.apply(&mut low);
+        assert_eq!(low.leads[0].p10, 0.0);
     }
 
     #[test]

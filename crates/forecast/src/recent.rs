@@ -2,11 +2,9 @@
 //! has been observed by the issue time, and the p10–p90 spread that follows from it (adaptive
 //! conformal).
 //!
-//! Split-conformal quantiles assume the calibration issues and the forecast issues are alike, but
-//! one year is not another and a volatile fortnight is not a calm one. Measured on four city-years
-//! (PRSA 2014, five-site Beijing 2015, Dongsi and Changping 2016, both met modes), the calibrated
-//! p10–p90 held between 76.8 % and 86.9 % of hours at leads 1–72; scaled by the last 14 days'
-//! verification, between 77.8 % and 79.5 %.
+//! Conformal quantiles assume the calibration issues and the forecast issues are alike, but one
+//! year is not another and a volatile fortnight is not a calm one. What the stage does to
+//! coverage: `hazewarn evaluate --stages=-recent-spread` against `--stages all`.
 
 use serde::{Deserialize, Serialize};
 
@@ -14,15 +12,14 @@ use crate::bias::{BIAS_DAYS, RecentBias};
 use crate::data::Hourly;
 use crate::model::{FittedModel, Forecast};
 use crate::nowcast::{NOWCAST_DAYS, RecentNowcast};
+use crate::pipeline::{Applied, PostStage, run};
 use crate::stages::Stage;
 use crate::{ForecastError, MAX_LEAD, features::Derived};
 
-/// Days of past forecasts (same issue hour) that verify a new one.
-pub const RECENT_DAYS: usize = 14;
+pub(crate) use crate::tuning::FACTOR_RANGE;
+pub use crate::tuning::RECENT_DAYS;
 /// Fewer verified hours than one whole forecast's leave the spread as calibrated.
 const MIN_PAIRS: usize = crate::MAX_LEAD;
-/// The spread never moves further than this from the calibrated one.
-pub(crate) const FACTOR_RANGE: (f64, f64) = (0.7, 1.6);
 
 /// How recent forecasts verified, and the factor applied to p10–p90 as a result.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -100,14 +97,17 @@ impl RecentSpread {
     }
 }
 
-impl Forecast {
-    /// The forecast with each side of p10–p90 scaled by `s.factor` around p50.
-    pub fn widened(mut self, s: RecentSpread) -> Forecast {
-        for l in &mut self.leads {
-            l.p10 = (l.p50 - s.factor * (l.p50 - l.p10)).max(0.0);
-            l.p90 = l.p50 + s.factor * (l.p90 - l.p50);
+impl PostStage for RecentSpread {
+    const STAGE: Option<Stage> = Some(Stage::RecentSpread);
+    type Target = Forecast;
+
+    /// Each side of p10–p90 scaled by the factor around p50 (p10 stays at or above 0).
+    fn apply(&self, f: &mut Forecast) {
+        for l in &mut f.leads {
+            l.p10 = (l.p50 - self.factor * (l.p50 - l.p10)).max(0.0);
+            l.p90 = l.p50 + self.factor * (l.p90 - l.p50);
         }
-        self
+        f.applied.push(Applied { stage: Stage::RecentSpread, value: self.factor });
     }
 }
 
@@ -229,7 +229,10 @@ impl<'m, 'd> VerifiedIssuer<'m, 'd> {
         } else {
             RecentNowcast::FITTED
         };
-        let f = self.raw[&i0].clone().widened(spread).rescaled(bias).nowcast(nowcast);
+        let mut f = self.raw[&i0].clone();
+        run(stages, &spread, &mut f);
+        run(stages, &bias, &mut f);
+        run(stages, &nowcast, &mut f);
         // Older forecasts verify no later issue.
         self.raw.retain(|j, _| j + 24 * days >= i0);
         Ok((f, RecentVerification { spread, bias, nowcast }))
@@ -278,11 +281,17 @@ mod tests {
             "p10–p90 held 52 % of 96 verified hours of the last 14 days' forecasts; interval × 1.54"
         );
         // Widening scales each side around p50, and never below zero.
-        let w = f.clone().widened(s).leads[0];
+        let widened = |s: &RecentSpread| {
+            let mut g = f.clone();
+            s.apply(&mut g);
+            g
+        };
+        let w = widened(&s).leads[0];
         assert!((w.p10 - (100.0 - 1.54 * 20.0)).abs() < 1e-9 && (w.p90 - (100.0 + 1.54 * 20.0)).abs() < 1e-9);
         assert_eq!(w.p50, 100.0);
         let wide = RecentSpread { factor: 6.0, ..s };
-        assert_eq!(f.widened(wide).leads[0].p10, 0.0);
+        assert_eq!(widened(&wide).leads[0].p10, 0.0);
+        assert_eq!(widened(&s).applied(Stage::RecentSpread), Some(s.factor));
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub(crate) fn flat_forecast(issue: chrono::NaiveDateTime) -> Forecast {
             damped: 0.0,
         })
         .collect();
-    Forecast { issue, leads, daily_spread: [daily::DailySpread::WHOLE; daily::SKILFUL_DAYS], level_factor: 1.0 }
+    Forecast::from_leads(issue, leads)
 }
 
 /// An hourly table from `start` holding only PM2.5 (met missing), for unit tests.
@@ -231,7 +231,9 @@ fn recent_verification_reads_no_forecast_of_the_training_period() {
     let model = p.fit(&h, i0 + 1, None).unwrap();
     let (f, recent) = model.predict_verified(&d, i0, None).unwrap();
     assert_eq!((recent.spread.pairs, recent.bias.days, recent.nowcast.hours), (0, 0, 0), "{recent:?}");
-    assert_eq!(f, model.predict(&d, i0, None).unwrap());
+    assert_eq!(f.leads, model.predict(&d, i0, None).unwrap().leads);
+    let did: Vec<(Stage, f64)> = f.applied.iter().map(|a| (a.stage, a.value)).collect();
+    assert_eq!(did, [(Stage::RecentSpread, 1.0), (Stage::LevelCorrection, 1.0), (Stage::Nowcast, 0.0)]);
     // Given the forecasts issued at the time (by a model fitted 20 days earlier), those verify it:
     // for the spread, the leads of the last 14 days' forecasts observed by the issue (24, 48 and
     // 72 of the last three days', all 96 of the eleven before: 1,200 hours), and for the nowcast

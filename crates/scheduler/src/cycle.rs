@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDateTime, Timelike, Utc};
 use hazewarn_forecast::{
     Derived, FittedModel, Forecast, Hourly, LeadForecast, MetForecastHour, NOWCAST_DAYS, Series, VerifiedIssuer,
-    daily_outlook, parse_met_forecast_csv, pm25_daily_aqi,
+    parse_met_forecast_csv, pm25_daily_aqi,
 };
 use hazewarn_ingest::city::{CityMeanOptions, city_mean};
 use hazewarn_ingest::met::{ingest_met, join_met};
@@ -421,7 +421,8 @@ impl City {
             recent.describe(),
             recent.describe_zh(),
         ));
-        let daily: Vec<DailyRow> = daily_outlook(&f, Series::Model, &model.clim)
+        let daily: Vec<DailyRow> = model
+            .daily_outlook(&f, Series::Model)
             .into_iter()
             .map(|o| {
                 let aqi = |x: f64| pm25_daily_aqi(o.date, x).unwrap_or(0);
