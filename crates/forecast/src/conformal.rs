@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::data::Climatology;
-use crate::model::Forecast;
+use crate::forecast::Forecast;
 use crate::pipeline::PostStage;
 
 pub(crate) use crate::tuning::{BUCKETS, REGIMES};

@@ -14,7 +14,6 @@ use std::ops::Range;
 
 use chrono::Timelike;
 
-use crate::ForecastError;
 use crate::bias::choose_bias_power;
 use crate::conformal::{BUCKETS, Conformal, REGIMES, Regimes, bucket, scale};
 use crate::daily::{DAILY_SPREAD_MAX_LEAD, DailySpreads, HeldOutHour, daily_spreads};
@@ -24,11 +23,12 @@ use crate::gbdt::Gbdt;
 use crate::level::fit_shapes;
 use crate::linear::LinearBand;
 use crate::model::{
-    BANDS, BandModel, BucketSkill, CLIM_VALID, Correction, DAMPED, FittedModel, MAX_LEAD, MODEL_SCHEMA, ModelKind,
-    ModelParams, SHRINKAGE, Target, band, damped_value,
+    BANDS, BandModel, BucketSkill, CLIM_VALID, Correction, DAMPED, FittedModel, MODEL_SCHEMA, ModelKind, ModelParams,
+    SHRINKAGE, Target, band, damped_value,
 };
 use crate::stages::Stage;
 use crate::tuning::LINEAR_UP_TO;
+use crate::{ForecastError, MAX_LEAD};
 
 pub(crate) use crate::tuning::FOLD_GAP;
 

@@ -67,6 +67,7 @@ pub mod daily;
 mod data;
 pub mod features;
 mod fit;
+mod forecast;
 mod gbdt;
 pub mod level;
 mod linear;
@@ -84,13 +85,11 @@ pub use calendar::parse_emissions_csv;
 pub use daily::{DailyOutlook, DailySpread, DailySpreads, Series, daily_outlook, pm25_daily_aqi};
 pub use data::{Climatology, Hourly, rh_from, wind_components};
 pub use features::Derived;
+pub use forecast::{Forecast, LeadForecast, MAX_LEAD};
 pub use gbdt::GbdtParams;
 pub use level::{DailyLevel, ErrorShape, LEVELS, LevelProduct};
 pub use met::{MetForecastHour, parse_met_forecast_csv};
-pub use model::{
-    BandModel, BucketSkill, Correction, FittedModel, Forecast, LeadForecast, MAX_LEAD, MODEL_SCHEMA, ModelKind,
-    ModelParams,
-};
+pub use model::{BandModel, BucketSkill, Correction, FittedModel, MODEL_SCHEMA, ModelKind, ModelParams};
 pub use nowcast::{NOWCAST_DAYS, RecentNowcast};
 pub use pipeline::{Applied, PostStage};
 pub use recent::{RECENT_DAYS, RecentSpread, RecentVerification, VerifiedIssuer};

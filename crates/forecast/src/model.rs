@@ -12,10 +12,10 @@ use crate::features::Derived;
 use crate::gbdt::{Gbdt, GbdtParams};
 use crate::level::{DailyLevel, ErrorShape, LevelProduct, daily_levels};
 use crate::linear::LinearBand;
-use crate::pipeline::{Applied, run};
+use crate::pipeline::run;
 use crate::stages::{Stage, Stages};
 
-pub const MAX_LEAD: usize = 96;
+use crate::forecast::{Forecast, LeadForecast, MAX_LEAD};
 pub(crate) use crate::tuning::{BANDS, SHRINKAGE};
 
 pub(crate) fn band(lead: usize) -> usize {
@@ -196,48 +196,6 @@ pub(crate) fn damped_value(d: &Derived, clim: &Climatology, phi: &[f64], i0: usi
     (clim.at(tv) + phi[lead.min(MAX_LEAD)] * a).max(0.0)
 }
 
-/// One lead of a forecast.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct LeadForecast {
-    pub lead: usize,
-    pub valid: NaiveDateTime,
-    pub p10: f64,
-    /// The squared-loss central estimate; see the crate docs.
-    pub p50: f64,
-    pub p90: f64,
-    pub persistence: f64,
-    pub climatology: f64,
-    pub damped: f64,
-}
-
-/// A forecast issued at one time: hourly PM2.5 for leads 1..=96 with the baselines beside it,
-/// and what each stage after the learner did to it. Plain data: no stage's fitted state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Forecast {
-    pub issue: NaiveDateTime,
-    pub leads: Vec<LeadForecast>,
-    /// The stages applied at issue time, in order, with the factor or share each applied.
-    #[serde(default)]
-    pub applied: Vec<Applied>,
-}
-
-impl Forecast {
-    /// A forecast read back from its hourly leads (as stored), with no stage recorded.
-    pub fn from_leads(issue: NaiveDateTime, leads: Vec<LeadForecast>) -> Forecast {
-        Forecast { issue, leads, applied: Vec::new() }
-    }
-
-    /// The factor or share `stage` applied to this forecast, if it did.
-    pub fn applied(&self, stage: Stage) -> Option<f64> {
-        self.applied.iter().find(|a| a.stage == stage).map(|a| a.value)
-    }
-
-    /// The recent level correction's factor (1 when none was applied).
-    pub fn level_factor(&self) -> f64 {
-        self.applied(Stage::LevelCorrection).unwrap_or(1.0)
-    }
-}
-
 /// Held-out skill of one lead bucket, measured while calibrating (for the model card).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BucketSkill {
@@ -329,13 +287,13 @@ impl FittedModel {
             self.train_rows,
             if self.params.future_met { "used (from a met forecast table)" } else { "not used" },
             100.0 * self.params.calibration_share,
-            crate::fit::FOLD_GAP,
-            crate::recent::RECENT_DAYS,
-            crate::recent::FACTOR_RANGE.0,
-            crate::recent::FACTOR_RANGE.1,
+            crate::tuning::FOLD_GAP,
+            crate::tuning::RECENT_DAYS,
+            crate::tuning::FACTOR_RANGE.0,
+            crate::tuning::FACTOR_RANGE.1,
             self.daily_spread.0.iter().map(|d| format!("{}/{}", d.below, d.above)).collect::<Vec<_>>().join(", "),
-            crate::bias::FIRST_CORRECTED_DAY,
-            crate::bias::BIAS_DAYS,
+            crate::tuning::FIRST_CORRECTED_DAY,
+            crate::tuning::BIAS_DAYS,
             self.bias_power,
             if self.params.stages.has(Stage::LevelProduct) {
                 "the most probable AQI level is published"

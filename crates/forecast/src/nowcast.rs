@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::data::Hourly;
-use crate::model::Forecast;
+use crate::forecast::Forecast;
 use crate::pipeline::{Applied, PostStage};
 use crate::stages::Stage;
 use crate::verify::first_least;

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::bias::{BIAS_DAYS, RecentBias};
 use crate::data::Hourly;
-use crate::model::{FittedModel, Forecast};
+use crate::forecast::Forecast;
+use crate::model::FittedModel;
 use crate::nowcast::{NOWCAST_DAYS, RecentNowcast};
 use crate::pipeline::{Applied, PostStage, run};
 use crate::stages::Stage;

@@ -277,3 +277,88 @@ fn the_mixing_features_are_the_warming_since_the_coolest_hour_and_the_days_range
         assert_eq!(row[at("f_trange24")], 23.0, "{i0} + {lead}");
     }
 }
+
+/// The modules this one names (`crate::x`, or a name `lib.rs` re-exports from `x`), outside
+/// comments and its tests.
+fn imports(src: &str, modules: &[String], reexports: &std::collections::HashMap<String, String>) -> Vec<String> {
+    let code = src.split("#[cfg(test)]").next().unwrap_or_default();
+    let mut out = std::collections::BTreeSet::new();
+    for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+        for part in line.split("crate::").skip(1) {
+            let head: String = part.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            // `crate::{A, b::C}` names several.
+            let names: Vec<String> = if part.starts_with('{') {
+                part[1..]
+                    .split('}')
+                    .next()
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(|n| n.trim().split("::").next().unwrap_or_default().to_owned())
+                    .collect()
+            } else {
+                vec![head]
+            };
+            for n in names {
+                if modules.contains(&n) {
+                    out.insert(n);
+                } else if let Some(m) = reexports.get(&n) {
+                    out.insert(m.clone());
+                }
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+#[test]
+fn the_forecaster_modules_import_one_another_without_a_cycle() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    let modules: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.unwrap().file_name().into_string().ok())
+        .filter_map(|f| f.strip_suffix(".rs").map(str::to_owned))
+        .filter(|m| m != "lib" && m != "tests")
+        .collect();
+    let mut reexports = std::collections::HashMap::new();
+    for line in read("lib.rs").lines().filter_map(|l| l.strip_prefix("pub use ")) {
+        let (module, names) = line.split_once("::").unwrap();
+        for n in names.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|n| !n.is_empty()) {
+            reexports.insert(n.to_owned(), module.to_owned());
+        }
+    }
+    let graph: std::collections::HashMap<String, Vec<String>> = modules
+        .iter()
+        .map(|m| {
+            (
+                m.clone(),
+                imports(&read(&format!("{m}.rs")), &modules, &reexports).into_iter().filter(|x| x != m).collect(),
+            )
+        })
+        .collect();
+    assert!(graph["model"].contains(&"conformal".to_owned()), "the scan sees imports: {:?}", graph["model"]);
+    // Depth-first: a module met again on the current path closes a cycle.
+    fn visit<'a>(
+        m: &'a str,
+        g: &'a std::collections::HashMap<String, Vec<String>>,
+        path: &mut Vec<&'a str>,
+        done: &mut Vec<&'a str>,
+    ) {
+        if let Some(k) = path.iter().position(|p| *p == m) {
+            panic!("import cycle: {}", path[k..].join(" → ") + " → " + m);
+        }
+        if done.contains(&m) {
+            return;
+        }
+        path.push(m);
+        for n in &g[m] {
+            visit(n, g, path, done);
+        }
+        path.pop();
+        done.push(m);
+    }
+    let mut done = Vec::new();
+    for m in &modules {
+        visit(m, &graph, &mut Vec::new(), &mut done);
+    }
+}
