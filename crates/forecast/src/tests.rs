@@ -287,8 +287,8 @@ fn imports(src: &str, modules: &[String], reexports: &std::collections::HashMap<
         for part in line.split("crate::").skip(1) {
             let head: String = part.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
             // `crate::{A, b::C}` names several.
-            let names: Vec<String> = if part.starts_with('{') {
-                part[1..]
+            let names: Vec<String> = if let Some(group) = part.strip_prefix('{') {
+                group
                     .split('}')
                     .next()
                     .unwrap_or_default()
