@@ -181,6 +181,56 @@ pub struct MapPoint {
     pub hollow: bool,
 }
 
+/// A station marker's radius and a label's font size, in map units.
+const MARKER: f64 = 9.0;
+const LABEL_SIZE: f64 = 12.0;
+
+/// A label's box (left, top, right, bottom) with its text's baseline at (x, y). Wide characters
+/// (Chinese) take a whole em, others about six tenths of one.
+fn label_box(text: &str, (x, y): (f64, f64)) -> [f64; 4] {
+    let width: f64 = text.chars().map(|c| if c.is_ascii() { 0.6 } else { 1.0 }).sum::<f64>() * LABEL_SIZE;
+    [x, y - LABEL_SIZE, x + width, y + 3.0]
+}
+
+fn overlaps(a: &[f64; 4], b: &[f64; 4]) -> bool {
+    a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]
+}
+
+/// Where each label's baseline starts: the first of right, left, above and below its marker (then
+/// further out) whose box stays on the map and clear of every marker and every label placed
+/// before it. Stations a few hundred metres apart would otherwise print their codes over each other.
+fn place_labels(points: &[MapPoint], centres: &[(f64, f64)], (w, h): (f64, f64)) -> Vec<(f64, f64)> {
+    let markers: Vec<[f64; 4]> =
+        centres.iter().map(|(x, y)| [x - MARKER - 2.0, y - MARKER - 2.0, x + MARKER + 2.0, y + MARKER + 2.0]).collect();
+    let mut placed: Vec<[f64; 4]> = Vec::new();
+    let mut out = Vec::new();
+    for (p, &(x, y)) in points.iter().zip(centres) {
+        let width = label_box(&p.label, (0.0, 0.0))[2];
+        let gap = MARKER + 3.0;
+        let candidates = (1..=4).flat_map(|ring| {
+            let d = f64::from(ring - 1) * (LABEL_SIZE + 4.0);
+            [
+                (x + gap + d, y + 4.0),
+                (x - gap - width - d, y + 4.0),
+                (x - width / 2.0, y - gap - d),
+                (x - width / 2.0, y + gap + LABEL_SIZE + d),
+            ]
+        });
+        let clear = |at: &(f64, f64)| {
+            let b = label_box(&p.label, *at);
+            b[0] >= 0.0
+                && b[1] >= 0.0
+                && b[2] <= w
+                && b[3] <= h
+                && !markers.iter().chain(&placed).any(|m| overlaps(&b, m))
+        };
+        let at = candidates.clone().find(clear).unwrap_or_else(|| candidates.into_iter().next().expect("a candidate"));
+        placed.push(label_box(&p.label, at));
+        out.push(at);
+    }
+    out
+}
+
 /// The stations by longitude and latitude (equirectangular, east–west scaled by the cosine of
 /// the mean latitude so distances look right), each a circle in its colour with its code.
 pub fn station_map(points: &[MapPoint], title: &str) -> String {
@@ -202,20 +252,22 @@ pub fn station_map(points: &[MapPoint], title: &str) -> String {
          <rect width=\"{w}\" height=\"{h}\" fill=\"#f7f7f2\" stroke=\"#ccc\"/>",
         escape(title)
     );
-    for (p, x) in points.iter().zip(&xs) {
-        let px = w / 2.0 + (x - cx) * unit;
-        let py = h / 2.0 - (p.latitude - cy) * unit;
+    let centres: Vec<(f64, f64)> = points
+        .iter()
+        .zip(&xs)
+        .map(|(p, x)| (w / 2.0 + (x - cx) * unit, h / 2.0 - (p.latitude - cy) * unit))
+        .collect();
+    let labels = place_labels(points, &centres, (w, h));
+    for ((p, (px, py)), (lx, ly)) in points.iter().zip(&centres).zip(labels) {
         let (fill, stroke) = if p.hollow { ("#ffffff", p.colour.as_str()) } else { (p.colour.as_str(), "#333") };
         s += &format!(
-            "<circle cx=\"{px:.1}\" cy=\"{py:.1}\" r=\"9\" fill=\"{}\" stroke=\"{}\" stroke-width=\"3\"><title>{} ({:.4}, {:.4})</title></circle>\
-             <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\">{}</text>",
+            "<circle cx=\"{px:.1}\" cy=\"{py:.1}\" r=\"{MARKER}\" fill=\"{}\" stroke=\"{}\" stroke-width=\"3\"><title>{} ({:.4}, {:.4})</title></circle>\
+             <text x=\"{lx:.1}\" y=\"{ly:.1}\" font-size=\"{LABEL_SIZE}\">{}</text>",
             escape(fill),
             escape(stroke),
             escape(&p.label),
             p.longitude,
             p.latitude,
-            px + 12.0,
-            py + 4.0,
             escape(&p.label)
         );
     }
@@ -284,5 +336,60 @@ mod tests {
         assert!(svg.contains("fill=\"#ffffff\" stroke=\"#FF0000\""), "the reference point is a ring");
         let lines = station_lines(&[("city".into(), vec![(-2, 10.0), (-1, f64::NAN), (0, 12.0)])], "t");
         assert_eq!(lines.matches("<polyline").count(), 2, "a missing hour breaks the line");
+    }
+
+    #[test]
+    fn station_labels_do_not_overlap_each_other_or_a_marker() {
+        // Five stations within a few hundred metres of one another, and one far off that sets
+        // the scale: their codes would all print to the right of their markers, on top of each
+        // other.
+        let p = |label: &str, longitude, latitude| MapPoint {
+            label: label.into(),
+            longitude,
+            latitude,
+            colour: "#00E400".into(),
+            hollow: false,
+        };
+        let points = [
+            p("4101001", 114.000, 33.500),
+            p("4101002", 114.001, 33.500),
+            p("4101003", 114.000, 33.501),
+            p("4101004", 114.001, 33.501),
+            p("市监测站", 114.0005, 33.5005),
+            p("far", 114.2, 33.7),
+        ];
+        let svg = station_map(&points, "m");
+        let attr = |tag: &str, key: &str| -> f64 {
+            let i = tag.find(key).unwrap() + key.len();
+            tag[i..].split('"').next().unwrap().parse().unwrap()
+        };
+        let texts: Vec<(String, [f64; 4])> = svg
+            .split("<text ")
+            .skip(1)
+            .filter(|t| !t.contains(">N ↑<"))
+            .map(|t| {
+                let label = t[t.find('>').unwrap() + 1..t.find("</text>").unwrap()].to_owned();
+                let b = label_box(&label, (attr(t, "x=\""), attr(t, "y=\"")));
+                (label, b)
+            })
+            .collect();
+        let circles: Vec<[f64; 4]> = svg
+            .split("<circle ")
+            .skip(1)
+            .map(|c| {
+                let (x, y) = (attr(c, "cx=\""), attr(c, "cy=\""));
+                [x - MARKER, y - MARKER, x + MARKER, y + MARKER]
+            })
+            .collect();
+        assert_eq!((texts.len(), circles.len()), (6, 6));
+        for (i, (a, ba)) in texts.iter().enumerate() {
+            for (b, bb) in &texts[i + 1..] {
+                assert!(!overlaps(ba, bb), "{a} and {b} overlap: {ba:?} {bb:?}");
+            }
+            for c in &circles {
+                assert!(!overlaps(ba, c), "{a} covers a marker");
+            }
+            assert!(ba[0] >= 0.0 && ba[2] <= 600.0 && ba[1] >= 0.0 && ba[3] <= 360.0, "{a} leaves the map");
+        }
     }
 }
