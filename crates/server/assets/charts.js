@@ -3,7 +3,9 @@
 //   unit: shown after each value in the tooltip;
 //   lower, width: series indices of a p10 line and the p10–p90 width stacked on it, shown in
 //   the tooltip as one range "p10–p90" instead of a width;
-//   day_ticks: the category axis ("MM-DD HH:00") is labelled at midnights only, by date.
+//   day_ticks: the category axis ("MM-DD HH:00") is labelled at midnights only, by date;
+//   narrow_marks: shorter labels for the first series' horizontal mark lines, in order, used
+//   where the chart is narrower than 500 px (a phone), so that they do not cover the data.
 (function () {
   'use strict';
   function round(v) { return v == null || isNaN(v) ? null : Math.round(v); }
@@ -38,6 +40,12 @@
       option.xAxis.axisLabel.interval = function (i, v) { return / 00:00$/.test(v); };
       option.xAxis.axisLabel.formatter = function (v) { return v.slice(0, 5); };
       option.xAxis.axisTick = { interval: option.xAxis.axisLabel.interval };
+    }
+    if (hw.narrow_marks && el.clientWidth < 500 && option.series && option.series[0].markLine) {
+      var k = 0;
+      option.series[0].markLine.data.forEach(function (m) {
+        if (m.yAxis !== undefined && k < hw.narrow_marks.length) m.label.formatter = hw.narrow_marks[k++];
+      });
     }
     var chart = echarts.init(el, null, { renderer: 'svg' });
     chart.setOption(option);

@@ -52,7 +52,9 @@ pub fn hourly(hours: &[HourPoint], issue: NaiveDateTime, l: &HourlyLabels) -> Va
     json!({
         "animation": false,
         "aria": {"enabled": true, "label": {"description": l.title}},
-        "hw": {"unit": "µg/m³", "lower": 1, "width": 2, "day_ticks": true},
+        // On a phone the category names would cover the observed line: the edges keep their values.
+        "hw": {"unit": "µg/m³", "lower": 1, "width": 2, "day_ticks": true,
+               "narrow_marks": PM25_EDGES.iter().map(|y| format!("{y:.0}")).collect::<Vec<_>>()},
         "grid": {"left": 44, "right": 16, "top": 30, "bottom": 96, "containLabel": true},
         "legend": {"bottom": 34, "data": [l.observed, l.p50, l.band]},
         "tooltip": {"trigger": "axis"},
@@ -150,6 +152,26 @@ pub fn element(id: &str, title: &str, option: &Value, fallback: &str) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_hourly_chart_marks_the_category_edges_with_their_names_and_short_values_for_a_phone() {
+        let issue = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap().and_hms_opt(16, 0, 0).unwrap();
+        let l = HourlyLabels {
+            observed: "o",
+            p50: "m",
+            band: "b",
+            issued: "i",
+            edges: ["轻度污染", "中度污染", "重度污染", "严重污染"],
+            title: "t",
+        };
+        let o = hourly(&[HourPoint { at: Some(issue), observed: Some(80.0), ..Default::default() }], issue, &l);
+        let marks = &o["series"][0]["markLine"]["data"];
+        assert_eq!(marks[0]["yAxis"], json!(75.0));
+        assert_eq!(marks[0]["label"]["formatter"], "75 轻度污染");
+        assert_eq!(marks[3]["label"]["formatter"], "250 严重污染");
+        // charts.js swaps these in, in order, where the chart is narrower than 500 px.
+        assert_eq!(o["hw"]["narrow_marks"], json!(["75", "115", "150", "250"]));
+    }
 
     #[test]
     fn the_station_chart_puts_every_series_on_one_beijing_hour_axis_with_gaps() {
