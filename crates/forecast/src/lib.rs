@@ -48,8 +48,9 @@ built from the canonical observations, and optionally a met-forecast table on th
   [`tuning`], with where it came from.
 * **Stages** ([`stages`]): each step after the learner has a name and can be turned off. A model
   runs the ones that earned their place in its met mode ([`Stages::default_for`]): without met
-  the shrinkage, the regimes, the daily spread, the nowcast and the level product; with met the
-  log learner, the daily spread, the recent spread, the level correction and the level product.
+  the shrinkage, the regimes, the daily spread, the recent spread, the nowcast and the level
+  product; with met the log learner, the daily spread, the recent spread, the level correction
+  and the level product.
 * **Emissions**: without an emissions-history table the calendar proxy of [`calendar`]
   (heating season, Spring Festival, weekends) is the emission index.
 

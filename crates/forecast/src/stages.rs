@@ -83,7 +83,7 @@ impl Stages {
     /// table. The log learner needs met; without it the stage changes nothing.
     pub fn default_for(future_met: bool) -> Stages {
         let off: &[Stage] =
-            if future_met { &[Stage::Shrinkage, Stage::Regimes, Stage::Nowcast] } else { &[Stage::LevelCorrection, Stage::RecentSpread] };
+            if future_met { &[Stage::Shrinkage, Stage::Regimes, Stage::Nowcast] } else { &[Stage::LevelCorrection] };
         off.iter().fold(Stages::ALL, |s, x| s.without(*x))
     }
 
