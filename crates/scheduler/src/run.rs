@@ -12,7 +12,7 @@ use crate::city::City;
 use crate::config::ScheduledJob;
 use crate::cycle::issue_hour;
 use crate::{SchedulerError, beijing};
-use hazewarn_store::jobs::SlotClaim;
+use hazewarn_store::jobs::{SlotClaim, SlotLease};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct JobOutcome {
@@ -58,19 +58,17 @@ pub async fn run_job(city: &City, job: &str, now: DateTime<Utc>) -> Result<JobOu
         dispatched?;
         return Ok(outcome("done", detail));
     }
-    let claim = city.store.claim_slot(job, &slot, &city.owner, now, Duration::minutes(JOB_LEASE_MINUTES)).await;
+    let lease = Duration::minutes(JOB_LEASE_MINUTES);
+    let claim = city.store.claim_slot(job, &slot, &city.owner, now, lease).await;
     if claim.is_err() {
         city.health.record(job, Utc::now(), false);
     }
-    let skipped = match claim? {
-        SlotClaim::Done => Some("skipped (done before)"),
-        SlotClaim::Busy => Some("skipped (another instance holds it)"),
-        SlotClaim::Claimed => None,
+    let held = match claim? {
+        SlotClaim::Done => return skipped(city, job, outcome("skipped (done before)", String::new())),
+        SlotClaim::Busy => return skipped(city, job, outcome("skipped (another instance holds it)", String::new())),
+        SlotClaim::Claimed(held) => held,
     };
-    if let Some(status) = skipped {
-        city.health.record(job, Utc::now(), true);
-        return Ok(outcome(status, String::new()));
-    }
+    let heartbeat = heartbeat(city, job, &slot, &held, lease);
     let result: Result<String, SchedulerError> = async {
         Ok(match job {
             "ingest" => {
@@ -111,15 +109,48 @@ pub async fn run_job(city: &City, job: &str, now: DateTime<Utc>) -> Result<JobOu
         Ok(d) => (true, d.clone()),
         Err(e) => (false, e.to_string()),
     };
-    let finished = city.store.finish_slot(job, &slot, &city.owner, city.now(), ok, &detail).await;
-    city.health.record(job, Utc::now(), ok && finished.is_ok());
-    finished?;
+    heartbeat.abort();
+    let finished = city.store.finish_slot(job, &slot, &held, city.now(), ok, &detail).await;
+    city.health.record(job, Utc::now(), ok && matches!(finished, Ok(true)));
+    if !finished? {
+        // Fenced: the lease ran out and another instance took the slot; its word stands.
+        tracing::error!(job, slot = %slot, epoch = held.epoch, "lease lost before the job finished; its outcome is not recorded");
+        return Err(SchedulerError::Job(format!(
+            "{job} {slot}: the lease ran out and another instance took the slot over; this run's outcome is not recorded"
+        )));
+    }
     if ok {
         tracing::info!(job, slot = %slot, detail = %detail, "job finished");
     } else {
         tracing::error!(job, slot = %slot, detail = %detail, "job failed");
     }
     Ok(outcome(if ok { "done" } else { "failed" }, detail))
+}
+
+fn skipped(city: &City, job: &str, outcome: JobOutcome) -> Result<JobOutcome, SchedulerError> {
+    city.health.record(job, Utc::now(), true);
+    Ok(outcome)
+}
+
+/// Keeps a running slot's lease alive, renewing it every third of its term, until aborted. A
+/// renewal refused (another instance took the slot) or failing is logged at once; the job's
+/// outcome is then refused by its fencing token.
+fn heartbeat(city: &City, job: &str, slot: &str, held: &SlotLease, lease: Duration) -> tokio::task::JoinHandle<()> {
+    let (store, job, slot, held) = (city.store.clone(), job.to_owned(), slot.to_owned(), held.clone());
+    let every = (lease / 3).to_std().unwrap_or(std::time::Duration::from_secs(60));
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            match store.renew_slot(&job, &slot, &held, lease).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::error!(job, slot, epoch = held.epoch, "lease lost: another instance holds the slot");
+                    return;
+                }
+                Err(e) => tracing::error!(job, slot, error = %e, "lease renewal failed"),
+            }
+        }
+    })
 }
 
 /// Runs the whole cycle once for `now`: forecast (with ingest), evaluate, dispatch, verify. A

@@ -252,11 +252,8 @@ pub fn station_map(points: &[MapPoint], title: &str) -> String {
          <rect width=\"{w}\" height=\"{h}\" fill=\"#f7f7f2\" stroke=\"#ccc\"/>",
         escape(title)
     );
-    let centres: Vec<(f64, f64)> = points
-        .iter()
-        .zip(&xs)
-        .map(|(p, x)| (w / 2.0 + (x - cx) * unit, h / 2.0 - (p.latitude - cy) * unit))
-        .collect();
+    let centres: Vec<(f64, f64)> =
+        points.iter().zip(&xs).map(|(p, x)| (w / 2.0 + (x - cx) * unit, h / 2.0 - (p.latitude - cy) * unit)).collect();
     let labels = place_labels(points, &centres, (w, h));
     for ((p, (px, py)), (lx, ly)) in points.iter().zip(&centres).zip(labels) {
         let (fill, stroke) = if p.hollow { ("#ffffff", p.colour.as_str()) } else { (p.colour.as_str(), "#333") };

@@ -205,8 +205,12 @@ async fn the_forecaster_sees_that_the_latest_cycle_failed() {
     let now = f.state.city.now();
     assert!(!page_as(&f, "fc", "/forecaster").await.contains("id=\"cycle-failed\""));
     let slot = "2026-01-04T16:00+08:00";
-    store.claim_slot("forecast", slot, "test", now, chrono::Duration::minutes(30)).await.unwrap();
-    store.finish_slot("forecast", slot, "test", now, false, "no met source answered").await.unwrap();
+    let hazewarn_store::jobs::SlotClaim::Claimed(held) =
+        store.claim_slot("forecast", slot, "test", now, chrono::Duration::minutes(30)).await.unwrap()
+    else {
+        panic!("the slot is free")
+    };
+    assert!(store.finish_slot("forecast", slot, &held, now, false, "no met source answered").await.unwrap());
     let page = page_as(&f, "fc", "/forecaster").await;
     assert!(page.contains("id=\"cycle-failed\"") && page.contains("no met source answered"), "{page}");
 }

@@ -1,16 +1,29 @@
 //! Job slots. A slot (`forecast` at `2026-01-05T16:00+08:00`) runs once: the row's primary key is
 //! the lease, so two instances on one database cannot both run it, and a second run of a finished
 //! slot is skipped. A slot whose runner died (lease expired) or failed may be taken again.
+//!
+//! Every claim raises the slot's epoch, a fencing token: only the holder of the current epoch may
+//! renew the lease (its heartbeat) or record the outcome, so a runner that stalled past its lease
+//! cannot finish a slot over its successor. Lease times are the database's clock, not the
+//! instance's, so instances whose clocks disagree (or a demonstration city on its own dates)
+//! still agree on when a lease ran out.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use crate::{Result, Store, ts};
+use crate::{Backend, Result, Store, sql, ts};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A claim on a slot: who holds it, under which epoch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotLease {
+    pub owner: String,
+    pub epoch: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SlotClaim {
-    /// This owner runs the slot now.
-    Claimed,
+    /// This owner runs the slot now, under this lease.
+    Claimed(SlotLease),
     /// Already finished: nothing to do.
     Done,
     /// Another owner holds a live lease.
@@ -31,6 +44,19 @@ pub struct JobRun {
 type JobRow = (String, String, String, String, String, Option<String>, String);
 
 impl Store {
+    /// The database's clock `offset` from now, in the stored form of a time ([`ts`]).
+    pub(crate) fn db_time(&self, offset: Duration) -> String {
+        let s = offset.num_seconds();
+        match self.backend {
+            Backend::Sqlite => format!("strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '{s:+} seconds')"),
+            Backend::Postgres => format!(
+                "to_char(clock_timestamp() AT TIME ZONE 'UTC' + interval '{s} seconds', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+            ),
+        }
+    }
+
+    /// Claims a slot for `owner` with a lease of `lease` on the database's clock. `now` (the
+    /// city's clock) is when it started, for the record.
     pub async fn claim_slot(
         &self,
         job: &str,
@@ -39,71 +65,95 @@ impl Store {
         now: DateTime<Utc>,
         lease: Duration,
     ) -> Result<SlotClaim> {
+        let (until, db_now) = (self.db_time(lease), self.db_time(Duration::zero()));
         let mut tx = self.write().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO job_runs (job, slot, status, owner, started_at, lease_until, detail) \
-             VALUES ($1, $2, 'running', $3, $4, $5, '') ON CONFLICT (job, slot) DO NOTHING",
-        )
+        let inserted = sqlx::query(sql(format!(
+            "INSERT INTO job_runs (job, slot, status, owner, started_at, lease_until, detail, lease_epoch) \
+             VALUES ($1, $2, 'running', $3, $4, {until}, '', 1) ON CONFLICT (job, slot) DO NOTHING"
+        )))
         .bind(job)
         .bind(slot)
         .bind(owner)
         .bind(ts(now))
-        .bind(ts(now + lease))
         .execute(tx.conn())
         .await?;
         let claim = if inserted.rows_affected() == 1 {
-            SlotClaim::Claimed
+            SlotClaim::Claimed(SlotLease { owner: owner.to_owned(), epoch: 1 })
         } else {
-            let taken = sqlx::query(
-                "UPDATE job_runs SET status = 'running', owner = $3, started_at = $4, lease_until = $5, \
-                 finished_at = NULL WHERE job = $1 AND slot = $2 \
-                 AND (status = 'failed' OR (status = 'running' AND lease_until < $4))",
-            )
+            let taken: Option<(i64,)> = sqlx::query_as(sql(format!(
+                "UPDATE job_runs SET status = 'running', owner = $3, started_at = $4, lease_until = {until}, \
+                 finished_at = NULL, lease_epoch = lease_epoch + 1 WHERE job = $1 AND slot = $2 \
+                 AND (status = 'failed' OR (status = 'running' AND lease_until < {db_now})) RETURNING lease_epoch"
+            )))
             .bind(job)
             .bind(slot)
             .bind(owner)
             .bind(ts(now))
-            .bind(ts(now + lease))
-            .execute(tx.conn())
+            .fetch_optional(tx.conn())
             .await?;
-            if taken.rows_affected() == 1 {
-                SlotClaim::Claimed
-            } else {
-                let (status,): (String,) = sqlx::query_as("SELECT status FROM job_runs WHERE job = $1 AND slot = $2")
-                    .bind(job)
-                    .bind(slot)
-                    .fetch_one(tx.conn())
-                    .await?;
-                if status == "done" { SlotClaim::Done } else { SlotClaim::Busy }
+            match taken {
+                Some((epoch,)) => SlotClaim::Claimed(SlotLease { owner: owner.to_owned(), epoch }),
+                None => {
+                    let (status,): (String,) =
+                        sqlx::query_as("SELECT status FROM job_runs WHERE job = $1 AND slot = $2")
+                            .bind(job)
+                            .bind(slot)
+                            .fetch_one(tx.conn())
+                            .await?;
+                    if status == "done" { SlotClaim::Done } else { SlotClaim::Busy }
+                }
             }
         };
         tx.commit().await?;
         Ok(claim)
     }
 
-    /// Ends a slot this owner claimed: `done`, or `failed` (which may be run again).
+    /// The heartbeat: extends a running slot's lease to `lease` from now on the database's
+    /// clock. False when `held` is no longer the slot's claim (it expired and another took it).
+    pub async fn renew_slot(&self, job: &str, slot: &str, held: &SlotLease, lease: Duration) -> Result<bool> {
+        let until = self.db_time(lease);
+        let mut tx = self.write().await?;
+        let renewed = sqlx::query(sql(format!(
+            "UPDATE job_runs SET lease_until = {until} WHERE job = $1 AND slot = $2 AND status = 'running' \
+             AND owner = $3 AND lease_epoch = $4"
+        )))
+        .bind(job)
+        .bind(slot)
+        .bind(&held.owner)
+        .bind(held.epoch)
+        .execute(tx.conn())
+        .await?;
+        tx.commit().await?;
+        Ok(renewed.rows_affected() == 1)
+    }
+
+    /// Ends a slot under `held`: `done`, or `failed` (which may be run again). False, with
+    /// nothing written, when `held` is no longer the slot's claim: the successor's word stands.
     pub async fn finish_slot(
         &self,
         job: &str,
         slot: &str,
-        owner: &str,
+        held: &SlotLease,
         now: DateTime<Utc>,
         ok: bool,
         detail: &str,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let mut tx = self.write().await?;
-        sqlx::query(
-            "UPDATE job_runs SET status = $4, finished_at = $5, detail = $6 WHERE job = $1 AND slot = $2 AND owner = $3",
+        let finished = sqlx::query(
+            "UPDATE job_runs SET status = $5, finished_at = $6, detail = $7 WHERE job = $1 AND slot = $2 \
+             AND status = 'running' AND owner = $3 AND lease_epoch = $4",
         )
         .bind(job)
         .bind(slot)
-        .bind(owner)
+        .bind(&held.owner)
+        .bind(held.epoch)
         .bind(if ok { "done" } else { "failed" })
         .bind(ts(now))
         .bind(detail)
         .execute(tx.conn())
         .await?;
-        tx.commit().await
+        tx.commit().await?;
+        Ok(finished.rows_affected() == 1)
     }
 
     /// A slot's status (`running`, `done`, `failed`), if it was ever claimed.

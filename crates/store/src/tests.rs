@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 use hazewarn_response::{Actor, CurtailmentNotice, TransitionKind, Warning, WarningLevel};
 
 use crate::forecasts::{ForecastRun, ReviewAction};
-use crate::jobs::SlotClaim;
+use crate::jobs::{SlotClaim, SlotLease};
 use crate::users::{Role, User};
 use crate::{DeliveryOutcome, Lease, NewMessage, OutboxEntry, OutboxStatus, Store, scratch};
 
@@ -54,7 +54,7 @@ async fn migrations_apply_once_and_reconnect_cleanly() {
     let b = Store::connect(&url).await.unwrap();
     assert_eq!(b.verify_audit().await.unwrap().entries, 1);
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM schema_migrations").fetch_one(b.pool()).await.unwrap();
-    assert_eq!(n, 11, "migrations 0001..0011, each once");
+    assert_eq!(n, 12, "migrations 0001..0012, each once");
 }
 
 #[tokio::test]
@@ -190,18 +190,59 @@ async fn warnings_are_audited_once_per_step_and_notices_are_unique_per_step() {
 async fn job_slots_run_once_and_expired_or_failed_slots_can_be_retaken() {
     on_both("jobs", |s| async move {
         let lease = Duration::minutes(10);
-        assert_eq!(s.claim_slot("forecast", "s1", "i1", t0(), lease).await.unwrap(), SlotClaim::Claimed);
-        assert_eq!(s.claim_slot("forecast", "s1", "i2", t0(), lease).await.unwrap(), SlotClaim::Busy);
-        assert_eq!(
-            s.claim_slot("forecast", "s1", "i2", t0() + Duration::minutes(11), lease).await.unwrap(),
-            SlotClaim::Claimed,
-            "the first runner died; its lease expired"
-        );
-        s.finish_slot("forecast", "s1", "i2", t0(), true, "ok").await.unwrap();
-        assert_eq!(s.claim_slot("forecast", "s1", "i1", t0(), lease).await.unwrap(), SlotClaim::Done);
-        assert_eq!(s.claim_slot("forecast", "s2", "i1", t0(), lease).await.unwrap(), SlotClaim::Claimed);
-        s.finish_slot("forecast", "s2", "i1", t0(), false, "source down").await.unwrap();
-        assert_eq!(s.claim_slot("forecast", "s2", "i2", t0(), lease).await.unwrap(), SlotClaim::Claimed);
+        let claim = |owner: &'static str, slot: &'static str, lease| {
+            let s = s.clone();
+            async move { s.claim_slot("forecast", slot, owner, t0(), lease).await.unwrap() }
+        };
+        let first = SlotLease { owner: "i1".into(), epoch: 1 };
+        assert_eq!(claim("i1", "s1", lease).await, SlotClaim::Claimed(first.clone()));
+        assert_eq!(claim("i2", "s1", lease).await, SlotClaim::Busy);
+        assert!(s.finish_slot("forecast", "s1", &first, t0(), true, "ok").await.unwrap());
+        assert_eq!(claim("i1", "s1", lease).await, SlotClaim::Done);
+        // A failed slot may be run again, under the next epoch.
+        let SlotClaim::Claimed(held) = claim("i1", "s2", lease).await else { panic!("s2 is free") };
+        assert!(s.finish_slot("forecast", "s2", &held, t0(), false, "source down").await.unwrap());
+        assert_eq!(claim("i2", "s2", lease).await, SlotClaim::Claimed(SlotLease { owner: "i2".into(), epoch: 2 }));
+        assert_eq!(s.slot_status("forecast", "s2").await.unwrap().as_deref(), Some("running"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_runner_whose_lease_ran_out_cannot_finish_over_its_successor() {
+    on_both("fencing", |s| async move {
+        // Leases run on the database's clock: a one-second lease, then real time passes. The
+        // instance's clock (t0, years ago) has no say in when it ran out.
+        let one_second = Duration::seconds(1);
+        let SlotClaim::Claimed(stalled) = s.claim_slot("verify", "s", "i1", t0(), one_second).await.unwrap() else {
+            panic!("the slot is free")
+        };
+        assert_eq!(s.claim_slot("verify", "s", "i2", t0(), one_second).await.unwrap(), SlotClaim::Busy);
+        tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+        // The successor may even carry the same instance name (a restart): the epoch tells them apart.
+        let SlotClaim::Claimed(successor) =
+            s.claim_slot("verify", "s", "i1", t0(), Duration::minutes(10)).await.unwrap()
+        else {
+            panic!("the first lease ran out")
+        };
+        assert_eq!(successor, SlotLease { owner: "i1".into(), epoch: 2 });
+        // The stalled runner wakes: its heartbeat and its result are refused, and nothing changes.
+        assert!(!s.renew_slot("verify", "s", &stalled, Duration::minutes(10)).await.unwrap());
+        assert!(!s.finish_slot("verify", "s", &stalled, t0(), true, "late").await.unwrap());
+        assert_eq!(s.slot_status("verify", "s").await.unwrap().as_deref(), Some("running"));
+        assert!(s.finish_slot("verify", "s", &successor, t0(), true, "on time").await.unwrap());
+        let runs = s.job_runs(10).await.unwrap();
+        let run = runs.iter().find(|r| r.job == "verify").unwrap();
+        assert_eq!((run.status.as_str(), run.detail.as_str()), ("done", "on time"));
+        // A heartbeat keeps a lease alive past its first term.
+        let SlotClaim::Claimed(alive) = s.claim_slot("verify", "t", "i1", t0(), Duration::seconds(2)).await.unwrap()
+        else {
+            panic!("t is free")
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+        assert!(s.renew_slot("verify", "t", &alive, Duration::seconds(5)).await.unwrap());
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        assert_eq!(s.claim_slot("verify", "t", "i2", t0(), Duration::seconds(5)).await.unwrap(), SlotClaim::Busy);
     })
     .await;
 }
