@@ -27,6 +27,7 @@ mod forecaster_view;
 mod history_view;
 mod lists_view;
 mod messages;
+mod metrics;
 pub mod observed;
 pub mod openapi;
 pub mod pages;
@@ -119,6 +120,7 @@ pub fn router(state: AppState) -> Router {
         .route("/feed.atom", get(atom_feed))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::metrics))
         .merge(assets::routes())
         .merge(pages::routes())
         .merge(lists_view::routes())

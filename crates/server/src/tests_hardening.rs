@@ -462,3 +462,73 @@ async fn the_office_picks_a_window_in_beijing_time_and_sees_labelled_fields() {
     let upgrade = &page[page.find("value=\"upgrade\"").unwrap()..];
     assert!(upgrade[..upgrade.find("</select>").unwrap()].contains("<option value=\"red\" selected>"));
 }
+
+#[tokio::test]
+async fn metrics_give_an_operator_job_lag_outbox_depth_dead_letters_and_the_last_cycle() {
+    let f = fixture(100).await;
+    let city = &f.state.city;
+    let now = chrono::Utc::now();
+    // Started 16 minutes ago; the forecast last succeeded an hour ago, verify failed.
+    city.health.scheduler_started(now - Duration::minutes(16));
+    city.health.record("forecast", now - Duration::hours(1), true);
+    city.health.record("verify", now - Duration::minutes(5), false);
+    // Three messages: one sent, one dead, one still pending.
+    let mut tx = city.store.write().await.unwrap();
+    for k in 0..3 {
+        let m = hazewarn_store::NewMessage {
+            id: format!("M{k}@hook"),
+            kind: "notice".into(),
+            subject: format!("M{k}"),
+            channel: "hook".into(),
+            target: "https://hook.example/".into(),
+            idempotency_key: format!("M{k}"),
+            payload: "{}".into(),
+            route_rank: None,
+        };
+        assert!(tx.enqueue(&m, city.now()).await.unwrap());
+    }
+    tx.commit().await.unwrap();
+    let claimed = city.store.claim_due("test", city.now(), Duration::minutes(5), 2, None).await.unwrap();
+    let outcomes = [
+        hazewarn_store::DeliveryOutcome::Sent { detail: "202".into() },
+        hazewarn_store::DeliveryOutcome::Dead { error: "410 gone".into() },
+    ];
+    for (e, outcome) in claimed.iter().zip(outcomes) {
+        assert!(city.store.record_attempt(&e.id, e.lease.as_ref().unwrap(), city.now(), &outcome).await.unwrap());
+    }
+
+    let req = Request::builder().uri("/metrics").body(Body::empty()).unwrap();
+    let (status, headers, text) = raw(&f, req).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "text/plain; version=0.0.4; charset=utf-8");
+    // The exposition format: each family's HELP and TYPE come before its samples, and every
+    // sample is `name{labels} value` with a number.
+    let mut declared = std::collections::HashSet::new();
+    let mut samples = std::collections::HashMap::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap();
+            assert_eq!(kind, "gauge");
+            declared.insert(name.to_owned());
+        } else if !line.starts_with("# HELP ") {
+            let (series, value) = line.rsplit_once(' ').unwrap();
+            let name = &series[..series.find('{').unwrap()];
+            assert!(declared.contains(name), "{name} sampled before its TYPE");
+            assert!(series.ends_with('}'), "{line}");
+            samples.insert(series.to_owned(), value.parse::<f64>().unwrap_or_else(|_| panic!("{line}")));
+        }
+    }
+    let at = |s: &str| *samples.get(s).unwrap_or_else(|| panic!("no {s} in\n{text}"));
+    assert_eq!(at(r#"hazewarn_outbox_messages{city="LH",status="pending"}"#), 1.0);
+    assert_eq!(at(r#"hazewarn_outbox_messages{city="LH",status="sent"}"#), 1.0);
+    assert_eq!(at(r#"hazewarn_outbox_messages{city="LH",status="dead"}"#), 1.0);
+    assert_eq!(at(r#"hazewarn_job_last_ok{city="LH",job="forecast"}"#), 1.0);
+    assert_eq!(at(r#"hazewarn_job_last_ok{city="LH",job="verify"}"#), 0.0);
+    let hour_ago = (now - Duration::hours(1)).timestamp() as f64;
+    assert!((at(r#"hazewarn_last_successful_cycle_timestamp_seconds{city="LH"}"#) - hour_ago).abs() < 1.0);
+    // Dispatch runs every 30 s and has not run since the start 16 minutes ago: it is late by
+    // 16 minutes less its first 30 s at most.
+    let dispatch = at(r#"hazewarn_job_lag_seconds{city="LH",job="dispatch"}"#);
+    assert!((930.0..=961.0).contains(&dispatch), "{dispatch}");
+    assert_eq!(at(r#"hazewarn_ready{city="LH"}"#), 0.0);
+}
