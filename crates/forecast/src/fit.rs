@@ -6,7 +6,7 @@
 //! it, with a climatology and a damping fitted on those issues' hours alone, so nothing a
 //! calibration issue verifies on was seen by the learner that forecast it. The stages are then
 //! fitted one after another on those held-out rows, each on the output of the ones before it:
-//! shrinkage and the log learner's weight give the central estimate, the conformal quantiles its
+//! shrinkage and the log learner's correction give the central estimate, the conformal quantiles its
 //! residuals, the daily spread the quantiles' daily means, and the level product and level
 //! correction what the daily spread left.
 
