@@ -8,7 +8,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use crate::{Result, Store, StoreError, WriteTx, sql, ts};
+use crate::{Backend, Result, Store, StoreError, WriteTx, sql, ts};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -232,17 +232,22 @@ impl Store {
         let only = if channel.is_some() { " AND channel = $5" } else { "" };
         let free =
             format!("status = 'pending' AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2){only}");
+        // On PostgreSQL a second instance skips the rows another is claiming instead of waiting
+        // for them; SQLite has one writer at a time anyway.
+        let skip = if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
         let statement = format!(
             "UPDATE outbox SET lease_owner = $1, lease_until = $3, lease_epoch = lease_epoch + 1 WHERE id IN \
-             (SELECT id FROM outbox WHERE {free} ORDER BY next_attempt_at, id LIMIT $4) AND {free} \
+             (SELECT id FROM outbox WHERE {free} ORDER BY next_attempt_at, id LIMIT $4{skip}) AND {free} \
              RETURNING {COLUMNS}"
         );
-        let mut tx = self.write().await?;
+        // Not the store's write lock: a claim is lease bookkeeping, not audited, and instances
+        // must be able to claim side by side.
+        let mut tx = self.pool().begin().await?;
         let mut query = sqlx::query_as(sql(statement)).bind(owner).bind(&now_s).bind(ts(now + lease)).bind(limit);
         if let Some(c) = channel {
             query = query.bind(c);
         }
-        let rows: Vec<Row> = query.fetch_all(tx.conn()).await?;
+        let rows: Vec<Row> = query.fetch_all(&mut *tx).await?;
         tx.commit().await?;
         rows.into_iter().map(entry).collect()
     }

@@ -454,3 +454,32 @@ async fn an_account_is_sent_at_most_ten_codes_a_day_one_a_minute() {
     );
     assert_eq!(s.check_code("acct", "654321", tomorrow).await.unwrap(), CodeCheck::Accepted);
 }
+
+#[tokio::test]
+async fn a_second_instance_claims_past_the_messages_another_is_claiming_instead_of_waiting() {
+    let (pg, schema) = scratch::postgres("skiplocked")
+        .await
+        .expect("PostgreSQL at 127.0.0.1:5432 (database test, user postgres) runs on every development and CI machine");
+    let mut tx = pg.write().await.unwrap();
+    for id in ["m0", "m1"] {
+        assert!(tx.enqueue(&message(id), t0()).await.unwrap());
+    }
+    tx.commit().await.unwrap();
+    // Another instance is mid-claim: its transaction holds m0's row and has not committed.
+    let mut other = pg.pool().begin().await.unwrap();
+    sqlx::query("SELECT id FROM outbox WHERE id = 'm0' FOR UPDATE").execute(&mut *other).await.unwrap();
+    let claimed = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        pg.claim_due("i2", t0(), Duration::minutes(5), 10, None),
+    )
+    .await
+    .expect("the claim did not wait for the other instance's rows")
+    .unwrap();
+    assert_eq!(claimed.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["m1"]);
+    other.rollback().await.unwrap();
+    // Once the other lets go, m0 is free to claim.
+    let rest = pg.claim_due("i2", t0(), Duration::minutes(5), 10, None).await.unwrap();
+    assert_eq!(rest.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["m0"]);
+    pg.close().await;
+    scratch::drop_schema(scratch::POSTGRES_URL, &schema).await.unwrap();
+}
