@@ -183,6 +183,8 @@ fn redact(url: &str) -> String {
 mod tests;
 #[cfg(test)]
 mod tests_compliance;
+#[cfg(test)]
+mod tests_scaleout;
 
 /// Scratch databases for tests: a SQLite file in a temporary directory, or a fresh PostgreSQL
 /// schema that is dropped afterwards.
