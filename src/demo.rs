@@ -141,7 +141,8 @@ fn respond(sample: &Path, out: &Path, series: &StationSeries, daily: &[(NaiveDat
             "data/sample/realtime (city mean of 4 stations) + data/sample/met.csv.gz",
         ),
     )?;
-    write_met_stand_in(series, issue_time, &out.join("met_forecast.csv"))?;
+    // The next day's issue too: the demo issues it after the compliance check (below).
+    write_met_stand_in(series, &[issue_time, issue_time + Duration::days(1)], &out.join("met_forecast.csv"))?;
 
     for stale in ["hazewarn.db", "hazewarn.db-wal", "hazewarn.db-shm"] {
         let _ = std::fs::remove_file(out.join(stale));
@@ -201,6 +202,16 @@ fn respond(sample: &Path, out: &Path, series: &StationSeries, daily: &[(NaiveDat
         write_outputs(&city, out, series, daily, issue_time).await?;
         if city.store.warning_in_force().await?.is_some() {
             check_fleet(city.clone(), &clock, &plants, out).await?;
+            // The next day's forecast, as a city on its schedule would have issued it by now, so
+            // that `serve` opens on a forecast of its own day rather than yesterday's.
+            let next = hazewarn_scheduler::utc_of_local(issue_time + Duration::days(1));
+            if city.now() >= next {
+                let o = hazewarn_scheduler::run_job(&city, "forecast", next).await?;
+                println!("  {:<9} {:<10} {} (the next day's issue)", o.job, o.status, o.detail);
+                if o.status != "done" {
+                    bail!("the next day's forecast failed: {}", o.detail);
+                }
+            }
             // The pages then show the city as it stands a day into its warning, after the
             // compliance check: nothing they show lies ahead of their clock.
             let after = hazewarn_scheduler::beijing(city.now()).format("%Y-%m-%dT%H:%M:%S+08:00").to_string();
@@ -222,23 +233,25 @@ fn respond(sample: &Path, out: &Path, series: &StationSeries, daily: &[(NaiveDat
     })
 }
 
-/// The sample's own meteorology for the 96 h after the issue, in the met-forecast layout.
-fn write_met_stand_in(series: &StationSeries, issue: NaiveDateTime, path: &Path) -> Result<()> {
+/// The sample's own meteorology for the 96 h after each issue, in the met-forecast layout.
+fn write_met_stand_in(series: &StationSeries, issues: &[NaiveDateTime], path: &Path) -> Result<()> {
     use hazewarn_ingest::Variable as V;
     let vars = [V::Temp, V::Dewp, V::Rh, V::Pres, V::Wspd, V::Wdir, V::Precip];
     let cols: Vec<Vec<f64>> =
         vars.iter().map(|v| series.usable(*v).unwrap_or_else(|| vec![f64::NAN; series.len()])).collect();
     let mut csv = String::from("issue_time,valid_time,temp,dewp,rh,pres,wspd,wdir,precip\n");
-    let Some(i0) = series.times.iter().position(|t| *t == issue) else { bail!("no hour {issue} in the sample") };
-    for i in i0 + 1..(i0 + 97).min(series.len()) {
-        let cells: Vec<String> =
-            cols.iter().map(|c| if c[i].is_nan() { String::new() } else { format!("{:.1}", c[i]) }).collect();
-        csv += &format!(
-            "{},{},{}\n",
-            issue.format("%Y-%m-%d %H:%M"),
-            series.times[i].format("%Y-%m-%d %H:%M"),
-            cells.join(",")
-        );
+    for issue in issues {
+        let Some(i0) = series.times.iter().position(|t| t == issue) else { bail!("no hour {issue} in the sample") };
+        for i in i0 + 1..(i0 + 97).min(series.len()) {
+            let cells: Vec<String> =
+                cols.iter().map(|c| if c[i].is_nan() { String::new() } else { format!("{:.1}", c[i]) }).collect();
+            csv += &format!(
+                "{},{},{}\n",
+                issue.format("%Y-%m-%d %H:%M"),
+                series.times[i].format("%Y-%m-%d %H:%M"),
+                cells.join(",")
+            );
+        }
     }
     std::fs::write(path, csv)?;
     Ok(())

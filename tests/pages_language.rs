@@ -125,6 +125,18 @@ pub fn check_pages_of_demo(out: &Path, enterprise: &str) {
         add_user(cfg, &format!("lang-{name}"), role, &token(name), code);
     }
     let (mut server, addr) = serve(cfg);
+    // `serve` opens on a forecast of its own day: the run in force was issued at most a day before
+    // the demo clock starts, one day after the demo's first issue.
+    let latest: serde_json::Value =
+        serde_json::from_str(&get(&addr, "/api/v1/forecasts/latest", &token("fc"))).unwrap();
+    let first_issue =
+        std::fs::read_to_string(out.join("forecast_hourly.csv")).unwrap().lines().nth(1).unwrap()[..25].to_owned();
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+    let clock = std::fs::read_to_string(out.join("city.toml")).unwrap();
+    let clock = clock.lines().find_map(|l| l.strip_prefix("demo_clock_start = ")).unwrap().trim_matches('"').to_owned();
+    let issued = at(latest["issue_time"].as_str().unwrap());
+    assert_eq!(issued - at(&first_issue), chrono::Duration::days(1), "{latest}");
+    assert!(issued <= at(&clock) && at(&clock) - issued <= chrono::Duration::days(1), "{issued} against {clock}");
     // A notice is a document issued in Chinese (its issuer, legal basis and measures): an
     // English page shows it as issued.
     let data = data_text(out) + &get(&addr, "/api/v1/notices", &token("ent"));
