@@ -68,7 +68,7 @@ pub async fn run_job(city: &City, job: &str, now: DateTime<Utc>) -> Result<JobOu
         SlotClaim::Busy => return skipped(city, job, outcome("skipped (another instance holds it)", String::new())),
         SlotClaim::Claimed(held) => held,
     };
-    let heartbeat = heartbeat(city, job, &slot, &held, lease);
+    let heartbeat = Heartbeat(heartbeat(city, job, &slot, &held, lease));
     let result: Result<String, SchedulerError> = async {
         Ok(match job {
             "ingest" => {
@@ -109,7 +109,7 @@ pub async fn run_job(city: &City, job: &str, now: DateTime<Utc>) -> Result<JobOu
         Ok(d) => (true, d.clone()),
         Err(e) => (false, e.to_string()),
     };
-    heartbeat.abort();
+    drop(heartbeat);
     let finished = city.store.finish_slot(job, &slot, &held, city.now(), ok, &detail).await;
     city.health.record(job, Utc::now(), ok && matches!(finished, Ok(true)));
     if !finished? {
@@ -130,6 +130,16 @@ pub async fn run_job(city: &City, job: &str, now: DateTime<Utc>) -> Result<JobOu
 fn skipped(city: &City, job: &str, outcome: JobOutcome) -> Result<JobOutcome, SchedulerError> {
     city.health.record(job, Utc::now(), true);
     Ok(outcome)
+}
+
+/// The heartbeat of a running job, stopped when dropped: also when the job panics, so a dead job
+/// never keeps its slot's lease alive.
+struct Heartbeat(tokio::task::JoinHandle<()>);
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Keeps a running slot's lease alive, renewing it every third of its term, until aborted. A
