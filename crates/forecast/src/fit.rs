@@ -140,7 +140,9 @@ impl Trainer<'_> {
         let mut central: Vec<f64> =
             anom_c.iter().zip(&damped_c).map(|(c, d)| anom.apply(Target::Anomaly, *c, *d)).collect();
         let mut log = None;
-        if !log_c.is_empty() {
+        // One correction per band whenever the log learner is on, even for a band no held-out
+        // row reached (it keeps the whole correction), so corrections and learners stay aligned.
+        if self.params.log_weight() > 0.0 {
             let w = self.params.log_weight();
             let c = Correction::choose(Target::Log, shares, &log_c, &damped_c, &obs_c);
             for (k, v) in central.iter_mut().enumerate() {

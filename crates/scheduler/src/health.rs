@@ -30,6 +30,8 @@ struct Tick {
 pub struct Health {
     started: Mutex<Option<DateTime<Utc>>>,
     last: Mutex<HashMap<&'static str, Tick>>,
+    /// Each job's last successful finish, kept through later failures.
+    last_ok: Mutex<HashMap<&'static str, DateTime<Utc>>>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -58,6 +60,14 @@ impl Health {
     pub fn record(&self, job: &str, at: DateTime<Utc>, ok: bool) {
         let Some(job) = WATCHED.iter().find(|j| **j == job) else { return };
         self.last.lock().expect("health lock").insert(job, Tick { at, ok });
+        if ok {
+            self.last_ok.lock().expect("health lock").insert(job, at);
+        }
+    }
+
+    /// When `job` last finished successfully, however its later runs went.
+    pub fn last_success(&self, job: &str) -> Option<DateTime<Utc>> {
+        self.last_ok.lock().expect("health lock").get(job).copied()
     }
 
     /// Which watched jobs are overdue at `now`; not ready before the scheduler has started.

@@ -74,8 +74,8 @@ pub(crate) async fn metrics(State(s): State<AppState>) -> Result<Response, ApiEr
         let late = seconds(&j.due).map_or(0.0, |due| (now_s - due).max(0.0));
         lag.samples.push((of(&j.job), late));
     }
-    let last_cycle =
-        r.jobs.iter().find(|j| j.job == "forecast" && j.last_ok == Some(true)).and_then(|j| seconds(&j.last_run));
+    // The last success, not the last run: a failed forecast must not hide when one last worked.
+    let last_cycle = s.city.health.last_success("forecast").map(|t| t.timestamp_millis() as f64 / 1000.0);
     let families = [
         last_run,
         last_ok,
@@ -90,7 +90,7 @@ pub(crate) async fn metrics(State(s): State<AppState>) -> Result<Response, ApiEr
         },
         Family {
             name: "hazewarn_last_successful_cycle_timestamp_seconds",
-            help: "When the city's forecast cycle last succeeded (Unix seconds); absent before the first.",
+            help: "When the city's forecast cycle last succeeded (Unix seconds), through later failures; absent before the first.",
             samples: last_cycle.map(|t| vec![(vec![("city", city.clone())], t)]).unwrap_or_default(),
         },
         Family {

@@ -471,6 +471,8 @@ async fn metrics_give_an_operator_job_lag_outbox_depth_dead_letters_and_the_last
     // Started 16 minutes ago; the forecast last succeeded an hour ago, verify failed.
     city.health.scheduler_started(now - Duration::minutes(16));
     city.health.record("forecast", now - Duration::hours(1), true);
+    // A later forecast failed: the last success still shows when one last worked.
+    city.health.record("forecast", now - Duration::minutes(10), false);
     city.health.record("verify", now - Duration::minutes(5), false);
     // Three messages: one sent, one dead, one still pending.
     let mut tx = city.store.write().await.unwrap();
@@ -522,7 +524,7 @@ async fn metrics_give_an_operator_job_lag_outbox_depth_dead_letters_and_the_last
     assert_eq!(at(r#"hazewarn_outbox_messages{city="LH",status="pending"}"#), 1.0);
     assert_eq!(at(r#"hazewarn_outbox_messages{city="LH",status="sent"}"#), 1.0);
     assert_eq!(at(r#"hazewarn_outbox_messages{city="LH",status="dead"}"#), 1.0);
-    assert_eq!(at(r#"hazewarn_job_last_ok{city="LH",job="forecast"}"#), 1.0);
+    assert_eq!(at(r#"hazewarn_job_last_ok{city="LH",job="forecast"}"#), 0.0);
     assert_eq!(at(r#"hazewarn_job_last_ok{city="LH",job="verify"}"#), 0.0);
     let hour_ago = (now - Duration::hours(1)).timestamp() as f64;
     assert!((at(r#"hazewarn_last_successful_cycle_timestamp_seconds{city="LH"}"#) - hour_ago).abs() < 1.0);

@@ -73,6 +73,12 @@ impl Store {
     /// Connects and applies any pending migrations. `sqlite://PATH` (created if missing),
     /// `sqlite::memory:` or `postgres://…` (`?options=-c%20search_path%3DNAME` selects a schema).
     pub async fn connect(url: &str) -> Result<Store> {
+        Store::connect_with(url, 8).await
+    }
+
+    /// [`Store::connect`] with at most `max_connections` open at once (an in-memory SQLite
+    /// database always has one): many stores against one server must stay under its limit.
+    pub async fn connect_with(url: &str, max_connections: u32) -> Result<Store> {
         install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -91,7 +97,7 @@ impl Store {
             _ => url.to_owned(),
         };
         // An in-memory SQLite database lives in one connection.
-        let max = if url == "sqlite::memory:" { 1 } else { 8 };
+        let max = if url == "sqlite::memory:" { 1 } else { max_connections.max(1) };
         let pool = AnyPoolOptions::new()
             .max_connections(max)
             .after_connect(move |conn, _| {

@@ -233,12 +233,17 @@ impl Store {
         let free =
             format!("status = 'pending' AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2){only}");
         // On PostgreSQL a second instance skips the rows another is claiming instead of waiting
-        // for them; SQLite has one writer at a time anyway.
-        let skip = if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        // for them, and the rows are chosen once (`= ANY(ARRAY(…))` is evaluated once, where an
+        // `IN (…)` subquery may be run again and claim past the limit); SQLite has one writer at
+        // a time anyway.
+        let pick = format!("SELECT id FROM outbox WHERE {free} ORDER BY next_attempt_at, id LIMIT $4");
+        let chosen = match self.backend {
+            Backend::Postgres => format!("id = ANY(ARRAY({pick} FOR UPDATE SKIP LOCKED))"),
+            Backend::Sqlite => format!("id IN ({pick})"),
+        };
         let statement = format!(
-            "UPDATE outbox SET lease_owner = $1, lease_until = $3, lease_epoch = lease_epoch + 1 WHERE id IN \
-             (SELECT id FROM outbox WHERE {free} ORDER BY next_attempt_at, id LIMIT $4{skip}) AND {free} \
-             RETURNING {COLUMNS}"
+            "UPDATE outbox SET lease_owner = $1, lease_until = $3, lease_epoch = lease_epoch + 1 WHERE {chosen} \
+             AND {free} RETURNING {COLUMNS}"
         );
         // Not the store's write lock: a claim is lease bookkeeping, not audited, and instances
         // must be able to claim side by side.

@@ -211,14 +211,14 @@ async fn job_slots_run_once_and_expired_or_failed_slots_can_be_retaken() {
 #[tokio::test]
 async fn a_runner_whose_lease_ran_out_cannot_finish_over_its_successor() {
     on_both("fencing", |s| async move {
-        // Leases run on the database's clock: a one-second lease, then real time passes. The
+        // Leases run on the database's clock: a three-second lease, then real time passes. The
         // instance's clock (t0, years ago) has no say in when it ran out.
-        let one_second = Duration::seconds(1);
-        let SlotClaim::Claimed(stalled) = s.claim_slot("verify", "s", "i1", t0(), one_second).await.unwrap() else {
+        let short = Duration::seconds(3);
+        let SlotClaim::Claimed(stalled) = s.claim_slot("verify", "s", "i1", t0(), short).await.unwrap() else {
             panic!("the slot is free")
         };
-        assert_eq!(s.claim_slot("verify", "s", "i2", t0(), one_second).await.unwrap(), SlotClaim::Busy);
-        tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+        assert_eq!(s.claim_slot("verify", "s", "i2", t0(), short).await.unwrap(), SlotClaim::Busy);
+        tokio::time::sleep(std::time::Duration::from_millis(4100)).await;
         // The successor may even carry the same instance name (a restart): the epoch tells them apart.
         let SlotClaim::Claimed(successor) =
             s.claim_slot("verify", "s", "i1", t0(), Duration::minutes(10)).await.unwrap()
@@ -240,7 +240,7 @@ async fn a_runner_whose_lease_ran_out_cannot_finish_over_its_successor() {
             panic!("t is free")
         };
         tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
-        assert!(s.renew_slot("verify", "t", &alive, Duration::seconds(5)).await.unwrap());
+        assert!(s.renew_slot("verify", "t", &alive, Duration::seconds(10)).await.unwrap());
         tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
         assert_eq!(s.claim_slot("verify", "t", "i2", t0(), Duration::seconds(5)).await.unwrap(), SlotClaim::Busy);
     })
