@@ -27,6 +27,30 @@ pub(crate) struct Fixture {
     pub clock: ManualClock,
 }
 
+/// Queues `n` notice messages `{prefix}0@hook`, `{prefix}1@hook`, … for a webhook, in one transaction.
+pub(crate) async fn enqueue_hook_messages(
+    store: &hazewarn_store::Store,
+    prefix: &str,
+    n: usize,
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    let mut tx = store.write().await.unwrap();
+    for k in 0..n {
+        let m = hazewarn_store::NewMessage {
+            id: format!("{prefix}{k}@hook"),
+            kind: "notice".into(),
+            subject: format!("{prefix}{k}"),
+            channel: "hook".into(),
+            target: "https://hook.example/".into(),
+            idempotency_key: format!("{prefix}{k}"),
+            payload: "{}".into(),
+            route_rank: None,
+        };
+        assert!(tx.enqueue(&m, now).await.unwrap());
+    }
+    tx.commit().await.unwrap();
+}
+
 pub(crate) async fn fixture(rate: u32) -> Fixture {
     fixture_with(rate, "").await
 }

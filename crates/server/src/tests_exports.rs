@@ -139,21 +139,7 @@ async fn the_office_sees_delivery_totals_and_retries_every_dead_letter_at_once()
     issue_orange(&f).await;
     // Two deliveries fail for good.
     let now = f.state.city.now();
-    let mut tx = f.state.city.store.write().await.unwrap();
-    for k in 0..2 {
-        let m = hazewarn_store::NewMessage {
-            id: format!("N{k}@hook"),
-            kind: "notice".into(),
-            subject: format!("N{k}"),
-            channel: "hook".into(),
-            target: "https://hook.example/".into(),
-            idempotency_key: format!("N{k}"),
-            payload: "{}".into(),
-            route_rank: None,
-        };
-        assert!(tx.enqueue(&m, now).await.unwrap());
-    }
-    tx.commit().await.unwrap();
+    crate::tests::enqueue_hook_messages(&f.state.city.store, "N", 2, now).await;
     let claimed = f.state.city.store.claim_due("test", now, chrono::Duration::minutes(5), 2, None).await.unwrap();
     assert_eq!(claimed.len(), 2);
     for e in &claimed {

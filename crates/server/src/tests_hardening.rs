@@ -475,21 +475,7 @@ async fn metrics_give_an_operator_job_lag_outbox_depth_dead_letters_and_the_last
     city.health.record("forecast", now - Duration::minutes(10), false);
     city.health.record("verify", now - Duration::minutes(5), false);
     // Three messages: one sent, one dead, one still pending.
-    let mut tx = city.store.write().await.unwrap();
-    for k in 0..3 {
-        let m = hazewarn_store::NewMessage {
-            id: format!("M{k}@hook"),
-            kind: "notice".into(),
-            subject: format!("M{k}"),
-            channel: "hook".into(),
-            target: "https://hook.example/".into(),
-            idempotency_key: format!("M{k}"),
-            payload: "{}".into(),
-            route_rank: None,
-        };
-        assert!(tx.enqueue(&m, city.now()).await.unwrap());
-    }
-    tx.commit().await.unwrap();
+    crate::tests::enqueue_hook_messages(&city.store, "M", 3, city.now()).await;
     let claimed = city.store.claim_due("test", city.now(), Duration::minutes(5), 2, None).await.unwrap();
     let outcomes = [
         hazewarn_store::DeliveryOutcome::Sent { detail: "202".into() },
