@@ -22,6 +22,7 @@ Principal types, in the order the office uses them:
 */
 
 mod achieved;
+mod advisory;
 mod cap;
 mod contact;
 mod grade;
@@ -37,6 +38,10 @@ mod profile;
 mod rules;
 
 pub use achieved::Achievement;
+pub use advisory::{
+    Advisory, AdvisoryActor, AdvisoryState, AdvisoryStep, AdvisoryStepKind, AdvisoryTerms, AnswerStatus, CityAnswer,
+    answer_status,
+};
 pub use cap::{
     CapAlert, CapArea, CapConfig, CapInfo, CapReference, Category, Certainty, MsgType, ResponseType, Scope, Severity,
     Status, Urgency, warning_alert,
@@ -75,10 +80,14 @@ pub enum ResponseError {
     Plan(String),
     #[error("CAP: {0}")]
     Cap(String),
+    #[error("regional advisory: {0}")]
+    Advisory(String),
 }
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_advisory;
 #[cfg(test)]
 mod tests_fuzz;
 #[cfg(test)]
