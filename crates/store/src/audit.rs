@@ -38,10 +38,19 @@ pub enum AuditedTable {
     Notices,
     /// Compliance alarms: each step of a case is an audited write of its row.
     Alarms,
+    /// Regional advisories and the cities' answers to them (a province's store).
+    Advisories,
+    AdvisoryAnswers,
 }
 
 impl AuditedTable {
-    pub const ALL: [AuditedTable; 3] = [AuditedTable::Warnings, AuditedTable::Notices, AuditedTable::Alarms];
+    pub const ALL: [AuditedTable; 5] = [
+        AuditedTable::Warnings,
+        AuditedTable::Notices,
+        AuditedTable::Alarms,
+        AuditedTable::Advisories,
+        AuditedTable::AdvisoryAnswers,
+    ];
     /// The tables there were when the audit began covering rows (migration 4).
     const BASELINED: [AuditedTable; 2] = [AuditedTable::Warnings, AuditedTable::Notices];
 
@@ -50,6 +59,8 @@ impl AuditedTable {
             AuditedTable::Warnings => "warnings",
             AuditedTable::Notices => "notices",
             AuditedTable::Alarms => "compliance_alarms",
+            AuditedTable::Advisories => "advisories",
+            AuditedTable::AdvisoryAnswers => "advisory_answers",
         }
     }
 
@@ -58,6 +69,8 @@ impl AuditedTable {
             AuditedTable::Warnings => "updated_at",
             AuditedTable::Notices => "created_at",
             AuditedTable::Alarms => "opened_at",
+            AuditedTable::Advisories => "updated_at",
+            AuditedTable::AdvisoryAnswers => "answered_at",
         }
     }
 
@@ -74,6 +87,11 @@ impl AuditedTable {
                 "SELECT id, warning_id, CAST(step AS TEXT), credit_code, enterprise, line, state, evidence, \
                  CAST(confidence AS TEXT), opened_at, notified_at, explanation, explained_at, site_check, verified_at, \
                  verified_by, outcome, closed_at, closed_by FROM compliance_alarms"
+            }
+            AuditedTable::Advisories => "SELECT id, state, level, body, updated_at FROM advisories",
+            AuditedTable::AdvisoryAnswers => {
+                "SELECT id, advisory_id, CAST(step AS TEXT), city, answer, body, answered_at, answered_by \
+                 FROM advisory_answers"
             }
         }
     }

@@ -17,6 +17,7 @@ placeholders that both backends accept. Times are stored as UTC text that sorts 
 This crate reads no clock: every call that writes a time takes it as an argument.
 */
 
+pub mod advisories;
 pub mod audit;
 pub mod compliance;
 pub mod forecasts;
@@ -34,6 +35,7 @@ use chrono::{DateTime, Utc};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Executor as _, Transaction};
 
+pub use advisories::StoredAnswer;
 pub use audit::{AuditEntry, AuditReport};
 pub use links::{AckLink, LinkRefusal};
 pub use outbox::{DeliveryOutcome, Lease, NewMessage, OutboxEntry, OutboxStatus};
@@ -187,6 +189,8 @@ fn redact(url: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_advisories;
 #[cfg(test)]
 mod tests_compliance;
 #[cfg(test)]

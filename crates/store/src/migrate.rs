@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "receiver_counts", include_str!("../migrations/0010_receiver_counts.sql")),
     (11, "forecast_product", include_str!("../migrations/0011_forecast_product.sql")),
     (12, "job_fencing", include_str!("../migrations/0012_job_fencing.sql")),
+    (13, "advisories", include_str!("../migrations/0013_advisories.sql")),
 ];
 const LOCK_KEY: i64 = 0x6861_7a65; // "haze"
 

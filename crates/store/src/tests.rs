@@ -54,7 +54,7 @@ async fn migrations_apply_once_and_reconnect_cleanly() {
     let b = Store::connect(&url).await.unwrap();
     assert_eq!(b.verify_audit().await.unwrap().entries, 1);
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM schema_migrations").fetch_one(b.pool()).await.unwrap();
-    assert_eq!(n, 12, "migrations 0001..0012, each once");
+    assert_eq!(n, 13, "migrations 0001..0013, each once");
 }
 
 #[tokio::test]
