@@ -30,6 +30,7 @@ pub mod lists;
 pub mod mail;
 mod monitor_config;
 pub mod monitoring;
+pub mod province;
 mod readings_writer;
 pub mod respond;
 pub mod robots;
@@ -47,6 +48,7 @@ pub use config::Config;
 pub use dispatch::{DispatchReport, Dispatcher};
 pub use health::{Health, Readiness};
 pub use links::AckLinks;
+pub use province::{AdvisoryChange, AnswerRequest, CityOutlook, Province, ProvinceConfig};
 pub use respond::Step;
 pub use run::{CycleReport, JobOutcome, cycle, run, run_job, run_until};
 
@@ -88,5 +90,7 @@ mod tests_dispatch;
 mod tests_monitoring;
 #[cfg(test)]
 mod tests_people;
+#[cfg(test)]
+mod tests_province;
 #[cfg(test)]
 mod tests_robots;

@@ -80,13 +80,18 @@ struct AlertMessage<'a> {
     cap_xml: String,
 }
 
+/// Refuses an author or a reason that XML cannot carry or that is too long.
+pub(crate) fn check_words(by: &str, reason: &str) -> Result<(), SchedulerError> {
+    check_text("reason", reason, MAX_REASON_CHARS).map_err(SchedulerError::Input)?;
+    check_text("by", by, 200).map_err(SchedulerError::Input)
+}
+
 impl City {
     /// Refuses a step whose text XML cannot carry or is too long, whose window ends before the
     /// step is taken (an alert born expired), or which runs longer than
     /// `policy.max_warning_days` from its start (or from now, for a later step).
     fn check_step(&self, step: &Step, by: &str, reason: &str, at: DateTime<Utc>) -> Result<(), SchedulerError> {
-        check_text("reason", reason, MAX_REASON_CHARS).map_err(SchedulerError::Input)?;
-        check_text("by", by, 200).map_err(SchedulerError::Input)?;
+        check_words(by, reason)?;
         let at = beijing(at);
         let Some((from, end)) = step.window(at) else { return Ok(()) };
         if end <= at {

@@ -1,0 +1,385 @@
+//! A province: several cities in one deployment, and the regional advisories (区域预警提示) its
+//! office issues to them. Each city keeps its own store (a SQLite file, or a schema of the one
+//! PostgreSQL database), so its audit chain, numbering, outbox and job slots stay its own and a
+//! city's users cannot reach another's rows; the province's store holds the advisories, the
+//! answers and the province's users. An advisory step is committed in the province's store,
+//! then queued in each named city's outbox (idempotent by key) and marked delivered there; a
+//! crash between the two is caught up by [`Province::deliver_pending`].
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, FixedOffset, Utc};
+use hazewarn_response::{Advisory, AdvisoryActor, AdvisoryState, AdvisoryTerms, CityAnswer, WarningLevel};
+use hazewarn_store::{Store, StoredAnswer};
+use serde::Deserialize;
+
+use crate::respond::{Outgoing, Step};
+use crate::{City, Clock, Config, SchedulerError, beijing};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvinceConfig {
+    pub province: ProvinceInfo,
+    pub cities: Vec<ProvinceCity>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvinceInfo {
+    /// Prefix of the advisories' numbers, e.g. `henan` → `henan-2026-001`.
+    pub id: String,
+    pub name: String,
+    /// The province's own store: advisories, answers, province users.
+    pub store: String,
+    /// Hours a city has to answer when the issuer gives no deadline.
+    #[serde(default = "default_answer_hours")]
+    pub answer_hours: u32,
+}
+
+fn default_answer_hours() -> u32 {
+    12
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvinceCity {
+    /// Must equal `city.id` of the city's own config.
+    pub id: String,
+    /// The city's config (relative to the province config).
+    pub config: PathBuf,
+    /// Where `serve --province` serves the city's pages.
+    pub listen: Option<String>,
+}
+
+impl ProvinceConfig {
+    pub fn load(path: &Path) -> Result<ProvinceConfig, SchedulerError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| SchedulerError::Config(format!("{}: {e}", path.display())))?;
+        ProvinceConfig::parse(&text, path.parent().unwrap_or(Path::new(".")))
+            .map_err(|e| SchedulerError::Config(format!("{}: {e}", path.display())))
+    }
+
+    /// Parses a province config whose relative paths are relative to `base`.
+    pub fn parse(text: &str, base: &Path) -> Result<ProvinceConfig, String> {
+        let mut c: ProvinceConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+        if c.cities.is_empty() {
+            return Err("cities: a province lists at least one city".into());
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, city) in c.cities.iter_mut().enumerate() {
+            if !seen.insert(city.id.clone()) {
+                return Err(format!("cities[{i}].id: `{}` is listed twice", city.id));
+            }
+            if city.config.is_relative() {
+                city.config = base.join(&city.config);
+            }
+        }
+        let mut listens: Vec<&str> = c.cities.iter().filter_map(|c| c.listen.as_deref()).collect();
+        listens.sort_unstable();
+        if let Some(w) = listens.windows(2).find(|w| w[0] == w[1]) {
+            return Err(format!("cities: two cities listen on {}", w[0]));
+        }
+        if let Some(rest) = c.province.store.strip_prefix("sqlite://")
+            && !rest.starts_with('/')
+            && !rest.starts_with(':')
+        {
+            c.province.store = format!("sqlite://{}", base.join(rest).display());
+        }
+        Ok(c)
+    }
+}
+
+/// How a city answers an advisory; [`Province::answer`] turns it into a [`CityAnswer`].
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "answer", rename_all = "snake_case")]
+pub enum AnswerRequest {
+    /// Start or raise the city's warning to the advisory's level, through [`City::apply`].
+    Follow,
+    /// The warning in force already meets the advisory.
+    InForce,
+    Justify {
+        reason: String,
+    },
+}
+
+/// A change to an advisory in force.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AdvisoryChange {
+    Change(AdvisoryTerms),
+    Extend(DateTime<FixedOffset>),
+    Lift,
+}
+
+/// One city in the consultation view (会商): its forecast for D+1..D+3, what its latest grading
+/// recommends and its warning in force.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CityOutlook {
+    pub city: String,
+    pub name: String,
+    /// (date, AQI p10, p50, p90) for D+1..D+3 of the latest run, as the forecaster left it.
+    pub days: Vec<(chrono::NaiveDate, u32, u32, u32)>,
+    /// The warning level the city's latest grading recommends.
+    pub recommended: Option<WarningLevel>,
+    /// The city's warning in force: id and level.
+    pub in_force: Option<(String, WarningLevel)>,
+}
+
+pub struct Province {
+    pub config: ProvinceConfig,
+    pub store: Store,
+    /// In the order the config lists them.
+    pub cities: Vec<Arc<City>>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Province {
+    /// Opens the province's store and every city, refusing a city whose own config names
+    /// another id.
+    pub async fn open(config: ProvinceConfig, clock: Arc<dyn Clock>) -> Result<Province, SchedulerError> {
+        let store = Store::connect(&config.province.store).await?;
+        let mut cities = Vec::with_capacity(config.cities.len());
+        for c in &config.cities {
+            let cfg = Config::load(&c.config)?;
+            if cfg.city.id != c.id {
+                return Err(SchedulerError::Config(format!(
+                    "{}: city.id is `{}`, but the province lists it as `{}`",
+                    c.config.display(),
+                    cfg.city.id,
+                    c.id
+                )));
+            }
+            cities.push(Arc::new(City::open(cfg, clock.clone()).await?));
+        }
+        Ok(Province { config, store, cities, clock })
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub fn city(&self, id: &str) -> Result<&Arc<City>, SchedulerError> {
+        self.cities
+            .iter()
+            .find(|c| c.config.city.id == id)
+            .ok_or_else(|| SchedulerError::Input(format!("`{id}` is not a city of {}", self.config.province.name)))
+    }
+
+    fn check_cities(&self, terms: &AdvisoryTerms) -> Result<(), SchedulerError> {
+        terms.cities.iter().try_for_each(|c| self.city(c).map(|_| ()))
+    }
+
+    /// Issues an advisory and delivers it to each named city's office.
+    pub async fn issue(
+        &self,
+        terms: AdvisoryTerms,
+        by: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Advisory, SchedulerError> {
+        self.check_cities(&terms)?;
+        crate::respond::check_words(by, reason)?;
+        let at = beijing(now);
+        let mut tx = self.store.write().await?;
+        let id = tx.next_advisory_id(&format!("{}-{}", self.config.province.id, at.year())).await?;
+        let a = Advisory::issue(&id, terms, AdvisoryActor { by, at, reason })?;
+        tx.save_advisory(&a).await?;
+        tx.commit().await?;
+        self.deliver_logged(&a, now).await;
+        Ok(a)
+    }
+
+    /// Changes, extends or lifts an advisory in force, and delivers the step.
+    pub async fn step(
+        &self,
+        id: &str,
+        change: AdvisoryChange,
+        by: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Advisory, SchedulerError> {
+        crate::respond::check_words(by, reason)?;
+        let who = AdvisoryActor { by, at: beijing(now), reason };
+        let mut tx = self.store.write().await?;
+        let mut a = self
+            .store
+            .advisory(id)
+            .await?
+            .ok_or_else(|| SchedulerError::Store(hazewarn_store::StoreError::NotFound(format!("advisory {id}"))))?;
+        match change {
+            AdvisoryChange::Change(terms) => {
+                self.check_cities(&terms)?;
+                a.change(terms, who)?;
+            }
+            AdvisoryChange::Extend(end) => a.extend(end, who)?,
+            AdvisoryChange::Lift => a.lift(who)?,
+        }
+        tx.save_advisory(&a).await?;
+        tx.commit().await?;
+        self.deliver_logged(&a, now).await;
+        Ok(a)
+    }
+
+    /// A city's answer to the step of `id` that asks it. Following starts or raises the city's
+    /// warning through [`City::apply`] (its own transaction, in its own store) before the
+    /// answer is recorded: after a crash between the two the warning is in force, and the
+    /// office answers again that it is.
+    pub async fn answer(
+        &self,
+        city_id: &str,
+        id: &str,
+        request: AnswerRequest,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<StoredAnswer, SchedulerError> {
+        let city = self.city(city_id)?;
+        let a = self
+            .store
+            .advisory(id)
+            .await?
+            .ok_or_else(|| SchedulerError::Store(hazewarn_store::StoreError::NotFound(format!("advisory {id}"))))?;
+        let asking = a.asking().clone();
+        let in_force = city.store.warning_in_force().await?;
+        let answer = match request {
+            AnswerRequest::Justify { reason } => CityAnswer::Justified { reason },
+            AnswerRequest::InForce => {
+                let w =
+                    in_force.ok_or_else(|| SchedulerError::Conflict(format!("{city_id} has no warning in force")))?;
+                CityAnswer::InForce { warning: w.id.clone(), level: w.level() }
+            }
+            AnswerRequest::Follow => {
+                let level = asking.terms.level;
+                let step = match &in_force {
+                    Some(w) if w.level() >= level => {
+                        return Err(SchedulerError::Conflict(format!(
+                            "warning {} ({}) already meets the advisory: answer that it is in force",
+                            w.id,
+                            w.level().name()
+                        )));
+                    }
+                    Some(w) => Step::Upgrade { level, end: w.current().end.max(asking.terms.end) },
+                    None => Step::Issue { level, start: asking.terms.start.max(beijing(now)), end: asking.terms.end },
+                };
+                // Checked before the warning moves, so a refused answer leaves the city as it was.
+                a.check_answer(city_id, &CityAnswer::Followed { warning: String::new(), level })?;
+                let reason = format!("按省级区域预警提示 {id} 第 {} 步执行", asking.step);
+                let w = city.apply(step, by, &reason, &format!("advisory:{id}"), now).await?;
+                CityAnswer::Followed { warning: w.id.clone(), level: w.level() }
+            }
+        };
+        a.check_answer(city_id, &answer)?;
+        crate::respond::check_words(
+            by,
+            match &answer {
+                CityAnswer::Justified { reason } => reason,
+                _ => "",
+            },
+        )?;
+        let stored = StoredAnswer {
+            advisory_id: a.id.clone(),
+            step: asking.step,
+            city: city_id.to_owned(),
+            answer,
+            at: beijing(now),
+            by: by.to_owned(),
+        };
+        let mut tx = self.store.write().await?;
+        tx.save_answer(&stored).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn deliver_logged(&self, a: &Advisory, now: DateTime<Utc>) {
+        if let Err(e) = self.deliver(a, now).await {
+            // The step stands; the province's follow-up catches the delivery up, and the page
+            // shows the city as not yet reached meanwhile.
+            tracing::error!(advisory = %a.id, error = %e, "advisory not yet queued for every city");
+        }
+    }
+
+    /// Queues every step of `a` not yet delivered in each city it names (for a lift, the
+    /// cities of the terms it lifted). Returns how many (step, city) deliveries it made.
+    async fn deliver(&self, a: &Advisory, now: DateTime<Utc>) -> Result<usize, SchedulerError> {
+        let mut made = 0;
+        for s in &a.steps {
+            for city_id in &s.terms.cities {
+                if self.store.advisory_delivered(&a.id, s.step, city_id).await? {
+                    continue;
+                }
+                let city = self.city(city_id)?;
+                let key = format!("advisory-{}-{}", a.id, s.step);
+                let payload =
+                    serde_json::json!({"advisory": a.id, "province": self.config.province.name, "step": s}).to_string();
+                let mut tx = city.store.write().await?;
+                let m = Outgoing { kind: "office", key: &key, subject: &a.id, to: &city.duty, payload: &payload };
+                city.enqueue_everywhere(&mut tx, m, now).await?;
+                tx.audit(now, &s.by, "advisory-received", &a.id, &payload).await?;
+                tx.commit().await?;
+                let mut tx = self.store.write().await?;
+                tx.mark_advisory_delivered(&a.id, s.step, city_id, now).await?;
+                tx.commit().await?;
+                made += 1;
+            }
+        }
+        Ok(made)
+    }
+
+    /// Delivers whatever a crash or a failing city store left undelivered.
+    pub async fn deliver_pending(&self, now: DateTime<Utc>) -> Result<usize, SchedulerError> {
+        let mut made = 0;
+        for a in self.store.advisories().await? {
+            made += self.deliver(&a, now).await?;
+        }
+        Ok(made)
+    }
+
+    /// The advisories addressed to `city` by their latest asking step, newest first.
+    pub async fn advisories_for(&self, city: &str) -> Result<Vec<(Advisory, Option<StoredAnswer>)>, SchedulerError> {
+        let mut out = Vec::new();
+        for a in self.store.advisories().await? {
+            if !a.asking().terms.cities.iter().any(|c| c == city) {
+                continue;
+            }
+            let step = a.asking().step;
+            let answer = self.store.answers(&a.id).await?.into_iter().find(|x| x.city == city && x.step == step);
+            out.push((a, answer));
+        }
+        Ok(out)
+    }
+
+    /// Advisories in force.
+    pub async fn in_force(&self) -> Result<Vec<Advisory>, SchedulerError> {
+        Ok(self.store.advisories().await?.into_iter().filter(|a| a.state == AdvisoryState::InForce).collect())
+    }
+
+    /// Every city's D+1..D+3 outlook side by side (the consultation view, 会商).
+    pub async fn consultation(&self, now: DateTime<Utc>) -> Result<Vec<CityOutlook>, SchedulerError> {
+        let mut out = Vec::with_capacity(self.cities.len());
+        for city in &self.cities {
+            let run = city.store.latest_forecast_run(now, !city.config.policy.auto_approve).await?;
+            let days = match &run {
+                Some(r) => city
+                    .daily_of(r)
+                    .await?
+                    .into_iter()
+                    .filter(|d| (1..=3).contains(&d.lead_day))
+                    .map(|d| (d.date, d.aqi_p10, d.aqi_p50, d.aqi_p90))
+                    .collect(),
+                None => Vec::new(),
+            };
+            let recommended = match city.store.latest_graded_run().await? {
+                Some(id) => city.store.recommendation(&id).await?.map(|r| r.level),
+                None => None,
+            };
+            let in_force = city.store.warning_in_force().await?.map(|w| (w.id.clone(), w.level()));
+            out.push(CityOutlook {
+                city: city.config.city.id.clone(),
+                name: city.config.city.name.clone(),
+                days,
+                recommended,
+                in_force,
+            });
+        }
+        Ok(out)
+    }
+}
