@@ -12,6 +12,7 @@ mod fleet;
 mod forecast_cmd;
 mod hj212_cmd;
 mod ingest_cmd;
+mod province_cmd;
 mod response_cmd;
 mod sample;
 mod sample_list;
@@ -295,6 +296,9 @@ enum Command {
     /// Users and their bearer tokens.
     #[command(subcommand)]
     User(UserCommand),
+    /// A province of cities in one deployment: serve them, regional advisories and the cities' answers.
+    #[command(subcommand)]
+    Province(province_cmd::ProvinceCommand),
     /// Electricity-use monitoring (分表计电): import a feed of meter readings.
     #[command(subcommand)]
     Power(PowerCommand),
@@ -533,6 +537,7 @@ fn main() -> ExitCode {
         }
         Command::Outbox { config, command } => cycle_cmd::outbox(&config, &command),
         Command::Audit(AuditCommand::Verify(c)) => cycle_cmd::audit_verify(&c),
+        Command::Province(cmd) => province_cmd::run(cmd),
         Command::User(UserCommand::Add { config, name, role, credit_code, token }) => {
             user_cmd::add(&config, &name, &role, credit_code.as_deref(), token.as_deref())
         }

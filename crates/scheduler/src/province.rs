@@ -297,12 +297,16 @@ impl Province {
         }
     }
 
-    /// Queues every step of `a` not yet delivered in each city it names (for a lift, the
-    /// cities of the terms it lifted). Returns how many (step, city) deliveries it made.
+    /// Queues every step of `a` not yet delivered in each city it names or, for a change, stops
+    /// naming. Returns how many (step, city) deliveries it made.
     async fn deliver(&self, a: &Advisory, now: DateTime<Utc>) -> Result<usize, SchedulerError> {
         let mut made = 0;
-        for s in &a.steps {
-            for city_id in &s.terms.cities {
+        for (k, s) in a.steps.iter().enumerate() {
+            // A change tells the cities it drops as well as those it names.
+            let before = k.checked_sub(1).map_or(&[][..], |b| &a.steps[b].terms.cities[..]);
+            let mut cities: Vec<&String> = s.terms.cities.iter().collect();
+            cities.extend(before.iter().filter(|c| !s.terms.cities.contains(c)));
+            for city_id in cities {
                 if self.store.advisory_delivered(&a.id, s.step, city_id).await? {
                     continue;
                 }

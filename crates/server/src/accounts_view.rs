@@ -136,5 +136,6 @@ fn role_name(l: &Lang, role: Role) -> &'static str {
         Role::Office => l.m("accounts.role-office"),
         Role::Enterprise => l.m("accounts.role-enterprise"),
         Role::Admin => l.m("accounts.role-admin"),
+        Role::Province => l.m("accounts.role-province"),
     }
 }

@@ -8,8 +8,6 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 
-use crate::AppState;
-
 /// The ECharts release embedded: the file name says the version `assets/package.json` pins.
 pub const ECHARTS_PATH: &str = "/assets/echarts-6.1.0.min.js";
 pub const STYLESHEET_PATH: &str = concat!("/assets/app-", env!("CARGO_PKG_VERSION"), ".css");
@@ -23,7 +21,7 @@ fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=31536000, immutable")], body)
 }
 
-pub fn routes() -> Router<AppState> {
+pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route(ECHARTS_PATH, get(|| async { asset("text/javascript; charset=utf-8", ECHARTS) }))
         .route(STYLESHEET_PATH, get(|| async { asset("text/css; charset=utf-8", STYLESHEET) }))

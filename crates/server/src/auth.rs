@@ -17,6 +17,32 @@ use sha2::{Digest, Sha256};
 
 use crate::{ApiError, AppState};
 
+/// What signing in needs of a server's state: the store that keeps its users and sessions, its
+/// clock and its rate limits. A city's [`AppState`] and the province's state both are one.
+pub trait Gate: Clone + Send + Sync + 'static {
+    fn store(&self) -> &hazewarn_store::Store;
+    fn now(&self) -> chrono::DateTime<chrono::Utc>;
+    /// Requests per second, per token and per client address.
+    fn limiter(&self) -> &RateLimiter;
+    /// Failed sign-ins and unknown tokens per client address.
+    fn failures(&self) -> &RateLimiter;
+}
+
+impl Gate for AppState {
+    fn store(&self) -> &hazewarn_store::Store {
+        &self.city.store
+    }
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.city.now()
+    }
+    fn limiter(&self) -> &RateLimiter {
+        &self.limiter
+    }
+    fn failures(&self) -> &RateLimiter {
+        &self.failures
+    }
+}
+
 /// The authenticated caller, and the CSRF token of its session (derived from its token).
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -75,10 +101,14 @@ pub fn random_text(bytes: usize) -> Result<String, ApiError> {
 }
 
 /// Starts a session for `user` and returns the `Set-Cookie` value that carries it.
-pub async fn start_session(state: &AppState, user: &str, headers: &axum::http::HeaderMap) -> Result<String, ApiError> {
+pub async fn start_session<S: Gate>(
+    state: &S,
+    user: &str,
+    headers: &axum::http::HeaderMap,
+) -> Result<String, ApiError> {
     let id = random_text(32)?;
     let ttl = chrono::Duration::hours(SESSION_HOURS);
-    state.city.store.start_session(&id, user, state.city.now(), ttl).await?;
+    state.store().start_session(&id, user, state.now(), ttl).await?;
     // Behind a TLS-terminating proxy the cookie must never travel in clear.
     let tls = headers.get("x-forwarded-proto").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
     let secure = if tls { "; Secure" } else { "" };
@@ -90,25 +120,25 @@ pub fn client_of(parts: &Parts) -> String {
     parts.extensions.get::<ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".into(), |c| c.0.ip().to_string())
 }
 
-impl FromRequestParts<AppState> for Caller {
+impl<S: Gate> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Caller, ApiError> {
         let client = client_of(parts);
         let (token, from_cookie) = token_of(parts).ok_or(ApiError::Unauthenticated)?;
-        state.limiter.check(&format!("addr:{client}"))?;
-        state.limiter.check(&format!("token:{token}"))?;
+        state.limiter().check(&format!("addr:{client}"))?;
+        state.limiter().check(&format!("token:{token}"))?;
         // An address that has used up its failures may not try again, not even a right token.
-        state.failures.refuse_if_spent(&client)?;
+        state.failures().refuse_if_spent(&client)?;
         let user = if from_cookie {
-            state.city.store.user_by_session(&token, state.city.now()).await?
+            state.store().user_by_session(&token, state.now()).await?
         } else {
-            state.city.store.user_by_token(&token).await?
+            state.store().user_by_token(&token).await?
         };
         match user {
             Some(user) => Ok(Caller { user, csrf: csrf_of(&token) }),
             None => {
-                state.failures.check(&client)?;
+                state.failures().check(&client)?;
                 Err(ApiError::Unauthenticated)
             }
         }
@@ -123,6 +153,11 @@ pub trait Allowed: Send + Sync {
 pub struct OfficeOnly;
 impl Allowed for OfficeOnly {
     const ROLES: &'static [Role] = &[Role::Office];
+}
+
+pub struct ProvinceOnly;
+impl Allowed for ProvinceOnly {
+    const ROLES: &'static [Role] = &[Role::Province];
 }
 
 pub struct ForecasterOnly;
@@ -147,10 +182,10 @@ impl<R: Allowed> Authorized<R> {
     }
 }
 
-impl<R: Allowed> FromRequestParts<AppState> for Authorized<R> {
+impl<R: Allowed, S: Gate> FromRequestParts<S> for Authorized<R> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Authorized<R>, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Authorized<R>, ApiError> {
         Authorized::from_caller(Caller::from_request_parts(parts, state).await?)
     }
 }

@@ -161,6 +161,14 @@ const ACTIONS: &[(&str, &str)] = &[
     ("ack-link-spent", "audit.ack-link-spent"),
     ("demo-clock-start", "audit.demo-clock-start"),
     ("audit-baseline", "audit.audit-baseline"),
+    ("advisory-received", "audit.advisory-received"),
+    ("advisory-issue", "audit.advisory-issue"),
+    ("advisory-change", "audit.advisory-change"),
+    ("advisory-extend", "audit.advisory-extend"),
+    ("advisory-lift", "audit.advisory-lift"),
+    ("advisory-answer-followed", "audit.advisory-answer-followed"),
+    ("advisory-answer-in_force", "audit.advisory-answer-in_force"),
+    ("advisory-answer-justified", "audit.advisory-answer-justified"),
 ];
 
 fn action_name<'a>(l: &Lang, action: &'a str) -> &'a str {

@@ -15,6 +15,7 @@ the text is Chinese, with English under `?lang=en`.
 
 mod accounts_view;
 mod ack_link;
+pub mod advisories_view;
 pub mod api;
 mod assets;
 pub mod auth;
@@ -31,6 +32,7 @@ mod metrics;
 pub mod observed;
 pub mod openapi;
 pub mod pages;
+pub mod province_view;
 mod security;
 mod signin;
 mod stations_view;
@@ -65,6 +67,8 @@ pub struct AppState {
     pub staged: Arc<std::sync::Mutex<lists_view::StagedLists>>,
     /// The city's latest observed hour, read again when the cycle rewrites the city series.
     pub observed: Arc<observed::ObservedCache>,
+    /// The province the city belongs to, in a province deployment: its advisories to answer.
+    pub province: Option<Arc<hazewarn_scheduler::Province>>,
 }
 
 /// Sign-in codes a client address may ask for per minute.
@@ -88,7 +92,14 @@ impl AppState {
             codes: Arc::new(auth::RateLimiter::new(CODES_PER_MINUTE, Duration::from_secs(60))),
             staged: Arc::default(),
             observed: Arc::default(),
+            province: None,
         }
+    }
+
+    /// The state of a city of `province`.
+    pub fn in_province(mut self, province: Arc<hazewarn_scheduler::Province>) -> AppState {
+        self.province = Some(province);
+        self
     }
 }
 
@@ -110,6 +121,7 @@ pub fn router(state: AppState) -> Router {
         .route("/lists", post(api::upload_list).get(api::list_versions))
         .route("/lists/{version}/restore", post(api::restore_list))
         .merge(compliance_view::api_routes())
+        .merge(advisories_view::api_routes())
         .route("/openapi.json", get(|| async { axum::Json(<openapi::ApiDoc as utoipa::OpenApi>::openapi()) }))
         .fallback(|| async { ApiError::NotFound })
         .layer(axum::middleware::map_response(error::json_errors));
@@ -129,6 +141,7 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts_view::routes())
         .merge(compliance_view::routes())
         .merge(history_view::routes())
+        .merge(advisories_view::routes())
         .merge(exports::routes())
         .layer(axum::middleware::from_fn(security::csrf))
         .layer(axum::middleware::map_response(security::headers))
@@ -232,6 +245,73 @@ pub async fn serve(city: Arc<City>, addr: &str, rate: u32, failures: u32) -> Res
     supervise(listener, router(AppState::with_failures(city, rate, failures)), scheduler, stop_tx, ctrl_c).await
 }
 
+/// Serves a province until ctrl-c: its own pages on `addr`, each city's on the `listen` the
+/// province config gives it, every city's scheduler, and the catch-up of advisory deliveries
+/// once a minute. If any city's scheduler or server ends first, everything stops with an error.
+pub async fn serve_province(
+    province: Arc<hazewarn_scheduler::Province>,
+    addr: &str,
+    rate: u32,
+    failures: u32,
+) -> Result<(), ServeError> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(addr = %listener.local_addr()?, "serving the province");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut tasks: tokio::task::JoinSet<Result<(), String>> = tokio::task::JoinSet::new();
+    for (city, listed) in province.cities.iter().zip(&province.config.cities) {
+        let Some(at) = &listed.listen else {
+            return Err(ServeError::Config(format!("cities `{}`: `listen` is needed to serve its pages", listed.id)));
+        };
+        let city_listener = tokio::net::TcpListener::bind(at).await?;
+        tracing::info!(city = %listed.id, addr = %city_listener.local_addr()?, "serving");
+        let state = AppState::with_failures(city.clone(), rate, failures).in_province(province.clone());
+        let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let id = listed.id.clone();
+        let stop = stopped(stop_rx.clone());
+        tasks.spawn(async move {
+            axum::serve(city_listener, app).with_graceful_shutdown(stop).await.map_err(|e| format!("{id}: {e}"))
+        });
+        let (id, c, stop) = (listed.id.clone(), city.clone(), stopped(stop_rx.clone()));
+        tasks.spawn(async move { hazewarn_scheduler::run_until(c, stop).await.map_err(|e| format!("{id}: {e}")) });
+    }
+    let p = province.clone();
+    let stop = stopped(stop_rx.clone());
+    tasks.spawn(async move {
+        let mut stop = std::pin::pin!(stop);
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_secs(60)) => {
+                    // A city store that fails now is tried again next minute; the province page
+                    // shows the city as not yet reached meanwhile.
+                    if let Err(e) = p.deliver_pending(p.now()).await {
+                        tracing::error!(error = %e, "advisory deliveries not caught up");
+                    }
+                }
+                () = &mut stop => return Ok(()),
+            }
+        }
+    });
+    let watch = stop_rx.clone();
+    let background = async move {
+        while let Some(done) = tasks.join_next().await {
+            let outcome = done.map_err(|e| e.to_string()).and_then(|r| r);
+            match outcome {
+                Ok(()) if *watch.borrow() => {}
+                Ok(()) => {
+                    return Err(hazewarn_scheduler::SchedulerError::Job("a city's server or scheduler ended".into()));
+                }
+                Err(e) => return Err(hazewarn_scheduler::SchedulerError::Job(e)),
+            }
+        }
+        Ok(())
+    };
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let app = province_view::province_router(province_view::ProvinceState::new(province, rate, failures));
+    supervise(listener, app, background, stop_tx, ctrl_c).await
+}
+
 async fn stopped(mut rx: tokio::sync::watch::Receiver<bool>) {
     let _ = rx.wait_for(|s| *s).await;
 }
@@ -280,6 +360,8 @@ pub async fn supervise(
 pub enum ServeError {
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    #[error("configuration: {0}")]
+    Config(String),
     #[error("the scheduler stopped: {0}")]
     SchedulerStopped(String),
 }
@@ -314,6 +396,8 @@ mod tests_hardening;
 mod tests_history;
 #[cfg(test)]
 mod tests_links;
+#[cfg(test)]
+mod tests_province;
 #[cfg(test)]
 mod tests_signin;
 #[cfg(test)]

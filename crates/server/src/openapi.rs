@@ -111,6 +111,8 @@ impl Modify for StandardErrors {
         crate::compliance_view::site_check,
         crate::compliance_view::close,
         crate::history_view::warning_history,
+        crate::advisories_view::addressed,
+        crate::advisories_view::answer,
     ),
     components(schemas(
         api::PublicCurrent,
@@ -128,6 +130,10 @@ impl Modify for StandardErrors {
         crate::history_view::WarningHistory,
         crate::history_view::WarningRecord,
         crate::history_view::StepRecord,
+        crate::advisories_view::AddressedAdvisory,
+        crate::advisories_view::AnswerRecord,
+        crate::advisories_view::AnswerBody,
+        crate::advisories_view::AnswerKind,
     )),
     modifiers(&Bearer, &StandardErrors)
 )]

@@ -65,23 +65,31 @@ pub fn routes() -> Router<AppState> {
 }
 
 pub(crate) fn page(l: &Lang, title: &str, body: &str) -> Html<String> {
+    let nav = format!(
+        "<a href=\"/{q}\">{home}</a><a href=\"/forecaster{q}\">{f}</a><a href=\"/office{q}\">{o}</a><a href=\"/enterprise{q}\">{e}</a>",
+        q = l.q(),
+        home = l.m("pages.public"),
+        f = l.m("pages.forecaster"),
+        o = l.m("pages.office"),
+        e = l.m("compliance.enterprise"),
+    );
+    page_with_nav(l, title, body, &nav)
+}
+
+/// A page with its own navigation links (the province's server has other pages than a city's);
+/// the language switch is added.
+pub(crate) fn page_with_nav(l: &Lang, title: &str, body: &str, nav: &str) -> Html<String> {
     let other = if l.en() { ("", "中文") } else { ("?lang=en", "English") };
     // A page with charts loads the library that draws them, after its content.
     let scripts = if body.contains("class=\"echart\"") { crate::assets::chart_scripts() } else { String::new() };
     Html(format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{title}</title>\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><link rel=\"icon\" href=\"data:,\">\
-         <link rel=\"stylesheet\" href=\"{css}\"></head><body><nav><a href=\"/{q}\">{home}</a><a href=\"/forecaster{q}\">{f}</a>\
-         <a href=\"/office{q}\">{o}</a><a href=\"/enterprise{q}\">{e}</a><a href=\"{href}\" id=\"lang\">{label}</a></nav>\
+         <link rel=\"stylesheet\" href=\"{css}\"></head><body><nav>{nav}<a href=\"{href}\" id=\"lang\">{label}</a></nav>\
          <main><h1>{title}</h1>{body}</main>{scripts}</body></html>",
         lang = if l.en() { "en" } else { "zh-CN" },
         title = escape(title),
         css = crate::assets::STYLESHEET_PATH,
-        q = l.q(),
-        home = l.m("pages.public"),
-        f = l.m("pages.forecaster"),
-        o = l.m("pages.office"),
-        e = l.m("compliance.enterprise"),
         href = other.0,
         label = other.1,
     ))
@@ -101,7 +109,7 @@ pub(crate) fn city_page(s: &AppState, l: &Lang, title: &str, body: &str) -> Html
     page(l, title, &(banner + body))
 }
 
-fn level_colour(level: WarningLevel) -> &'static str {
+pub(crate) fn level_colour(level: WarningLevel) -> &'static str {
     match level {
         WarningLevel::None => "#999",
         WarningLevel::Yellow => "#d4a800",
@@ -537,6 +545,7 @@ async fn office(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result
         if let Some(level) = plan_level {
             b += &plan_section(&s, &l, level, in_force.is_some()).await?;
         }
+        b += &crate::advisories_view::section(&s, &l).await?;
         b += &deliveries_section(&s, &l).await?;
         b += &crate::compliance_view::section(&s, &l).await?;
         b += &crate::devices_view::section(&s, &l).await?;

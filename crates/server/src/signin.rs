@@ -16,7 +16,7 @@ use hazewarn_store::sessions::{CodeCheck, CodeRefusal};
 use hazewarn_store::users::Role;
 use serde::Deserialize;
 
-use crate::auth::{ClientAddr, SESSION_COOKIE, cookie_token, random_text, start_session};
+use crate::auth::{ClientAddr, Gate, SESSION_COOKIE, cookie_token, random_text, start_session};
 use crate::pages::{Lang, page};
 use crate::{ApiError, AppState, escape};
 
@@ -25,10 +25,10 @@ pub const CODE_MINUTES: i64 = 5;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/login", get(login_form).post(login))
+        .route("/login", get(login_form).post(login::<AppState>))
         .route("/login/code", post(send_code))
         .route("/login/verify", post(verify_code))
-        .route("/logout", post(logout))
+        .route("/logout", post(logout::<AppState>))
 }
 
 fn code_form(l: &Lang, account: &str) -> String {
@@ -61,7 +61,7 @@ async fn login_form(Query(l): Query<Lang>) -> Html<String> {
 }
 
 #[derive(Deserialize)]
-struct TokenForm {
+pub(crate) struct TokenForm {
     token: String,
 }
 
@@ -69,6 +69,8 @@ fn landing(role: Role) -> &'static str {
     match role {
         Role::Forecaster => "/forecaster",
         Role::Enterprise => "/enterprise",
+        // The province's own server: its one page.
+        Role::Province => "/",
         _ => "/office",
     }
 }
@@ -77,18 +79,18 @@ fn signed_in(cookie: String, to: &str, l: &Lang) -> Response {
     ([(header::SET_COOKIE, cookie)], Redirect::to(&format!("{to}{}", l.q()))).into_response()
 }
 
-async fn login(
-    State(s): State<AppState>,
+pub(crate) async fn login<S: Gate>(
+    State(s): State<S>,
     Query(l): Query<Lang>,
     ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     Form(f): Form<TokenForm>,
 ) -> Response {
-    if let Err(e) = s.limiter.check(&format!("addr:{client}")).and_then(|()| s.failures.refuse_if_spent(&client)) {
+    if let Err(e) = s.limiter().check(&format!("addr:{client}")).and_then(|()| s.failures().refuse_if_spent(&client)) {
         return e.into_response();
     }
-    let Ok(Some(user)) = s.city.store.user_by_token(f.token.trim()).await else {
-        if let Err(e) = s.failures.check(&client) {
+    let Ok(Some(user)) = s.store().user_by_token(f.token.trim()).await else {
+        if let Err(e) = s.failures().check(&client) {
             return e.into_response();
         }
         return (StatusCode::UNAUTHORIZED, page(&l, l.m("signin.invalid-token"), "")).into_response();
@@ -231,9 +233,13 @@ async fn verify_code(
     }
 }
 
-async fn logout(State(s): State<AppState>, Query(l): Query<Lang>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub(crate) async fn logout<S: Gate>(
+    State(s): State<S>,
+    Query(l): Query<Lang>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     if let Some(id) = cookie_token(&headers) {
-        s.city.store.end_session(&id, s.city.now()).await?;
+        s.store().end_session(&id, s.now()).await?;
     }
     let clear = format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
     Ok(([(header::SET_COOKIE, clear)], Redirect::to(&format!("/login{}", l.q()))).into_response())

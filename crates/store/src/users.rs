@@ -14,6 +14,8 @@ pub enum Role {
     /// Bound to one enterprise by its credit code.
     Enterprise,
     Admin,
+    /// The provincial office: every city read-only, and the regional advisories.
+    Province,
 }
 
 impl Role {
@@ -23,11 +25,14 @@ impl Role {
             Role::Office => "office",
             Role::Enterprise => "enterprise",
             Role::Admin => "admin",
+            Role::Province => "province",
         }
     }
 
     pub fn parse(s: &str) -> Option<Role> {
-        [Role::Forecaster, Role::Office, Role::Enterprise, Role::Admin].into_iter().find(|r| r.as_str() == s)
+        [Role::Forecaster, Role::Office, Role::Enterprise, Role::Admin, Role::Province]
+            .into_iter()
+            .find(|r| r.as_str() == s)
     }
 }
 
