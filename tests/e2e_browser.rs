@@ -75,3 +75,103 @@ fn four_roles_in_a_real_browser() {
         assert!(std::fs::metadata(&png).is_ok_and(|m| m.len() > 10_000), "{} is missing", png.display());
     }
 }
+
+/// `hazewarn province serve` for `config` on free loopback ports: (the process, the province's
+/// address, each city's address in the order of `ids`). The caller kills it.
+fn serve_province(dir: &Path, ids: &[&str]) -> (std::process::Child, String, Vec<String>) {
+    use std::time::{Duration, Instant};
+    let free =
+        || format!("127.0.0.1:{}", std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port());
+    let cities: Vec<String> = ids.iter().map(|_| free()).collect();
+    let mut listed =
+        "[province]\nid = \"henan\"\nname = \"河南省（示例）\"\nstore = \"sqlite://province.db\"\n".to_owned();
+    for (id, addr) in ids.iter().zip(&cities) {
+        listed += &format!("[[cities]]\nid = \"{id}\"\nconfig = \"{id}/city.toml\"\nlisten = \"{addr}\"\n");
+    }
+    let config = dir.join("province.toml");
+    std::fs::write(&config, listed).unwrap();
+    let cfg = config.to_str().unwrap();
+    let o = hazewarn(&[
+        "province",
+        "user-add",
+        "--config",
+        cfg,
+        "--name",
+        "省厅值班",
+        "--token",
+        "e2e-token-province-0123456789",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let addr = free();
+    let server = Command::new(env!("CARGO_BIN_EXE_hazewarn"))
+        .args(["province", "serve", "--config", cfg, "--addr", &addr])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    for a in std::iter::once(&addr).chain(&cities) {
+        while std::net::TcpStream::connect(a).is_err() {
+            assert!(t0.elapsed() < Duration::from_secs(30), "the province did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    (server, addr, cities)
+}
+
+#[test]
+fn a_regional_advisory_followed_justified_and_answered_late_in_a_real_browser() {
+    if !browser_ready() {
+        return;
+    }
+    let (_m, obs, model) = trained_on_sample("2025-12-31");
+    let dir = tempfile::tempdir().unwrap();
+    let lists = repo().join("data/lists");
+    let ids = ["luohe", "xuchang", "zhoukou"];
+    for (k, (id, name)) in ids.iter().zip(["漯河市（示例）", "许昌市（示例）", "周口市（示例）"]).enumerate()
+    {
+        let city = dir.path().join(id);
+        std::fs::create_dir_all(&city).unwrap();
+        let config = city.join("city.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[city]\nid = \"{id}\"\nname = \"{name}\"\n[store]\nurl = \"sqlite://hw.db\"\n[data]\nwork_dir = \"work\"\n\
+                 observations = [\"{}\"]\nmodel = \"{}\"\nlist = \"{}\"\ninventory = \"{}\"\n",
+                obs.display(),
+                model.display(),
+                lists.join("luohe-illustrative.csv").display(),
+                lists.join("inventory-illustrative.csv").display()
+            ),
+        )
+        .unwrap();
+        let cfg = config.to_str().unwrap();
+        // Two cities have a forecast for the consultation view; the third has none yet.
+        if k < 2 {
+            let o = hazewarn(&["cycle", "--config", cfg, "--at", "2026-01-01T16:00:00+08:00"]);
+            assert!(o.status.success(), "{}", text(&o));
+        }
+        add_user(cfg, "office", "office", "e2e-token-office-0123456789abcdef", None);
+    }
+    let (mut server, province, cities) = serve_province(dir.path(), &ids);
+    let out = repo().join("target/e2e");
+    std::fs::create_dir_all(&out).unwrap();
+    let run = Command::new("node")
+        .current_dir(repo().join("tests/e2e"))
+        .arg("province.mjs")
+        .args([format!("http://{province}")].into_iter().chain(cities.iter().map(|c| format!("http://{c}"))))
+        .args([out.to_str().unwrap(), "e2e-token-province-0123456789", "e2e-token-office-0123456789abcdef"])
+        .output()
+        .unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(run.status.success(), "{}", text(&run));
+    for shot in ["p1-province", "p1-province-390", "p2-luohe-office", "p3-zhoukou-office-390"] {
+        let png = out.join(format!("{shot}.png"));
+        assert!(std::fs::metadata(&png).is_ok_and(|m| m.len() > 10_000), "{} is missing", png.display());
+    }
+    // The chains of the province and of every city verify after it all.
+    let o = hazewarn(&["province", "audit", "--config", dir.path().join("province.toml").to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(text(&o).matches("audit chain intact").count(), 4, "{}", text(&o));
+}

@@ -360,7 +360,11 @@ impl Province {
     pub async fn consultation(&self, now: DateTime<Utc>) -> Result<Vec<CityOutlook>, SchedulerError> {
         let mut out = Vec::with_capacity(self.cities.len());
         for city in &self.cities {
-            let run = city.store.latest_forecast_run(now, !city.config.policy.auto_approve).await?;
+            // What the city's forecasters approved, or else its latest run (会商 weighs drafts too).
+            let run = match city.store.latest_forecast_run(now, true).await? {
+                Some(r) => Some(r),
+                None => city.store.latest_forecast_run(now, false).await?,
+            };
             let days = match &run {
                 Some(r) => city
                     .daily_of(r)

@@ -209,8 +209,11 @@ pub(crate) fn answer_text(l: &Lang, a: &StoredAnswer) -> String {
     }
 }
 
-/// Hours and minutes, e.g. `2 h 05 min`.
+/// Hours and minutes, e.g. `2 h 05 min`; under a minute, seconds.
 fn span(d: chrono::Duration) -> String {
+    if d < chrono::Duration::minutes(1) {
+        return format!("{} s", d.num_seconds());
+    }
     format!("{} h {:02} min", d.num_hours(), d.num_minutes() % 60)
 }
 

@@ -244,7 +244,8 @@ fn consultation_section(l: &Lang, cities: &[CityOutlook], in_force: &[&Advisory]
                     let lv = hazewarn_aqi::Standards::builtin().for_date(*date).level(*p50);
                     let category = if l.en() { &lv.category_en } else { &lv.category };
                     format!(
-                        "<td class=\"time\"><span class=\"badge\" style=\"background:{rgb};color:{fg}\">{category}</span> {p50} ({p10}–{p90})</td>",
+                        "<td class=\"time\">{day} <span class=\"badge\" style=\"background:{rgb};color:{fg}\">{category}</span> {p50} ({p10}–{p90})</td>",
+                        day = date.format("%m-%d"),
                         rgb = lv.rgb,
                         fg = crate::svg::text_on(&lv.rgb),
                         category = escape(category)
@@ -253,7 +254,7 @@ fn consultation_section(l: &Lang, cities: &[CityOutlook], in_force: &[&Advisory]
                 None => format!("<td>{}</td>", l.m("province.no-forecast")),
             };
         }
-        let recommended = c.recommended.map_or_else(|| l.m("province.no-forecast").to_owned(), |lv| level_name(l, lv));
+        let recommended = c.recommended.map_or_else(|| l.m("province.not-graded").to_owned(), |lv| level_name(l, lv));
         let warning = c
             .in_force
             .as_ref()
@@ -273,7 +274,8 @@ fn consultation_section(l: &Lang, cities: &[CityOutlook], in_force: &[&Advisory]
                     level_name(l, a)
                 )
             }
-            (Some(_), _) => format!("<td class=\"on-time\">{}</td>", l.m("province.agrees")),
+            (Some(_), Some(_)) => format!("<td class=\"on-time\">{}</td>", l.m("province.agrees")),
+            (Some(_), None) => format!("<td>{}</td>", l.m("province.not-graded")),
             (None, _) => "<td></td>".to_owned(),
         };
         b += &format!("<td>{recommended}</td><td>{warning}</td>{against}</tr>");
