@@ -29,6 +29,7 @@ pub mod monitoring;
 pub mod outbox;
 pub mod response;
 pub mod sessions;
+pub mod simulate;
 pub mod users;
 
 use chrono::{DateTime, Utc};
