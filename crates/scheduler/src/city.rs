@@ -87,7 +87,7 @@ impl City {
         let mut cap = config.cap.clone().unwrap_or_else(CapConfig::luohe);
         cap.public_measures = profile.public_measures.clone();
         // Last, so a configuration that fails to check creates no store file.
-        let store = Store::connect(&config.store.url).await?;
+        let store = Store::connect_with(&config.store.url, config.store.max_connections).await?;
         let rules = GradeRuleTable::builtin();
         let duty = Recipient {
             endpoint: String::new(),

@@ -146,6 +146,14 @@ pub enum StationRole {
 pub struct StoreConfig {
     /// `sqlite://FILE` (default for one instance) or `postgres://…`.
     pub url: String,
+    /// The most connections this process opens to the store: many cities' stores on one
+    /// PostgreSQL server must together stay under its `max_connections`.
+    #[serde(default = "default_connections")]
+    pub max_connections: u32,
+}
+
+fn default_connections() -> u32 {
+    8
 }
 
 #[derive(Debug, Clone, Deserialize)]
