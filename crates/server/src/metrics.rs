@@ -42,11 +42,55 @@ fn seconds(rfc3339: &Option<String>) -> Option<f64> {
     Some(t.timestamp_millis() as f64 / 1000.0)
 }
 
+fn text(families: &[Family]) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], render(families)).into_response()
+}
+
 pub(crate) async fn metrics(State(s): State<AppState>) -> Result<Response, ApiError> {
+    Ok(text(&city_families(&s.city, Utc::now()).await?))
+}
+
+/// Every city's families, each family once with every city's samples, and the province's
+/// advisory answers still owed.
+pub(crate) async fn province_metrics(
+    State(s): State<crate::province_view::ProvinceState>,
+) -> Result<Response, ApiError> {
     let now = Utc::now();
-    let city = s.city.config.city.id.clone();
-    let r = s.city.health.readiness(&s.city.config.schedule, now);
-    let (pending, sent, dead) = s.city.store.outbox_counts().await?;
+    let mut families: Vec<Family> = Vec::new();
+    for city in &s.province.cities {
+        for (k, f) in city_families(city, now).await?.into_iter().enumerate() {
+            match families.get_mut(k) {
+                Some(all) => all.samples.extend(f.samples),
+                None => families.push(f),
+            }
+        }
+    }
+    let local = hazewarn_scheduler::beijing(s.province.now());
+    let mut owed = Family {
+        name: "hazewarn_advisory_answers_owed",
+        help: "Cities yet to answer an advisory in force, by whether the deadline has passed.",
+        samples: vec![],
+    };
+    let (mut awaiting, mut overdue) = (0.0, 0.0);
+    for a in s.province.in_force().await? {
+        let answers = s.province.store.answers(&a.id).await?;
+        let asking = a.asking();
+        for c in &asking.terms.cities {
+            if !answers.iter().any(|x| &x.city == c && x.step == asking.step) {
+                if local > asking.terms.deadline { overdue += 1.0 } else { awaiting += 1.0 }
+            }
+        }
+    }
+    owed.samples.push((vec![("status", "awaiting".to_owned())], awaiting));
+    owed.samples.push((vec![("status", "overdue".to_owned())], overdue));
+    families.push(owed);
+    Ok(text(&families))
+}
+
+async fn city_families(c: &hazewarn_scheduler::City, now: DateTime<Utc>) -> Result<Vec<Family>, ApiError> {
+    let city = c.config.city.id.clone();
+    let r = c.health.readiness(&c.config.schedule, now);
+    let (pending, sent, dead) = c.store.outbox_counts().await?;
     let of = |job: &str| vec![("city", city.clone()), ("job", job.to_owned())];
     let mut last_run = Family {
         name: "hazewarn_job_last_run_timestamp_seconds",
@@ -75,8 +119,8 @@ pub(crate) async fn metrics(State(s): State<AppState>) -> Result<Response, ApiEr
         lag.samples.push((of(&j.job), late));
     }
     // The last success, not the last run: a failed forecast must not hide when one last worked.
-    let last_cycle = s.city.health.last_success("forecast").map(|t| t.timestamp_millis() as f64 / 1000.0);
-    let families = [
+    let last_cycle = c.health.last_success("forecast").map(|t| t.timestamp_millis() as f64 / 1000.0);
+    Ok(vec![
         last_run,
         last_ok,
         lag,
@@ -98,6 +142,5 @@ pub(crate) async fn metrics(State(s): State<AppState>) -> Result<Response, ApiEr
             help: "1 when the scheduler runs and no job is overdue (as /readyz).",
             samples: vec![(vec![("city", city.clone())], f64::from(u8::from(r.ready)))],
         },
-    ];
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], render(&families)).into_response())
+    ])
 }

@@ -69,6 +69,8 @@ pub fn province_router(state: ProvinceState) -> Router {
         .route("/province/advisory", post(issue_form))
         .route("/province/advisory/step", post(step_form))
         .route("/healthz", get(|| async { Json(serde_json::json!({"status": "ok"})) }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(crate::metrics::province_metrics))
         .merge(crate::assets::routes())
         .layer(axum::middleware::from_fn(crate::security::csrf))
         .layer(axum::middleware::map_response(crate::security::headers))
@@ -181,6 +183,21 @@ async fn consultation(
     _auth: Authorized<ProvinceOnly>,
 ) -> Result<Json<Vec<CityOutlook>>, ApiError> {
     Ok(Json(s.province.consultation(s.province.now()).await?))
+}
+
+/// Ready when every city's scheduler runs and none of their jobs is overdue; the body names
+/// each city's readiness.
+async fn readyz(State(s): State<ProvinceState>) -> Response {
+    let now = chrono::Utc::now();
+    let cities: Vec<(String, hazewarn_scheduler::Readiness)> = s
+        .province
+        .cities
+        .iter()
+        .map(|c| (c.config.city.id.clone(), c.health.readiness(&c.config.schedule, now)))
+        .collect();
+    let ready = cities.iter().all(|(_, r)| r.ready);
+    let status = if ready { axum::http::StatusCode::OK } else { axum::http::StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(serde_json::json!({"ready": ready, "cities": cities}))).into_response()
 }
 
 fn nav(l: &Lang) -> String {

@@ -240,3 +240,36 @@ async fn the_province_issues_changes_extends_and_lifts_through_its_forms() {
         assert_eq!(received, steps, "{city}");
     }
 }
+
+#[tokio::test]
+async fn the_province_metrics_give_each_family_once_with_every_city_and_the_answers_owed() {
+    let f = fixture().await;
+    let (status, _) =
+        call(f.province_app(), "POST", "/api/v1/advisories", Some("token-province"), Some(issue_body())).await;
+    assert_eq!(status, StatusCode::OK);
+    let id = f.province.store.advisories().await.unwrap()[0].id.clone();
+    let uri = format!("/api/v1/advisories/{id}/answer");
+    let body = json!({"answer": "justify", "reason": "本地扩散条件好"});
+    assert_eq!(call(f.city_app("luohe"), "POST", &uri, Some("token-office"), Some(body)).await.0, StatusCode::OK);
+    // 20:00: past the 18:00 deadline, two cities have not answered.
+    f.clock.set(Utc.with_ymd_and_hms(2026, 12, 7, 12, 0, 0).unwrap());
+    let (status, v) = call(f.province_app(), "GET", "/metrics", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let text = v.as_str().unwrap();
+    assert_eq!(text.matches("# TYPE hazewarn_ready gauge").count(), 1, "{text}");
+    for (city, _) in CITIES {
+        assert!(text.contains(&format!("hazewarn_ready{{city=\"{city}\"}} ")), "{city}: {text}");
+    }
+    assert!(text.contains("hazewarn_advisory_answers_owed{status=\"overdue\"} 2\n"), "{text}");
+    assert!(text.contains("hazewarn_advisory_answers_owed{status=\"awaiting\"} 0\n"), "{text}");
+    // Every sample line is `name{labels} value`, each family's lines after its HELP and TYPE.
+    let mut family = "";
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            family = rest.split(' ').next().unwrap();
+        } else if !line.starts_with("# HELP ") {
+            assert!(line.starts_with(&format!("{family}{{")), "{line} outside its family {family}");
+            assert!(line.rsplit(' ').next().unwrap().parse::<f64>().is_ok(), "{line}");
+        }
+    }
+}
