@@ -177,7 +177,7 @@ impl Dispatcher {
     /// Extends the lease; false only when it is lost. A failed renewal (the database did not
     /// answer) is logged and the send goes on: the epoch still fences its outcome.
     async fn renew(&self, id: &str, held: &Lease, lease: Duration) -> bool {
-        match self.store.renew_lease(id, held, self.clock.now() + lease).await {
+        match self.store.renew_lease(id, held, lease).await {
             Ok(true) => true,
             Ok(false) => {
                 tracing::warn!(id, "lease lost; its new holder delivers it");

@@ -217,9 +217,10 @@ impl WriteTx {
 }
 
 impl Store {
-    /// Leases up to `limit` due messages (of one channel, or of any) to `owner` until
-    /// `now + lease`, each under a new epoch. A message whose lease expired (its dispatcher died
-    /// or stalled) is due again.
+    /// Leases up to `limit` messages due by `now` (the city's clock, which set their due times;
+    /// of one channel, or of any) to `owner` for `lease` on the database's clock, each under a
+    /// new epoch: instances with skewed clocks agree on whose lease has run out. A message whose
+    /// lease expired (its dispatcher died or stalled) is due again.
     pub async fn claim_due(
         &self,
         owner: &str,
@@ -229,26 +230,28 @@ impl Store {
         channel: Option<&str>,
     ) -> Result<Vec<OutboxEntry>> {
         let now_s = ts(now);
-        let only = if channel.is_some() { " AND channel = $5" } else { "" };
-        let free =
-            format!("status = 'pending' AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2){only}");
+        let only = if channel.is_some() { " AND channel = $4" } else { "" };
+        let (db_now, until) = (self.db_time(Duration::zero()), self.db_time(lease));
+        let free = format!(
+            "status = 'pending' AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < {db_now}){only}"
+        );
         // On PostgreSQL a second instance skips the rows another is claiming instead of waiting
         // for them, and the rows are chosen once (`= ANY(ARRAY(…))` is evaluated once, where an
         // `IN (…)` subquery may be run again and claim past the limit); SQLite has one writer at
         // a time anyway.
-        let pick = format!("SELECT id FROM outbox WHERE {free} ORDER BY next_attempt_at, id LIMIT $4");
+        let pick = format!("SELECT id FROM outbox WHERE {free} ORDER BY next_attempt_at, id LIMIT $3");
         let chosen = match self.backend {
             Backend::Postgres => format!("id = ANY(ARRAY({pick} FOR UPDATE SKIP LOCKED))"),
             Backend::Sqlite => format!("id IN ({pick})"),
         };
         let statement = format!(
-            "UPDATE outbox SET lease_owner = $1, lease_until = $3, lease_epoch = lease_epoch + 1 WHERE {chosen} \
+            "UPDATE outbox SET lease_owner = $1, lease_until = {until}, lease_epoch = lease_epoch + 1 WHERE {chosen} \
              AND {free} RETURNING {COLUMNS}"
         );
         // Not the store's write lock: a claim is lease bookkeeping, not audited, and instances
         // must be able to claim side by side.
         let mut tx = self.pool().begin().await?;
-        let mut query = sqlx::query_as(sql(statement)).bind(owner).bind(&now_s).bind(ts(now + lease)).bind(limit);
+        let mut query = sqlx::query_as(sql(statement)).bind(owner).bind(&now_s).bind(limit);
         if let Some(c) = channel {
             query = query.bind(c);
         }
@@ -257,17 +260,17 @@ impl Store {
         rows.into_iter().map(entry).collect()
     }
 
-    /// Extends a lease its holder still has to `until`; false when it lost it (it expired and
-    /// the message was claimed again, or its outcome is recorded).
-    pub async fn renew_lease(&self, id: &str, lease: &Lease, until: DateTime<Utc>) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE outbox SET lease_until = $4 WHERE id = $1 AND status = 'pending' AND lease_owner = $2 \
+    /// Extends a lease its holder still has to `term` from now on the database's clock; false
+    /// when it lost it (it expired and the message was claimed again, or its outcome is recorded).
+    pub async fn renew_lease(&self, id: &str, lease: &Lease, term: Duration) -> Result<bool> {
+        let done = sqlx::query(sql(format!(
+            "UPDATE outbox SET lease_until = {} WHERE id = $1 AND status = 'pending' AND lease_owner = $2 \
              AND lease_epoch = $3",
-        )
+            self.db_time(term)
+        )))
         .bind(id)
         .bind(&lease.owner)
         .bind(lease.epoch)
-        .bind(ts(until))
         .execute(self.pool())
         .await?;
         Ok(done.rows_affected() == 1)

@@ -94,18 +94,22 @@ async fn outbox_leases_retries_and_dead_letters() {
         assert!(tx.enqueue(&message("b"), t0()).await.unwrap());
         tx.commit().await.unwrap();
 
-        let lease = Duration::seconds(30);
+        // Leases run on the database's clock, so a lease runs out in real time; due times are
+        // the city's (here t0 and after).
+        let lease = Duration::seconds(1);
         let first = s.claim_due("one", t0(), lease, 10, None).await.unwrap();
         assert_eq!(first.len(), 2);
-        assert!(s.claim_due("two", t0() + Duration::seconds(1), lease, 10, None).await.unwrap().is_empty());
+        assert!(s.claim_due("two", t0() + Duration::days(1), lease, 10, None).await.unwrap().is_empty(), "leased");
         // The first dispatcher dies; after the lease both are due again.
-        let again = s.claim_due("two", t0() + Duration::seconds(31), lease, 10, None).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let again = s.claim_due("two", t0(), lease, 10, None).await.unwrap();
         assert_eq!(again.len(), 2);
         let held = |e: &OutboxEntry| e.lease.clone().unwrap();
 
         let later = t0() + Duration::minutes(1);
         let retry = DeliveryOutcome::Retry { at: later + Duration::seconds(10), error: "503".into() };
         assert!(s.record_attempt("a", &held(&again[0]), later, &retry).await.unwrap());
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
         // `a` waits for its retry time; `b`'s second lease has expired, so only `b` is due.
         let due = s.claim_due("two", later + Duration::seconds(5), lease, 10, None).await.unwrap();
         assert_eq!(due.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["b"]);
@@ -295,16 +299,18 @@ async fn a_dispatcher_whose_lease_expired_cannot_record_over_its_successor() {
         let mut tx = s.write().await.unwrap();
         tx.enqueue(&message("a"), t0()).await.unwrap();
         tx.commit().await.unwrap();
-        let lease = Duration::seconds(30);
+        let lease = Duration::seconds(1);
         let one = s.claim_due("one", t0(), lease, 10, None).await.unwrap().remove(0).lease.unwrap();
-        assert!(s.renew_lease("a", &one, t0() + Duration::seconds(40)).await.unwrap(), "the holder renews");
-        // Renewed to 40 s: at 35 s nobody else may claim it; at 41 s it has expired.
-        assert!(s.claim_due("two", t0() + Duration::seconds(35), lease, 10, None).await.unwrap().is_empty());
-        let two =
-            s.claim_due("two", t0() + Duration::seconds(41), lease, 10, None).await.unwrap().remove(0).lease.unwrap();
+        assert!(s.renew_lease("a", &one, Duration::seconds(2)).await.unwrap(), "the holder renews");
+        // Renewed for 2 s on the database's clock: past the first term nobody else may claim
+        // it, whatever time the claimant's own clock says; past the renewed term it has expired.
+        tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+        assert!(s.claim_due("two", t0() + Duration::days(1), lease, 10, None).await.unwrap().is_empty());
+        tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+        let two = s.claim_due("two", t0(), lease, 10, None).await.unwrap().remove(0).lease.unwrap();
         assert_eq!((two.owner.as_str(), two.epoch), ("two", one.epoch + 1));
         // The stalled first dispatcher comes back: it may neither renew nor record.
-        assert!(!s.renew_lease("a", &one, t0() + Duration::seconds(90)).await.unwrap());
+        assert!(!s.renew_lease("a", &one, Duration::seconds(60)).await.unwrap());
         let dead = DeliveryOutcome::Dead { error: "stale".into() };
         assert!(!s.record_attempt("a", &one, t0() + Duration::seconds(42), &dead).await.unwrap());
         assert!(s.attempts("a").await.unwrap().is_empty(), "a fenced outcome writes no attempt");
