@@ -144,9 +144,7 @@ pub fn run(cmd: ProvinceCommand) -> Result<()> {
                     Some(t) => t,
                     None => random_token(32)?,
                 };
-                if token.len() < 16 {
-                    bail!("--token: a token needs at least 16 characters");
-                }
+                hazewarn_scheduler::city::check_token(&token)?;
                 let user = User { name: name.clone(), role: Role::Province, credit_code: None };
                 p.store.add_user(&user, &token, "cli", p.now()).await?;
                 println!("province user {name} added; bearer token (shown once): {token}");

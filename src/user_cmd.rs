@@ -8,7 +8,11 @@ use hazewarn_store::users::{Role, User};
 use crate::cycle_cmd::{ConfigArg, open, random_token, runtime};
 
 pub fn add(c: &ConfigArg, name: &str, role: &str, credit_code: Option<&str>, token: Option<&str>) -> Result<()> {
-    let role = Role::parse(role).ok_or_else(|| anyhow!("`{role}` is not forecaster, office, enterprise or admin"))?;
+    let role = Role::parse(role).filter(|r| *r != Role::Province).ok_or_else(|| {
+        anyhow!(
+            "`{role}` is not forecaster, office, enterprise or admin (a province user: `hazewarn province user-add`)"
+        )
+    })?;
     let token = match token {
         Some(t) => t.to_owned(),
         None => random_token(32)?,

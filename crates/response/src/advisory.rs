@@ -75,32 +75,26 @@ impl AdvisoryTerms {
     /// past their deadline, before they are published.
     fn check(&self, at: DateTime<FixedOffset>) -> Result<(), ResponseError> {
         if self.level == WarningLevel::None {
-            return Err(refuse("an advisory needs a warning colour (yellow, orange or red)"));
+            return Err(refuse("`level`: an advisory needs a warning colour (yellow, orange or red)"));
         }
         if self.cities.is_empty() {
-            return Err(refuse("an advisory must name at least one city"));
+            return Err(refuse("`cities`: an advisory must name at least one city"));
         }
         let mut seen = std::collections::BTreeSet::new();
         if let Some(twice) = self.cities.iter().find(|c| !seen.insert(c.as_str())) {
-            return Err(refuse(format!("city `{twice}` is named twice")));
+            return Err(refuse(format!("`cities`: `{twice}` is named twice")));
         }
         if self.end <= self.start {
-            return Err(refuse(format!("`end` {} is not after `start` {}", self.end, self.start)));
+            return Err(refuse(format!("`end`: {} is not after `start` {}", self.end, self.start)));
         }
         if self.end <= at {
-            return Err(refuse(format!("`end` {} is not after the time of this step ({at})", self.end)));
+            return Err(refuse(format!("`end`: {} is not after the time of this step ({at})", self.end)));
         }
         if self.deadline <= at {
-            return Err(refuse(format!(
-                "the answer `deadline` {} is not after the time of this step ({at})",
-                self.deadline
-            )));
+            return Err(refuse(format!("`deadline`: {} is not after the time of this step ({at})", self.deadline)));
         }
         if self.deadline > self.end {
-            return Err(refuse(format!(
-                "the answer `deadline` {} is after the advisory's end {}",
-                self.deadline, self.end
-            )));
+            return Err(refuse(format!("`deadline`: {} is after the advisory's end {}", self.deadline, self.end)));
         }
         Ok(())
     }
@@ -183,6 +177,11 @@ impl Advisory {
     pub fn lift(&mut self, who: AdvisoryActor) -> Result<(), ResponseError> {
         let terms = self.current().terms.clone();
         self.push(AdvisoryStepKind::Lift, terms, who)
+    }
+
+    /// Lifted, or past its end at `now`: no answer is owed any more.
+    pub fn is_over(&self, now: DateTime<FixedOffset>) -> bool {
+        self.state == AdvisoryState::Lifted || now >= self.current().terms.end
     }
 
     /// Refuses an answer the advisory does not ask of `city`, or one that does not meet it: a

@@ -34,20 +34,20 @@ fn issued() -> Advisory {
 fn an_issue_refuses_terms_that_cannot_be_answered() {
     let at = by("2026-12-07T09:00:00+08:00");
     let cases: Vec<(AdvisoryTerms, &str)> = vec![
-        (terms(WarningLevel::None, &["luohe"]), "colour"),
-        (terms(WarningLevel::Red, &[]), "at least one city"),
-        (terms(WarningLevel::Red, &["luohe", "luohe"]), "named twice"),
+        (terms(WarningLevel::None, &["luohe"]), "`level`: an advisory needs a warning colour"),
+        (terms(WarningLevel::Red, &[]), "`cities`: an advisory must name at least one city"),
+        (terms(WarningLevel::Red, &["luohe", "luohe"]), "`cities`: `luohe` is named twice"),
         (
             AdvisoryTerms { deadline: t("2026-12-07T08:00:00+08:00"), ..terms(WarningLevel::Red, &["luohe"]) },
-            "deadline",
+            "`deadline`: 2026-12-07 08:00:00 +08:00 is not after",
         ),
         (
             AdvisoryTerms { deadline: t("2026-12-12T00:00:00+08:00"), ..terms(WarningLevel::Red, &["luohe"]) },
-            "after the advisory's end",
+            "`deadline`: 2026-12-12 00:00:00 +08:00 is after the advisory's end",
         ),
         (
             AdvisoryTerms { end: t("2026-12-07T12:00:00+08:00"), ..terms(WarningLevel::Red, &["luohe"]) },
-            "not after `start`",
+            "`end`: 2026-12-07 12:00:00 +08:00 is not after `start`",
         ),
     ];
     for (terms, why) in cases {
@@ -102,4 +102,13 @@ fn lateness_is_measured_from_the_deadline() {
         answer_status(deadline, Some(t("2026-12-07T19:15:00+08:00")), now),
         AnswerStatus::Answered { late_by: Some(Duration::minutes(75)) }
     );
+}
+
+#[test]
+fn an_advisory_is_over_once_lifted_or_past_its_end() {
+    let mut a = issued();
+    assert!(!a.is_over(t("2026-12-10T23:59:59+08:00")));
+    assert!(a.is_over(t("2026-12-11T00:00:00+08:00")), "its end is the first moment it is over");
+    a.lift(by("2026-12-07T10:00:00+08:00")).unwrap();
+    assert!(a.is_over(t("2026-12-07T10:00:00+08:00")));
 }

@@ -195,16 +195,27 @@ impl City {
 pub const MIN_TOKEN_CHARS: usize = 24;
 const MIN_DISTINCT_TOKEN_CHARS: usize = 10;
 
+/// Refuses a guessable token.
+pub fn check_token(token: &str) -> Result<(), SchedulerError> {
+    let distinct = token.chars().collect::<std::collections::BTreeSet<_>>().len();
+    if token.chars().count() < MIN_TOKEN_CHARS || distinct < MIN_DISTINCT_TOKEN_CHARS {
+        return Err(SchedulerError::Input(format!(
+            "the token is too weak: at least {MIN_TOKEN_CHARS} characters with {MIN_DISTINCT_TOKEN_CHARS} different \
+             ones (leave --token out to have one made)"
+        )));
+    }
+    Ok(())
+}
+
 impl City {
     /// Refuses a user whose token is guessable, or an enterprise account whose credit code is
     /// missing or not on the city's active reduction list.
     pub async fn check_new_user(&self, user: &hazewarn_store::users::User, token: &str) -> Result<(), SchedulerError> {
-        let distinct = token.chars().collect::<std::collections::BTreeSet<_>>().len();
-        if token.chars().count() < MIN_TOKEN_CHARS || distinct < MIN_DISTINCT_TOKEN_CHARS {
-            return Err(SchedulerError::Input(format!(
-                "the token is too weak: at least {MIN_TOKEN_CHARS} characters with {MIN_DISTINCT_TOKEN_CHARS} different \
-                 ones (leave --token out to have one made)"
-            )));
+        check_token(token)?;
+        if user.role == hazewarn_store::users::Role::Province {
+            return Err(SchedulerError::Input(
+                "a province user belongs to the province's store: `hazewarn province user-add`".into(),
+            ));
         }
         let is_enterprise = user.role == hazewarn_store::users::Role::Enterprise;
         match (&user.credit_code, is_enterprise) {

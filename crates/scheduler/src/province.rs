@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, FixedOffset, Utc};
-use hazewarn_response::{Advisory, AdvisoryActor, AdvisoryState, AdvisoryTerms, CityAnswer, WarningLevel};
+use hazewarn_response::{Advisory, AdvisoryActor, AdvisoryTerms, CityAnswer, WarningLevel};
 use hazewarn_store::{Store, StoredAnswer};
 use serde::Deserialize;
 
@@ -139,8 +139,17 @@ impl Province {
     pub async fn open(config: ProvinceConfig, clock: Arc<dyn Clock>) -> Result<Province, SchedulerError> {
         let store = Store::connect(&config.province.store).await?;
         let mut cities = Vec::with_capacity(config.cities.len());
+        let mut urls = vec![("the province", config.province.store.clone())];
         for c in &config.cities {
             let cfg = Config::load(&c.config)?;
+            // Two stores in one would mix two chains and two sets of users.
+            if let Some((other, _)) = urls.iter().find(|(_, u)| *u == cfg.store.url) {
+                return Err(SchedulerError::Config(format!(
+                    "{}: its store is the store of {other}; each city needs its own",
+                    c.config.display()
+                )));
+            }
+            urls.push((c.id.as_str(), cfg.store.url.clone()));
             if cfg.city.id != c.id {
                 return Err(SchedulerError::Config(format!(
                     "{}: city.id is `{}`, but the province lists it as `{}`",
@@ -201,8 +210,8 @@ impl Province {
         crate::respond::check_words(by, reason)?;
         let who = AdvisoryActor { by, at: beijing(now), reason };
         let mut tx = self.store.write().await?;
-        let mut a = self
-            .store
+        // Read inside the transaction that writes it: a step taken meanwhile waits for this one.
+        let mut a = tx
             .advisory(id)
             .await?
             .ok_or_else(|| SchedulerError::Store(hazewarn_store::StoreError::NotFound(format!("advisory {id}"))))?;
@@ -233,12 +242,25 @@ impl Province {
         now: DateTime<Utc>,
     ) -> Result<StoredAnswer, SchedulerError> {
         let city = self.city(city_id)?;
-        let a = self
-            .store
-            .advisory(id)
-            .await?
-            .ok_or_else(|| SchedulerError::Store(hazewarn_store::StoreError::NotFound(format!("advisory {id}"))))?;
+        // An advisory that does not name the city is, to that city, one that does not exist.
+        let missing = || SchedulerError::Store(hazewarn_store::StoreError::NotFound(format!("advisory {id}")));
+        let a = self.store.advisory(id).await?.ok_or_else(missing)?;
         let asking = a.asking().clone();
+        if !asking.terms.cities.iter().any(|c| c == city_id) {
+            return Err(missing());
+        }
+        if a.is_over(beijing(now)) {
+            return Err(SchedulerError::Conflict(format!("advisory {id} is over: it needs no answer")));
+        }
+        if self.store.answers(id).await?.iter().any(|x| x.city == city_id && x.step == asking.step) {
+            return Err(SchedulerError::Conflict(format!(
+                "{city_id} has already answered step {} of {id}",
+                asking.step
+            )));
+        }
+        if let AnswerRequest::Justify { reason } = &request {
+            crate::respond::check_words(by, reason)?;
+        }
         let in_force = city.store.warning_in_force().await?;
         let answer = match request {
             AnswerRequest::Justify { reason } => CityAnswer::Justified { reason },
@@ -249,6 +271,8 @@ impl Province {
             }
             AnswerRequest::Follow => {
                 let level = asking.terms.level;
+                // The end the advisory has now, an extension included.
+                let end = a.current().terms.end;
                 let step = match &in_force {
                     Some(w) if w.level() >= level => {
                         return Err(SchedulerError::Conflict(format!(
@@ -257,8 +281,8 @@ impl Province {
                             w.level().name()
                         )));
                     }
-                    Some(w) => Step::Upgrade { level, end: w.current().end.max(asking.terms.end) },
-                    None => Step::Issue { level, start: asking.terms.start.max(beijing(now)), end: asking.terms.end },
+                    Some(w) => Step::Upgrade { level, end: w.current().end.max(end) },
+                    None => Step::Issue { level, start: asking.terms.start.max(beijing(now)), end },
                 };
                 // Checked before the warning moves, so a refused answer leaves the city as it was.
                 a.check_answer(city_id, &CityAnswer::Followed { warning: String::new(), level })?;
@@ -268,13 +292,6 @@ impl Province {
             }
         };
         a.check_answer(city_id, &answer)?;
-        crate::respond::check_words(
-            by,
-            match &answer {
-                CityAnswer::Justified { reason } => reason,
-                _ => "",
-            },
-        )?;
         let stored = StoredAnswer {
             advisory_id: a.id.clone(),
             step: asking.step,
@@ -298,9 +315,10 @@ impl Province {
     }
 
     /// Queues every step of `a` not yet delivered in each city it names or, for a change, stops
-    /// naming. Returns how many (step, city) deliveries it made.
+    /// naming. Returns how many (step, city) deliveries it made; a city that fails, or that has
+    /// no channel for its office, does not stop the others (the first failure is returned after).
     async fn deliver(&self, a: &Advisory, now: DateTime<Utc>) -> Result<usize, SchedulerError> {
-        let mut made = 0;
+        let (mut made, mut failed) = (0, None);
         for (k, s) in a.steps.iter().enumerate() {
             // A change tells the cities it drops as well as those it names.
             let before = k.checked_sub(1).map_or(&[][..], |b| &a.steps[b].terms.cities[..]);
@@ -310,31 +328,62 @@ impl Province {
                 if self.store.advisory_delivered(&a.id, s.step, city_id).await? {
                     continue;
                 }
-                let city = self.city(city_id)?;
-                let key = format!("advisory-{}-{}", a.id, s.step);
-                let payload =
-                    serde_json::json!({"advisory": a.id, "province": self.config.province.name, "step": s}).to_string();
-                let mut tx = city.store.write().await?;
-                let m = Outgoing { kind: "office", key: &key, subject: &a.id, to: &city.duty, payload: &payload };
-                city.enqueue_everywhere(&mut tx, m, now).await?;
-                tx.audit(now, &s.by, "advisory-received", &a.id, &payload).await?;
-                tx.commit().await?;
-                let mut tx = self.store.write().await?;
-                tx.mark_advisory_delivered(&a.id, s.step, city_id, now).await?;
-                tx.commit().await?;
-                made += 1;
+                match self.deliver_step(a, s, city_id, now).await {
+                    Ok(true) => made += 1,
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::error!(advisory = %a.id, step = s.step, city = %city_id, error = %e, "advisory not delivered");
+                        failed.get_or_insert(e);
+                    }
+                }
             }
         }
-        Ok(made)
+        failed.map_or(Ok(made), Err)
+    }
+
+    /// One step to one city: queued in its outbox (the receipt audited when the rows are new,
+    /// so a catch-up after a crash adds none), then marked delivered in the province's store.
+    /// False when no channel of the city takes its office's messages: it stays undelivered, and
+    /// the province's page says so, while the city's office sees it on its own page.
+    async fn deliver_step(
+        &self,
+        a: &Advisory,
+        s: &hazewarn_response::AdvisoryStep,
+        city_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, SchedulerError> {
+        let city = self.city(city_id)?;
+        let key = format!("advisory-{}-{}", a.id, s.step);
+        let payload =
+            serde_json::json!({"advisory": a.id, "province": self.config.province.name, "step": s}).to_string();
+        let mut tx = city.store.write().await?;
+        let m = Outgoing { kind: "office", key: &key, subject: &a.id, to: &city.duty, payload: &payload };
+        let queued = city.enqueue_everywhere(&mut tx, m, now).await?;
+        if queued.channels == 0 {
+            return Ok(false);
+        }
+        if queued.new > 0 {
+            tx.audit(now, &s.by, "advisory-received", &a.id, &payload).await?;
+        }
+        tx.commit().await?;
+        let mut tx = self.store.write().await?;
+        tx.mark_advisory_delivered(&a.id, s.step, city_id, now).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Delivers whatever a crash or a failing city store left undelivered.
     pub async fn deliver_pending(&self, now: DateTime<Utc>) -> Result<usize, SchedulerError> {
-        let mut made = 0;
+        let (mut made, mut failed) = (0, None);
         for a in self.store.advisories().await? {
-            made += self.deliver(&a, now).await?;
+            match self.deliver(&a, now).await {
+                Ok(n) => made += n,
+                Err(e) => {
+                    failed.get_or_insert(e);
+                }
+            }
         }
-        Ok(made)
+        failed.map_or(Ok(made), Err)
     }
 
     /// The advisories addressed to `city` by their latest asking step, newest first.
@@ -351,9 +400,10 @@ impl Province {
         Ok(out)
     }
 
-    /// Advisories in force.
+    /// Advisories in force: not lifted, and not past their end.
     pub async fn in_force(&self) -> Result<Vec<Advisory>, SchedulerError> {
-        Ok(self.store.advisories().await?.into_iter().filter(|a| a.state == AdvisoryState::InForce).collect())
+        let now = beijing(self.now());
+        Ok(self.store.advisories().await?.into_iter().filter(|a| !a.is_over(now)).collect())
     }
 
     /// Every city's D+1..D+3 outlook side by side (the consultation view, 会商).

@@ -231,13 +231,15 @@ impl City {
         tx: &mut hazewarn_store::WriteTx,
         m: Outgoing<'_>,
         at: DateTime<Utc>,
-    ) -> Result<(), SchedulerError> {
+    ) -> Result<Queued, SchedulerError> {
         let person_notice = |c: &Arc<dyn Channel>| ENTERPRISE_KINDS.contains(&m.kind) && c.person().is_some();
+        let mut q = Queued::default();
         for ch in self.channels.iter().filter(|c| c.accepts(m.kind) && !person_notice(c)) {
             let Some(target) = ch.target(m.kind, m.to) else { continue };
-            tx.enqueue(&m.row(ch.name(), target, None), at).await?;
+            q.channels += 1;
+            q.new += usize::from(tx.enqueue(&m.row(ch.name(), target, None), at).await?);
         }
-        Ok(())
+        Ok(q)
     }
 
     /// The channels of a notice's route, in order: `routing.notice` if the city configures it,
@@ -334,6 +336,14 @@ pub fn outbox_id(key: &str, channel: &str) -> String {
 
 /// A message for the channels: `key` is what receivers deduplicate on; `to` is the enterprise
 /// for a notice, the office's duty officers otherwise.
+/// What queueing a message did: on how many channels it is queued, and how many of those rows
+/// are new (a repeat under the same key inserts none).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Queued {
+    pub channels: usize,
+    pub new: usize,
+}
+
 #[derive(Clone, Copy)]
 pub(crate) struct Outgoing<'a> {
     pub kind: &'a str,

@@ -88,6 +88,9 @@ async fn the_advisory_flow(p: Province, clock: ManualClock) {
     }
     assert_eq!(p.deliver_pending(t0).await.unwrap(), 0, "nothing left to deliver");
 
+    // Extended a day before anyone answers: following takes the extended end.
+    let a =
+        p.step(&a.id, AdvisoryChange::Extend(local("2026-12-11T00:00:00+08:00")), "省厅", "延长", t0).await.unwrap();
     // Luohe follows: its own warning starts at the advisory's level, through City::apply.
     let t1 = t0 + Duration::hours(1);
     let followed = p.answer("luohe", &a.id, AnswerRequest::Follow, "漯河应急办", t1).await.unwrap();
@@ -97,6 +100,7 @@ async fn the_advisory_flow(p: Province, clock: ManualClock) {
     let w = luohe.store.warning_in_force().await.unwrap().unwrap();
     assert_eq!((&w.id, w.level()), (warning, WarningLevel::Orange));
     assert!(w.current().reason.contains(&a.id), "{}", w.current().reason);
+    assert_eq!(w.current().end, local("2026-12-11T00:00:00+08:00"), "the extended end");
     assert!(!luohe.store.notices_of(&w.id, None).await.unwrap().is_empty(), "the step sent its notices");
     // A second answer to the same step is refused.
     let again = p.answer("luohe", &a.id, AnswerRequest::Justify { reason: "x".into() }, "漯河应急办", t1).await;
@@ -110,6 +114,10 @@ async fn the_advisory_flow(p: Province, clock: ManualClock) {
     ));
     assert!(p.answer("xuchang", &a.id, AnswerRequest::Justify { reason: " ".into() }, "许昌", t2).await.is_err());
     p.answer("xuchang", &a.id, AnswerRequest::Justify { reason: "本地扩散条件较好".into() }, "许昌", t2).await.unwrap();
+    // Having justified, Xuchang cannot then follow the same step: refused before any warning starts.
+    let again = p.answer("xuchang", &a.id, AnswerRequest::Follow, "许昌", t2).await;
+    assert!(matches!(again, Err(SchedulerError::Conflict(_))), "{again:?}");
+    assert!(p.city("xuchang").unwrap().store.warning_in_force().await.unwrap().is_none());
 
     // Zhoukou does not answer: at 20:00 it is two hours late.
     let for_zhoukou = p.advisories_for("zhoukou").await.unwrap();
@@ -131,32 +139,41 @@ async fn the_advisory_flow(p: Province, clock: ManualClock) {
         t3,
     );
     let a = red.await.unwrap();
-    assert_eq!(a.asking().step, 2);
+    assert_eq!(a.asking().step, 3);
     assert!(p.answer("luohe", &a.id, AnswerRequest::InForce, "漯河应急办", t3).await.is_err());
     p.answer("luohe", &a.id, AnswerRequest::Follow, "漯河应急办", t3).await.unwrap();
     assert_eq!(luohe.store.warning_in_force().await.unwrap().unwrap().level(), WarningLevel::Red);
 
     // A crash after Zhoukou's copy was queued but before it was recorded: caught up once.
-    sqlx::query("DELETE FROM advisory_deliveries WHERE city = 'zhoukou' AND step = 2")
+    let receipts = |city: &'static str| {
+        let store = p.city(city).unwrap().store.clone();
+        async move {
+            let entries = store.audit_tail(1000).await.unwrap();
+            entries.iter().filter(|e| e.action == "advisory-received").count()
+        }
+    };
+    assert_eq!(receipts("zhoukou").await, 3, "issue, extension, change");
+    sqlx::query("DELETE FROM advisory_deliveries WHERE city = 'zhoukou' AND step = 3")
         .execute(p.store.pool())
         .await
         .unwrap();
     assert_eq!(p.deliver_pending(t3).await.unwrap(), 1);
-    assert_eq!(messages_with_key(&p, "zhoukou", "advisory-henan-2026-001-2").await, 1, "queued once");
+    assert!(p.store.advisory_delivered(&a.id, 3, "zhoukou").await.unwrap());
+    assert_eq!(receipts("zhoukou").await, 3, "the catch-up found its rows queued and audited no second receipt");
 
     let t4 = t0 + Duration::hours(4);
     let lifted = p.step(&a.id, AdvisoryChange::Lift, "省厅", "过程结束", t4).await.unwrap();
     assert!(p.in_force().await.unwrap().is_empty(), "{lifted:?}");
     for (id, _) in CITIES {
-        assert_eq!(messages_with_key(&p, id, "advisory-henan-2026-001-3").await, 1, "{id} told of the lift");
+        assert_eq!(messages_with_key(&p, id, "advisory-henan-2026-001-4").await, 1, "{id} told of the lift");
         let c = p.city(id).unwrap();
         let report = c.store.verify_audit().await.unwrap();
         assert!(report.ok(), "{id}: {report:?}");
     }
     let report = p.store.verify_audit().await.unwrap();
     assert!(report.ok(), "{report:?}");
-    // issue, change, lift, and three answers.
-    assert_eq!(report.entries, 6);
+    // issue, extension, change, lift, and three answers.
+    assert_eq!(report.entries, 7);
     assert_eq!(p.store.answers(&a.id).await.unwrap().len(), 3);
 }
 

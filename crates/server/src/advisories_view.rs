@@ -259,8 +259,9 @@ pub(crate) async fn section(s: &AppState, l: &Lang) -> Result<String, ApiError> 
         let (status, class) = status_text(l, status_of(a, answer.as_ref(), now));
         let answered = match answer {
             Some(x) => answer_text(l, x),
-            None if a.state == AdvisoryState::InForce => answer_forms(l, &a.id),
-            None => l.m("advisory.lifted").to_owned(),
+            None if !a.is_over(now) => answer_forms(l, &a.id),
+            None if a.state == AdvisoryState::Lifted => l.m("advisory.lifted").to_owned(),
+            None => l.m("advisory.ended").to_owned(),
         };
         b += &format!(
             "<tr data-advisory=\"{id}\"><td>{id}<br><small>{reason}</small></td><td>{badge}</td><td class=\"time\">{start} — {end}</td>\

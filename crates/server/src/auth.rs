@@ -137,8 +137,14 @@ impl<S: Gate> FromRequestParts<S> for Caller {
         };
         match user {
             Some(user) => Ok(Caller { user, csrf: csrf_of(&token) }),
+            // An unknown bearer token counts as a failed sign-in. An unknown session id does not:
+            // it is 32 random bytes no one guesses, and a browser may carry another server's
+            // (cities served from one host share cookies across ports), which must not lock its
+            // address out.
             None => {
-                state.failures().check(&client)?;
+                if !from_cookie {
+                    state.failures().check(&client)?;
+                }
                 Err(ApiError::Unauthenticated)
             }
         }

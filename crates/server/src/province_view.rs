@@ -310,7 +310,12 @@ async fn advisories_section(s: &ProvinceState, l: &Lang, all: &[Advisory]) -> Re
     for a in all {
         let asking = a.asking();
         let current = a.current();
-        let state = if a.state == AdvisoryState::InForce { l.m("province.in-force") } else { l.m("advisory.lifted") };
+        let over = a.is_over(now);
+        let state = match (a.state, over) {
+            (AdvisoryState::Lifted, _) => l.m("advisory.lifted"),
+            (_, true) => l.m("advisory.ended"),
+            _ => l.m("province.in-force"),
+        };
         b += &format!(
             "<section class=\"advisory\" data-advisory=\"{id}\"><h3>{id} {badge} {state}</h3>\
              <p class=\"time\">{window}{colon}{start} — {end} · {step} {n} · {deadline}{colon}{due}</p><p>{reason}</p>",
@@ -348,7 +353,7 @@ async fn advisories_section(s: &ProvinceState, l: &Lang, all: &[Advisory]) -> Re
             );
         }
         b += "</table></div>";
-        if a.state == AdvisoryState::InForce {
+        if !over {
             b += &step_forms(l, a);
         }
         b += "</section>";
@@ -357,7 +362,7 @@ async fn advisories_section(s: &ProvinceState, l: &Lang, all: &[Advisory]) -> Re
 }
 
 fn local_input(t: DateTime<FixedOffset>) -> String {
-    beijing(t.with_timezone(&chrono::Utc)).format("%Y-%m-%dT%H:%M").to_string()
+    beijing(t.with_timezone(&chrono::Utc)).format("%Y-%m-%dT%H:%M:%S").to_string()
 }
 
 fn level_select(l: &Lang, chosen: WarningLevel) -> String {

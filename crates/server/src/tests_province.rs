@@ -45,7 +45,8 @@ async fn fixture() -> Fixture {
         std::fs::create_dir_all(dir.path().join(id)).unwrap();
         let text = format!(
             "[city]\nid = \"{id}\"\nname = \"{name}\"\n[store]\nurl = \"sqlite://hw.db\"\n[data]\nwork_dir = \"work\"\nmodel = \"model\"\n\
-             list = \"{r}/data/lists/luohe-illustrative.csv\"\ninventory = \"{r}/data/lists/inventory-illustrative.csv\"\n",
+             list = \"{r}/data/lists/luohe-illustrative.csv\"\ninventory = \"{r}/data/lists/inventory-illustrative.csv\"\n\
+             [[channels]]\nkind = \"file-drop\"\nname = \"files\"\ndir = \"drop\"\n",
             r = repo().display()
         );
         std::fs::write(dir.path().join(id).join("city.toml"), text).unwrap();
@@ -179,7 +180,7 @@ async fn roles_stay_at_their_level() {
     let uri = format!("/api/v1/advisories/{}/answer", a["id"].as_str().unwrap());
     let (status, e) =
         call(f.city_app("xuchang"), "POST", &uri, Some("token-office"), Some(json!({"answer": "follow"}))).await;
-    assert_eq!(status, StatusCode::CONFLICT, "{e}");
+    assert_eq!(status, StatusCode::NOT_FOUND, "{e}");
     assert!(
         f.province.city("xuchang").unwrap().store.warning_in_force().await.unwrap().is_none(),
         "no warning was started"

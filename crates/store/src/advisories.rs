@@ -1,6 +1,8 @@
 //! Regional advisories and the cities' answers, in a province's store. Each step of an advisory
 //! and each answer is an audited write of its row; a second answer by one city to one step is
-//! refused by the unique key, not by a read before the write.
+//! refused by the unique key, not by a read before the write. Which (step, city) deliveries were
+//! queued is bookkeeping, like the outbox's, and not audited here: the receipt is audited in the
+//! city's own chain.
 
 use chrono::{DateTime, FixedOffset, Utc};
 use hazewarn_response::{Advisory, AdvisoryState, CityAnswer};
@@ -123,6 +125,15 @@ impl WriteTx {
 
 type AnswerRow = (String, i64, String, String, String, String);
 
+impl WriteTx {
+    /// An advisory as this transaction sees it (read under its write lock).
+    pub async fn advisory(&mut self, id: &str) -> Result<Option<Advisory>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT body FROM advisories WHERE id = $1").bind(id).fetch_optional(self.conn()).await?;
+        row.map(|(b,)| from_json("advisory", &b)).transpose()
+    }
+}
+
 impl Store {
     pub async fn advisory(&self, id: &str) -> Result<Option<Advisory>> {
         let row: Option<(String,)> =
@@ -155,7 +166,8 @@ impl Store {
                         .map_err(|e| StoreError::Corrupt { what: "answer step".into(), detail: e.to_string() })?,
                     city,
                     answer: from_json("answer", &body)?,
-                    at: crate::parse_ts(&at)?.fixed_offset(),
+                    // hazewarn writes every local time in Beijing time (+08:00, no daylight saving).
+                    at: crate::parse_ts(&at)?.with_timezone(&FixedOffset::east_opt(8 * 3600).expect("+08:00")),
                     by,
                 })
             })

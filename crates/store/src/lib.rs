@@ -29,6 +29,7 @@ pub mod monitoring;
 pub mod outbox;
 pub mod response;
 pub mod sessions;
+#[cfg(any(test, feature = "simulate"))]
 pub mod simulate;
 pub mod users;
 

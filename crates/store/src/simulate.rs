@@ -113,7 +113,7 @@ async fn instance(store: Store, name: String, seed: u64, log: Arc<Mutex<Log>>) {
                 (false, true) => {}
             }
         }
-        // The outbox's leases run on the instance's clock (a city's, in operation): here the real one.
+        // Due times are the city's clock (here the real one); leases run on the database's.
         for e in store.claim_due(&name, chrono::Utc::now(), lease, 4, None).await.unwrap() {
             let r = rng.unit();
             if r < DIE {

@@ -96,12 +96,12 @@ async fn outbox_leases_retries_and_dead_letters() {
 
         // Leases run on the database's clock, so a lease runs out in real time; due times are
         // the city's (here t0 and after).
-        let lease = Duration::seconds(1);
+        let lease = Duration::seconds(2);
         let first = s.claim_due("one", t0(), lease, 10, None).await.unwrap();
         assert_eq!(first.len(), 2);
         assert!(s.claim_due("two", t0() + Duration::days(1), lease, 10, None).await.unwrap().is_empty(), "leased");
         // The first dispatcher dies; after the lease both are due again.
-        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
         let again = s.claim_due("two", t0(), lease, 10, None).await.unwrap();
         assert_eq!(again.len(), 2);
         let held = |e: &OutboxEntry| e.lease.clone().unwrap();
@@ -109,7 +109,7 @@ async fn outbox_leases_retries_and_dead_letters() {
         let later = t0() + Duration::minutes(1);
         let retry = DeliveryOutcome::Retry { at: later + Duration::seconds(10), error: "503".into() };
         assert!(s.record_attempt("a", &held(&again[0]), later, &retry).await.unwrap());
-        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
         // `a` waits for its retry time; `b`'s second lease has expired, so only `b` is due.
         let due = s.claim_due("two", later + Duration::seconds(5), lease, 10, None).await.unwrap();
         assert_eq!(due.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["b"]);
@@ -301,12 +301,12 @@ async fn a_dispatcher_whose_lease_expired_cannot_record_over_its_successor() {
         tx.commit().await.unwrap();
         let lease = Duration::seconds(1);
         let one = s.claim_due("one", t0(), lease, 10, None).await.unwrap().remove(0).lease.unwrap();
-        assert!(s.renew_lease("a", &one, Duration::seconds(2)).await.unwrap(), "the holder renews");
-        // Renewed for 2 s on the database's clock: past the first term nobody else may claim
+        assert!(s.renew_lease("a", &one, Duration::seconds(4)).await.unwrap(), "the holder renews");
+        // Renewed for 4 s on the database's clock: past the first term nobody else may claim
         // it, whatever time the claimant's own clock says; past the renewed term it has expired.
         tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
         assert!(s.claim_due("two", t0() + Duration::days(1), lease, 10, None).await.unwrap().is_empty());
-        tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(3000)).await;
         let two = s.claim_due("two", t0(), lease, 10, None).await.unwrap().remove(0).lease.unwrap();
         assert_eq!((two.owner.as_str(), two.epoch), ("two", one.epoch + 1));
         // The stalled first dispatcher comes back: it may neither renew nor record.

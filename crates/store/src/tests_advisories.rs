@@ -57,7 +57,10 @@ async fn advisories_number_on_answer_once_and_are_audited_with_their_rows() {
         tx.commit().await.unwrap();
 
         assert_eq!(s.advisory(&first).await.unwrap().unwrap().current().step, 2);
-        assert_eq!(s.answers(&first).await.unwrap(), vec![answer]);
+        let stored = s.answers(&first).await.unwrap();
+        assert_eq!(stored, vec![answer]);
+        // Read back in Beijing time as written (equality of times ignores the offset).
+        assert_eq!(stored[0].at.to_rfc3339(), "2026-12-07T19:00:00+08:00");
         let report = s.verify_audit().await.unwrap();
         assert!(report.ok(), "{report:?}");
         // advisory-issue, advisory-extend, one answer (the refused second left no entry).
