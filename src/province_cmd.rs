@@ -34,6 +34,9 @@ pub enum ProvinceCommand {
         #[arg(long, default_value_t = hazewarn_server::FAILURES_PER_MINUTE)]
         failures_per_minute: u32,
     },
+    /// Run every city's jobs on their schedules, and the advisory delivery catch-up, until stopped (no pages).
+    #[command(after_help = "Example:\n  hazewarn province run --config province.toml")]
+    Run(ProvinceArg),
     /// Add a province user (sees every city, writes advisories); prints the token once.
     UserAdd {
         #[command(flatten)]
@@ -137,6 +140,19 @@ pub fn run(cmd: ProvinceCommand) -> Result<()> {
                     println!("  {} on http://{}/", c.id, c.listen.as_deref().unwrap_or("(no listen)"));
                 }
                 hazewarn_server::serve_province(Arc::new(p), &addr, rate, failures_per_minute).await?;
+            }
+            ProvinceCommand::Run(config) => {
+                let p = Arc::new(open(&config.config).await?);
+                let (stop, rx) = tokio::sync::watch::channel(false);
+                let mut run = tokio::spawn(hazewarn_scheduler::run_province(p, rx));
+                tokio::select! {
+                    r = &mut run => r??,
+                    _ = tokio::signal::ctrl_c() => {
+                        // Every city's jobs stop cleanly before the process ends.
+                        let _ = stop.send(true);
+                        run.await??;
+                    }
+                }
             }
             ProvinceCommand::UserAdd { config, name, token } => {
                 let p = open(&config.config).await?;

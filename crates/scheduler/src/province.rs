@@ -441,3 +441,45 @@ impl Province {
         Ok(out)
     }
 }
+
+/// Runs every city's jobs on their cron schedules and catches advisory deliveries up once a
+/// minute, until `stop` turns true. A city's scheduler that ends before then, for whatever
+/// reason, ends the province's run with an error naming the city: a supervisor then sees a dead
+/// province instead of one that looks alive while a city's forecasts and notices stop.
+pub async fn run_province(
+    province: Arc<Province>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), SchedulerError> {
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let mut tasks: tokio::task::JoinSet<Result<(), String>> = tokio::task::JoinSet::new();
+    for city in &province.cities {
+        let (id, c, until) = (city.config.city.id.clone(), city.clone(), stopped(stop.clone()));
+        tasks.spawn(async move { crate::run_until(c, until).await.map_err(|e| format!("{id}: {e}")) });
+    }
+    let (p, until) = (province.clone(), stopped(stop.clone()));
+    tasks.spawn(async move {
+        let mut until = std::pin::pin!(until);
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(std::time::Duration::from_secs(60)) => {
+                    // A city store that fails now is tried again next minute; the province's
+                    // page shows the city as not yet reached meanwhile.
+                    if let Err(e) = p.deliver_pending(p.now()).await {
+                        tracing::error!(error = %e, "advisory deliveries not caught up");
+                    }
+                }
+                () = &mut until => return Ok(()),
+            }
+        }
+    });
+    while let Some(done) = tasks.join_next().await {
+        match done.map_err(|e| e.to_string()).and_then(|r| r) {
+            Ok(()) if *stop.borrow() => {}
+            Ok(()) => return Err(SchedulerError::Job("a city's scheduler ended".into())),
+            Err(e) => return Err(SchedulerError::Job(e)),
+        }
+    }
+    Ok(())
+}

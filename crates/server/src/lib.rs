@@ -246,8 +246,8 @@ pub async fn serve(city: Arc<City>, addr: &str, rate: u32, failures: u32) -> Res
 }
 
 /// Serves a province until ctrl-c: its own pages on `addr`, each city's on the `listen` the
-/// province config gives it, every city's scheduler, and the catch-up of advisory deliveries
-/// once a minute. If any city's scheduler or server ends first, everything stops with an error.
+/// province config gives it, beside [`hazewarn_scheduler::run_province`] (every city's jobs and
+/// the catch-up of advisory deliveries). If any of them ends first, everything stops with an error.
 pub async fn serve_province(
     province: Arc<hazewarn_scheduler::Province>,
     addr: &str,
@@ -271,26 +271,9 @@ pub async fn serve_province(
         tasks.spawn(async move {
             axum::serve(city_listener, app).with_graceful_shutdown(stop).await.map_err(|e| format!("{id}: {e}"))
         });
-        let (id, c, stop) = (listed.id.clone(), city.clone(), stopped(stop_rx.clone()));
-        tasks.spawn(async move { hazewarn_scheduler::run_until(c, stop).await.map_err(|e| format!("{id}: {e}")) });
     }
-    let p = province.clone();
-    let stop = stopped(stop_rx.clone());
-    tasks.spawn(async move {
-        let mut stop = std::pin::pin!(stop);
-        loop {
-            tokio::select! {
-                () = tokio::time::sleep(Duration::from_secs(60)) => {
-                    // A city store that fails now is tried again next minute; the province page
-                    // shows the city as not yet reached meanwhile.
-                    if let Err(e) = p.deliver_pending(p.now()).await {
-                        tracing::error!(error = %e, "advisory deliveries not caught up");
-                    }
-                }
-                () = &mut stop => return Ok(()),
-            }
-        }
-    });
+    let (p, rx) = (province.clone(), stop_rx.clone());
+    tasks.spawn(async move { hazewarn_scheduler::run_province(p, rx).await.map_err(|e| e.to_string()) });
     let watch = stop_rx.clone();
     let background = async move {
         while let Some(done) = tasks.join_next().await {
