@@ -12,6 +12,7 @@ pub const MAX_LEAD: usize = 96;
 
 /// One lead of a forecast.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LeadForecast {
     pub lead: usize,
     pub valid: NaiveDateTime,

@@ -86,6 +86,7 @@ pub(crate) fn fit_shapes(
 
 /// One day of the level product.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DailyLevel {
     pub date: NaiveDate,
     pub lead_day: usize,

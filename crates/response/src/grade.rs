@@ -37,6 +37,7 @@ pub struct CurrentWarning {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Action {
     None,
     Issue,
@@ -48,6 +49,7 @@ pub enum Action {
 
 /// Why: the rule cited and the forecast days behind it, in Chinese and English.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Reason {
     pub rule: String,
     pub zh: String,
@@ -57,6 +59,7 @@ pub struct Reason {
 
 /// The grading result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Recommendation {
     pub action: Action,
     pub level: WarningLevel,
@@ -370,6 +373,7 @@ pub fn grade(
 /// How a "daily AQI" is taken from hourly values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum DayWindow {
     /// The natural day's 24 h mean.
     Calendar,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// The colour of a heavy-pollution warning. Ordered: `None < Yellow < Orange < Red`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum WarningLevel {
     #[default]
     None,
@@ -66,6 +67,7 @@ impl std::fmt::Display for WarningLevel {
 
 /// The emergency response level that goes with a warning colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ResponseLevel {
     #[serde(rename = "Ⅰ")]
     I,

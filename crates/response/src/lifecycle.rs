@@ -9,6 +9,7 @@ use crate::level::WarningLevel;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum WarningState {
     Draft,
     Issued,
@@ -17,6 +18,7 @@ pub enum WarningState {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum TransitionKind {
     Draft,
     Issue,
@@ -28,6 +30,7 @@ pub enum TransitionKind {
 
 /// One audited step of a warning.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Transition {
     /// 0 for the draft, then 1, 2, … : a stable id for the step (notices reference it).
     pub step: u32,
@@ -44,6 +47,7 @@ pub struct Transition {
 
 /// A heavy-pollution warning and its history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Warning {
     pub id: String,
     pub state: WarningState,

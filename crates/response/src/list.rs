@@ -12,6 +12,7 @@ use crate::measure::Measure;
 
 /// Performance grade (绩效分级) of an enterprise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Grade {
     A,
     B,
@@ -58,6 +59,7 @@ impl Grade {
 /// Unified social credit code (统一社会信用代码), checked per GB 32100-2015.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreditCode(String);
 
 const USCC_CHARS: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
@@ -122,6 +124,7 @@ impl std::fmt::Display for CreditCode {
 
 /// Daily emissions of the four pollutants the targets apply to, kg/day.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Emissions {
     pub so2: f64,
     pub nox: f64,

@@ -8,6 +8,7 @@ use crate::list::{Enterprise, ReductionList};
 
 /// One enterprise, as the office recognises it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListedEnterprise {
     pub credit_code: String,
     pub name: String,
@@ -15,6 +16,7 @@ pub struct ListedEnterprise {
 
 /// An enterprise on both lists whose entry differs, with the fields that differ.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangedEnterprise {
     pub credit_code: String,
     pub name: String,
@@ -22,6 +24,7 @@ pub struct ChangedEnterprise {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListDiff {
     pub added: Vec<ListedEnterprise>,
     pub removed: Vec<ListedEnterprise>,

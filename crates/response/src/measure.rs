@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// A parsed measure for one production line at one warning level.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Measure {
     /// Stop the line (100 % of baseline production).
     pub stop: bool,

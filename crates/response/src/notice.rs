@@ -26,6 +26,7 @@ pub struct NoticeContext {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NoticeLine {
     pub line: String,
     pub measure: String,
@@ -35,6 +36,7 @@ pub struct NoticeLine {
 
 /// A curtailment notice (停限产通知) to one enterprise.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CurtailmentNotice {
     /// Stable for the warning, step and enterprise: receivers use it to drop repeats.
     pub id: String,

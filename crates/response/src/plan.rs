@@ -56,6 +56,7 @@ impl Inventory {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Treatment {
     /// The line measures apply.
     Measures,
@@ -68,6 +69,7 @@ pub enum Treatment {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LinePlan {
     pub line: String,
     pub measure: String,
@@ -82,6 +84,7 @@ pub struct LinePlan {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnterprisePlan {
     pub credit_code: String,
     pub name: String,
@@ -96,6 +99,7 @@ pub struct EnterprisePlan {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PollutantTotal {
     pub pollutant: String,
     pub reduction_kg_d: f64,
@@ -107,6 +111,7 @@ pub struct PollutantTotal {
 
 /// An extra measure the office could add to close a shortfall. Never applied by itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Suggestion {
     pub credit_code: String,
     pub name: String,
@@ -118,6 +123,7 @@ pub struct Suggestion {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CurtailmentPlan {
     pub level: WarningLevel,
     pub enterprises: Vec<EnterprisePlan>,

@@ -25,6 +25,7 @@ use crate::{SchedulerError, beijing, sources};
 
 /// How one input fared in a cycle; stored with the forecast run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InputStatus {
     pub name: String,
     pub ok: bool,
@@ -81,6 +82,7 @@ pub struct Inputs {
 
 /// One day of a stored forecast: what grading and the pages read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DailyRow {
     pub date: chrono::NaiveDate,
     pub lead_day: usize,

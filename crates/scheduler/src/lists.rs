@@ -12,6 +12,7 @@ use crate::city::{City, parse_list};
 
 /// What importing a file would do; nothing is changed by making one.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListPreview {
     pub name: String,
     pub sha256: String,
@@ -27,6 +28,7 @@ pub struct ListPreview {
 
 /// The plan's totals at one level with the list in use and with the new one.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LevelTotals {
     pub level: WarningLevel,
     pub before: Vec<PollutantTotal>,

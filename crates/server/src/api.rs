@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::auth::{Authorized, Caller, ForecasterOnly, OfficeOnly};
-use crate::openapi::{ErrorBody, Opaque};
+use crate::openapi::ErrorBody;
 use crate::{ApiError, AppState};
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
@@ -175,7 +175,7 @@ pub async fn public_current(State(s): State<AppState>) -> ApiResult<PublicCurren
     Ok(Json(PublicCurrent { city: s.city.config.city.name.clone(), observed, warning, outlook }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ForecastView {
     pub id: String,
     pub issue_time: String,
@@ -221,7 +221,7 @@ pub async fn forecast_view(s: &AppState, id: Option<&str>) -> Result<ForecastVie
 }
 
 /// The latest forecast run with its hourly and daily forecast, inputs, reviews and grading.
-#[utoipa::path(get, path = "/api/v1/forecasts/latest", tag = "forecaster", security(("bearer" = [])), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, description = "the latest run with its hourly and daily forecast, inputs, reviews and grading", body = Opaque)))]
+#[utoipa::path(get, path = "/api/v1/forecasts/latest", tag = "forecaster", security(("bearer" = [])), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, description = "the latest run with its hourly and daily forecast, inputs, reviews and grading", body = ForecastView)))]
 pub async fn latest_forecast(State(s): State<AppState>, caller: Caller) -> ApiResult<ForecastView> {
     caller.require(&[Role::Forecaster, Role::Office])?;
     Ok(Json(forecast_view(&s, None).await?))
@@ -238,7 +238,7 @@ pub struct ReviewRequest {
 }
 
 /// A forecaster's review of a run: approve, adjust (with adjusted daily rows) or annotate.
-#[utoipa::path(post, path = "/api/v1/forecasts/{id}/reviews", tag = "forecaster", security(("bearer" = [])), params(("id" = String, Path, description = "forecast run id")), request_body = ReviewRequest, responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, body = Opaque), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/forecasts/{id}/reviews", tag = "forecaster", security(("bearer" = [])), params(("id" = String, Path, description = "forecast run id")), request_body = ReviewRequest, responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, body = Review), (status = 404, body = ErrorBody)))]
 pub async fn review(
     State(s): State<AppState>,
     auth: Authorized<ForecasterOnly>,
@@ -268,7 +268,7 @@ pub async fn review(
 }
 
 /// The warning in force, or null.
-#[utoipa::path(get, path = "/api/v1/warnings/current", tag = "office", security(("bearer" = [])), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, description = "the warning in force, or null", body = Opaque)))]
+#[utoipa::path(get, path = "/api/v1/warnings/current", tag = "office", security(("bearer" = [])), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, description = "the warning in force, or null", body = Option<Warning>)))]
 pub async fn current_warning(State(s): State<AppState>, caller: Caller) -> ApiResult<Option<Warning>> {
     caller.require(&[Role::Office, Role::Forecaster])?;
     Ok(Json(s.city.store.warning_in_force().await?))
@@ -287,7 +287,7 @@ pub struct WarningRequest {
 }
 
 /// One of the office's warning steps, carried out in one transaction with its plan, notices and alert.
-#[utoipa::path(post, path = "/api/v1/warnings", tag = "office", security(("bearer" = [])), request_body = WarningRequest, responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, description = "the warning after the step", body = Opaque), (status = 409, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/warnings", tag = "office", security(("bearer" = [])), request_body = WarningRequest, responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, description = "the warning after the step", body = Warning), (status = 409, body = ErrorBody)))]
 pub async fn warning_step(
     State(s): State<AppState>,
     auth: Authorized<OfficeOnly>,
@@ -318,7 +318,7 @@ pub async fn warning_step(
 }
 
 /// An enterprise's own notices; the office sees the notices of the warning in force.
-#[utoipa::path(get, path = "/api/v1/notices", tag = "enterprise", security(("bearer" = [])), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, description = "an enterprise's own notices; the office sees those of the warning in force", body = [Opaque])))]
+#[utoipa::path(get, path = "/api/v1/notices", tag = "enterprise", security(("bearer" = [])), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, description = "an enterprise's own notices; the office sees those of the warning in force", body = Vec<StoredNotice>)))]
 pub async fn notices(State(s): State<AppState>, caller: Caller) -> ApiResult<Vec<StoredNotice>> {
     let user = caller.require(&[Role::Enterprise, Role::Office])?;
     if user.role == Role::Enterprise {
@@ -342,13 +342,13 @@ pub async fn visible_notice(s: &AppState, caller: &Caller, id: &str) -> Result<S
 }
 
 /// One notice the caller may see.
-#[utoipa::path(get, path = "/api/v1/notices/{id}", tag = "enterprise", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, body = Opaque), (status = 404, description = "no such notice, or another enterprise's", body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/notices/{id}", tag = "enterprise", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, body = StoredNotice), (status = 404, description = "no such notice, or another enterprise's", body = ErrorBody)))]
 pub async fn notice(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StoredNotice> {
     Ok(Json(visible_notice(&s, &caller, &id).await?))
 }
 
 /// The enterprise acknowledges one of its notices.
-#[utoipa::path(post, path = "/api/v1/notices/{id}/ack", tag = "enterprise", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, body = Opaque), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/notices/{id}/ack", tag = "enterprise", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, body = StoredNotice), (status = 404, body = ErrorBody)))]
 pub async fn acknowledge(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StoredNotice> {
     // Only the enterprise itself acknowledges, not an admin or the office acting for it: an
     // acknowledgement is the enterprise's statement that it received the instruction.
@@ -368,7 +368,7 @@ pub struct PhoneAcknowledgement {
 }
 
 /// An acknowledgement the office received by phone, recorded as its own kind of entry.
-#[utoipa::path(post, path = "/api/v1/notices/{id}/phone-acknowledgement", tag = "office", security(("bearer" = [])), params(("id" = String, Path)), request_body = PhoneAcknowledgement, responses((status = 200, body = Opaque)))]
+#[utoipa::path(post, path = "/api/v1/notices/{id}/phone-acknowledgement", tag = "office", security(("bearer" = [])), params(("id" = String, Path)), request_body = PhoneAcknowledgement, responses((status = 200, body = StoredNotice)))]
 pub async fn acknowledge_by_phone(
     State(s): State<AppState>,
     auth: Authorized<OfficeOnly>,
@@ -447,18 +447,42 @@ pub async fn delivery_rows(s: &AppState) -> Result<Vec<DeliveryRow>, ApiError> {
 }
 
 /// Messages that ran out of delivery attempts.
-#[utoipa::path(get, path = "/api/v1/outbox/dead", tag = "office", security(("bearer" = [])), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, body = [Opaque])))]
+#[utoipa::path(get, path = "/api/v1/outbox/dead", tag = "office", security(("bearer" = [])), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, body = Vec<OutboxEntry>)))]
 pub async fn dead_letters(State(s): State<AppState>, caller: Caller) -> ApiResult<Vec<OutboxEntry>> {
     caller.require(&[Role::Office])?;
     Ok(Json(s.city.store.outbox_in(hazewarn_store::OutboxStatus::Dead, 10_000).await?))
 }
 
 /// Puts a dead letter back in the outbox.
-#[utoipa::path(post, path = "/api/v1/outbox/{id}/retry", tag = "office", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, body = Opaque), (status = 404, body = ErrorBody)))]
-pub async fn retry_dead(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Value> {
+#[utoipa::path(post, path = "/api/v1/outbox/{id}/retry", tag = "office", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, body = Retried), (status = 404, body = ErrorBody)))]
+pub async fn retry_dead(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Retried> {
     let user = caller.require(&[Role::Office])?;
     s.city.store.retry_dead(&id, &user.name, s.city.now()).await?;
-    Ok(Json(serde_json::json!({"id": id, "status": "pending"})))
+    Ok(Json(Retried { id, status: "pending".into() }))
+}
+
+/// A dead letter put back in the queue.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Retried {
+    pub id: String,
+    /// `pending`: due now, with a fresh attempt budget.
+    pub status: String,
+}
+
+/// A restored list version.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Restored {
+    /// The new version, a copy of the restored one.
+    pub version: i64,
+    pub restored_from: i64,
+}
+
+/// An imported list, or with `preview=true` what it would change.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum Upload {
+    Imported { version: i64, enterprises: usize, lines: usize },
+    Preview(hazewarn_scheduler::lists::ListPreview),
 }
 
 #[derive(Deserialize)]
@@ -467,7 +491,7 @@ pub struct PlanQuery {
 }
 
 /// The plan the list gives at a level, against the targets (a preview; nothing is stored).
-#[utoipa::path(get, path = "/api/v1/plan", tag = "office", security(("bearer" = [])), params(("level" = String, Query, description = "yellow, orange or red")), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, description = "the curtailment plan at that level against the targets", body = Opaque)))]
+#[utoipa::path(get, path = "/api/v1/plan", tag = "office", security(("bearer" = [])), params(("level" = String, Query, description = "yellow, orange or red")), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, description = "the curtailment plan at that level against the targets", body = CurtailmentPlan)))]
 pub async fn plan_preview(
     State(s): State<AppState>,
     caller: Caller,
@@ -482,21 +506,21 @@ pub async fn plan_preview(
 }
 
 /// Every imported version of the reduction list, newest first.
-#[utoipa::path(get, path = "/api/v1/lists", tag = "office", security(("bearer" = [])), responses((status = 200, body = [Opaque])))]
+#[utoipa::path(get, path = "/api/v1/lists", tag = "office", security(("bearer" = [])), responses((status = 200, body = Vec<ListVersion>)))]
 pub async fn list_versions(State(s): State<AppState>, auth: Authorized<OfficeOnly>) -> ApiResult<Vec<ListVersion>> {
     let _ = auth;
     Ok(Json(s.city.store.list_versions().await?))
 }
 
 /// Makes an earlier version the list in use again, as a new version.
-#[utoipa::path(post, path = "/api/v1/lists/{version}/restore", tag = "office", security(("bearer" = [])), params(("version" = i64, Path)), responses((status = 200, body = Opaque)))]
+#[utoipa::path(post, path = "/api/v1/lists/{version}/restore", tag = "office", security(("bearer" = [])), params(("version" = i64, Path)), responses((status = 200, body = Restored)))]
 pub async fn restore_list(
     State(s): State<AppState>,
     auth: Authorized<OfficeOnly>,
     Path(version): Path<i64>,
-) -> ApiResult<Value> {
+) -> ApiResult<Restored> {
     let new = s.city.restore_list(version, &auth.user().name, s.city.now()).await?;
-    Ok(Json(serde_json::json!({"version": new, "restored_from": version})))
+    Ok(Json(Restored { version: new, restored_from: version }))
 }
 
 #[derive(Deserialize)]
@@ -510,18 +534,18 @@ pub struct UploadQuery {
 }
 
 /// A new reduction-list version, validated as the CLI does; an invalid upload changes nothing.
-#[utoipa::path(post, path = "/api/v1/lists", tag = "office", security(("bearer" = [])), params(("name" = String, Query, description = "file name; .xlsx is read as a workbook, else CSV"), ("preview" = Option<bool>, Query, description = "say what the file would change, importing nothing")), request_body(content = Vec<u8>, content_type = "application/octet-stream"), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, body = Opaque), (status = 422, description = "the list has problems; nothing was imported", body = ErrorBody), (status = 413, description = "too large")))]
+#[utoipa::path(post, path = "/api/v1/lists", tag = "office", security(("bearer" = [])), params(("name" = String, Query, description = "file name; .xlsx is read as a workbook, else CSV"), ("preview" = Option<bool>, Query, description = "say what the file would change, importing nothing")), request_body(content = Vec<u8>, content_type = "application/octet-stream"), responses((status = 401, description = "no or unknown token", body = ErrorBody), (status = 403, description = "role not allowed", body = ErrorBody), (status = 200, body = Upload), (status = 422, description = "the list has problems; nothing was imported", body = ErrorBody), (status = 413, description = "too large")))]
 pub async fn upload_list(
     State(s): State<AppState>,
     auth: Authorized<OfficeOnly>,
     Query(q): Query<UploadQuery>,
     body: Bytes,
-) -> ApiResult<Value> {
+) -> ApiResult<Upload> {
     let user = auth.user();
     if q.preview {
         let preview = s.city.preview_list(&q.name, &body).await?;
-        return Ok(Json(serde_json::to_value(preview).map_err(|e| ApiError::Internal(e.to_string()))?));
+        return Ok(Json(Upload::Preview(preview)));
     }
     let (version, list) = s.city.import_list(&q.name, &body, &user.name).await?;
-    Ok(Json(serde_json::json!({"version": version, "enterprises": list.enterprises.len(), "lines": list.line_count()})))
+    Ok(Json(Upload::Imported { version, enterprises: list.enterprises.len(), lines: list.line_count() }))
 }

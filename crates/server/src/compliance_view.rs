@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::api::MAX_NOTE_CHARS;
 use crate::auth::Caller;
-use crate::openapi::{ErrorBody, Opaque};
+use crate::openapi::ErrorBody;
 use crate::pages::{Lang, after_post};
 use crate::{ApiError, AppState, escape};
 
@@ -42,7 +42,7 @@ fn check_text(field: &str, value: &str) -> Result<String, ApiError> {
 }
 
 /// The office sees every alarm; an enterprise only its own.
-#[utoipa::path(get, path = "/api/v1/alarms", tag = "compliance", security(("bearer" = [])), responses((status = 200, description = "alarms, oldest first: an enterprise's own, or every one for the office", body = [Opaque]), (status = 403, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/alarms", tag = "compliance", security(("bearer" = [])), responses((status = 200, description = "alarms, oldest first: an enterprise's own, or every one for the office", body = Vec<Alarm>), (status = 403, body = ErrorBody)))]
 pub(crate) async fn alarms(State(s): State<AppState>, caller: Caller) -> Result<Json<Vec<Alarm>>, ApiError> {
     let own = match caller.user.role {
         Role::Enterprise => Some(caller.user.credit_code.clone().ok_or(ApiError::Forbidden)?),
@@ -58,7 +58,7 @@ pub(crate) struct TextBody {
 }
 
 /// The office reached the enterprise itself where no channel did (who, how): open → notified.
-#[utoipa::path(post, path = "/api/v1/alarms/{id}/phone-notification", tag = "compliance", security(("bearer" = [])), params(("id" = String, Path)), request_body = TextBody, responses((status = 200, body = Opaque), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/alarms/{id}/phone-notification", tag = "compliance", security(("bearer" = [])), params(("id" = String, Path)), request_body = TextBody, responses((status = 200, body = Alarm), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub(crate) async fn phone_notification(
     State(s): State<AppState>,
     caller: Caller,
@@ -75,7 +75,7 @@ async fn phone(s: &AppState, caller: &Caller, id: &str, text: &str) -> Result<Al
 }
 
 /// The enterprise's answer to its own alarm.
-#[utoipa::path(post, path = "/api/v1/alarms/{id}/explanation", tag = "compliance", security(("bearer" = [])), params(("id" = String, Path)), request_body = TextBody, responses((status = 200, body = Opaque), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/alarms/{id}/explanation", tag = "compliance", security(("bearer" = [])), params(("id" = String, Path)), request_body = TextBody, responses((status = 200, body = Alarm), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn explain(
     State(s): State<AppState>,
     caller: Caller,
@@ -96,7 +96,7 @@ async fn answer(s: &AppState, caller: &Caller, id: &str, text: &str) -> Result<A
 }
 
 /// The office's site check (现场核查), after the alarm reached the enterprise.
-#[utoipa::path(post, path = "/api/v1/alarms/{id}/site-check", tag = "compliance", security(("bearer" = [])), params(("id" = String, Path)), request_body = TextBody, responses((status = 200, body = Opaque), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/alarms/{id}/site-check", tag = "compliance", security(("bearer" = [])), params(("id" = String, Path)), request_body = TextBody, responses((status = 200, body = Alarm), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub(crate) async fn site_check(
     State(s): State<AppState>,
     caller: Caller,
@@ -120,7 +120,7 @@ pub(crate) struct Closure {
 }
 
 /// Closes a verified alarm as complied or a violation (办结).
-#[utoipa::path(post, path = "/api/v1/alarms/{id}/closure", tag = "compliance", security(("bearer" = [])), params(("id" = String, Path)), request_body = Closure, responses((status = 200, body = Opaque), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/alarms/{id}/closure", tag = "compliance", security(("bearer" = [])), params(("id" = String, Path)), request_body = Closure, responses((status = 200, body = Alarm), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn close(
     State(s): State<AppState>,
     caller: Caller,

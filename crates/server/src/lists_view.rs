@@ -235,7 +235,11 @@ async fn office_list_confirm(
     }
     .await;
     let imported = l.m("pages.list-imported");
-    after_post("/office", &l, r.map(|axum::Json(v)| format!("{imported} v{}", v["version"])))
+    let version = |u: crate::api::Upload| match u {
+        crate::api::Upload::Imported { version, .. } => version,
+        crate::api::Upload::Preview(p) => p.current_version,
+    };
+    after_post("/office", &l, r.map(|axum::Json(v)| format!("{imported} v{}", version(v))))
 }
 
 #[derive(Deserialize)]
@@ -255,7 +259,7 @@ async fn office_list_restore(
     }
     .await;
     let restored = l.m("pages.list-restored");
-    after_post("/office", &l, r.map(|axum::Json(v)| format!("{restored} v{} → v{}", f.version, v["version"])))
+    after_post("/office", &l, r.map(|axum::Json(v)| format!("{restored} v{} → v{}", f.version, v.version)))
 }
 
 /// The list's versions, newest first, each earlier one with a button to make it current again.

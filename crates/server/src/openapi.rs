@@ -7,17 +7,6 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 
 use crate::api;
 
-/// A JSON object whose shape is the domain type's serde form (warnings, notices, plans, runs).
-pub struct Opaque;
-
-impl PartialSchema for Opaque {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new().description(Some("a domain object as serialised by hazewarn")).into()
-    }
-}
-
-impl ToSchema for Opaque {}
-
 /// `{"error": {"code", "message"}}`.
 pub struct ErrorBody;
 

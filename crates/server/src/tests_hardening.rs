@@ -520,3 +520,81 @@ async fn metrics_give_an_operator_job_lag_outbox_depth_dead_letters_and_the_last
     assert!((930.0..=961.0).contains(&dispatch), "{dispatch}");
     assert_eq!(at(r#"hazewarn_ready{city="LH"}"#), 0.0);
 }
+
+/// Follows `$ref`s (and an array's items, an optional's non-null branch) to the schema they name.
+fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.trim_start_matches("#/components/schemas/");
+        return resolve(doc, &doc["components"]["schemas"][name]);
+    }
+    if schema["type"] == "array" {
+        return resolve(doc, &schema["items"]);
+    }
+    if let Some(branches) = schema["oneOf"].as_array()
+        && branches.len() == 2
+        && let Some(other) = branches.iter().find(|b| b["type"] != "null")
+    {
+        return resolve(doc, other);
+    }
+    schema
+}
+
+#[tokio::test]
+async fn every_response_body_is_typed_and_the_served_json_has_the_documented_fields() {
+    let f = fixture(1000).await;
+    let (_, doc) = call(&f, "GET", "/api/v1/openapi.json", None, None).await;
+    // Every reference names a schema the document has.
+    let mut refs = Vec::new();
+    fn walk<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(m) => m.iter().for_each(|(k, v)| match (k.as_str(), v.as_str()) {
+                ("$ref", Some(r)) => out.push(r),
+                _ => walk(v, out),
+            }),
+            Value::Array(a) => a.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    walk(&doc, &mut refs);
+    for r in &refs {
+        let name = r.trim_start_matches("#/components/schemas/");
+        assert!(doc["components"]["schemas"][name].is_object(), "{r} names no schema");
+    }
+    // Every success body says what it holds: properties, an enum or its alternatives, never a bare object.
+    let mut untyped = Vec::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let Some(schema) = op["responses"]["200"]["content"]["application/json"].get("schema") else { continue };
+            let s = resolve(&doc, schema);
+            let typed = s["properties"].is_object()
+                || s["enum"].is_array()
+                || s["oneOf"].is_array()
+                || s["anyOf"].is_array()
+                || s["type"].as_str().is_some_and(|t| t != "object");
+            if !typed {
+                untyped.push(format!("{method} {path}: {s}"));
+            }
+        }
+    }
+    assert!(untyped.is_empty(), "untyped bodies:\n{}", untyped.join("\n"));
+    // What the plan route serves has the fields its schema documents, and no others.
+    let (status, plan) = call(&f, "GET", "/api/v1/plan?level=orange", Some("office"), None).await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    let schema = resolve(
+        &doc,
+        &doc["paths"]["/api/v1/plan"]["get"]["responses"]["200"]["content"]["application/json"]["schema"],
+    );
+    let documented: std::collections::BTreeSet<&str> =
+        schema["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+    let served: std::collections::BTreeSet<&str> = plan.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(served, documented);
+    for required in schema["required"].as_array().unwrap() {
+        assert!(served.contains(required.as_str().unwrap()), "{required} is required but not served");
+    }
+    // And a served plan's enterprise rows have their documented fields.
+    let row = resolve(&doc, &schema["properties"]["enterprises"]);
+    let row_fields: std::collections::BTreeSet<&str> =
+        row["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+    let first = plan["enterprises"][0].as_object().expect("the illustrative list curtails at orange");
+    assert_eq!(first.keys().map(String::as_str).collect::<std::collections::BTreeSet<_>>(), row_fields);
+}

@@ -31,6 +31,7 @@ pub struct Check {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AlarmState {
     #[default]
     Open,
@@ -102,6 +103,7 @@ impl AlarmOutcome {
 
 /// A case; a new one is `Alarm { id, warning_id, …, ..Default::default() }` (open, no steps yet).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Alarm {
     pub id: String,
     pub warning_id: String,

@@ -45,6 +45,7 @@ impl ReviewAction {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Review {
     pub seq: i64,
     pub action: String,

@@ -10,6 +10,7 @@ use crate::{Result, Store, StoreError};
 
 /// One imported version of the list.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListVersion {
     pub version: i64,
     pub imported_at: String,

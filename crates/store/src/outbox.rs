@@ -12,6 +12,7 @@ use crate::{Backend, Result, Store, StoreError, WriteTx, sql, ts};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum OutboxStatus {
     Pending,
     Sent,
@@ -60,6 +61,7 @@ pub struct NewMessage {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutboxEntry {
     pub id: String,
     pub kind: String,
@@ -102,6 +104,7 @@ impl OutboxEntry {
 
 /// A dispatcher's claim on a message: who holds it, and which claim of the message it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Lease {
     pub owner: String,
     pub epoch: i64,

@@ -25,6 +25,7 @@ const IN_FORCE: &str = "SELECT body FROM warnings WHERE state = $1 ORDER BY upda
 
 /// A stored notice with its acknowledgement.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoredNotice {
     pub notice: CurtailmentNotice,
     pub acknowledged_at: Option<String>,
