@@ -12,6 +12,7 @@ use crate::level::WarningLevel;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AdvisoryState {
     InForce,
     Lifted,
@@ -19,6 +20,7 @@ pub enum AdvisoryState {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AdvisoryStepKind {
     Issue,
     /// A new level, window, cities or deadline: the cities answer again.
@@ -29,6 +31,7 @@ pub enum AdvisoryStepKind {
 
 /// What the province asks for: the same at an issue and at a change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdvisoryTerms {
     pub level: WarningLevel,
     pub start: DateTime<FixedOffset>,
@@ -41,6 +44,7 @@ pub struct AdvisoryTerms {
 
 /// One audited step of an advisory, with the terms in force after it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdvisoryStep {
     /// 1, 2, …: answers name the step that asked for them.
     pub step: u32,
@@ -52,6 +56,7 @@ pub struct AdvisoryStep {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Advisory {
     pub id: String,
     pub state: AdvisoryState,

@@ -111,18 +111,37 @@ pub enum AdvisoryChange {
     Lift,
 }
 
+/// A city's warning in force, as the consultation shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CityWarning {
+    pub id: String,
+    pub level: WarningLevel,
+}
+
+/// A day of a city's outlook: its daily AQI p50 and p10–p90.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OutlookDay {
+    pub date: chrono::NaiveDate,
+    pub aqi_p10: u32,
+    pub aqi_p50: u32,
+    pub aqi_p90: u32,
+}
+
 /// One city in the consultation view (会商): its forecast for D+1..D+3, what its latest grading
 /// recommends and its warning in force.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CityOutlook {
     pub city: String,
     pub name: String,
-    /// (date, AQI p10, p50, p90) for D+1..D+3 of the latest run, as the forecaster left it.
-    pub days: Vec<(chrono::NaiveDate, u32, u32, u32)>,
+    /// D+1..D+3 of the latest run, as the forecaster left it.
+    pub days: Vec<OutlookDay>,
     /// The warning level the city's latest grading recommends.
     pub recommended: Option<WarningLevel>,
-    /// The city's warning in force: id and level.
-    pub in_force: Option<(String, WarningLevel)>,
+    /// The city's warning in force.
+    pub in_force: Option<CityWarning>,
 }
 
 pub struct Province {
@@ -421,7 +440,7 @@ impl Province {
                     .await?
                     .into_iter()
                     .filter(|d| (1..=3).contains(&d.lead_day))
-                    .map(|d| (d.date, d.aqi_p10, d.aqi_p50, d.aqi_p90))
+                    .map(|d| OutlookDay { date: d.date, aqi_p10: d.aqi_p10, aqi_p50: d.aqi_p50, aqi_p90: d.aqi_p90 })
                     .collect(),
                 None => Vec::new(),
             };
@@ -429,7 +448,8 @@ impl Province {
                 Some(id) => city.store.recommendation(&id).await?.map(|r| r.level),
                 None => None,
             };
-            let in_force = city.store.warning_in_force().await?.map(|w| (w.id.clone(), w.level()));
+            let in_force =
+                city.store.warning_in_force().await?.map(|w| CityWarning { id: w.id.clone(), level: w.level() });
             out.push(CityOutlook {
                 city: city.config.city.id.clone(),
                 name: city.config.city.name.clone(),

@@ -23,7 +23,7 @@ impl PartialSchema for ErrorBody {
 
 impl ToSchema for ErrorBody {}
 
-struct Bearer;
+pub(crate) struct Bearer;
 
 impl Modify for Bearer {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
@@ -37,7 +37,7 @@ impl Modify for Bearer {
 
 /// Adds the error responses every operation can give, in the one error shape, where the
 /// handler's own attribute does not list them with a more specific description.
-struct StandardErrors;
+pub(crate) struct StandardErrors;
 
 impl Modify for StandardErrors {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {

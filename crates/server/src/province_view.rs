@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::advisories_view::{AddressedAdvisory, answer_text, level_badge, status_of, status_text};
 use crate::api::LevelName;
 use crate::auth::{Authorized, Caller, Gate, ProvinceOnly, RateLimiter};
+use crate::openapi::{Bearer, StandardErrors};
 use crate::pages::{Lang, after_post, beijing_time, level_name, page_with_nav, signed_in};
 use crate::{ApiError, escape};
 
@@ -59,6 +60,7 @@ pub fn province_router(state: ProvinceState) -> Router {
         .route("/advisories", get(list).post(issue))
         .route("/advisories/{id}/steps", post(step))
         .route("/consultation", get(consultation))
+        .route("/openapi.json", get(|| async { Json(<ProvinceApiDoc as utoipa::OpenApi>::openapi()) }))
         .fallback(|| async { ApiError::NotFound })
         .layer(axum::middleware::map_response(crate::error::json_errors));
     Router::new()
@@ -112,11 +114,19 @@ pub enum StepBody {
 }
 
 /// An advisory with every named city's answer.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AdvisoryView {
     /// As each city sees it: its answer and status.
-    pub cities: Vec<(String, AddressedAdvisory)>,
+    pub cities: Vec<CityStatus>,
     pub advisory: Advisory,
+}
+
+/// One named city's answer and status.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CityStatus {
+    pub city: String,
+    #[serde(flatten)]
+    pub status: AddressedAdvisory,
 }
 
 fn terms(s: &ProvinceState, t: &TermsBody) -> AdvisoryTerms {
@@ -130,6 +140,9 @@ fn terms(s: &ProvinceState, t: &TermsBody) -> AdvisoryTerms {
     }
 }
 
+/// Every advisory, the latest changed first, with each named city's answer and status.
+#[utoipa::path(get, path = "/api/v1/advisories", tag = "province", summary = "Regional advisories and the cities' answers",
+    security(("bearer" = [])), responses((status = 200, body = Vec<AdvisoryView>)))]
 async fn list(
     State(s): State<ProvinceState>,
     _auth: Authorized<ProvinceOnly>,
@@ -146,7 +159,7 @@ async fn list(
             .iter()
             .map(|c| {
                 let x = answers.iter().find(|x| &x.city == c && x.step == step);
-                (c.clone(), crate::advisories_view::addressed_of(&a, x, now))
+                CityStatus { city: c.clone(), status: crate::advisories_view::addressed_of(&a, x, now) }
             })
             .collect();
         out.push(AdvisoryView { cities, advisory: a });
@@ -154,6 +167,9 @@ async fn list(
     Ok(Json(out))
 }
 
+/// Issues an advisory to the named cities and delivers it to each city's office.
+#[utoipa::path(post, path = "/api/v1/advisories", tag = "province", summary = "Issue a regional advisory",
+    security(("bearer" = [])), request_body = TermsBody, responses((status = 200, body = Advisory)))]
 async fn issue(
     State(s): State<ProvinceState>,
     auth: Authorized<ProvinceOnly>,
@@ -163,6 +179,10 @@ async fn issue(
     Ok(Json(a))
 }
 
+/// Changes (new terms; the cities answer again), extends or lifts an advisory.
+#[utoipa::path(post, path = "/api/v1/advisories/{id}/steps", tag = "province", summary = "Change, extend or lift an advisory",
+    security(("bearer" = [])), params(("id" = String, Path, description = "advisory id")), request_body = StepBody,
+    responses((status = 200, body = Advisory)))]
 async fn step(
     State(s): State<ProvinceState>,
     auth: Authorized<ProvinceOnly>,
@@ -178,6 +198,9 @@ async fn step(
     Ok(Json(a))
 }
 
+/// Every city's D+1..D+3, its own grading and its warning in force, side by side (会商).
+#[utoipa::path(get, path = "/api/v1/consultation", tag = "province", summary = "The consultation view",
+    security(("bearer" = [])), responses((status = 200, body = Vec<CityOutlook>)))]
 async fn consultation(
     State(s): State<ProvinceState>,
     _auth: Authorized<ProvinceOnly>,
@@ -257,8 +280,9 @@ fn consultation_section(l: &Lang, cities: &[CityOutlook], in_force: &[&Advisory]
         b += &format!("<tr data-city=\"{}\"><td>{}</td>", escape(&c.city), escape(&c.name));
         for k in 0..3 {
             b += &match c.days.get(k) {
-                Some((date, p10, p50, p90)) => {
-                    let lv = hazewarn_aqi::Standards::builtin().for_date(*date).level(*p50);
+                Some(d) => {
+                    let (date, p10, p50, p90) = (d.date, d.aqi_p10, d.aqi_p50, d.aqi_p90);
+                    let lv = hazewarn_aqi::Standards::builtin().for_date(date).level(p50);
                     let category = if l.en() { &lv.category_en } else { &lv.category };
                     format!(
                         "<td class=\"time\">{day} <span class=\"badge\" style=\"background:{rgb};color:{fg}\">{category}</span> {p50} ({p10}–{p90})</td>",
@@ -275,7 +299,7 @@ fn consultation_section(l: &Lang, cities: &[CityOutlook], in_force: &[&Advisory]
         let warning = c
             .in_force
             .as_ref()
-            .map_or_else(|| l.m("pages.none").to_owned(), |(id, lv)| format!("{} {}", level_badge(l, *lv), escape(id)));
+            .map_or_else(|| l.m("pages.none").to_owned(), |w| format!("{} {}", level_badge(l, w.level), escape(&w.id)));
         // An advisory in force naming the city, and the city's own grading at another level.
         let advised = in_force
             .iter()
@@ -521,3 +545,12 @@ async fn step_form(
     .await;
     after_post("/", &l, result)
 }
+
+/// The province server's API, documented as the city's is.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "hazewarn province", description = "Regional advisories (区域预警提示) and the consultation view"),
+    paths(list, issue, step, consultation),
+    modifiers(&Bearer, &StandardErrors)
+)]
+pub struct ProvinceApiDoc;

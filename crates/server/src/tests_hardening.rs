@@ -522,7 +522,7 @@ async fn metrics_give_an_operator_job_lag_outbox_depth_dead_letters_and_the_last
 }
 
 /// Follows `$ref`s (and an array's items, an optional's non-null branch) to the schema they name.
-fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+pub(crate) fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
     if let Some(r) = schema["$ref"].as_str() {
         let name = r.trim_start_matches("#/components/schemas/");
         return resolve(doc, &doc["components"]["schemas"][name]);

@@ -135,7 +135,7 @@ async fn the_province_issues_and_sees_one_city_follow_one_justify_and_one_late()
     let (status, all) = call(f.province_app(), "GET", "/api/v1/advisories", Some("token-province"), None).await;
     assert_eq!(status, StatusCode::OK, "{all}");
     let cities = all[0]["cities"].as_array().unwrap();
-    let of = |c: &str| cities.iter().find(|x| x[0] == c).unwrap()[1].clone();
+    let of = |c: &str| cities.iter().find(|x| x["city"] == c).unwrap().clone();
     assert_eq!(of("luohe")["status"], "answered");
     assert_eq!(of("xuchang")["answer"]["reason"], "本地扩散条件好");
     assert_eq!(
@@ -273,4 +273,56 @@ async fn the_province_metrics_give_each_family_once_with_every_city_and_the_answ
             assert!(line.rsplit(' ').next().unwrap().parse::<f64>().is_ok(), "{line}");
         }
     }
+}
+
+#[tokio::test]
+async fn the_province_api_is_documented_with_typed_bodies() {
+    let f = fixture().await;
+    let (status, doc) = call(f.province_app(), "GET", "/api/v1/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut ops = Vec::new();
+    for (path, methods) in doc["paths"].as_object().unwrap() {
+        for (method, op) in methods.as_object().unwrap() {
+            ops.push(format!("{method} {path}"));
+            assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{method} {path}");
+            let body = &op["responses"]["200"]["content"]["application/json"]["schema"];
+            let s = crate::tests_hardening::resolve(&doc, body);
+            assert!(s["properties"].is_object(), "{method} {path}: {s}");
+            // Every route it documents exists: without a token it is 401, never "no such route".
+            let uri = path.replace("{id}", "x");
+            let (status, _) = call(f.province_app(), &method.to_uppercase(), &uri, None, None).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {uri}");
+        }
+    }
+    ops.sort();
+    assert_eq!(
+        ops,
+        [
+            "get /api/v1/advisories",
+            "get /api/v1/consultation",
+            "post /api/v1/advisories",
+            "post /api/v1/advisories/{id}/steps"
+        ]
+    );
+    // The served list has the fields its schema documents for each city.
+    let (_, issued) =
+        call(f.province_app(), "POST", "/api/v1/advisories", Some("token-province"), Some(issue_body())).await;
+    assert!(issued["id"].is_string(), "{issued}");
+    let (_, list) = call(f.province_app(), "GET", "/api/v1/advisories", Some("token-province"), None).await;
+    let view = crate::tests_hardening::resolve(
+        &doc,
+        &doc["paths"]["/api/v1/advisories"]["get"]["responses"]["200"]["content"]["application/json"]["schema"],
+    );
+    let city = crate::tests_hardening::resolve(&doc, &view["properties"]["cities"]);
+    let served = list[0]["cities"][0].as_object().unwrap();
+    for field in city["required"].as_array().into_iter().flatten().chain(city["allOf"].as_array().into_iter().flatten())
+    {
+        if let Some(name) = field.as_str() {
+            assert!(served.contains_key(name), "{name} is documented as required but not served: {served:?}");
+        }
+    }
+    assert!(
+        served.contains_key("city") && served.contains_key("status") && served.contains_key("deadline"),
+        "{served:?}"
+    );
 }
