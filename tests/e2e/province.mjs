@@ -57,7 +57,7 @@ try {
 
   // Luohe follows: its warning starts at orange.
   const lh = await signIn(luohe, officeToken);
-  const lhRow = lh.locator(`#advisory-table tr[data-advisory="${id}"]`);
+  const lhRow = lh.locator(`section.advisory[data-advisory="${id}"]`);
   check((await lhRow.count()) === 1, 'Luohe sees the advisory on its office page');
   await Promise.all([lh.waitForNavigation(), lhRow.locator('button.answer-follow').click()]);
   check((await lh.textContent('#in-force')).includes('橙色'), 'Luohe has an orange warning in force');
@@ -66,7 +66,7 @@ try {
 
   // Xuchang justifies not following.
   const xc = await signIn(xuchang, officeToken);
-  const xcRow = xc.locator(`#advisory-table tr[data-advisory="${id}"]`);
+  const xcRow = xc.locator(`section.advisory[data-advisory="${id}"]`);
   await xcRow.locator('form:has(button.answer-justify) input[name=reason]').fill('本市扩散条件较好，预报未达预警级别');
   await Promise.all([xc.waitForNavigation(), xcRow.locator('button.answer-justify').click()]);
   check((await xcRow.textContent()).includes('本市扩散条件较好'), 'Xuchang\'s justification is recorded');
@@ -75,8 +75,8 @@ try {
   const zk = await signIn(zhoukou, officeToken, 390);
   await zk.waitForTimeout(Math.max(0, deadlineAt - Date.now()) + 2000);
   await zk.reload();
-  const zkRow = zk.locator(`#advisory-table tr[data-advisory="${id}"]`);
-  check((await zkRow.locator('td.late').count()) === 1, 'Zhoukou\'s own page says it is overdue');
+  const zkRow = zk.locator(`section.advisory[data-advisory="${id}"]`);
+  check((await zkRow.locator('.late').count()) === 1, 'Zhoukou\'s own page says it is overdue');
   await noHorizontalScroll(zk, 'Zhoukou office');
   await zkRow.locator('form:has(button.answer-justify) input[name=reason]').fill('值班交接延误');
   await Promise.all([zk.waitForNavigation(), zkRow.locator('button.answer-justify').click()]);

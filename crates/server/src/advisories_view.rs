@@ -183,7 +183,11 @@ async fn answer_form(
         let auth = Authorized::<OfficeOnly>::from_caller(caller?)?;
         let body = AnswerBody { answer: f.answer, reason: f.reason };
         let Json(r) = answer(State(s.clone()), auth, Path(f.id.clone()), Json(body)).await?;
-        Ok(format!("{} {}", f.id, answer_word(&l, &r.answer)))
+        let done = match r.answer.as_str() {
+            "justified" => l.m("advisory.justification-filed"),
+            other => answer_word(&l, other),
+        };
+        Ok(format!("{} {done}", f.id))
     }
     .await;
     after_post("/office", &l, result)
@@ -236,7 +240,9 @@ pub(crate) fn level_badge(l: &Lang, level: WarningLevel) -> String {
     )
 }
 
-/// The office page's section: nothing outside a province deployment.
+/// The office page's section, near the top since it asks for an answer by a deadline: each
+/// advisory addressed to the city as a card (a phone shows it whole), with its terms, its status
+/// and the answer forms while one is owed. Nothing outside a province deployment.
 pub(crate) async fn section(s: &AppState, l: &Lang) -> Result<String, ApiError> {
     let Some(p) = s.province.as_deref() else { return Ok(String::new()) };
     let now = s.city.now_local();
@@ -245,36 +251,30 @@ pub(crate) async fn section(s: &AppState, l: &Lang) -> Result<String, ApiError> 
     if list.is_empty() {
         return Ok(b + &format!("<p>{}</p>", l.m("advisory.none")));
     }
-    b += &format!(
-        "<table id=\"advisory-table\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        l.m("advisory.id"),
-        l.m("advisory.level"),
-        l.m("advisory.window"),
-        l.m("advisory.deadline"),
-        l.m("advisory.answer"),
-        l.m("advisory.status"),
-    );
     for (a, answer) in &list {
         let asking = a.asking();
         let (status, class) = status_text(l, status_of(a, answer.as_ref(), now));
         let answered = match answer {
-            Some(x) => answer_text(l, x),
+            Some(x) => format!("<p class=\"answer\">{}</p>", answer_text(l, x)),
             None if !a.is_over(now) => answer_forms(l, &a.id),
-            None if a.state == AdvisoryState::Lifted => l.m("advisory.lifted").to_owned(),
-            None => l.m("advisory.ended").to_owned(),
+            None if a.state == AdvisoryState::Lifted => format!("<p>{}</p>", l.m("advisory.lifted")),
+            None => format!("<p>{}</p>", l.m("advisory.ended")),
         };
         b += &format!(
-            "<tr data-advisory=\"{id}\"><td>{id}<br><small>{reason}</small></td><td>{badge}</td><td class=\"time\">{start} — {end}</td>\
-             <td class=\"time\">{deadline}</td><td>{answered}</td><td class=\"{class}\">{status}</td></tr>",
+            "<section class=\"advisory\" data-advisory=\"{id}\"><h3>{id} {badge} <span class=\"{class} status\">{status}</span></h3>\
+             <p class=\"time\">{window}{colon}{start} — {end}<br>{deadline}{colon}{due}</p><p>{reason}</p>{answered}</section>",
             id = escape(&a.id),
-            reason = escape(&asking.reason),
             badge = level_badge(l, asking.terms.level),
+            window = l.m("advisory.window"),
+            deadline = l.m("advisory.deadline"),
+            colon = l.m("pages.colon"),
             start = beijing_time(asking.terms.start),
             end = beijing_time(a.current().terms.end),
-            deadline = beijing_time(asking.terms.deadline),
+            due = beijing_time(asking.terms.deadline),
+            reason = escape(&asking.reason),
         );
     }
-    Ok(b + "</table>")
+    Ok(b)
 }
 
 fn answer_forms(l: &Lang, id: &str) -> String {

@@ -530,6 +530,8 @@ async fn office(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result
             Some(w) => b += &format!("<p id=\"in-force\"><span class=\"badge\" style=\"background:{};color:{}\">{}</span> {} · {} — {}</p>", level_colour(w.level()), svg::text_on(level_colour(w.level())), level_name(&l, w.level()), escape(&w.id), w.current().start.format("%m-%d %H:%M"), w.current().end.format("%m-%d %H:%M")),
             None => b += &format!("<p id=\"in-force\">{}</p>", l.m("pages.none")),
         }
+        // A regional advisory asks for an answer by a deadline: it comes before everything else.
+        b += &crate::advisories_view::section(&s, &l).await?;
         let (section, recommended) = recommendation_section(&s, &l, in_force.as_ref()).await?;
         b += &section;
         b += &format!(
@@ -545,7 +547,6 @@ async fn office(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result
         if let Some(level) = plan_level {
             b += &plan_section(&s, &l, level, in_force.is_some()).await?;
         }
-        b += &crate::advisories_view::section(&s, &l).await?;
         b += &deliveries_section(&s, &l).await?;
         b += &crate::compliance_view::section(&s, &l).await?;
         b += &crate::devices_view::section(&s, &l).await?;
