@@ -2,28 +2,10 @@
 // 1. the forecaster approves a forecast; 2. the office issues an orange warning;
 // 3. the enterprise sees and acknowledges its notice; 4. another enterprise's token cannot see it.
 // A screenshot of each page goes to OUT. Usage: node flow.mjs BASE OUT TOKEN_FC TOKEN_OFFICE TOKEN_A TOKEN_B
-import { chromium } from 'playwright-core';
+import { browser, check, signIn as signInAt } from './common.mjs';
 
 const [base, out, fcToken, officeToken, aToken, bToken] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu'],
-});
-
-function check(ok, what) {
-  if (!ok) throw new Error(`e2e: ${what}`);
-  console.log(`ok - ${what}`);
-}
-
-async function signIn(token) {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-  const page = await context.newPage();
-  page.on('dialog', (d) => d.accept()); // the office's confirmations
-  await page.goto(`${base}/login`);
-  await page.fill('#token', token);
-  await Promise.all([page.waitForNavigation(), page.click('#login')]);
-  return page;
-}
+const signIn = (token) => signInAt(base, token);
 
 try {
   // 1. Forecaster

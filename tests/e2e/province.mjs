@@ -3,28 +3,10 @@
 // starts), Xuchang justifies, Zhoukou answers after the deadline; the province sees all three.
 // Screenshots at 1280 and 390 px go to OUT.
 // Usage: node province.mjs PROVINCE LUOHE XUCHANG ZHOUKOU OUT TOKEN_PROVINCE TOKEN_OFFICE
-import { chromium } from 'playwright-core';
+import { browser, check, signIn as signInAt } from './common.mjs';
 
 const [province, luohe, xuchang, zhoukou, out, provinceToken, officeToken] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu'],
-});
-
-function check(ok, what) {
-  if (!ok) throw new Error(`e2e: ${what}`);
-  console.log(`ok - ${what}`);
-}
-
-async function signIn(base, token, width = 1280) {
-  const context = await browser.newContext({ viewport: { width, height: 900 } });
-  const page = await context.newPage();
-  page.on('dialog', (d) => d.accept());
-  await page.goto(`${base}/login`);
-  await page.fill('#token', token);
-  await Promise.all([page.waitForNavigation(), page.click('#login')]);
-  return page;
-}
+const signIn = (base, token, width = 1280) => signInAt(base, token, width);
 
 // Beijing time as a date-time picker holds it (no offset), `seconds` from now.
 function beijing(seconds) {
