@@ -76,47 +76,65 @@ fn four_roles_in_a_real_browser() {
     }
 }
 
-/// `hazewarn province serve` for `config` on free loopback ports: (the process, the province's
-/// address, each city's address in the order of `ids`). The caller kills it.
+/// `n` distinct free loopback addresses: every listener is held until all are chosen.
+fn free_addrs(n: usize) -> Vec<String> {
+    let held: Vec<std::net::TcpListener> =
+        (0..n).map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap()).collect();
+    held.iter().map(|l| l.local_addr().unwrap().to_string()).collect()
+}
+
+/// `hazewarn province serve` for the cities `ids` (each a `{id}/city.toml` under `dir`) on free
+/// loopback ports, once every listener accepts: (the process, the province's address, each
+/// city's in the order of `ids`). A port another test took between choosing and binding makes
+/// the server exit: it is started again on new ports. The caller kills it.
 fn serve_province(dir: &Path, ids: &[&str]) -> (std::process::Child, String, Vec<String>) {
     use std::time::{Duration, Instant};
-    let free =
-        || format!("127.0.0.1:{}", std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port());
-    let cities: Vec<String> = ids.iter().map(|_| free()).collect();
-    let mut listed =
-        "[province]\nid = \"henan\"\nname = \"河南省（示例）\"\nstore = \"sqlite://province.db\"\n".to_owned();
-    for (id, addr) in ids.iter().zip(&cities) {
-        listed += &format!("[[cities]]\nid = \"{id}\"\nconfig = \"{id}/city.toml\"\nlisten = \"{addr}\"\n");
-    }
     let config = dir.join("province.toml");
-    std::fs::write(&config, listed).unwrap();
     let cfg = config.to_str().unwrap();
-    let o = hazewarn(&[
-        "province",
-        "user-add",
-        "--config",
-        cfg,
-        "--name",
-        "省厅值班",
-        "--token",
-        "e2e-token-province-0123456789",
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
-    let addr = free();
-    let server = Command::new(env!("CARGO_BIN_EXE_hazewarn"))
-        .args(["province", "serve", "--config", cfg, "--addr", &addr])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let t0 = Instant::now();
-    for a in std::iter::once(&addr).chain(&cities) {
-        while std::net::TcpStream::connect(a).is_err() {
-            assert!(t0.elapsed() < Duration::from_secs(30), "the province did not start");
-            std::thread::sleep(Duration::from_millis(50));
+    let write = |cities: &[String]| {
+        let mut listed =
+            "[province]\nid = \"henan\"\nname = \"河南省（示例）\"\nstore = \"sqlite://province.db\"\n".to_owned();
+        for (id, addr) in ids.iter().zip(cities) {
+            listed += &format!("[[cities]]\nid = \"{id}\"\nconfig = \"{id}/city.toml\"\nlisten = \"{addr}\"\n");
         }
+        std::fs::write(&config, listed).unwrap();
+    };
+    write(&free_addrs(ids.len()));
+    let token = "e2e-token-province-0123456789";
+    let o = hazewarn(&["province", "user-add", "--config", cfg, "--name", "省厅值班", "--token", token]);
+    assert!(o.status.success(), "{}", text(&o));
+    for _attempt in 0..3 {
+        let mut addrs = free_addrs(ids.len() + 1);
+        let addr = addrs.remove(0);
+        write(&addrs);
+        let mut server = Command::new(env!("CARGO_BIN_EXE_hazewarn"))
+            .args(["province", "serve", "--config", cfg, "--addr", &addr])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let t0 = Instant::now();
+        let up = std::iter::once(&addr).chain(&addrs).all(|a| {
+            loop {
+                if std::net::TcpStream::connect(a).is_ok() {
+                    break true;
+                }
+                if server.try_wait().unwrap().is_some() {
+                    break false;
+                }
+                assert!(t0.elapsed() < Duration::from_secs(30), "the province did not start");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        // Still running once every port answers: the ports are its own.
+        std::thread::sleep(Duration::from_millis(200));
+        if up && server.try_wait().unwrap().is_none() {
+            return (server, addr, addrs);
+        }
+        let _ = server.kill();
+        let _ = server.wait();
     }
-    (server, addr, cities)
+    panic!("the province could not be served on free ports three times");
 }
 
 #[test]
