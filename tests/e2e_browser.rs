@@ -155,7 +155,8 @@ fn a_regional_advisory_followed_justified_and_answered_late_in_a_real_browser() 
             &config,
             format!(
                 "[city]\nid = \"{id}\"\nname = \"{name}\"\n[store]\nurl = \"sqlite://hw.db\"\n[data]\nwork_dir = \"work\"\n\
-                 observations = [\"{}\"]\nmodel = \"{}\"\nlist = \"{}\"\ninventory = \"{}\"\n",
+                 observations = [\"{}\"]\nmodel = \"{}\"\nlist = \"{}\"\ninventory = \"{}\"\n\
+                 [[channels]]\nkind = \"file-drop\"\nname = \"files\"\ndir = \"drop\"\n",
                 obs.display(),
                 model.display(),
                 lists.join("luohe-illustrative.csv").display(),

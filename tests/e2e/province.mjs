@@ -36,6 +36,7 @@ try {
   check(id.length > 0, `advisory ${id} is issued`);
   check((await advisory.locator('tr[data-city]').count()) === 3, 'it names three cities');
   check((await advisory.locator('td.status', { hasText: '待答复' }).count()) === 3, 'all three await an answer');
+  check((await advisory.locator('td', { hasText: '已送达' }).count()) === 3, 'it reached each city office\'s channel');
 
   // Luohe follows: its warning starts at orange.
   const lh = await signIn(luohe, officeToken);
