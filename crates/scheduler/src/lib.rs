@@ -48,7 +48,9 @@ pub use config::Config;
 pub use dispatch::{DispatchReport, Dispatcher};
 pub use health::{Health, Readiness};
 pub use links::AckLinks;
-pub use province::{AdvisoryChange, AnswerRequest, CityOutlook, Province, ProvinceConfig, run_province};
+pub use province::{
+    AdvisoryChange, AnswerRequest, CityOutlook, Province, ProvinceConfig, run_province, supervise_tasks,
+};
 pub use respond::Step;
 pub use run::{CycleReport, JobOutcome, cycle, run, run_job, run_until};
 

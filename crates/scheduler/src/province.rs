@@ -338,13 +338,14 @@ impl Province {
     /// no channel for its office, does not stop the others (the first failure is returned after).
     async fn deliver(&self, a: &Advisory, now: DateTime<Utc>) -> Result<usize, SchedulerError> {
         let (mut made, mut failed) = (0, None);
+        let delivered = self.store.advisory_deliveries(&a.id).await?;
         for (k, s) in a.steps.iter().enumerate() {
             // A change tells the cities it drops as well as those it names.
             let before = k.checked_sub(1).map_or(&[][..], |b| &a.steps[b].terms.cities[..]);
             let mut cities: Vec<&String> = s.terms.cities.iter().collect();
             cities.extend(before.iter().filter(|c| !s.terms.cities.contains(c)));
             for city_id in cities {
-                if self.store.advisory_delivered(&a.id, s.step, city_id).await? {
+                if delivered.contains(&(s.step, city_id.clone())) {
                     continue;
                 }
                 match self.deliver_step(a, s, city_id, now).await {
@@ -494,10 +495,20 @@ pub async fn run_province(
             }
         }
     });
+    supervise_tasks(tasks, stop, "a city's scheduler ended").await
+}
+
+/// Waits for every task; the first to fail, or to end before `stop` turns true, ends the wait
+/// with an error (`ended` says what ended).
+pub async fn supervise_tasks(
+    mut tasks: tokio::task::JoinSet<Result<(), String>>,
+    stop: tokio::sync::watch::Receiver<bool>,
+    ended: &str,
+) -> Result<(), SchedulerError> {
     while let Some(done) = tasks.join_next().await {
         match done.map_err(|e| e.to_string()).and_then(|r| r) {
             Ok(()) if *stop.borrow() => {}
-            Ok(()) => return Err(SchedulerError::Job("a city's scheduler ended".into())),
+            Ok(()) => return Err(SchedulerError::Job(ended.into())),
             Err(e) => return Err(SchedulerError::Job(e)),
         }
     }

@@ -158,7 +158,7 @@ async fn the_advisory_flow(p: Province, clock: ManualClock) {
         .await
         .unwrap();
     assert_eq!(p.deliver_pending(t3).await.unwrap(), 1);
-    assert!(p.store.advisory_delivered(&a.id, 3, "zhoukou").await.unwrap());
+    assert!(p.store.advisory_deliveries(&a.id).await.unwrap().contains(&(3, "zhoukou".to_owned())));
     assert_eq!(receipts("zhoukou").await, 3, "the catch-up found its rows queued and audited no second receipt");
 
     let t4 = t0 + Duration::hours(4);

@@ -274,20 +274,8 @@ pub async fn serve_province(
     }
     let (p, rx) = (province.clone(), stop_rx.clone());
     tasks.spawn(async move { hazewarn_scheduler::run_province(p, rx).await.map_err(|e| e.to_string()) });
-    let watch = stop_rx.clone();
-    let background = async move {
-        while let Some(done) = tasks.join_next().await {
-            let outcome = done.map_err(|e| e.to_string()).and_then(|r| r);
-            match outcome {
-                Ok(()) if *watch.borrow() => {}
-                Ok(()) => {
-                    return Err(hazewarn_scheduler::SchedulerError::Job("a city's server or scheduler ended".into()));
-                }
-                Err(e) => return Err(hazewarn_scheduler::SchedulerError::Job(e)),
-            }
-        }
-        Ok(())
-    };
+    let background =
+        hazewarn_scheduler::supervise_tasks(tasks, stop_rx.clone(), "a city's server or the province's jobs ended");
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

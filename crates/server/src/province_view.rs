@@ -256,13 +256,7 @@ async fn page(State(s): State<ProvinceState>, Query(l): Query<Lang>, caller: Res
         Ok(page_with_nav(&l, &title, &signed_in(&l, &b, &caller.csrf), &nav(&l)))
     }
     .await;
-    result.map_or_else(
-        |e| match e {
-            ApiError::Unauthenticated => axum::response::Redirect::to(&format!("/login{}", l.q())).into_response(),
-            other => crate::pages::login_needed(&l, other),
-        },
-        IntoResponse::into_response,
-    )
+    result.map_or_else(|e| crate::pages::login_needed(&l, e), IntoResponse::into_response)
 }
 
 /// Each city's D+1..D+3 (AQI p50 and p10–p90, coloured by AQI category), its grading's level,
@@ -363,11 +357,12 @@ async fn advisories_section(s: &ProvinceState, l: &Lang, all: &[Advisory]) -> Re
             l.m("province.delivered"),
         );
         let answers = p.store.answers(&a.id).await?;
+        let delivered = p.store.advisory_deliveries(&a.id).await?;
         for c in &asking.terms.cities {
             let name = p.city(c).map_or_else(|_| c.clone(), |city| city.config.city.name.clone());
             let x = answers.iter().find(|x| &x.city == c && x.step == asking.step);
             let (status, class) = status_text(l, status_of(a, x, now));
-            let delivered = p.store.advisory_delivered(&a.id, asking.step, c).await?;
+            let delivered = delivered.contains(&(asking.step, c.clone()));
             b += &format!(
                 "<tr data-city=\"{city}\"><td>{name}</td><td>{answer}</td><td class=\"{class} status\">{status}</td><td>{delivered}</td></tr>",
                 city = escape(c),

@@ -174,16 +174,20 @@ impl Store {
             .collect()
     }
 
-    /// The (advisory, step, city) deliveries recorded, for the province's catch-up.
-    pub async fn advisory_delivered(&self, advisory: &str, step: u32, city: &str) -> Result<bool> {
-        let row: Option<(String,)> = sqlx::query_as(
-            "SELECT queued_at FROM advisory_deliveries WHERE advisory_id = $1 AND step = $2 AND city = $3",
-        )
-        .bind(advisory)
-        .bind(i64::from(step))
-        .bind(city)
-        .fetch_optional(self.pool())
-        .await?;
-        Ok(row.is_some())
+    /// The (step, city) deliveries of an advisory recorded so far, in one query: the province's
+    /// catch-up reads them every minute.
+    pub async fn advisory_deliveries(&self, advisory: &str) -> Result<std::collections::HashSet<(u32, String)>> {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT step, city FROM advisory_deliveries WHERE advisory_id = $1")
+                .bind(advisory)
+                .fetch_all(self.pool())
+                .await?;
+        rows.into_iter()
+            .map(|(step, city)| {
+                let step = u32::try_from(step)
+                    .map_err(|e| StoreError::Corrupt { what: "delivery step".into(), detail: e.to_string() })?;
+                Ok((step, city))
+            })
+            .collect()
     }
 }
