@@ -28,10 +28,8 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route(CHARTS_PATH, get(|| async { asset("text/javascript; charset=utf-8", CHARTS) }))
 }
 
-/// The scripts a page with charts ends with.
-pub fn chart_scripts() -> String {
-    format!("<script src=\"{ECHARTS_PATH}\"></script><script src=\"{CHARTS_PATH}\"></script>")
-}
+/// The scripts a page with charts ends with: the library, then what draws the page's charts.
+pub const CHART_SCRIPTS: [&str; 2] = [ECHARTS_PATH, CHARTS_PATH];
 
 #[cfg(test)]
 mod tests {

@@ -33,10 +33,12 @@ pub mod observed;
 pub mod openapi;
 pub mod pages;
 pub mod province_view;
+mod refusals;
 mod security;
 mod signin;
 mod stations_view;
 pub mod svg;
+mod templates;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -369,6 +371,8 @@ mod tests_history;
 mod tests_links;
 #[cfg(test)]
 mod tests_province;
+#[cfg(test)]
+mod tests_refusals;
 #[cfg(test)]
 mod tests_signin;
 #[cfg(test)]

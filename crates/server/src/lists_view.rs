@@ -104,6 +104,7 @@ async fn import_list(s: &AppState, l: &Lang, caller: Result<Caller, ApiError>, n
             city_page(s, l, l.m("pages.confirm-the-reduction-list-import"), &body).into_response()
         }
         Err(ApiError::Invalid(m)) => {
+            let m = crate::pages::refusal(l, &m);
             let rows: String = m.lines().skip(1).map(|x| format!("<tr><td>{}</td></tr>", escape(x.trim()))).collect();
             let body = format!(
                 "<p>{}</p><table id=\"list-errors\">{rows}</table><p><a href=\"/office{}\">{}</a></p>",

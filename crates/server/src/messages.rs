@@ -26,16 +26,18 @@ pub fn get(key: &str) -> Option<&'static Message> {
 }
 
 #[cfg(test)]
+/// The English words of `s`: lowercase Latin words of three letters or more. Acronyms and
+/// units stay Latin on Chinese pages, as Chinese agencies write them.
+pub(crate) fn latin_words(s: &str) -> Vec<&str> {
+    const KEPT: &[&str] = &["xlsx", "csv"];
+    s.split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| w.len() >= 3 && w.chars().all(|c| c.is_ascii_lowercase()) && !KEPT.contains(w))
+        .collect()
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
-
-    fn latin_words(s: &str) -> Vec<&str> {
-        // Acronyms and units stay Latin on Chinese pages, as Chinese agencies write them.
-        const KEPT: &[&str] = &["xlsx", "csv"];
-        s.split(|c: char| !c.is_ascii_alphabetic())
-            .filter(|w| w.len() >= 3 && w.chars().all(|c| c.is_ascii_lowercase()) && !KEPT.contains(w))
-            .collect()
-    }
 
     fn has_chinese(s: &str) -> bool {
         s.chars().any(|c| matches!(c, '\u{3000}'..='\u{303f}' | '\u{3400}'..='\u{9fff}' | '\u{ff00}'..='\u{ffef}'))
@@ -60,10 +62,10 @@ mod tests {
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     }
 
-    /// The pages' source files: (name, text).
+    /// The pages' source files and templates: (name, text).
     fn sources() -> Vec<(String, String)> {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
-        let files = std::fs::read_dir(dir).unwrap().flatten();
+        let dirs = [concat!(env!("CARGO_MANIFEST_DIR"), "/src"), concat!(env!("CARGO_MANIFEST_DIR"), "/templates")];
+        let files = dirs.into_iter().flat_map(|d| std::fs::read_dir(d).unwrap().flatten());
         files
             .map(|f| (f.file_name().to_string_lossy().into_owned(), std::fs::read_to_string(f.path()).unwrap()))
             .collect()

@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use crate::api::{self, forecast_view};
 use crate::auth::{Authorized, Caller};
+use crate::templates::{self, Frame, NavLink, Page};
 use crate::{ApiError, AppState, escape, svg};
 
 #[derive(Deserialize, Default)]
@@ -64,49 +65,39 @@ pub fn routes() -> Router<AppState> {
         .route("/enterprise/ack", post(enterprise_ack))
 }
 
+/// A city's page: the city's navigation around `body`.
 pub(crate) fn page(l: &Lang, title: &str, body: &str) -> Html<String> {
-    let nav = format!(
-        "<a href=\"/{q}\">{home}</a><a href=\"/forecaster{q}\">{f}</a><a href=\"/office{q}\">{o}</a><a href=\"/enterprise{q}\">{e}</a>",
-        q = l.q(),
-        home = l.m("pages.public"),
-        f = l.m("pages.forecaster"),
-        o = l.m("pages.office"),
-        e = l.m("compliance.enterprise"),
-    );
-    page_with_nav(l, title, body, &nav)
+    templates::render(&Page { frame: city_frame(l, title, body), body })
 }
 
-/// A page with its own navigation links (the province's server has other pages than a city's);
-/// the language switch is added.
-pub(crate) fn page_with_nav(l: &Lang, title: &str, body: &str, nav: &str) -> Html<String> {
-    let other = if l.en() { ("", "中文") } else { ("?lang=en", "English") };
-    // A page with charts loads the library that draws them, after its content.
-    let scripts = if body.contains("class=\"echart\"") { crate::assets::chart_scripts() } else { String::new() };
-    Html(format!(
-        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{title}</title>\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><link rel=\"icon\" href=\"data:,\">\
-         <link rel=\"stylesheet\" href=\"{css}\"></head><body><nav>{nav}<a href=\"{href}\" id=\"lang\">{label}</a></nav>\
-         <main><h1>{title}</h1>{body}</main>{scripts}</body></html>",
-        lang = if l.en() { "en" } else { "zh-CN" },
-        title = escape(title),
-        css = crate::assets::STYLESHEET_PATH,
-        href = other.0,
-        label = other.1,
-    ))
+/// The frame of a city's page: its four pages in the navigation, the chart scripts when the
+/// body has charts.
+fn city_frame<'a>(l: &'a Lang, title: &'a str, body: &str) -> Frame<'a> {
+    let q = l.q();
+    let nav = [
+        ("/", "pages.public"),
+        ("/forecaster", "pages.forecaster"),
+        ("/office", "pages.office"),
+        ("/enterprise", "compliance.enterprise"),
+    ]
+    .into_iter()
+    .map(|(path, key)| NavLink { href: format!("{path}{q}"), label: l.m(key) })
+    .collect();
+    Frame::new(l, title, nav, body.contains("class=\"echart\""))
+}
+
+/// A page with its own navigation (the province's server has other pages than a city's).
+pub(crate) fn page_with_nav<'a>(l: &'a Lang, title: &'a str, body: &str, nav: Vec<NavLink<'a>>) -> Html<String> {
+    templates::render(&Page { frame: Frame::new(l, title, nav, body.contains("class=\"echart\"")), body })
 }
 
 /// A page of a city: a demonstration city's pages say that they run on its own clock.
 pub(crate) fn city_page(s: &AppState, l: &Lang, title: &str, body: &str) -> Html<String> {
-    if s.city.config.city.demo_clock_start.is_none() {
-        return page(l, title, body);
+    let mut frame = city_frame(l, title, body);
+    if s.city.config.city.demo_clock_start.is_some() {
+        frame.demo_clock = Some(s.city.now_local().format("%Y-%m-%d %H:%M").to_string());
     }
-    let banner = format!(
-        "<p class=\"msg\" id=\"demo-clock\">{} {} {}</p>",
-        l.m("pages.demo-clock"),
-        s.city.now_local().format("%Y-%m-%d %H:%M"),
-        l.m("pages.the-sample-city-runs-on")
-    );
-    page(l, title, &(banner + body))
+    templates::render(&Page { frame, body })
 }
 
 pub(crate) fn level_colour(level: WarningLevel) -> &'static str {
@@ -474,7 +465,7 @@ async fn latest_cycle_failure(s: &AppState, l: &Lang) -> Result<String, ApiError
         "<p class=\"msg\" id=\"cycle-failed\">{} {} · {}</p>",
         l.m("pages.the-latest-forecast-cycle-failed"),
         escape(&last.slot),
-        escape(&last.detail)
+        escape(&refusal(l, &last.detail))
     ))
 }
 
@@ -966,7 +957,8 @@ async fn office_warning(
             reason: f.reason.clone(),
         };
         let axum::Json(w) = api::warning_step(State(s.clone()), auth, axum::Json(req)).await?;
-        Ok(format!("{} {} {}", w.id, f.step.as_str(), w.level().zh()))
+        let step = w.current();
+        Ok(format!("{} {} {}", w.id, crate::history_view::kind_name(&l, step.kind), level_name(&l, step.level)))
     }
     .await;
     after_post("/office", &l, result)
@@ -982,9 +974,9 @@ pub(crate) fn after_post(path: &str, l: &Lang, outcome: Result<String, ApiError>
 }
 
 /// A refused form in the page's language: what happened, then the check's own words where it
-/// gave some (a field and what is wrong with it).
+/// gave some (a field and what is wrong with it), on a Chinese page from the refusal catalogue.
 pub(crate) fn page_error(l: &Lang, e: &ApiError) -> String {
-    let lead = |key: &str, detail: &str| format!("{}{}{detail}", l.m(key), l.m("pages.colon"));
+    let lead = |key: &str, detail: &str| format!("{}{}{}", l.m(key), l.m("pages.colon"), refusal(l, detail));
     match e {
         ApiError::Unauthenticated => l.m("errors.sign-in").to_owned(),
         ApiError::Forbidden => l.m("errors.forbidden").to_owned(),
@@ -995,6 +987,18 @@ pub(crate) fn page_error(l: &Lang, e: &ApiError) -> String {
         ApiError::Conflict(d) => lead("errors.conflict", d),
         ApiError::Invalid(d) => lead("errors.invalid", d),
     }
+}
+
+/// A check's refusal in the page's language. A refusal the catalogue lacks is shown as the
+/// check gave it, rather than hidden, and logged so that it is added.
+pub(crate) fn refusal(l: &Lang, detail: &str) -> String {
+    if l.en() {
+        return detail.to_owned();
+    }
+    crate::refusals::chinese(detail).unwrap_or_else(|| {
+        tracing::warn!(detail, "a refusal without its Chinese text in refusals.toml");
+        detail.to_owned()
+    })
 }
 
 #[derive(Deserialize)]

@@ -21,6 +21,7 @@ use crate::api::LevelName;
 use crate::auth::{Authorized, Caller, Gate, ProvinceOnly, RateLimiter};
 use crate::openapi::{Bearer, StandardErrors};
 use crate::pages::{Lang, after_post, beijing_time, level_name, page_with_nav, signed_in};
+use crate::templates::NavLink;
 use crate::{ApiError, escape};
 
 #[derive(Clone)]
@@ -223,8 +224,8 @@ async fn readyz(State(s): State<ProvinceState>) -> Response {
     (status, Json(serde_json::json!({"ready": ready, "cities": cities}))).into_response()
 }
 
-fn nav(l: &Lang) -> String {
-    format!("<a href=\"/{}\">{}</a>", l.q(), l.m("province.title"))
+fn nav(l: &Lang) -> Vec<NavLink<'_>> {
+    vec![NavLink { href: format!("/{}", l.q()), label: l.m("province.title") }]
 }
 
 async fn login_form(Query(l): Query<Lang>) -> Html<String> {
@@ -235,7 +236,7 @@ async fn login_form(Query(l): Query<Lang>) -> Html<String> {
         tok = l.m("signin.access-token"),
         go = l.m("signin.sign-in"),
     );
-    page_with_nav(&l, l.m("signin.sign-in"), &body, &nav(&l))
+    page_with_nav(&l, l.m("signin.sign-in"), &body, nav(&l))
 }
 
 async fn page(State(s): State<ProvinceState>, Query(l): Query<Lang>, caller: Result<Caller, ApiError>) -> Response {
@@ -253,7 +254,7 @@ async fn page(State(s): State<ProvinceState>, Query(l): Query<Lang>, caller: Res
         b += &advisories_section(&s, &l, &advisories).await?;
         b += &issue_section(&s, &l);
         let title = format!("{} {}", p.config.province.name, l.m("province.title"));
-        Ok(page_with_nav(&l, &title, &signed_in(&l, &b, &caller.csrf), &nav(&l)))
+        Ok(page_with_nav(&l, &title, &signed_in(&l, &b, &caller.csrf), nav(&l)))
     }
     .await;
     result.map_or_else(|e| crate::pages::login_needed(&l, e), IntoResponse::into_response)

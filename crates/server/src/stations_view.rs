@@ -136,7 +136,12 @@ pub(crate) fn section(
     let title = l.m("stations.pm2-5-at-each-station");
     let option = crate::charts::stations(&lines, issue, title);
     b += &crate::charts::element("stations-chart", title, &option, &svg::station_lines(&lines, title));
-    b += &svg::station_map(&points, l.m("stations.stations-colour-level-of-the"));
+    // On a phone the map keeps a width at which its labels read, and scrolls sideways as a
+    // wide table does, rather than shrinking its station codes to a few pixels.
+    b += &format!(
+        "<div class=\"map-wrap\">{}</div>",
+        svg::station_map(&points, l.m("stations.stations-colour-level-of-the"))
+    );
     b += &format!(
         "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{rows}</table>",
         l.m("stations.code"),

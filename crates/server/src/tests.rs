@@ -14,7 +14,7 @@ use tower::ServiceExt as _;
 
 use crate::{AppState, router};
 
-fn repo() -> &'static Path {
+pub(crate) fn repo() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
@@ -354,6 +354,6 @@ async fn the_office_page_upload_shows_an_error_table_and_imports_nothing() {
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = String::from_utf8(to_bytes(resp.into_body(), 1 << 24).await.unwrap().to_vec()).unwrap();
     assert!(html.contains("id=\"list-errors\"") && html.contains("2026清单.csv"), "{html}");
-    assert!(html.contains("credit_code"), "the error row names the column: {html}");
+    assert!(html.contains("统一社会信用代码"), "the error row names the column by its Chinese header: {html}");
     assert_eq!(f.state.city.store.latest_list().await.unwrap().unwrap().0, before);
 }

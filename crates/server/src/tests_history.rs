@@ -130,3 +130,81 @@ async fn the_atom_feed_is_valid_and_each_entry_links_its_own_alert() {
     let (status, _) = call(&f, "GET", "/cap/LH-nowhere/1", None, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+fn lang(lang: &str) -> crate::pages::Lang {
+    crate::pages::Lang { lang: lang.to_owned(), ..Default::default() }
+}
+
+/// An audit detail that is a JSON object shows its fields by name in the page's language: a
+/// level by its colour, times in Beijing time; the recorded JSON stays whole in the cell's title.
+#[test]
+fn an_audit_detail_reads_as_named_fields_in_the_pages_language() {
+    use crate::history_view::detail_cell;
+    let raw = json!({"level": "orange", "reason": "会商", "end": "2026-01-06T00:00:00+08:00",
+        "start": "2026-01-04T16:00:00Z", "at": "2026-01-05T16:00:00Z"})
+    .to_string();
+    let head = format!("<td class=\"text\" title=\"{}\">", crate::escape(&raw));
+    let zh = detail_cell(&lang(""), &raw);
+    assert_eq!(
+        zh,
+        format!(
+            "{head}<span>级别：橙色</span> · <span>理由：会商</span> · <span>开始：2026-01-05 00:00</span> · \
+             <span>结束：2026-01-06 00:00</span> · <span>时间：2026-01-06 00:00</span></td>"
+        )
+    );
+    assert!(!zh.contains("{\"") && !zh[head.len()..].contains("&quot;"), "no raw JSON is shown: {zh}");
+    let en = detail_cell(&lang("en"), &raw);
+    assert_eq!(
+        en,
+        format!(
+            "{head}<span>Level: orange</span> · <span>Reason: 会商</span> · <span>Start: 2026-01-05 00:00</span> · \
+             <span>End: 2026-01-06 00:00</span> · <span>Time: 2026-01-06 00:00</span></td>"
+        )
+    );
+
+    // Lists, yes/no, an object one level down, a list of objects counted, an unknown key as
+    // written, and a long value cut with the whole of it as its title.
+    let long = "长".repeat(100);
+    let raw = json!({"step": {"step": 2, "kind": "issue", "terms": {"level": "red"}, "by": "省厅"},
+        "cities": ["luohe", "xuchang"], "health_advisory": true, "temporary_control": false,
+        "reasons": [{"rule": "Y1"}, {"rule": "O1"}], "mystery": null, "reason": long})
+    .to_string();
+    let head = format!("<td class=\"text\" title=\"{}\">", crate::escape(&raw));
+    let zh = detail_cell(&lang(""), &raw);
+    let expected = [
+        format!("<span>理由：<span title=\"{long}\">{}…</span></span>", "长".repeat(80)),
+        "<span>定级依据：2 项</span>".to_owned(),
+        "<span>城市：<code>luohe、xuchang</code></span>".to_owned(),
+        "<span>健康提示：是</span>".to_owned(),
+        "<span>临时管控：否</span>".to_owned(),
+        "<span>步骤：类型=发布；提示要求=1 项；步骤=2；操作人=<code>省厅</code></span>".to_owned(),
+        "<span><code>mystery</code>：-</span>".to_owned(),
+    ];
+    assert_eq!(zh, format!("{head}{}</td>", expected.join(" · ")));
+    let en = detail_cell(&lang("en"), &raw);
+    for part in [
+        "<span>Cities: <code>luohe, xuchang</code></span>",
+        "<span>Health advisory: yes</span>",
+        "<span>Grounds: 2 items</span>",
+        "<span>Step: Kind=issue; Terms=1 item; Step=2; By=<code>省厅</code></span>",
+    ] {
+        assert!(en.contains(part), "{part} in {en}");
+    }
+}
+
+/// A detail that is not a JSON object shows as recorded.
+#[test]
+fn an_audit_detail_that_is_not_an_object_shows_as_written() {
+    use crate::history_view::detail_cell;
+    assert_eq!(detail_cell(&lang(""), "logout"), "<td class=\"text\"><code title=\"logout\">logout</code></td>");
+    let inputs = r#"[{"name":"national","ok":true}]"#;
+    let shown = "[{&quot;name&quot;:&quot;national&quot;,&quot;ok&quot;:true}]";
+    assert_eq!(
+        detail_cell(&lang("en"), inputs),
+        format!("<td class=\"text\"><code title=\"{shown}\">{shown}</code></td>")
+    );
+    assert_eq!(
+        detail_cell(&lang(""), "{not json"),
+        "<td class=\"text\"><code title=\"{not json\">{not json</code></td>"
+    );
+}

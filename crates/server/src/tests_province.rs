@@ -218,7 +218,8 @@ async fn the_province_issues_changes_extends_and_lifts_through_its_forms() {
     let bad = format!("id={}&step=extend&end=tomorrow&reason=x", a.id);
     let resp = post(form("/province/advisory/step", &bad)).await;
     let to = resp.headers()[header::LOCATION].to_str().unwrap().to_owned();
-    assert!(to.contains("end"), "{to}");
+    let field = crate::pages::percent_encode("结束时间");
+    assert!(to.contains(&field) && to.contains("tomorrow"), "the Chinese page names the field in Chinese: {to}");
     assert_eq!(f.province.store.advisory(&a.id).await.unwrap().unwrap().steps.len(), 1);
 
     let extend = format!("id={}&step=extend&end=2026-12-11T00%3A00&reason=x", a.id);

@@ -248,7 +248,7 @@ async fn the_office_opens_accounts_from_the_list_and_disables_one_on_its_page() 
     assert!(accounts.iter().find(|a| a.name == code).unwrap().disabled_at.is_some());
     // The office may not lock itself out, and an enterprise may not manage accounts.
     let (_, h, _) = send(&f, office("/office/account", "name=office&action=disable")).await;
-    assert!(urlencoding_decode(h[header::LOCATION].to_str().unwrap()).contains("may not disable itself"));
+    assert!(urlencoding_decode(h[header::LOCATION].to_str().unwrap()).contains("不能停用自己正在使用的账号"));
     let by_enterprise = Request::post(format!("/office/account?csrf={}", crate::auth::csrf_of("session-ent-a")))
         .header(header::COOKIE, "hw_session=session-ent-a")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
