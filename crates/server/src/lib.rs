@@ -33,6 +33,7 @@ pub mod observed;
 pub mod openapi;
 pub mod pages;
 pub mod province_view;
+mod public_view;
 mod refusals;
 mod security;
 mod signin;

@@ -53,7 +53,7 @@ impl Lang {
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(public))
+        .route("/", get(crate::public_view::public))
         .route("/forecaster", get(forecaster))
         .route("/forecaster/review", post(forecaster_review))
         .route("/office", get(office))
@@ -67,12 +67,12 @@ pub fn routes() -> Router<AppState> {
 
 /// A city's page: the city's navigation around `body`.
 pub(crate) fn page(l: &Lang, title: &str, body: &str) -> Html<String> {
-    templates::render(&Page { frame: city_frame(l, title, body), body })
+    templates::render(&Page { frame: city_nav_frame(l, title, has_charts(body)), body })
 }
 
 /// The frame of a city's page: its four pages in the navigation, the chart scripts when the
 /// body has charts.
-fn city_frame<'a>(l: &'a Lang, title: &'a str, body: &str) -> Frame<'a> {
+fn city_nav_frame<'a>(l: &'a Lang, title: &'a str, charts: bool) -> Frame<'a> {
     let q = l.q();
     let nav = [
         ("/", "pages.public"),
@@ -83,21 +83,32 @@ fn city_frame<'a>(l: &'a Lang, title: &'a str, body: &str) -> Frame<'a> {
     .into_iter()
     .map(|(path, key)| NavLink { href: format!("{path}{q}"), label: l.m(key) })
     .collect();
-    Frame::new(l, title, nav, body.contains("class=\"echart\""))
+    Frame::new(l, title, nav, charts)
+}
+
+/// A composed body with a chart loads the library that draws it.
+fn has_charts(body: &str) -> bool {
+    body.contains("class=\"echart\"")
 }
 
 /// A page with its own navigation (the province's server has other pages than a city's).
 pub(crate) fn page_with_nav<'a>(l: &'a Lang, title: &'a str, body: &str, nav: Vec<NavLink<'a>>) -> Html<String> {
-    templates::render(&Page { frame: Frame::new(l, title, nav, body.contains("class=\"echart\"")), body })
+    templates::render(&Page { frame: Frame::new(l, title, nav, has_charts(body)), body })
 }
 
 /// A page of a city: a demonstration city's pages say that they run on its own clock.
 pub(crate) fn city_page(s: &AppState, l: &Lang, title: &str, body: &str) -> Html<String> {
-    let mut frame = city_frame(l, title, body);
+    templates::render(&Page { frame: city_frame(s, l, title, has_charts(body)), body })
+}
+
+/// The frame of a city's page titled `title`, with the city's navigation, its demonstration
+/// clock if it has one, and the chart scripts if `charts`.
+pub(crate) fn city_frame<'a>(s: &AppState, l: &'a Lang, title: &'a str, charts: bool) -> Frame<'a> {
+    let mut frame = city_nav_frame(l, title, charts);
     if s.city.config.city.demo_clock_start.is_some() {
         frame.demo_clock = Some(s.city.now_local().format("%Y-%m-%d %H:%M").to_string());
     }
-    templates::render(&Page { frame, body })
+    frame
 }
 
 pub(crate) fn level_colour(level: WarningLevel) -> &'static str {
@@ -120,69 +131,6 @@ pub(crate) fn login_needed(l: &Lang, e: ApiError) -> Response {
         ApiError::Forbidden => (StatusCode::FORBIDDEN, page(l, l.m("pages.not-allowed"), "")).into_response(),
         other => other.into_response(),
     }
-}
-
-async fn public(State(s): State<AppState>, Query(l): Query<Lang>) -> Result<Html<String>, ApiError> {
-    let axum::Json(cur) = api::public_current(State(s.clone())).await?;
-    let mut b = String::new();
-    if let Some(o) = &cur.observed {
-        let primary = if o.primary.is_empty() {
-            l.m("compliance.none").to_owned()
-        } else {
-            o.primary.join(l.m("pages.list-enumeration"))
-        };
-        b += &format!(
-            "<p id=\"observed\">{} {}{}<span class=\"badge\" style=\"background:{};color:{}\">AQI {} {}</span> {} {} · PM2.5 {:.0} µg/m³</p>",
-            l.m("pages.observed"),
-            o.time.format("%Y-%m-%d %H:00"),
-            l.m("pages.colon"),
-            escape(&o.colour),
-            svg::text_on(&o.colour),
-            o.aqi,
-            escape(if l.en() { &o.category_en } else { &o.category }),
-            l.m("pages.primary-pollutant"),
-            escape(&primary),
-            o.pm25
-        );
-    }
-    match &cur.warning {
-        Some(w) => {
-            b += &format!(
-                "<p id=\"warning\"><span class=\"badge\" style=\"background:{};color:{}\">{}{}</span> {} {} — {}</p>",
-                level_colour(w.level),
-                svg::text_on(level_colour(w.level)),
-                level_name(&l, w.level),
-                l.m("pages.warning"),
-                response_words(&l, w.level),
-                w.start.format("%Y-%m-%d %H:%M"),
-                w.end.format("%Y-%m-%d %H:%M"),
-            )
-        }
-        None => b += &format!("<p id=\"warning\">{}</p>", l.m("pages.no-heavy-pollution-warning-is")),
-    }
-    if let Some(w) = &cur.warning {
-        b += &public_measures(&s, &l, w.level);
-    }
-    b += &format!(
-        "<h2>{}</h2><table><tr><th>{}</th><th>AQI</th><th>{}</th><th>{}</th></tr>",
-        l.m("pages.aqi-outlook-3-days"),
-        l.m("pages.date"),
-        l.m("pages.category"),
-        l.m("pages.health-advice")
-    );
-    for d in &cur.outlook {
-        b += &format!(
-            "<tr><td>{}</td><td style=\"background:{};color:{}\">{}</td><td>{}</td><td>{}</td></tr>",
-            d.date,
-            escape(&d.colour),
-            svg::text_on(&d.colour),
-            d.aqi,
-            escape(if l.en() { &d.category_en } else { &d.category }),
-            escape(if l.en() { &d.advice_en } else { &d.advice })
-        );
-    }
-    b += "</table><p><a href=\"/cap.xml\">CAP 1.2</a> · <a href=\"/feed.atom\">Atom</a></p>";
-    Ok(city_page(&s, &l, &format!("{} {}", cur.city, l.m("pages.air-quality-and-warnings")), &b))
 }
 
 /// A forecast run's status, or a review's action, in the page's language.
@@ -819,26 +767,6 @@ fn level_inputs(l: &Lang, with_start: bool, default: WarningLevel) -> String {
 }
 
 /// What the public is asked to do at `level`, as the city's grading profile words it.
-fn public_measures(s: &AppState, l: &Lang, level: WarningLevel) -> String {
-    let Some(m) = s.city.profile.public_measures_at(level) else { return String::new() };
-    let mut b = format!("<section id=\"public-measures\"><h2>{}</h2>", l.m("pages.public-measures"));
-    for (key, texts) in [
-        ("pages.measures-health", &m.health),
-        ("pages.measures-advisory", &m.advisory),
-        ("pages.measures-mandatory", &m.mandatory),
-    ] {
-        if texts.is_empty() {
-            continue;
-        }
-        b += &format!("<h3>{}</h3><ul>", l.m(key));
-        for t in texts.iter() {
-            b += &format!("<li>{}</li>", escape(if l.en() { &t.en } else { &t.zh }));
-        }
-        b += "</ul>";
-    }
-    b + "</section>"
-}
-
 /// A performance grade as the page's language writes it (A–D stay letters).
 pub(crate) fn grade_name(l: &Lang, g: hazewarn_response::Grade) -> &'static str {
     use hazewarn_response::Grade;
@@ -875,7 +803,7 @@ fn measure_words(l: &Lang, code: &str) -> String {
 }
 
 /// The emergency response a warning level brings: （Ⅱ级应急响应）, (level II response).
-fn response_words(l: &Lang, level: WarningLevel) -> String {
+pub(crate) fn response_words(l: &Lang, level: WarningLevel) -> String {
     let Some(r) = level.response_level() else { return String::new() };
     if l.en() {
         let roman = match r {

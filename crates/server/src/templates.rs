@@ -26,6 +26,8 @@ pub(crate) struct Frame<'a> {
     pub stylesheet: &'static str,
     /// A demonstration city's own time, shown on each of its pages.
     pub demo_clock: Option<String>,
+    /// A signed-in page carries the sign-out button.
+    pub signed_in: bool,
     pub scripts: Vec<&'static str>,
 }
 
@@ -42,6 +44,7 @@ impl<'a> Frame<'a> {
             switch_label,
             stylesheet: crate::assets::STYLESHEET_PATH,
             demo_clock: None,
+            signed_in: false,
             scripts: if charts { crate::assets::CHART_SCRIPTS.to_vec() } else { Vec::new() },
         }
     }
@@ -53,6 +56,11 @@ impl<'a> Frame<'a> {
 pub(crate) struct Page<'a> {
     pub frame: Frame<'a>,
     pub body: &'a str,
+}
+
+/// Renders a signed-in page: every form that posts carries the session's CSRF token.
+pub(crate) fn render_signed_in(t: &impl Template, csrf: &str) -> Html<String> {
+    Html(crate::pages::protect_forms(&render(t).0, csrf))
 }
 
 /// Renders a template. Rendering into a string fails only if a value's formatting does, which
