@@ -45,7 +45,38 @@ fn visible(html: &str) -> String {
         rest = &tag[end..];
     }
     out.push_str(rest);
-    out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+    decode_entities(&out)
+}
+
+/// The text of HTML character references, named (`&gt;`) or numeric (`&#62;`, as the templates
+/// write them). An ampersand that starts none is left as it is.
+fn decode_entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let reference = tail.find(';').filter(|end| *end <= 8).map(|end| &tail[1..end]);
+        let decoded = reference.and_then(|r| match r {
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "amp" => Some('&'),
+            "apos" => Some('\''),
+            _ => r.strip_prefix('#').and_then(|n| n.parse::<u32>().ok()).and_then(char::from_u32),
+        });
+        match (decoded, reference) {
+            (Some(c), Some(r)) => {
+                out.push(c);
+                rest = &tail[r.len() + 2..];
+            }
+            _ => {
+                out.push('&');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out + rest
 }
 
 /// English words (three letters or more, not an acronym in capitals) in the page's text, with

@@ -1,6 +1,8 @@
 //! The office's accounts section: enterprise accounts made from the active list (they sign in
-//! with a one-time code), each with its contacts and a button to disable or enable it.
+//! with a one-time code), each with its contacts and a button to disable or enable it; a staff
+//! account's new token, shown once on its own page.
 
+use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Query, State};
 use axum::response::{IntoResponse, Response};
@@ -9,53 +11,65 @@ use hazewarn_store::users::Role;
 use serde::Deserialize;
 
 use crate::auth::Caller;
-use crate::pages::{Lang, after_post};
+use crate::pages::{Lang, after_post, city_frame};
+use crate::templates::{Frame, render};
 use crate::{ApiError, AppState, escape};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/office/accounts-import", post(import)).route("/office/account", post(set_state))
 }
 
+/// The accounts section of the office page.
+#[derive(Template)]
+#[template(path = "accounts/section.html")]
+struct AccountsSection<'a> {
+    l: &'a Lang,
+    accounts: Vec<AccountRow>,
+}
+
+/// An account as its row shows it, with the buttons that change it.
+struct AccountRow {
+    name: String,
+    role: &'static str,
+    mobile: String,
+    email: String,
+    state: &'static str,
+    buttons: Vec<AccountButton>,
+}
+
+/// A button posting `action` (`disable`, `enable` or `rotate`) for the row's account.
+struct AccountButton {
+    action: &'static str,
+    label: &'static str,
+}
+
+/// The accounts with their state and buttons; composed here, placed in the office page.
 pub async fn section(s: &AppState, l: &Lang) -> Result<String, ApiError> {
     let accounts = s.city.store.accounts().await?;
-    let mut b = format!(
-        "<h2>{}</h2><form method=\"post\" action=\"/office/accounts-import{q}\"><button id=\"import-accounts\">{}</button></form>\
-         <table id=\"accounts\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr>",
-        l.m("accounts.accounts"),
-        l.m("accounts.open-enterprise-accounts-from-the"),
-        l.m("accounts.account"),
-        l.m("accounts.role"),
-        l.m("accounts.mobile"),
-        l.m("accounts.e-mail"),
-        l.m("accounts.state"),
-        q = l.q(),
-    );
-    for a in &accounts {
-        let (state, action, label) = match &a.disabled_at {
-            None => (l.m("accounts.active"), "disable", l.m("accounts.disable")),
-            Some(_) => (l.m("accounts.disabled"), "enable", l.m("accounts.enable")),
-        };
-        let button = |action: &str, label: &str| {
-            format!(
-                "<form method=\"post\" action=\"/office/account{q}\"><input type=\"hidden\" name=\"name\" value=\"{n}\">\
-                 <input type=\"hidden\" name=\"action\" value=\"{action}\"><button>{label}</button></form>",
-                q = l.q(),
-                n = escape(&a.name),
-            )
-        };
-        // Enterprises sign in by code; only staff accounts have a token worth rotating.
-        let rotate =
-            if a.role == Role::Enterprise { String::new() } else { button("rotate", l.m("accounts.new-token")) };
-        b += &format!(
-            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{state}</td><td>{}{rotate}</td></tr>",
-            escape(&a.name),
-            role_name(l, a.role),
-            escape(a.mobile.as_deref().unwrap_or("-")),
-            escape(a.email.as_deref().unwrap_or("-")),
-            button(action, label),
-        );
-    }
-    Ok(b + "</table>")
+    let accounts: Vec<AccountRow> = accounts
+        .iter()
+        .map(|a| {
+            let button = |action: &'static str, key: &str| AccountButton { action, label: l.m(key) };
+            let (state, toggle) = match &a.disabled_at {
+                None => (l.m("accounts.active"), button("disable", "accounts.disable")),
+                Some(_) => (l.m("accounts.disabled"), button("enable", "accounts.enable")),
+            };
+            let mut buttons = vec![toggle];
+            // Enterprises sign in by code; only staff accounts have a token worth rotating.
+            if a.role != Role::Enterprise {
+                buttons.push(button("rotate", "accounts.new-token"));
+            }
+            AccountRow {
+                name: a.name.clone(),
+                role: role_name(l, a.role),
+                mobile: a.mobile.clone().unwrap_or_else(|| "-".to_owned()),
+                email: a.email.clone().unwrap_or_else(|| "-".to_owned()),
+                state,
+                buttons,
+            }
+        })
+        .collect();
+    AccountsSection { l, accounts }.render().map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 async fn import(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result<Caller, ApiError>) -> Response {
@@ -115,18 +129,22 @@ async fn rotate(s: &AppState, l: &Lang, caller: Result<Caller, ApiError>, name: 
     .await;
     match r {
         Ok(token) => {
-            let body = format!(
-                "<p class=\"msg\">{} {}</p><p><code id=\"new-token\">{}</code></p><p><a href=\"/office{}\">{}</a></p>",
-                escape(name),
-                l.m("accounts.has-a-new-token-shown"),
-                escape(&token),
-                l.q(),
-                l.m("accounts.back"),
-            );
-            crate::pages::page(l, l.m("accounts.new-token"), &body).into_response()
+            let page =
+                NewTokenPage { frame: city_frame(s, l, l.m("accounts.new-token"), false), l, name, token: &token };
+            render(&page).into_response()
         }
         Err(e) => after_post("/office", l, Err(e)),
     }
+}
+
+/// The page that shows a staff account's new token, once.
+#[derive(Template)]
+#[template(path = "accounts/new_token.html")]
+struct NewTokenPage<'a> {
+    frame: Frame<'a>,
+    l: &'a Lang,
+    name: &'a str,
+    token: &'a str,
 }
 
 /// A role in the page's language.

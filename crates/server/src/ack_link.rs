@@ -6,23 +6,56 @@
 //! A link that is unknown, altered, expired, spent, or signed with another secret gets the same
 //! 403 page, which names no notice.
 
+use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use hazewarn_store::AckLink;
 
-use crate::pages::{Lang, notice_card, page};
-use crate::{ApiError, AppState, escape};
+use crate::enterprise_view::notice_card;
+use crate::pages::{Lang, city_nav_frame};
+use crate::templates::{Frame, render};
+use crate::{ApiError, AppState};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/a/{token}", get(open).post(spend))
 }
 
+/// The page of a link: the notice, or (with none) that the link cannot be used.
+#[derive(Template)]
+#[template(path = "enterprise/ack_link.html")]
+struct LinkPage<'a> {
+    frame: Frame<'a>,
+    l: &'a Lang,
+    notice: Option<LinkedNotice>,
+}
+
+struct LinkedNotice {
+    /// The acknowledgement was just recorded.
+    done: bool,
+    /// The notice's card (`enterprise_view`).
+    card: String,
+    /// The button, while the notice is not acknowledged.
+    form: Option<LinkForm>,
+}
+
+/// The button's form: the link's token, and the CSRF field a signed-in browser needs.
+struct LinkForm {
+    token: String,
+    csrf: Option<String>,
+}
+
 fn refused(l: &Lang) -> Response {
-    let body = format!("<p id=\"refused\">{}</p>", l.m("ack_link.this-acknowledgement-link-is-not"));
-    (StatusCode::FORBIDDEN, page(l, l.m("ack_link.acknowledgement-link"), &body)).into_response()
+    let page = LinkPage { frame: city_nav_frame(l, l.m("ack_link.acknowledgement-link"), false), l, notice: None };
+    (StatusCode::FORBIDDEN, render(&page)).into_response()
+}
+
+/// The page of a usable link's notice.
+fn notice_page(l: &Lang, notice: LinkedNotice) -> Response {
+    let frame = city_nav_frame(l, l.m("ack_link.curtailment-notice"), false);
+    render(&LinkPage { frame, l, notice: Some(notice) }).into_response()
 }
 
 /// The link, if this city signed it and it is neither expired nor spent.
@@ -33,12 +66,10 @@ async fn usable(s: &AppState, token: &str) -> Result<Option<AckLink>, ApiError> 
     Ok((fresh && links.signed(&link)).then_some(link))
 }
 
-/// The CSRF field a signed-in browser's form needs (the middleware checks it when a session
+/// The CSRF token a signed-in browser's form needs (the middleware checks it when a session
 /// cookie comes along); none without a cookie.
-fn csrf_field(headers: &HeaderMap) -> String {
-    crate::auth::cookie_token(headers).map_or_else(String::new, |t| {
-        format!("<input type=\"hidden\" name=\"csrf\" value=\"{}\">", crate::auth::csrf_of(&t))
-    })
+fn csrf_of_cookie(headers: &HeaderMap) -> Option<String> {
+    crate::auth::cookie_token(headers).map(|t| crate::auth::csrf_of(&t))
 }
 
 async fn open(
@@ -49,17 +80,8 @@ async fn open(
 ) -> Result<Response, ApiError> {
     let Some(link) = usable(&s, &token).await? else { return Ok(refused(&l)) };
     let Some(n) = s.city.store.notice(&link.notice_id).await? else { return Ok(refused(&l)) };
-    let mut b = notice_card(&l, &n, false);
-    if n.acknowledged_at.is_none() {
-        b += &format!(
-            "<form method=\"post\" action=\"/a/{t}{q}\">{csrf}<button id=\"ack\">{label}</button></form>",
-            t = escape(&token),
-            q = l.q(),
-            csrf = csrf_field(&headers),
-            label = l.m("ack_link.acknowledge"),
-        );
-    }
-    Ok(page(&l, l.m("ack_link.curtailment-notice"), &b).into_response())
+    let form = n.acknowledged_at.is_none().then(|| LinkForm { token, csrf: csrf_of_cookie(&headers) });
+    Ok(notice_page(&l, LinkedNotice { done: false, card: notice_card(&l, &n, false), form }))
 }
 
 async fn spend(
@@ -74,12 +96,7 @@ async fn spend(
         Err(_) => Ok(refused(&l)),
         Ok(_) => {
             let n = s.city.store.notice(&link.notice_id).await?.ok_or(ApiError::NotFound)?;
-            let body = format!(
-                "<p class=\"msg\" id=\"done\">{}</p>{}",
-                l.m("ack_link.acknowledged-thank-you"),
-                notice_card(&l, &n, false)
-            );
-            Ok(Html(page(&l, l.m("ack_link.curtailment-notice"), &body).0).into_response())
+            Ok(notice_page(&l, LinkedNotice { done: true, card: notice_card(&l, &n, false), form: None }))
         }
     }
 }

@@ -3,6 +3,7 @@
 //! already in force, justify), as a section of the office page and as `/api/v1/advisories`.
 //! The words for an answer and its lateness are shared with the province's page.
 
+use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -15,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::{Authorized, Caller, OfficeOnly};
 use crate::pages::{Lang, after_post, beijing_time, level_name};
-use crate::{ApiError, AppState, escape};
+use crate::{ApiError, AppState};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/office/advisory", post(answer_form))
@@ -201,14 +202,15 @@ pub(crate) fn answer_word(l: &Lang, name: &str) -> &'static str {
     }
 }
 
-/// An answer in words: what the city did and, for a justification, why.
+/// An answer in words (plain text; the page escapes it): what the city did and, for a
+/// justification, why.
 pub(crate) fn answer_text(l: &Lang, a: &StoredAnswer) -> String {
     match &a.answer {
         CityAnswer::Followed { warning, level } | CityAnswer::InForce { warning, level } => {
-            format!("{} {} {}", answer_word(l, a.answer.name()), escape(warning), level_name(l, *level))
+            format!("{} {} {}", answer_word(l, a.answer.name()), warning, level_name(l, *level))
         }
         CityAnswer::Justified { reason } => {
-            format!("{}{}{}", l.m("advisory.justified"), l.m("pages.colon"), escape(reason))
+            format!("{}{}{}", l.m("advisory.justified"), l.m("pages.colon"), reason)
         }
     }
 }
@@ -231,13 +233,82 @@ pub(crate) fn status_text(l: &Lang, st: AnswerStatus) -> (String, &'static str) 
     }
 }
 
-pub(crate) fn level_badge(l: &Lang, level: WarningLevel) -> String {
-    let colour = crate::pages::level_colour(level);
-    format!(
-        "<span class=\"badge\" style=\"background:{colour};color:{}\">{}</span>",
-        crate::svg::text_on(colour),
-        level_name(l, level)
-    )
+/// A warning level as a badge in its colour; a template places it with `|safe`.
+#[derive(Template)]
+#[template(path = "advisories/badge.html")]
+pub(crate) struct LevelBadge {
+    colour: &'static str,
+    text_colour: &'static str,
+    name: String,
+}
+
+impl LevelBadge {
+    pub(crate) fn of(l: &Lang, level: WarningLevel) -> LevelBadge {
+        let colour = crate::pages::level_colour(level);
+        LevelBadge { colour, text_colour: crate::svg::text_on(colour), name: level_name(l, level) }
+    }
+}
+
+/// Renders the section into the HTML the office page places with `|safe`.
+fn render_section(t: &impl Template) -> Result<String, ApiError> {
+    t.render().map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// The office page's regional advisories.
+#[derive(Template)]
+#[template(path = "advisories/section.html")]
+struct AdvisoriesSection<'a> {
+    l: &'a Lang,
+    cards: Vec<AdvisoryCard>,
+    /// The three answers a card offers while one is owed.
+    choices: [AnswerChoice; 3],
+}
+
+/// An advisory addressed to the city, display-ready.
+struct AdvisoryCard {
+    id: String,
+    badge: LevelBadge,
+    status: String,
+    /// `awaiting`, `late` or `on-time`: the page colours the status by it.
+    status_class: &'static str,
+    start: String,
+    end: String,
+    due: String,
+    reason: String,
+    /// The city's answer in words, once given.
+    answer: Option<String>,
+    /// No answer yet and the advisory still runs: the answer forms.
+    owed: bool,
+    /// Lifted or ended, when it closed without the city's answer.
+    closed: &'static str,
+}
+
+/// One of the answer forms: follow, point to the warning in force, or justify (with a reason).
+struct AnswerChoice {
+    kind: &'static str,
+    label: &'static str,
+    asks_reason: bool,
+}
+
+impl AdvisoryCard {
+    fn of(l: &Lang, a: &Advisory, answer: Option<&StoredAnswer>, now: DateTime<FixedOffset>) -> AdvisoryCard {
+        let asking = a.asking();
+        let (status, status_class) = status_text(l, status_of(a, answer, now));
+        let closed = if a.state == AdvisoryState::Lifted { l.m("advisory.lifted") } else { l.m("advisory.ended") };
+        AdvisoryCard {
+            id: a.id.clone(),
+            badge: LevelBadge::of(l, asking.terms.level),
+            status,
+            status_class,
+            start: beijing_time(asking.terms.start),
+            end: beijing_time(a.current().terms.end),
+            due: beijing_time(asking.terms.deadline),
+            reason: asking.reason.clone(),
+            answer: answer.map(|x| answer_text(l, x)),
+            owed: answer.is_none() && !a.is_over(now),
+            closed,
+        }
+    }
 }
 
 /// The office page's section, near the top since it asks for an answer by a deadline: each
@@ -247,47 +318,11 @@ pub(crate) async fn section(s: &AppState, l: &Lang) -> Result<String, ApiError> 
     let Some(p) = s.province.as_deref() else { return Ok(String::new()) };
     let now = s.city.now_local();
     let list = p.advisories_for(&s.city.config.city.id).await?;
-    let mut b = format!("<h2 id=\"advisories\">{}</h2>", l.m("advisory.title"));
-    if list.is_empty() {
-        return Ok(b + &format!("<p>{}</p>", l.m("advisory.none")));
-    }
-    for (a, answer) in &list {
-        let asking = a.asking();
-        let (status, class) = status_text(l, status_of(a, answer.as_ref(), now));
-        let answered = match answer {
-            Some(x) => format!("<p class=\"answer\">{}</p>", answer_text(l, x)),
-            None if !a.is_over(now) => answer_forms(l, &a.id),
-            None if a.state == AdvisoryState::Lifted => format!("<p>{}</p>", l.m("advisory.lifted")),
-            None => format!("<p>{}</p>", l.m("advisory.ended")),
-        };
-        b += &format!(
-            "<section class=\"advisory\" data-advisory=\"{id}\"><h3>{id} {badge} <span class=\"{class} status\">{status}</span></h3>\
-             <p class=\"time\">{window}{colon}{start} — {end}<br>{deadline}{colon}{due}</p><p>{reason}</p>{answered}</section>",
-            id = escape(&a.id),
-            badge = level_badge(l, asking.terms.level),
-            window = l.m("advisory.window"),
-            deadline = l.m("advisory.deadline"),
-            colon = l.m("pages.colon"),
-            start = beijing_time(asking.terms.start),
-            end = beijing_time(a.current().terms.end),
-            due = beijing_time(asking.terms.deadline),
-            reason = escape(&asking.reason),
-        );
-    }
-    Ok(b)
-}
-
-fn answer_forms(l: &Lang, id: &str) -> String {
-    let form = |kind: &str, label: &str, extra: &str| {
-        format!(
-            "<form method=\"post\" action=\"/office/advisory{q}\" class=\"inline\"><input type=\"hidden\" name=\"id\" value=\"{id}\">\
-             <input type=\"hidden\" name=\"answer\" value=\"{kind}\">{extra}<button class=\"answer-{kind}\">{label}</button></form>",
-            q = l.q(),
-            id = escape(id),
-        )
-    };
-    let reason = format!("<input name=\"reason\" required size=\"16\" placeholder=\"{}\"> ", l.m("advisory.why-not"));
-    form("follow", l.m("advisory.follow"), "")
-        + &form("in_force", l.m("advisory.point-to-warning"), "")
-        + &form("justify", l.m("advisory.justify"), &reason)
+    let cards = list.iter().map(|(a, answer)| AdvisoryCard::of(l, a, answer.as_ref(), now)).collect();
+    let choices = [
+        AnswerChoice { kind: "follow", label: l.m("advisory.follow"), asks_reason: false },
+        AnswerChoice { kind: "in_force", label: l.m("advisory.point-to-warning"), asks_reason: false },
+        AnswerChoice { kind: "justify", label: l.m("advisory.justify"), asks_reason: true },
+    ];
+    render_section(&AdvisoriesSection { l, cards, choices })
 }

@@ -1,14 +1,13 @@
-//! Compliance on the pages and the API: the office's board (each line of the warning in force,
-//! its treatment against what was measured, and the alarms by age, each worked to closed), and
-//! an enterprise's own alarms with the form it answers them by.
+//! Compliance on the pages and the API: the alarms worked to closed (the office's phone record,
+//! site check and closing; the enterprise's answer), by the API and by the pages' forms, and the
+//! compliance core's sentences in the page's language. The office's board is drawn by
+//! `compliance_board`, the alarms' tables by `alarms_view`.
 
 use axum::extract::{Form, Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{DateTime, Utc};
-use hazewarn_compliance::LineVerdict;
-use hazewarn_store::compliance::{Alarm, AlarmOutcome, AlarmState};
+use hazewarn_store::compliance::{Alarm, AlarmOutcome};
 use hazewarn_store::users::Role;
 use serde::Deserialize;
 
@@ -16,7 +15,11 @@ use crate::api::MAX_NOTE_CHARS;
 use crate::auth::Caller;
 use crate::openapi::ErrorBody;
 use crate::pages::{Lang, after_post};
-use crate::{ApiError, AppState, escape};
+use crate::{ApiError, AppState};
+
+// The sections the office's and the enterprise's pages include.
+pub use crate::alarms_view::enterprise_section;
+pub use crate::compliance_board::section;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/office/alarm", post(office_step)).route("/enterprise/alarm", post(enterprise_answer))
@@ -138,120 +141,6 @@ async fn close_alarm(s: &AppState, caller: &Caller, id: &str, outcome: &str, not
     Ok(s.city.store.close_alarm(id, &user.name, outcome, &note, s.city.now()).await?)
 }
 
-fn age(l: &Lang, opened: &str, now: DateTime<Utc>) -> String {
-    let Ok(t) = hazewarn_store::parse_ts(opened) else { return "-".into() };
-    let h = (now - t).num_hours().max(0);
-    if h < 48 { format!("{h} {}", l.m("compliance.h")) } else { format!("{} {}", h / 24, l.m("compliance.d")) }
-}
-
-fn alarm_state(l: &Lang, state: hazewarn_store::compliance::AlarmState) -> &'static str {
-    use hazewarn_store::compliance::AlarmState;
-    match state {
-        AlarmState::Open => l.m("compliance.state-open"),
-        AlarmState::Notified => l.m("compliance.state-notified"),
-        AlarmState::Explained => l.m("compliance.state-explained"),
-        AlarmState::Verified => l.m("compliance.state-verified"),
-        AlarmState::Closed => l.m("compliance.state-closed"),
-    }
-}
-
-fn verdict_words<'a>(l: &Lang, kind: &str) -> &'a str {
-    match kind {
-        "complied" => l.m("compliance.complied"),
-        "suspected" => l.m("compliance.suspected"),
-        "not-required" => l.m("compliance.not-required"),
-        _ => l.m("compliance.no-data"),
-    }
-}
-
-fn ratio(r: Option<f64>) -> String {
-    r.map_or("-".into(), |r| format!("{:.0} %", r * 100.0))
-}
-
-/// The board: every line of the current step that has a verdict, then the alarms by age.
-pub async fn section(s: &AppState, l: &Lang) -> Result<String, ApiError> {
-    let alarms = s.city.store.alarms(None).await?;
-    let w = s.city.store.warning_in_force().await?;
-    let checks = match &w {
-        Some(w) => s.city.store.checks_of(&w.id, w.current().step).await?,
-        None => Vec::new(),
-    };
-    if checks.is_empty() && alarms.is_empty() {
-        return Ok(String::new());
-    }
-    // The achievement table first: a table cannot open inside another's rows.
-    let mut b = format!("<h2>{}</h2>", l.m("compliance.did-they-curtail"));
-    b += &achievement_table(s, l, w.as_ref()).await?;
-    // Lines the evidence could not judge (most have no monitor at all) are counted, not listed:
-    // they would bury the ones measured.
-    let unmonitored = checks.iter().filter(|c| c.verdict == "no-data").count();
-    if unmonitored > 0 {
-        b += &format!(
-            "<p id=\"unmonitored\">{unmonitored} {}</p>",
-            l.m("compliance.lines-without-enough-monitoring-data")
-        );
-    }
-    b += &format!(
-        "<table id=\"compliance\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        l.m("compliance.enterprise"),
-        l.m("compliance.line"),
-        l.m("compliance.required"),
-        l.m("compliance.production-power-baseline"),
-        l.m("compliance.emission-rate-baseline"),
-        l.m("compliance.verdict"),
-        l.m("compliance.hours"),
-    );
-    let names = plan_names(s, w.as_ref()).await?;
-    for c in checks.iter().filter(|c| c.verdict != "not-required" && c.verdict != "no-data") {
-        let v = parse_verdict(&c.body);
-        let (required, p, e, why) = match &v {
-            Some(v) => {
-                (treatment_words(l, v), ratio(v.production_ratio), ratio(v.emission_ratio), verdict_detail(l, v))
-            }
-            None => ("-".into(), "-".into(), "-".into(), String::new()),
-        };
-        let name = names.iter().find(|(code, _)| code == &c.credit_code).map_or(c.credit_code.as_str(), |n| &n.1);
-        b += &format!(
-            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{p}</td><td>{e}</td><td>{}{}</td><td>{}</td></tr>",
-            escape(&c.verdict),
-            escape(name),
-            escape(&c.line),
-            escape(&required),
-            verdict_words(l, &c.verdict),
-            if why.is_empty() { String::new() } else { format!("<br><small>{}</small>", escape(&why)) },
-            c.hours,
-        );
-    }
-    b += "</table>";
-    b += &alarm_table(s, l, &alarms);
-    Ok(b)
-}
-
-/// A stored verdict; one that does not read shows dashes rather than failing the board.
-fn parse_verdict(body: &str) -> Option<LineVerdict> {
-    serde_json::from_str(body).ok()
-}
-
-fn treatment_words(l: &Lang, v: &LineVerdict) -> String {
-    use hazewarn_compliance::Treatment;
-    match v.treatment {
-        Treatment::Stop => l.m("compliance.stop").into(),
-        Treatment::Cut(n) => format!("{} {n}\u{a0}%", l.m("compliance.cut")),
-        Treatment::SelfDirected => l.m("compliance.self-directed").into(),
-        Treatment::None => l.m("compliance.none").into(),
-    }
-}
-
-fn verdict_detail(l: &Lang, v: &LineVerdict) -> String {
-    match &v.verdict {
-        hazewarn_compliance::Verdict::Suspected { evidence, confidence } => {
-            format!("{} ({}{:.0} %)", evidence_words(l, evidence), l.m("compliance.confidence"), confidence * 100.0)
-        }
-        hazewarn_compliance::Verdict::NoData { why } => sentence(l, why),
-        _ => String::new(),
-    }
-}
-
 /// The core's evidence sentences in the page's language.
 pub(crate) fn evidence_words(l: &Lang, evidence: &[String]) -> String {
     let said: Vec<String> = evidence.iter().map(|e| sentence(l, e)).collect();
@@ -260,7 +149,7 @@ pub(crate) fn evidence_words(l: &Lang, evidence: &[String]) -> String {
 
 /// One sentence of the compliance core (its three forms, see `hazewarn_compliance::verdict`)
 /// in Chinese; in English, or when it has another form, as the core wrote it.
-fn sentence(l: &Lang, e: &str) -> String {
+pub(crate) fn sentence(l: &Lang, e: &str) -> String {
     if l.en() {
         return e.to_owned();
     }
@@ -287,164 +176,6 @@ fn sentence(l: &Lang, e: &str) -> String {
         return format!("{hours} 小时中没有任何一类证据覆盖 {} %", num(share));
     }
     e.to_owned()
-}
-
-/// Per pollutant: the target, the plan's reduction and what was achieved with the measured lines'
-/// own cuts (the rest as planned).
-async fn achievement_table(s: &AppState, l: &Lang, w: Option<&hazewarn_response::Warning>) -> Result<String, ApiError> {
-    let Some(w) = w else { return Ok(String::new()) };
-    let step = w.current().step;
-    let Some(plan) = s.city.store.plan(&w.id, step).await? else { return Ok(String::new()) };
-    let measured = s.city.measured_cuts(&w.id, step).await?;
-    let achieved = plan.achieved(&measured);
-    let mut b = format!(
-        "<table id=\"achieved\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{} ({} {})</th></tr>",
-        l.m("compliance.pollutant"),
-        l.m("compliance.target"),
-        l.m("compliance.planned"),
-        l.m("compliance.measured"),
-        achieved.measured_lines,
-        l.m("compliance.lines-measured"),
-    );
-    for (p, a) in plan.totals.iter().zip(&achieved.totals) {
-        let mark = |met: bool| if met { "" } else { " ✗" };
-        b += &format!(
-            "<tr><td>{}</td><td>{:.0} %</td><td>{:.1} %{}</td><td>{:.1} %{}</td></tr>",
-            escape(&p.pollutant),
-            p.target * 100.0,
-            p.ratio * 100.0,
-            mark(p.met),
-            a.ratio * 100.0,
-            mark(a.met),
-        );
-    }
-    Ok(b + "</table>")
-}
-
-async fn plan_names(s: &AppState, w: Option<&hazewarn_response::Warning>) -> Result<Vec<(String, String)>, ApiError> {
-    let Some(w) = w else { return Ok(Vec::new()) };
-    let plan = s.city.store.plan(&w.id, w.current().step).await?;
-    Ok(plan.map_or(Vec::new(), |p| p.enterprises.into_iter().map(|e| (e.credit_code, e.name)).collect()))
-}
-
-fn alarm_table(s: &AppState, l: &Lang, alarms: &[Alarm]) -> String {
-    let now = s.city.now();
-    let mut b = format!(
-        "<h3>{}</h3><table id=\"alarms\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr>",
-        l.m("compliance.alarms"),
-        l.m("compliance.alarm"),
-        l.m("compliance.enterprise-line"),
-        l.m("compliance.evidence"),
-        l.m("accounts.state"),
-        l.m("compliance.age"),
-        l.m("compliance.answer-site-check"),
-    );
-    // Open cases first, oldest first: the ones waiting longest are at the top.
-    let mut order: Vec<&Alarm> = alarms.iter().collect();
-    order.sort_by_key(|a| (a.state == AlarmState::Closed, a.opened_at.clone()));
-    for a in order {
-        let form = match a.state {
-            AlarmState::Notified | AlarmState::Explained => format!(
-                "<form method=\"post\" action=\"/office/alarm{q}\">\
-                 <input type=\"hidden\" name=\"id\" value=\"{id}\"><input type=\"hidden\" name=\"action\" value=\"verify\">\
-                 <input name=\"text\" placeholder=\"{p}\" required> <button>{b}</button></form>",
-                q = l.q(),
-                id = escape(&a.id),
-                p = l.m("compliance.what-the-site-check-found"),
-                b = l.m("compliance.record-site-check"),
-            ),
-            AlarmState::Verified => format!(
-                "<form method=\"post\" action=\"/office/alarm{q}\">\
-                 <input type=\"hidden\" name=\"id\" value=\"{id}\"><input type=\"hidden\" name=\"action\" value=\"close\">\
-                 <select name=\"outcome\"><option value=\"violation\">{v}</option><option value=\"complied\">{c}</option></select> \
-                 <input name=\"text\" placeholder=\"{p}\" required> <button>{b}</button></form>",
-                q = l.q(),
-                id = escape(&a.id),
-                v = l.m("compliance.violation"),
-                c = l.m("compliance.complied"),
-                p = l.m("compliance.closing-note"),
-                b = l.m("compliance.close"),
-            ),
-            AlarmState::Closed => {
-                let outcome = match a.outcome.as_deref() {
-                    Some("violation") => l.m("compliance.violation"),
-                    Some("complied") => l.m("compliance.complied"),
-                    _ => "-",
-                };
-                format!("{} {outcome}", l.m("compliance.outcome"))
-            }
-            AlarmState::Open => format!(
-                "{w}<form method=\"post\" action=\"/office/alarm{q}\"><input type=\"hidden\" name=\"id\" value=\"{id}\">\
-                 <input type=\"hidden\" name=\"action\" value=\"phone\"><input name=\"text\" placeholder=\"{p}\" required> \
-                 <button>{b}</button></form>",
-                w = l.m("compliance.waiting-for-delivery-or-phone"),
-                q = l.q(),
-                id = escape(&a.id),
-                p = l.m("compliance.whom-and-how"),
-                b = l.m("compliance.notified-by-phone"),
-            ),
-        };
-        let answers = [a.explanation.as_deref(), a.site_check.as_deref()]
-            .iter()
-            .flatten()
-            .map(|t| escape(t))
-            .collect::<Vec<_>>()
-            .join("<br>");
-        b += &format!(
-            "<tr id=\"{}\"><td><code>{}</code></td><td>{} / {}</td><td class=\"text\">{}</td><td>{}</td><td>{}</td><td class=\"text\">{answers}</td><td>{form}</td></tr>",
-            escape(&a.id),
-            escape(&a.id),
-            escape(&a.enterprise),
-            escape(&a.line),
-            escape(&evidence_words(l, &a.evidence)),
-            alarm_state(l, a.state),
-            if a.state == AlarmState::Closed { "-".into() } else { age(l, &a.opened_at, now) },
-        );
-    }
-    b + "</table>"
-}
-
-/// The enterprise's own alarms, each with the form it answers by while the case waits on it.
-pub async fn enterprise_section(s: &AppState, l: &Lang, caller: &Caller) -> Result<String, ApiError> {
-    let Some(code) = caller.user.credit_code.as_deref() else { return Ok(String::new()) };
-    let mine = s.city.store.alarms(Some(code)).await?;
-    if mine.is_empty() {
-        return Ok(String::new());
-    }
-    let mut b = format!(
-        "<h2>{}</h2><table id=\"my-alarms\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr>",
-        l.m("compliance.compliance-alarms"),
-        l.m("compliance.alarm"),
-        l.m("compliance.line"),
-        l.m("compliance.evidence"),
-        l.m("accounts.state"),
-    );
-    for a in &mine {
-        let may_answer = caller.user.role == Role::Enterprise
-            && matches!(a.state, AlarmState::Open | AlarmState::Notified | AlarmState::Explained);
-        let form = if may_answer {
-            format!(
-                "<form method=\"post\" action=\"/enterprise/alarm{q}\">\
-                 <input type=\"hidden\" name=\"id\" value=\"{id}\"><textarea name=\"text\" rows=\"2\" cols=\"40\" required placeholder=\"{p}\">{t}</textarea> \
-                 <button>{b}</button></form>",
-                q = l.q(),
-                id = escape(&a.id),
-                p = l.m("compliance.how-the-line-curtailed-times"),
-                t = escape(a.explanation.as_deref().unwrap_or("")),
-                b = l.m("compliance.answer"),
-            )
-        } else {
-            escape(a.explanation.as_deref().unwrap_or("-"))
-        };
-        b += &format!(
-            "<tr><td><code>{}</code></td><td>{}</td><td class=\"text\">{}</td><td>{}</td><td>{form}</td></tr>",
-            escape(&a.id),
-            escape(&a.line),
-            escape(&evidence_words(l, &a.evidence)),
-            alarm_state(l, a.state),
-        );
-    }
-    Ok(b + "</table>")
 }
 
 #[derive(Deserialize)]

@@ -2,9 +2,34 @@
 //! outlet, what the HJ 212 receiver has seen from it (kept in the store across restarts), and its latest
 //! reading, so a monitor that went quiet or sends bad frames is seen before a warning needs it.
 
-use crate::pages::Lang;
-use crate::{ApiError, AppState, escape};
+use askama::Template;
 
+use crate::pages::Lang;
+use crate::{ApiError, AppState};
+
+/// The monitors section of the office page.
+#[derive(Template)]
+#[template(path = "devices/section.html")]
+struct DevicesSection<'a> {
+    l: &'a Lang,
+    devices: Vec<DeviceRow>,
+}
+
+/// A monitor's row: who it measures and what the receiver counted from it.
+struct DeviceRow {
+    mn: String,
+    enterprise: String,
+    line: String,
+    outlet: String,
+    packets: u64,
+    stored: u64,
+    bad_frames: u64,
+    refused: u64,
+    /// The latest reading's time in Beijing time, or that there is none yet.
+    last: String,
+}
+
+/// The section, or nothing when the city configures no devices.
 pub async fn section(s: &AppState, l: &Lang) -> Result<String, ApiError> {
     let devices = &s.city.config.devices;
     if devices.is_empty() {
@@ -12,17 +37,7 @@ pub async fn section(s: &AppState, l: &Lang) -> Result<String, ApiError> {
     }
     let (_, list) = s.city.list().await?;
     let counts = s.city.monitor_counts.snapshot();
-    let mut b = format!(
-        "<h2>{}</h2><table id=\"devices\"><tr><th>MN</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        l.m("devices.online-monitors"),
-        l.m("compliance.enterprise"),
-        l.m("devices.line-outlet"),
-        l.m("devices.packets"),
-        l.m("devices.values-stored"),
-        l.m("devices.bad-frames"),
-        l.m("devices.refused"),
-        l.m("devices.latest-reading"),
-    );
+    let mut rows = Vec::with_capacity(devices.len());
     for d in devices {
         let name = list
             .enterprises
@@ -37,18 +52,17 @@ pub async fn section(s: &AppState, l: &Lang) -> Result<String, ApiError> {
             .last_reading(&d.mn)
             .await?
             .map(|t| chrono::DateTime::parse_from_rfc3339(&t).map_or(t, crate::pages::beijing_time));
-        b += &format!(
-            "<tr><td>{}</td><td>{}</td><td>{} / {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(&d.mn),
-            escape(name),
-            escape(&d.line),
-            escape(if d.outlet.is_empty() { "-" } else { &d.outlet }),
-            c.packets,
-            c.stored,
-            c.bad_frames,
-            c.refused,
-            escape(last.as_deref().unwrap_or(l.m("devices.none-yet"))),
-        );
+        rows.push(DeviceRow {
+            mn: d.mn.clone(),
+            enterprise: name.to_owned(),
+            line: d.line.clone(),
+            outlet: if d.outlet.is_empty() { "-".to_owned() } else { d.outlet.clone() },
+            packets: c.packets,
+            stored: c.stored,
+            bad_frames: c.bad_frames,
+            refused: c.refused,
+            last: last.unwrap_or_else(|| l.m("devices.none-yet").to_owned()),
+        });
     }
-    Ok(b + "</table>")
+    DevicesSection { l, devices: rows }.render().map_err(|e| ApiError::Internal(e.to_string()))
 }

@@ -3,6 +3,7 @@
 //! the targets), the delivery status of its notices, and their acknowledgements; and a page that
 //! prints the warning with its plan.
 
+use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::header;
@@ -13,8 +14,9 @@ use hazewarn_store::users::Role;
 use rust_xlsxwriter::{Format, Workbook, Worksheet};
 
 use crate::auth::Caller;
-use crate::pages::{Lang, city_page, delivery_status, late_acknowledgement, level_name, login_needed, treatment_name};
-use crate::{ApiError, AppState, escape};
+use crate::pages::{Lang, city_frame, delivery_status, late_acknowledgement, level_name, login_needed, treatment_name};
+use crate::templates::{Frame, render};
+use crate::{ApiError, AppState};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -25,19 +27,18 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The office's links to the exports and the print view.
+#[derive(Template)]
+#[template(path = "exports/links.html")]
+struct ExportLinks<'a> {
+    l: &'a Lang,
+}
+
+/// The office's links to the exports and the print view, for the office's page.
 pub fn links(l: &Lang) -> String {
-    let q = l.q();
-    format!(
-        "<p class=\"no-print\" id=\"exports\">{}{} <a href=\"/office/export/plan.xlsx{q}\">{}</a> · \
-         <a href=\"/office/export/deliveries.xlsx{q}\">{}</a> · <a href=\"/office/export/acknowledgements.xlsx{q}\">{}</a> · \
-         <a href=\"/office/print{q}\">{}</a></p>",
-        l.m("exports.export"),
-        l.m("pages.colon"),
-        l.m("exports.plan"),
-        l.m("exports.deliveries"),
-        l.m("exports.acknowledgements"),
-        l.m("exports.print"),
-    )
+    ExportLinks { l }.render().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the export links could not be rendered");
+        String::new()
+    })
 }
 
 fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> ApiError {
@@ -263,61 +264,82 @@ async fn acknowledgements_xlsx(
 
 /// The warning in force and its plan on one page, for printing (the stylesheet's print rules
 /// drop the navigation and forms).
+#[derive(Template)]
+#[template(path = "exports/print.html")]
+struct PrintPage<'a> {
+    frame: Frame<'a>,
+    l: &'a Lang,
+    warning: PrintedWarning,
+    totals: Vec<PrintedTotal>,
+    lines: Vec<PrintedLine>,
+}
+
+/// The warning's step in force: its level and period in Beijing time, and why.
+struct PrintedWarning {
+    id: String,
+    level: String,
+    start: String,
+    end: String,
+    reason: String,
+}
+
+/// A pollutant's total cut against its target.
+struct PrintedTotal {
+    pollutant: String,
+    cut: String,
+    share: String,
+    target: String,
+    met: &'static str,
+}
+
+/// A line of the plan with its measure in the page's language.
+struct PrintedLine {
+    enterprise: String,
+    grade: &'static str,
+    treatment: &'static str,
+    line: String,
+    measure: String,
+}
+
+/// Only the office prints; none in force is a 404.
 async fn print_page(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result<Caller, ApiError>) -> Response {
     let result = async {
         caller?.require(&[Role::Office])?;
         let (w, p) = in_force(&s).await?;
         let t = w.current();
-        let mut b = format!(
-            "<p id=\"print-warning\"><b>{}</b> · {} · {} – {}</p><p>{}{}{}</p>",
-            escape(&w.id),
-            level_name(&l, w.level()),
-            crate::pages::beijing_time(t.start),
-            crate::pages::beijing_time(t.end),
-            l.m("history.reason"),
-            l.m("pages.colon"),
-            escape(&t.reason)
-        );
-        b += &format!(
-            "<table id=\"print-totals\"><tr><th>{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th>{}</th></tr>",
-            l.m("compliance.pollutant"),
-            l.m("pages.cut-kg-d"),
-            l.m("pages.share"),
-            l.m("compliance.target"),
-            l.m("exports.met-or-short")
-        );
-        for x in &p.totals {
-            b += &format!(
-                "<tr><td>{}</td><td class=\"num\">{:.1}</td><td class=\"num\">{:.1}\u{a0}%</td><td class=\"num\">{:.0}\u{a0}%</td><td>{}</td></tr>",
-                escape(&x.pollutant),
-                x.reduction_kg_d,
-                x.ratio * 100.0,
-                x.target * 100.0,
-                if x.met { l.m("exports.met") } else { l.m("exports.short") }
-            );
-        }
-        b += &format!(
-            "</table><table id=\"print-plan\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-            l.m("compliance.enterprise"),
-            l.m("pages.grade"),
-            l.m("exports.treatment"),
-            l.m("compliance.line"),
-            l.m("pages.measure")
-        );
+        let warning = PrintedWarning {
+            id: w.id.clone(),
+            level: level_name(&l, w.level()),
+            start: crate::pages::beijing_time(t.start),
+            end: crate::pages::beijing_time(t.end),
+            reason: t.reason.clone(),
+        };
+        let totals: Vec<PrintedTotal> = p
+            .totals
+            .iter()
+            .map(|x| PrintedTotal {
+                pollutant: x.pollutant.clone(),
+                cut: format!("{:.1}", x.reduction_kg_d),
+                share: format!("{:.1}\u{a0}%", x.ratio * 100.0),
+                target: format!("{:.0}\u{a0}%", x.target * 100.0),
+                met: if x.met { l.m("exports.met") } else { l.m("exports.short") },
+            })
+            .collect();
+        let mut lines = Vec::new();
         for e in &p.enterprises {
             for x in &e.lines {
-                b += &format!(
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"text\">{}</td></tr>",
-                    escape(&e.name),
-                    escape(crate::pages::grade_name(&l, e.grade)),
-                    treatment_name(&l, e.treatment),
-                    escape(&x.line),
-                    escape(if l.en() { &x.measure_en } else { &x.measure_zh })
-                );
+                lines.push(PrintedLine {
+                    enterprise: e.name.clone(),
+                    grade: crate::pages::grade_name(&l, e.grade),
+                    treatment: treatment_name(&l, e.treatment),
+                    line: x.line.clone(),
+                    measure: if l.en() { x.measure_en.clone() } else { x.measure_zh.clone() },
+                });
             }
         }
-        b += "</table>";
-        Ok::<_, ApiError>(city_page(&s, &l, l.m("exports.print-title"), &b).into_response())
+        let page =
+            PrintPage { frame: city_frame(&s, &l, l.m("exports.print-title"), false), l: &l, warning, totals, lines };
+        Ok::<_, ApiError>(render(&page).into_response())
     }
     .await;
     result.unwrap_or_else(|e| login_needed(&l, e))

@@ -1,153 +1,261 @@
-//! The forecaster's page, its tables: the cycle's inputs and their QC per station, how the
-//! forecasts before the run verified by lead, and the review form (approve, adjust D+1..D+3,
-//! annotate).
+//! The forecaster's page, its tables: the daily level product, the cycle's inputs and their QC
+//! per station, how the forecasts before the run verified by lead, and the review form (approve,
+//! adjust D+1..D+3, annotate). Each is a template under `templates/forecaster/` filled with
+//! display-ready rows; the page (`forecaster_page`) places them.
+
+use askama::Template;
+use hazewarn_scheduler::cycle::{InputStatus, StationQc};
 
 use crate::api::ForecastView;
-use crate::escape;
-use crate::pages::{Lang, local_time, run_status};
+use crate::pages::{Lang, local_time};
 
 /// Each input of the cycle: name, whether it was usable, what it held.
-pub(crate) fn inputs_table(l: &Lang, inputs: &[hazewarn_scheduler::cycle::InputStatus]) -> String {
-    let mut b = String::new();
-    b += &format!(
-        "<h2>{}</h2><table><tr><th>{}</th><th>{}</th><th>{}</th></tr>",
-        l.m("pages.inputs-and-qc"),
-        l.m("pages.input"),
-        l.m("pages.status-2"),
-        l.m("pages.detail")
-    );
-    for i in inputs {
-        let detail = if l.en() || i.detail_zh.is_empty() { &i.detail } else { &i.detail_zh };
-        b += &format!(
-            "<tr><td>{}</td><td>{}</td><td class=\"text\">{}</td></tr>",
-            escape(input_name(l, &i.name)),
-            if i.ok { "✓" } else { "✗" },
-            escape(detail)
-        );
+#[derive(Template)]
+#[template(path = "forecaster/inputs.html")]
+pub(crate) struct InputsTable<'a> {
+    l: &'a Lang,
+    rows: Vec<InputRow<'a>>,
+}
+
+struct InputRow<'a> {
+    name: &'a str,
+    mark: &'static str,
+    detail: &'a str,
+}
+
+impl<'a> InputsTable<'a> {
+    pub(crate) fn new(l: &'a Lang, inputs: &'a [InputStatus]) -> InputsTable<'a> {
+        let rows = inputs
+            .iter()
+            .map(|i| InputRow {
+                name: input_name(l, &i.name),
+                mark: if i.ok { "✓" } else { "✗" },
+                detail: if l.en() || i.detail_zh.is_empty() { i.detail.as_str() } else { i.detail_zh.as_str() },
+            })
+            .collect();
+        InputsTable { l, rows }
     }
-    b += "</table>";
-    b
 }
 
 /// The forecasts issued in the 30 days before the run, verified, by lead band: RMSE and, for
 /// hours above 150 µg/m³ (heavy pollution), hits, misses and false alarms. The window is the
 /// run's, not the wall clock's: a forecaster reviewing a run sees how the forecasts before it did.
-pub(crate) fn verification_table(l: &Lang, scores: &[hazewarn_store::forecasts::Score]) -> String {
-    let mut b = String::new();
-    b += &format!(
-        "<h2>{}</h2><table><tr><th>{}</th><th>n</th><th>RMSE</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        l.m("pages.verification-last-30-days"),
-        l.m("pages.leads"),
-        l.m("pages.hits"),
-        l.m("pages.misses"),
-        l.m("pages.false-alarms")
-    );
-    for (a, z) in [(1, 24), (25, 48), (49, 72), (73, 96)] {
-        let sel: Vec<_> = scores.iter().filter(|x| (a..=z).contains(&x.lead_hours)).collect();
-        let n = sel.len();
-        let rmse = if n == 0 {
-            f64::NAN
-        } else {
-            (sel.iter().map(|x| (x.p50 - x.observed).powi(2)).sum::<f64>() / n as f64).sqrt()
-        };
-        // An event: hourly PM2.5 above 150 µg/m³ (heavy pollution).
-        let (mut hit, mut miss, mut fa) = (0, 0, 0);
-        for x in &sel {
-            match (x.p50 > 150.0, x.observed > 150.0) {
-                (true, true) => hit += 1,
-                (false, true) => miss += 1,
-                (true, false) => fa += 1,
-                _ => {}
-            }
-        }
-        // No verified hour yet is shown as a dash, not as NaN.
-        let rmse = if n == 0 { "—".to_owned() } else { format!("{rmse:.1}") };
-        b += &format!(
-            "<tr><td>{a}–{z} h</td><td>{n}</td><td>{rmse}</td><td>{hit}</td><td>{miss}</td><td>{fa}</td></tr>"
-        );
+#[derive(Template)]
+#[template(path = "forecaster/verification.html")]
+pub(crate) struct VerificationTable<'a> {
+    l: &'a Lang,
+    rows: Vec<LeadBandRow>,
+}
+
+struct LeadBandRow {
+    /// `1–24 h`.
+    band: String,
+    n: usize,
+    /// A dash while no hour of the band is verified, not NaN.
+    rmse: String,
+    hits: usize,
+    misses: usize,
+    false_alarms: usize,
+}
+
+impl<'a> VerificationTable<'a> {
+    pub(crate) fn new(l: &'a Lang, scores: &[hazewarn_store::forecasts::Score]) -> VerificationTable<'a> {
+        let rows = [(1, 24), (25, 48), (49, 72), (73, 96)]
+            .into_iter()
+            .map(|(a, z)| {
+                let sel: Vec<_> = scores.iter().filter(|x| (a..=z).contains(&x.lead_hours)).collect();
+                let n = sel.len();
+                let rmse = if n == 0 {
+                    "—".to_owned()
+                } else {
+                    let mse = sel.iter().map(|x| (x.p50 - x.observed).powi(2)).sum::<f64>() / n as f64;
+                    format!("{:.1}", mse.sqrt())
+                };
+                // An event: hourly PM2.5 above 150 µg/m³ (heavy pollution).
+                let count = |forecast: bool, observed: bool| {
+                    sel.iter().filter(|x| (x.p50 > 150.0) == forecast && (x.observed > 150.0) == observed).count()
+                };
+                LeadBandRow {
+                    band: format!("{a}–{z} h"),
+                    n,
+                    rmse,
+                    hits: count(true, true),
+                    misses: count(false, true),
+                    false_alarms: count(true, false),
+                }
+            })
+            .collect();
+        VerificationTable { l, rows }
     }
-    b += "</table>";
-    b
 }
 
 /// The daily level product of D+1..D+3: the AQI range, the probability of each AQI level and the
-/// level published, with the primary pollutant. A run stored before
-/// the product was kept has none, and the section is left out.
-pub(crate) fn level_table(l: &Lang, days: &[hazewarn_forecast::DailyLevel]) -> String {
-    let Some(first) = days.first() else { return String::new() };
-    let levels = hazewarn_aqi::Standards::builtin().for_date(first.date).levels();
-    let category = |k: usize| levels.get(k).map_or("", |lv| if l.en() { &lv.category_en } else { &lv.category });
-    let mut b = format!(
-        "<h2>{}</h2><table id=\"level-product\"><tr><th>{}</th><th>{}</th><th>{}</th>",
-        l.m("forecaster.level-product"),
-        l.m("forecaster.day"),
-        l.m("forecaster.aqi-range"),
-        l.m("forecaster.published-level")
-    );
-    // The level names wrap under their probabilities: six of them in English are wider than a desktop.
-    for k in 0..hazewarn_forecast::LEVELS {
-        b += &format!("<th class=\"wrap\">{}</th>", escape(category(k)));
+/// level published, with the primary pollutant.
+#[derive(Template)]
+#[template(path = "forecaster/levels.html")]
+pub(crate) struct LevelTable<'a> {
+    l: &'a Lang,
+    /// The AQI levels' names, one column each.
+    categories: Vec<&'static str>,
+    rows: Vec<LevelRow>,
+}
+
+struct LevelRow {
+    /// `D+1 01-05`.
+    day: String,
+    /// `120–180 (150)`: p10–p90 (p50).
+    range: String,
+    published: &'static str,
+    probabilities: Vec<ProbabilityCell>,
+    primary: String,
+}
+
+struct ProbabilityCell {
+    percent: String,
+    /// The published level's cell is shaded.
+    published: bool,
+}
+
+impl<'a> LevelTable<'a> {
+    /// A run stored before the product was kept has none, and the section is left out.
+    pub(crate) fn new(l: &'a Lang, days: &[hazewarn_forecast::DailyLevel]) -> Option<LevelTable<'a>> {
+        let first = days.first()?;
+        let levels = hazewarn_aqi::Standards::builtin().for_date(first.date).levels();
+        let category = |k: usize| {
+            levels.get(k).map_or("", |lv| if l.en() { lv.category_en.as_str() } else { lv.category.as_str() })
+        };
+        let rows = days
+            .iter()
+            .map(|d| LevelRow {
+                day: format!("D+{} {}", d.lead_day, d.date.format("%m-%d")),
+                range: format!("{}–{} ({})", d.aqi_p10, d.aqi_p90, d.aqi_p50),
+                published: category(usize::from(d.level.max(1)) - 1),
+                probabilities: d
+                    .probabilities
+                    .iter()
+                    .enumerate()
+                    .map(|(k, p)| ProbabilityCell {
+                        percent: format!("{:.0} %", 100.0 * p),
+                        published: k + 1 == usize::from(d.level),
+                    })
+                    .collect(),
+                primary: d.primary.clone().unwrap_or_else(|| "—".to_owned()),
+            })
+            .collect();
+        Some(LevelTable { l, categories: (0..hazewarn_forecast::LEVELS).map(category).collect(), rows })
     }
-    b += &format!("<th class=\"wrap\">{}</th></tr>", l.m("forecaster.primary-pollutant"));
-    for d in days {
-        b += &format!(
-            "<tr><td class=\"time\">D+{} {}</td><td class=\"time\">{}–{} ({})</td><td class=\"published\">{}</td>",
-            d.lead_day,
-            d.date.format("%m-%d"),
-            d.aqi_p10,
-            d.aqi_p90,
-            d.aqi_p50,
-            escape(category(usize::from(d.level.max(1)) - 1))
-        );
-        for (k, p) in d.probabilities.iter().enumerate() {
-            let class = if k + 1 == usize::from(d.level) { "num published" } else { "num" };
-            b += &format!("<td class=\"{class}\">{:.0} %</td>", 100.0 * p);
-        }
-        b += &format!("<td>{}</td></tr>", d.primary.as_deref().unwrap_or("—"));
-    }
-    b += &format!("</table><p class=\"muted\">{}</p>", l.m("forecaster.level-product-note"));
-    b
 }
 
 /// The run's reviews so far and the form for the next.
-pub(crate) fn review_form(l: &Lang, v: &ForecastView) -> String {
-    let mut b = String::new();
-    for r in &v.reviews {
-        b += &format!(
-            "<p class=\"review\">{} · {} · {}: {}</p>",
-            escape(&local_time(&r.at)),
-            escape(&r.by),
-            escape(run_status(l, &r.action)),
-            escape(&r.note)
-        );
+#[derive(Template)]
+#[template(path = "forecaster/review.html")]
+pub(crate) struct ReviewSection<'a> {
+    l: &'a Lang,
+    reviews: Vec<ReviewLine<'a>>,
+    run: &'a str,
+    /// D+1..D+3: the field's number and the AQI it starts with.
+    days: Vec<(usize, u32)>,
+}
+
+struct ReviewLine<'a> {
+    at: String,
+    by: &'a str,
+    action: &'a str,
+    note: &'a str,
+}
+
+impl<'a> ReviewSection<'a> {
+    pub(crate) fn new(l: &'a Lang, v: &'a ForecastView) -> ReviewSection<'a> {
+        let reviews = v
+            .reviews
+            .iter()
+            .map(|r| ReviewLine { at: local_time(&r.at), by: &r.by, action: run_status(l, &r.action), note: &r.note })
+            .collect();
+        let days = v.daily.iter().take(3).map(|d| (d.lead_day, d.aqi_p50)).collect();
+        ReviewSection { l, reviews, run: &v.id, days }
     }
-    let d3: Vec<String> = v
-        .daily
+}
+
+/// The latest ingest's QC per station, from what the cycle stored with the batch.
+#[derive(Template)]
+#[template(path = "forecaster/qc.html")]
+pub(crate) struct QcTable<'a> {
+    l: &'a Lang,
+    /// None for a batch stored before the QC was kept per station.
+    stations: Option<Vec<QcRow>>,
+}
+
+struct QcRow {
+    station: String,
+    period: String,
+    hours: usize,
+    source_rows: usize,
+    duplicate_hours: usize,
+    gaps: usize,
+    /// Per variable, what was flagged and how often.
+    flags: String,
+}
+
+impl<'a> QcTable<'a> {
+    pub(crate) fn new(l: &'a Lang, stored: &str) -> QcTable<'a> {
+        let stations = serde_json::from_str::<Vec<StationQc>>(stored).ok().map(|stations| {
+            stations
+                .into_iter()
+                .map(|st| QcRow {
+                    period: format!("{} – {}", st.start.format("%Y-%m-%d %H:00"), st.end.format("%Y-%m-%d %H:00")),
+                    hours: st.hours,
+                    source_rows: st.source_rows,
+                    duplicate_hours: st.duplicate_hours,
+                    gaps: st.gaps,
+                    flags: qc_flags(l, &st.columns),
+                    station: st.station,
+                })
+                .collect()
+        });
+        QcTable { l, stations }
+    }
+}
+
+/// `PM2.5：缺测 3，离群 1；…`: each variable with a flag, the flags with their counts.
+fn qc_flags(l: &Lang, columns: &[hazewarn_ingest::FlagCounts]) -> String {
+    let flagged: Vec<String> = columns
         .iter()
-        .take(3)
-        .map(|d| format!("<input name=\"aqi{}\" value=\"{}\" size=\"4\">", d.lead_day, d.aqi_p50))
+        .filter_map(|c| {
+            let parts: Vec<String> = [
+                (c.missing, "pages.qc-missing"),
+                (c.gap, "pages.qc-gap"),
+                (c.duplicate, "pages.qc-duplicate"),
+                (c.out_of_range, "pages.qc-out-of-range"),
+                (c.spike, "pages.qc-spike"),
+                (c.flatline, "pages.qc-flatline"),
+            ]
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, key)| format!("{} {n}", l.m(key)))
+            .collect();
+            (!parts.is_empty()).then(|| {
+                format!("{}{} {}", variable_name(l, &c.column), l.m("pages.colon"), parts.join(l.m("pages.list-comma")))
+            })
+        })
         .collect();
-    b += &format!(
-        "<h2>{}</h2><form method=\"post\" action=\"/forecaster/review{q}\"><input type=\"hidden\" name=\"run\" value=\"{run}\">\
-         <label>{} <input name=\"note\" id=\"note\" size=\"50\"></label><br>{} {}<br>\
-         <button name=\"action\" value=\"approve\" id=\"approve\">{}</button> \
-         <button name=\"action\" value=\"adjust\" id=\"adjust\">{}</button> \
-         <button name=\"action\" value=\"annotate\" id=\"annotate\">{}</button></form>",
-        l.m("pages.review"),
-        l.m("pages.note-reason"),
-        l.m("pages.adjusted-aqi-d-1-d"),
-        d3.join(" "),
-        l.m("pages.approve-2"),
-        l.m("pages.adjust-2"),
-        l.m("pages.annotate-2"),
-        q = l.q(),
-        run = escape(&v.id)
-    );
-    b
+    flagged.join(l.m("pages.list-semicolon"))
+}
+
+/// A forecast run's status, or a review's action, in the page's language.
+pub(crate) fn run_status<'a>(l: &Lang, status: &'a str) -> &'a str {
+    match status {
+        "issued" => l.m("pages.awaiting-review"),
+        "approved" => l.m("pages.approved"),
+        "adjusted" => l.m("pages.adjusted"),
+        "approve" => l.m("pages.approve"),
+        "adjust" => l.m("pages.adjust"),
+        "annotate" => l.m("pages.annotate"),
+        other => other,
+    }
 }
 
 /// An input of the cycle by its name; a source keeps the name the city config gives it.
-pub(crate) fn input_name<'a>(l: &Lang, name: &'a str) -> &'a str {
+fn input_name<'a>(l: &Lang, name: &'a str) -> &'a str {
     match name {
         "observations" => l.m("pages.input-observations"),
         "city series" => l.m("pages.input-city-series"),
@@ -179,62 +287,4 @@ fn variable_name<'a>(l: &Lang, column: &'a str) -> &'a str {
         "precip" => l.m("pages.var-precip"),
         other => other,
     }
-}
-
-/// The latest ingest's QC per station, from what the cycle stored with the batch.
-pub(crate) fn qc_table(l: &Lang, stored: &str) -> String {
-    let Ok(stations) = serde_json::from_str::<Vec<hazewarn_scheduler::cycle::StationQc>>(stored) else {
-        // A batch stored before the QC was kept per station.
-        return format!("<p class=\"muted\">{}</p>", l.m("pages.qc-not-per-station"));
-    };
-    let mut b = format!(
-        "<table id=\"qc\"><tr><th>{}</th><th>{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th>{}</th></tr>",
-        l.m("pages.qc-station"),
-        l.m("pages.qc-period"),
-        l.m("pages.qc-hours"),
-        l.m("pages.qc-source-rows"),
-        l.m("pages.qc-duplicate-hours"),
-        l.m("pages.qc-gaps"),
-        l.m("pages.qc-flags"),
-    );
-    for st in &stations {
-        let flags: Vec<String> = st
-            .columns
-            .iter()
-            .filter_map(|c| {
-                let parts: Vec<String> = [
-                    (c.missing, "pages.qc-missing"),
-                    (c.gap, "pages.qc-gap"),
-                    (c.duplicate, "pages.qc-duplicate"),
-                    (c.out_of_range, "pages.qc-out-of-range"),
-                    (c.spike, "pages.qc-spike"),
-                    (c.flatline, "pages.qc-flatline"),
-                ]
-                .iter()
-                .filter(|(n, _)| *n > 0)
-                .map(|(n, key)| format!("{} {n}", l.m(key)))
-                .collect();
-                (!parts.is_empty()).then(|| {
-                    format!(
-                        "{}{} {}",
-                        variable_name(l, &c.column),
-                        l.m("pages.colon"),
-                        parts.join(l.m("pages.list-comma"))
-                    )
-                })
-            })
-            .collect();
-        b += &format!(
-            "<tr><td>{}</td><td class=\"time\">{} – {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"text\">{}</td></tr>",
-            escape(&st.station),
-            st.start.format("%Y-%m-%d %H:00"),
-            st.end.format("%Y-%m-%d %H:00"),
-            st.hours,
-            st.source_rows,
-            st.duplicate_hours,
-            st.gaps,
-            escape(&flags.join(l.m("pages.list-semicolon"))),
-        );
-    }
-    b + "</table>"
 }

@@ -2,6 +2,7 @@
 //! it would change with the plan's totals before and after, confirmation of a staged file, and
 //! the versions with their restore.
 
+use askama::Template;
 use axum::Form;
 use axum::Router;
 use axum::body::Bytes;
@@ -13,10 +14,9 @@ use serde::Deserialize;
 use axum::http::StatusCode;
 
 use crate::auth::{Authorized, Caller};
-use crate::pages::{
-    Lang, after_post, back, city_page, level_name, local_time, login_needed, page, page_error, protect_forms,
-};
-use crate::{ApiError, AppState, api, escape};
+use crate::pages::{Lang, after_post, back, city_frame, level_name, local_time, login_needed, page_error};
+use crate::templates::{Frame, render, render_signed_in};
+use crate::{ApiError, AppState, api};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -100,108 +100,136 @@ async fn import_list(s: &AppState, l: &Lang, caller: Result<Caller, ApiError>, n
     .await;
     match r {
         Ok((auth, preview)) => {
-            let body = protect_forms(&list_preview(l, &preview), &auth.caller.csrf);
-            city_page(s, l, l.m("pages.confirm-the-reduction-list-import"), &body).into_response()
+            let page = ListPreviewPage {
+                frame: city_frame(s, l, l.m("pages.confirm-the-reduction-list-import"), false),
+                l,
+                preview: preview_view(l, &preview),
+            };
+            render_signed_in(&page, &auth.caller.csrf).into_response()
         }
         Err(ApiError::Invalid(m)) => {
             let m = crate::pages::refusal(l, &m);
-            let rows: String = m.lines().skip(1).map(|x| format!("<tr><td>{}</td></tr>", escape(x.trim()))).collect();
-            let body = format!(
-                "<p>{}</p><table id=\"list-errors\">{rows}</table><p><a href=\"/office{}\">{}</a></p>",
-                escape(m.lines().next().unwrap_or("")),
-                l.q(),
-                l.m("accounts.back")
-            );
-            (StatusCode::UNPROCESSABLE_ENTITY, page(l, l.m("pages.the-list-was-not-imported"), &body)).into_response()
+            let page = ListErrorsPage {
+                frame: city_frame(s, l, l.m("pages.the-list-was-not-imported"), false),
+                l,
+                summary: m.lines().next().unwrap_or("").to_owned(),
+                errors: m.lines().skip(1).map(|x| x.trim().to_owned()).collect(),
+            };
+            (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
         }
         Err(e) => login_needed(l, e),
     }
 }
 
-/// The preview: the enterprises added, removed and changed, the plan's totals at each level
-/// before and after, and the confirmation (none for the file already in use).
-fn list_preview(l: &Lang, p: &hazewarn_scheduler::lists::ListPreview) -> String {
+/// A refused list: the check's summary and one row per problem. Nothing was imported.
+#[derive(Template)]
+#[template(path = "lists/errors.html")]
+struct ListErrorsPage<'a> {
+    frame: Frame<'a>,
+    l: &'a Lang,
+    summary: String,
+    errors: Vec<String>,
+}
+
+/// The preview of an uploaded list, with the button that confirms its import.
+#[derive(Template)]
+#[template(path = "lists/preview.html")]
+struct ListPreviewPage<'a> {
+    frame: Frame<'a>,
+    l: &'a Lang,
+    preview: PreviewView,
+}
+
+/// What a list would change, display-ready.
+struct PreviewView {
+    name: String,
+    added: usize,
+    removed: usize,
+    changed: usize,
+    unchanged: usize,
+    current_version: i64,
+    /// The enterprises added, removed and changed; only the groups that have some.
+    groups: Vec<EnterpriseGroup>,
+    totals: Vec<ShareRow>,
+    /// The file is the list in use: there is nothing to confirm.
+    in_use: bool,
+    /// The earlier version the file is the same as, when it is not the one in use.
+    same_as: Option<i64>,
+    sha256: String,
+}
+
+/// Enterprises the list adds, removes or changes, under their heading.
+struct EnterpriseGroup {
+    title: &'static str,
+    id: &'static str,
+    rows: Vec<EnterpriseChange>,
+}
+
+struct EnterpriseChange {
+    name: String,
+    credit_code: String,
+    /// The fields that changed, for a changed enterprise.
+    fields: String,
+}
+
+/// A pollutant's reduction share at a level, before and after the list.
+struct ShareRow {
+    level: String,
+    pollutant: String,
+    before: String,
+    after: String,
+    target: String,
+}
+
+/// The preview as the page shows it: the enterprises added, removed and changed, the plan's
+/// totals at each level before and after, and whether there is anything to confirm.
+fn preview_view(l: &Lang, p: &hazewarn_scheduler::lists::ListPreview) -> PreviewView {
     let d = &p.diff;
-    let mut b = format!(
-        "<p id=\"list-summary\">{} <b>{}</b>: {} {} · {} {} · {} {} · {} {} ({} v{})</p>",
-        l.m("pages.file"),
-        escape(&p.name),
-        l.m("pages.added"),
-        d.added.len(),
-        l.m("pages.removed"),
-        d.removed.len(),
-        l.m("pages.changed"),
-        d.changed.len(),
-        l.m("pages.unchanged"),
-        d.unchanged,
-        l.m("pages.against-the-list-in-use"),
-        p.current_version
-    );
-    let names = |title: &str, id: &str, rows: Vec<(String, String, String)>| {
-        if rows.is_empty() {
-            return String::new();
-        }
-        let body: String = rows
-            .iter()
-            .map(|(c, n, f)| format!("<tr><td>{}</td><td>{}</td><td>{}</td></tr>", escape(n), escape(c), escape(f)))
-            .collect();
-        format!("<h3>{title}</h3><table id=\"{id}\">{body}</table>")
+    let change = |name: &str, credit_code: &str, fields: String| EnterpriseChange {
+        name: name.to_owned(),
+        credit_code: credit_code.to_owned(),
+        fields,
     };
-    let plain = |v: &Vec<hazewarn_response::ListedEnterprise>| {
-        v.iter().map(|e| (e.credit_code.clone(), e.name.clone(), String::new())).collect()
+    let plain = |v: &[hazewarn_response::ListedEnterprise]| -> Vec<EnterpriseChange> {
+        v.iter().map(|e| change(&e.name, &e.credit_code, String::new())).collect()
     };
-    b += &names(l.m("pages.added-2"), "list-added", plain(&d.added));
-    b += &names(l.m("pages.removed-2"), "list-removed", plain(&d.removed));
-    b += &names(
-        l.m("pages.changed-2"),
-        "list-changed",
-        d.changed.iter().map(|e| (e.credit_code.clone(), e.name.clone(), e.fields.join(", "))).collect(),
-    );
-    b += &format!(
-        "<h3>{}</h3><table id=\"list-totals\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        l.m("pages.reduction-shares-before-after"),
-        l.m("pages.level"),
-        l.m("compliance.pollutant"),
-        l.m("pages.before"),
-        l.m("pages.after"),
-        l.m("compliance.target")
-    );
-    for t in &p.totals {
-        for (before, after) in t.before.iter().zip(&t.after) {
-            b += &format!(
-                "<tr><td>{}</td><td>{}</td><td>{:.1}%</td><td>{:.1}%</td><td>{:.0}%</td></tr>",
-                level_name(l, t.level),
-                escape(&before.pollutant),
-                before.ratio * 100.0,
-                after.ratio * 100.0,
-                after.target * 100.0
-            );
-        }
+    let changed: Vec<EnterpriseChange> =
+        d.changed.iter().map(|e| change(&e.name, &e.credit_code, e.fields.join(", "))).collect();
+    let groups: Vec<EnterpriseGroup> = [
+        EnterpriseGroup { title: l.m("pages.added-2"), id: "list-added", rows: plain(&d.added) },
+        EnterpriseGroup { title: l.m("pages.removed-2"), id: "list-removed", rows: plain(&d.removed) },
+        EnterpriseGroup { title: l.m("pages.changed-2"), id: "list-changed", rows: changed },
+    ]
+    .into_iter()
+    .filter(|g| !g.rows.is_empty())
+    .collect();
+    let totals: Vec<ShareRow> = p
+        .totals
+        .iter()
+        .flat_map(|t| {
+            t.before.iter().zip(&t.after).map(move |(before, after)| ShareRow {
+                level: level_name(l, t.level),
+                pollutant: before.pollutant.clone(),
+                before: format!("{:.1}%", before.ratio * 100.0),
+                after: format!("{:.1}%", after.ratio * 100.0),
+                target: format!("{:.0}%", after.target * 100.0),
+            })
+        })
+        .collect();
+    let in_use = p.identical_to == Some(p.current_version);
+    PreviewView {
+        name: p.name.clone(),
+        added: d.added.len(),
+        removed: d.removed.len(),
+        changed: d.changed.len(),
+        unchanged: d.unchanged,
+        current_version: p.current_version,
+        groups,
+        totals,
+        in_use,
+        same_as: p.identical_to.filter(|_| !in_use),
+        sha256: p.sha256.clone(),
     }
-    b += "</table>";
-    match p.identical_to {
-        Some(v) if v == p.current_version => {
-            b += &format!(
-                "<p id=\"list-identical\">{} v{v}{}</p>",
-                l.m("pages.this-file-is-the-list"),
-                l.m("pages.there-is-nothing-to-import")
-            );
-        }
-        other => {
-            if let Some(v) = other {
-                b += &format!("<p id=\"list-identical\">{} v{v}</p>", l.m("pages.this-file-is-the-same"));
-            }
-            b += &format!(
-                "<form method=\"post\" action=\"/office/list-confirm{}\" onsubmit=\"return confirm('{}')\"><input type=\"hidden\" name=\"sha256\" value=\"{}\"><input type=\"hidden\" name=\"against\" value=\"{}\"><button id=\"confirm-import\">{}</button></form>",
-                l.q(),
-                l.m("pages.import-it"),
-                escape(&p.sha256),
-                p.current_version,
-                l.m("pages.import")
-            );
-        }
-    }
-    b + &format!("<p><a href=\"/office{}\">{}</a></p>", l.q(), l.m("pages.cancel"))
 }
 
 #[derive(Deserialize)]
@@ -263,41 +291,37 @@ async fn office_list_restore(
     after_post("/office", &l, r.map(|axum::Json(v)| format!("{restored} v{} → v{}", f.version, v.version)))
 }
 
+/// The list's versions on the office page.
+#[derive(Template)]
+#[template(path = "lists/versions.html")]
+struct VersionsSection<'a> {
+    l: &'a Lang,
+    versions: Vec<VersionRow>,
+}
+
+/// A version of the list; the first is the one in use, the others may be restored.
+struct VersionRow {
+    version: i64,
+    imported: String,
+    /// The file's name, not where it lay on the server.
+    file: String,
+    enterprises: i64,
+}
+
 /// The list's versions, newest first, each earlier one with a button to make it current again.
 pub(crate) async fn list_versions_section(s: &AppState, l: &Lang) -> Result<String, ApiError> {
     let versions = s.city.store.list_versions().await?;
-    let mut b = format!(
-        "<h3>{}</h3><table id=\"list-versions\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr>",
-        l.m("pages.list-versions"),
-        l.m("pages.version"),
-        l.m("pages.imported"),
-        l.m("pages.source"),
-        l.m("pages.enterprises")
-    );
-    for (k, v) in versions.iter().enumerate() {
-        let action = if k == 0 {
-            l.m("pages.in-use").to_owned()
-        } else {
-            format!(
-                "<form method=\"post\" action=\"/office/list-restore{}\" onsubmit=\"return confirm('{}')\"><input type=\"hidden\" name=\"version\" value=\"{}\"><button>{}</button></form>",
-                l.q(),
-                l.m("pages.restore-this-version"),
-                v.version,
-                l.m("pages.restore")
-            )
-        };
-        b += &format!(
-            "<tr><td>v{}</td><td>{}</td><td>{}</td><td>{}</td><td>{action}</td></tr>",
-            v.version,
-            escape(&local_time(&v.imported_at)),
-            // The file's name, not where it lay on the server.
-            escape(
-                std::path::Path::new(&v.source)
-                    .file_name()
-                    .map_or(v.source.as_str(), |f| f.to_str().unwrap_or(&v.source))
-            ),
-            v.enterprises
-        );
-    }
-    Ok(b + "</table>")
+    let versions: Vec<VersionRow> = versions
+        .iter()
+        .map(|v| VersionRow {
+            version: v.version,
+            imported: local_time(&v.imported_at),
+            file: std::path::Path::new(&v.source)
+                .file_name()
+                .map_or(v.source.as_str(), |f| f.to_str().unwrap_or(&v.source))
+                .to_owned(),
+            enterprises: v.enterprises,
+        })
+        .collect();
+    VersionsSection { l, versions }.render().map_err(|e| ApiError::Internal(e.to_string()))
 }

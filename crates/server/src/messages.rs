@@ -62,13 +62,24 @@ mod tests {
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     }
 
-    /// The pages' source files and templates: (name, text).
+    /// The pages' source files and templates, in every folder: (path, text).
     fn sources() -> Vec<(String, String)> {
-        let dirs = [concat!(env!("CARGO_MANIFEST_DIR"), "/src"), concat!(env!("CARGO_MANIFEST_DIR"), "/templates")];
-        let files = dirs.into_iter().flat_map(|d| std::fs::read_dir(d).unwrap().flatten());
-        files
-            .map(|f| (f.file_name().to_string_lossy().into_owned(), std::fs::read_to_string(f.path()).unwrap()))
-            .collect()
+        let mut dirs = vec![
+            std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
+            std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/templates")),
+        ];
+        let mut out = Vec::new();
+        while let Some(dir) = dirs.pop() {
+            for f in std::fs::read_dir(&dir).unwrap().flatten() {
+                let path = f.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else {
+                    out.push((path.display().to_string(), std::fs::read_to_string(&path).unwrap()));
+                }
+            }
+        }
+        out
     }
 
     #[test]

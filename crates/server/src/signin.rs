@@ -5,6 +5,7 @@
 //! hashed, at most one a minute per account and a few per client address, and five wrong ones
 //! lock the account's codes for a quarter of an hour.
 
+use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -17,8 +18,9 @@ use hazewarn_store::users::Role;
 use serde::Deserialize;
 
 use crate::auth::{ClientAddr, Gate, SESSION_COOKIE, cookie_token, random_text, start_session};
-use crate::pages::{Lang, page};
-use crate::{ApiError, AppState, escape};
+use crate::pages::{Lang, city_nav_frame};
+use crate::templates::{Frame, render};
+use crate::{ApiError, AppState};
 
 /// How long a sign-in code is good for.
 pub const CODE_MINUTES: i64 = 5;
@@ -31,33 +33,38 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(logout::<AppState>))
 }
 
-fn code_form(l: &Lang, account: &str) -> String {
-    format!(
-        "<form method=\"post\" action=\"/login/verify{q}\"><input type=\"hidden\" name=\"account\" value=\"{a}\">\
-         <label>{label} <input name=\"code\" id=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" size=\"8\"></label> \
-         <button id=\"verify\">{go}</button></form>",
-        q = l.q(),
-        a = escape(account),
-        label = l.m("signin.code"),
-        go = l.m("signin.sign-in"),
-    )
+/// The sign-in page: an enterprise asks for a code, staff type their token.
+#[derive(Template)]
+#[template(path = "signin/login.html")]
+struct LoginPage<'a> {
+    frame: Frame<'a>,
+    l: &'a Lang,
+}
+
+/// The page that answers a step of signing in: what happened and, while a code is awaited,
+/// the form to type it in.
+#[derive(Template)]
+#[template(path = "signin/answer.html")]
+struct AnswerPage<'a> {
+    frame: Frame<'a>,
+    l: &'a Lang,
+    note: Option<Note<'a>>,
+    /// The account whose code the form asks for.
+    account: Option<&'a str>,
+}
+
+/// A message of the answer, with the id tests and scripts find it by (`sent`, `refused`).
+struct Note<'a> {
+    id: Option<&'static str>,
+    text: &'a str,
+}
+
+fn answer(l: &Lang, title: &str, note: Option<Note<'_>>, account: Option<&str>) -> Html<String> {
+    render(&AnswerPage { frame: city_nav_frame(l, title, false), l, note, account })
 }
 
 async fn login_form(Query(l): Query<Lang>) -> Html<String> {
-    let body = format!(
-        "<h2>{ent}</h2><form method=\"post\" action=\"/login/code{q}\"><label>{code} <input name=\"account\" id=\"account\" size=\"24\"></label> \
-         <button id=\"send-code\">{send}</button></form>\
-         <h2>{staff}</h2><form method=\"post\" action=\"/login{q}\"><label>{tok} <input name=\"token\" id=\"token\" type=\"password\" size=\"70\"></label> \
-         <button id=\"login\">{go}</button></form>",
-        q = l.q(),
-        ent = l.m("signin.enterprises-a-code-by-sms"),
-        code = l.m("signin.credit-code"),
-        send = l.m("signin.send-code"),
-        staff = l.m("signin.forecasters-and-the-office-access"),
-        tok = l.m("signin.access-token"),
-        go = l.m("signin.sign-in"),
-    );
-    page(&l, l.m("signin.sign-in"), &body)
+    render(&LoginPage { frame: city_nav_frame(&l, l.m("signin.sign-in"), false), l: &l })
 }
 
 #[derive(Deserialize)]
@@ -93,7 +100,7 @@ pub(crate) async fn login<S: Gate>(
         if let Err(e) = s.failures().check(&client) {
             return e.into_response();
         }
-        return (StatusCode::UNAUTHORIZED, page(&l, l.m("signin.invalid-token"), "")).into_response();
+        return (StatusCode::UNAUTHORIZED, answer(&l, l.m("signin.invalid-token"), None, None)).into_response();
     };
     match start_session(&s, &user.name, &headers).await {
         Ok(cookie) => signed_in(cookie, landing(user.role), &l),
@@ -153,12 +160,8 @@ async fn send_code(
     // The same answer whether or not the account exists or can be reached.
     let sent = l.m("signin.if-the-enterprise-has-an");
     let Some((channel, target)) = to.as_ref().and_then(|to| code_channel(&s, to)) else {
-        return Ok(page(
-            &l,
-            l.m("signin.sign-in-code"),
-            &format!("<p class=\"msg\">{sent}</p>{}", code_form(&l, &account)),
-        )
-        .into_response());
+        let note = Note { id: None, text: sent };
+        return Ok(answer(&l, l.m("signin.sign-in-code"), Some(note), Some(account.as_str())).into_response());
     };
     let code = six_digits()?;
     let now = s.city.now();
@@ -180,18 +183,11 @@ async fn send_code(
     if let result @ (SendResult::Transient { .. } | SendResult::Permanent(_)) = channel.send(&message).await {
         tracing::error!(account, channel = channel.name(), ?result, "a sign-in code was not sent");
         let why = l.m("signin.the-code-could-not-be");
-        return Ok((
-            StatusCode::BAD_GATEWAY,
-            page(&l, l.m("signin.sign-in-code"), &format!("<p class=\"msg\">{why}</p>")),
-        )
-            .into_response());
+        let note = Note { id: None, text: why };
+        return Ok((StatusCode::BAD_GATEWAY, answer(&l, l.m("signin.sign-in-code"), Some(note), None)).into_response());
     }
-    Ok(page(
-        &l,
-        l.m("signin.sign-in-code"),
-        &format!("<p class=\"msg\" id=\"sent\">{sent}</p>{}", code_form(&l, &account)),
-    )
-    .into_response())
+    let note = Note { id: Some("sent"), text: sent };
+    Ok(answer(&l, l.m("signin.sign-in-code"), Some(note), Some(account.as_str())).into_response())
 }
 
 #[derive(Deserialize)]
@@ -211,8 +207,8 @@ async fn verify_code(
     let account = f.account.trim().to_ascii_uppercase();
     let title = l.m("signin.sign-in-code");
     let again = |status: StatusCode, msg: &str| {
-        (status, page(&l, title, &format!("<p class=\"msg\" id=\"refused\">{msg}</p>{}", code_form(&l, &account))))
-            .into_response()
+        let note = Note { id: Some("refused"), text: msg };
+        (status, answer(&l, title, Some(note), Some(account.as_str()))).into_response()
     };
     match s.city.store.check_code(&account, f.code.trim(), s.city.now()).await? {
         CodeCheck::Accepted => Ok(signed_in(start_session(&s, &account, &headers).await?, "/enterprise", &l)),
@@ -243,13 +239,4 @@ pub(crate) async fn logout<S: Gate>(
     }
     let clear = format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
     Ok(([(header::SET_COOKIE, clear)], Redirect::to(&format!("/login{}", l.q()))).into_response())
-}
-
-/// The sign-out button a signed-in page carries (its CSRF field is added with the page's forms).
-pub fn logout_form(l: &Lang) -> String {
-    format!(
-        "<form method=\"post\" action=\"/logout{}\" id=\"logout\"><button>{}</button></form>",
-        l.q(),
-        l.m("signin.sign-out")
-    )
 }

@@ -5,13 +5,14 @@
 //! It reads the per-station table the last ingest wrote (`observations.parquet`), so it shows
 //! what the cycle saw, not a second reading of the sources.
 
+use askama::Template;
 use chrono::NaiveDateTime;
 use hazewarn_aqi::{Indicator, Standards};
 use hazewarn_ingest::{IngestOptions, Layout, Observations, StationSeries, Variable};
 use hazewarn_scheduler::config::{StationConfig, StationRole};
 
 use crate::pages::Lang;
-use crate::{escape, svg};
+use crate::svg;
 
 /// GB 3095: a 24-hour mean needs at least 20 valid hours.
 const MIN_HOURS_24H: usize = 20;
@@ -54,13 +55,43 @@ fn read_stations(path: &std::path::Path) -> Result<Observations, String> {
     hazewarn_ingest::ingest(&[path], &options).map(|(obs, _)| obs).map_err(|e| e.to_string())
 }
 
+/// The station section of the forecaster's page.
+#[derive(Template)]
+#[template(path = "stations/section.html")]
+struct StationsSection<'a> {
+    l: &'a Lang,
+    /// Why the station table could not be read, when it could not.
+    unread: Option<String>,
+    /// The chart of each station's PM2.5 (its own element, with the SVG where scripts do not run).
+    chart: String,
+    /// The stations on the map, as SVG.
+    map: String,
+    rows: Vec<StationRow>,
+    /// `：` or `:`, before the number of thin hours.
+    colon: &'static str,
+    thin: usize,
+    /// The first thin hours, ` (01-02 16:00, …)`, or nothing.
+    thin_hours: String,
+}
+
+/// A station's row: what it is and its last 24 hours.
+struct StationRow {
+    code: String,
+    name: String,
+    county: String,
+    role: &'static str,
+    /// The 24-hour mean, its IAQI and category, or that there were too few hours.
+    last_24h: String,
+    valid: usize,
+}
+
 /// The table row of a station and its point on the map.
 fn station_row(
     l: &Lang,
     st: &StationConfig,
     w: Option<&StationWindow>,
     issue: NaiveDateTime,
-) -> (String, svg::MapPoint) {
+) -> (StationRow, svg::MapPoint) {
     let standard = Standards::builtin().for_date(issue.date());
     let role = match st.role {
         StationRole::Assessment => l.m("stations.assessment"),
@@ -70,7 +101,7 @@ fn station_row(
         let iaqi = standard.iaqi(Indicator::Pm25_24h, c).ok().flatten()?;
         Some((c, iaqi, standard.level(iaqi)))
     });
-    let (cell, colour) = match &level {
+    let (last_24h, colour) = match &level {
         Some((c, iaqi, lv)) => (
             format!("{c:.0} µg/m³ · IAQI {iaqi} · {}", if l.en() { &lv.category_en } else { &lv.category }),
             lv.rgb.clone(),
@@ -78,13 +109,8 @@ fn station_row(
         None => (l.m("stations.fewer-than-20-valid-hours").to_owned(), "#bbbbbb".to_owned()),
     };
     let valid = w.map_or(0, |w| w.hours.iter().filter(|(_, v)| v.is_finite()).count());
-    let row = format!(
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{role}</td><td>{}</td><td>{valid}/168</td></tr>",
-        escape(&st.code),
-        escape(&st.name),
-        escape(&st.county),
-        escape(&cell)
-    );
+    let row =
+        StationRow { code: st.code.clone(), name: st.name.clone(), county: st.county.clone(), role, last_24h, valid };
     let point = svg::MapPoint {
         label: st.code.clone(),
         longitude: st.longitude,
@@ -106,14 +132,10 @@ pub(crate) fn section(
     if stations.is_empty() {
         return String::new();
     }
-    let mut b = format!("<h2>{}</h2>", l.m("stations.monitoring-stations-last-7-days"));
-    let obs = match read_stations(&work_dir.join("observations.parquet")) {
-        Ok(obs) => obs,
-        Err(e) => {
-            // Said, not hidden: without the table every station would look silent.
-            b += &format!("<p class=\"msg\">{}: {}</p>", l.m("stations.the-station-data-could-not"), escape(&e));
-            Observations::default()
-        }
+    // Said, not hidden: without the table every station would look silent.
+    let (obs, unread) = match read_stations(&work_dir.join("observations.parquet")) {
+        Ok(obs) => (obs, None),
+        Err(e) => (Observations::default(), Some(e)),
     };
     let windows: Vec<Option<StationWindow>> =
         stations.iter().map(|st| obs.station(&st.code).map(|s| window(s, issue))).collect();
@@ -121,10 +143,10 @@ pub(crate) fn section(
     if let Some(c) = city {
         lines.push((l.m("stations.city-mean").to_owned(), window(c, issue).hours));
     }
-    let (mut rows, mut points, mut assessment) = (String::new(), Vec::new(), Vec::new());
+    let (mut rows, mut points, mut assessment) = (Vec::new(), Vec::new(), Vec::new());
     for (st, w) in stations.iter().zip(&windows) {
         let (row, point) = station_row(l, st, w.as_ref(), issue);
-        rows += &row;
+        rows.push(row);
         points.push(point);
         if let Some(w) = w {
             lines.push((st.code.clone(), w.hours.clone()));
@@ -135,36 +157,27 @@ pub(crate) fn section(
     }
     let title = l.m("stations.pm2-5-at-each-station");
     let option = crate::charts::stations(&lines, issue, title);
-    b += &crate::charts::element("stations-chart", title, &option, &svg::station_lines(&lines, title));
-    // On a phone the map keeps a width at which its labels read, and scrolls sideways as a
-    // wide table does, rather than shrinking its station codes to a few pixels.
-    b += &format!(
-        "<div class=\"map-wrap\">{}</div>",
-        svg::station_map(&points, l.m("stations.stations-colour-level-of-the"))
-    );
-    b += &format!(
-        "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{rows}</table>",
-        l.m("stations.code"),
-        l.m("stations.name"),
-        l.m("stations.county"),
-        l.m("stations.role"),
-        l.m("stations.pm2-5-last-24-h"),
-        l.m("stations.valid-hours"),
-    );
     let thin = thin_hours(&assessment);
     let hours: Vec<String> = thin
         .iter()
         .take(48)
         .map(|rel| (issue + chrono::Duration::hours(*rel)).format("%m-%d %H:00").to_string())
         .collect();
-    b += &format!(
-        "<p id=\"thin-hours\">{}{} <b>{}</b>{}</p>",
-        l.m("stations.hours-with-fewer-than-half"),
-        if l.en() { ":" } else { "：" },
-        thin.len(),
-        if hours.is_empty() { String::new() } else { format!(" ({})", hours.join(", ")) }
-    );
-    b
+    let page = StationsSection {
+        l,
+        unread,
+        chart: crate::charts::element("stations-chart", title, &option, &svg::station_lines(&lines, title)),
+        map: svg::station_map(&points, l.m("stations.stations-colour-level-of-the")),
+        rows,
+        colon: if l.en() { ":" } else { "：" },
+        thin: thin.len(),
+        thin_hours: if hours.is_empty() { String::new() } else { format!(" ({})", hours.join(", ")) },
+    };
+    page.render().unwrap_or_else(|e| {
+        // The forecaster's page still shows the forecast without its stations.
+        tracing::error!(error = %e, "the station section could not be rendered");
+        String::new()
+    })
 }
 
 #[cfg(test)]

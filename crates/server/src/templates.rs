@@ -50,12 +50,12 @@ impl<'a> Frame<'a> {
     }
 }
 
-/// A page whose body its module composed.
+/// A page that says one thing (or only its title).
 #[derive(Template)]
-#[template(path = "page.html")]
-pub(crate) struct Page<'a> {
+#[template(path = "message.html")]
+pub(crate) struct MessagePage<'a> {
     pub frame: Frame<'a>,
-    pub body: &'a str,
+    pub text: &'a str,
 }
 
 /// Renders a signed-in page: every form that posts carries the session's CSRF token.
