@@ -13,7 +13,7 @@ use serde::Deserialize;
 use crate::auth::Caller;
 use crate::pages::{Lang, after_post, city_frame};
 use crate::templates::{Frame, render};
-use crate::{ApiError, AppState, escape};
+use crate::{ApiError, AppState};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/office/accounts-import", post(import)).route("/office/account", post(set_state))
@@ -110,7 +110,7 @@ async fn set_state(
             return Err(ApiError::Conflict("an account may not disable itself".into()));
         }
         s.city.store.set_disabled(&f.name, disabled, &user.name, s.city.now()).await?;
-        Ok(format!("{} {}", escape(&f.name), if disabled { l.m("accounts.disabled") } else { l.m("accounts.enabled") }))
+        Ok(format!("{} {}", f.name, if disabled { l.m("accounts.disabled") } else { l.m("accounts.enabled") }))
     }
     .await;
     after_post("/office", &l, r)

@@ -249,6 +249,6 @@ pub(crate) async fn forecaster_review(
         Ok(())
     }
     .await;
-    let recorded = format!("{} {}", f.action.as_str(), l.m("pages.recorded"));
+    let recorded = format!("{} {}", crate::forecaster_view::run_status(&l, f.action.as_str()), l.m("pages.recorded"));
     after_post("/forecaster", &l, result.map(|()| recorded))
 }

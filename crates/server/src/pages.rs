@@ -281,16 +281,24 @@ pub(crate) fn page_error(l: &Lang, e: &ApiError) -> String {
     }
 }
 
-/// A check's refusal in the page's language. A refusal the catalogue lacks is shown as the
-/// check gave it, rather than hidden, and logged so that it is added.
+/// A check's refusal in the page's language. What the catalogue lacks is shown as the check
+/// gave it, rather than hidden, and logged once (digits masked: a refusal may quote a mobile
+/// number or a credit code) so that it is added.
 pub(crate) fn refusal(l: &Lang, detail: &str) -> String {
     if l.en() {
         return detail.to_owned();
     }
-    crate::refusals::chinese(detail).unwrap_or_else(|| {
-        tracing::warn!(detail, "a refusal without its Chinese text in refusals.toml");
-        detail.to_owned()
-    })
+    static LOGGED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let (text, missing) = crate::refusals::chinese(detail);
+    for piece in missing {
+        let masked: String = piece.chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect();
+        let mut logged = LOGGED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !logged.contains(&masked) {
+            tracing::warn!(refusal = %masked, "a refusal without its Chinese text in refusals.toml");
+            logged.push(masked);
+        }
+    }
+    text
 }
 
 /// A stored UTC time as Beijing time, for display.

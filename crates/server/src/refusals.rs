@@ -1,9 +1,10 @@
 //! Refusals in Chinese. The checks (in the core, the scheduler, the store and the API) refuse in
 //! English, and the API answers in those words; a Chinese page shows the same refusal from
 //! `refusals.toml`. As in gettext, the English text is the key: an entry's `en` is the check's
-//! words with `{name}` for each part that varies, `zh` says the same with the same parts, and
-//! each part is translated in its turn when it is itself a refusal or a word of the table (a
-//! level, a field, a step), so composed refusals need one entry per piece.
+//! words with `{name}` for each part that varies, `zh` says the same with the same parts. A part
+//! the catalogue names `translated` (a reason, a level, a field, a column) is translated in its
+//! turn, as a refusal or a word of the table, so composed refusals need one entry per piece;
+//! every other part is data (an id, a time, a name, a value typed in) and stays as written.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -13,6 +14,8 @@ use serde::Deserialize;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Source {
+    /// The names of the parts that are words or refusals; every other part is data.
+    translated: Vec<String>,
     refusal: Vec<Entry>,
     word: HashMap<String, String>,
 }
@@ -46,6 +49,7 @@ struct Catalogue {
     /// "{file}: {why}" is tried only when nothing more precise matches.
     patterns: Vec<Pattern>,
     words: HashMap<String, String>,
+    translated: Vec<String>,
 }
 
 const SOURCE: &str = include_str!("../refusals.toml");
@@ -78,7 +82,7 @@ fn load(text: &str) -> Result<Catalogue, String> {
         patterns.push(Pattern { en, zh });
     }
     patterns.sort_by_key(|p| std::cmp::Reverse(p.literal_len()));
-    Ok(Catalogue { patterns, words: source.word })
+    Ok(Catalogue { patterns, words: source.word, translated: source.translated })
 }
 
 /// Splits "a {b} c" into text and named parts.
@@ -106,65 +110,124 @@ fn pieces(s: &str) -> Result<Vec<Piece>, String> {
     Ok(out)
 }
 
-/// Matches `text` against the pieces, each part taking the shortest text that lets the rest
-/// match; the parts found are pushed onto `parts`.
-fn matches<'t>(pieces: &[Piece], text: &'t str, parts: &mut Vec<(String, &'t str)>) -> bool {
+/// Every way `text` matches the pieces, shortest parts first: a part takes any non-empty text
+/// after which the rest matches. Data may hold a separator (a name with " ("), so the first
+/// split is not always the right one; [`Catalogue::translate`] chooses among them.
+fn splits<'p, 't>(
+    pieces: &'p [Piece],
+    text: &'t str,
+    taken: &mut Vec<(&'p str, &'t str)>,
+    out: &mut Vec<Vec<(&'p str, &'t str)>>,
+) {
+    if out.len() >= MAX_SPLITS {
+        return;
+    }
     match pieces {
-        [] => text.is_empty(),
-        [Piece::Text(t), rest @ ..] => text.strip_prefix(t.as_str()).is_some_and(|r| matches(rest, r, parts)),
-        [Piece::Part(name)] if !text.is_empty() => {
-            parts.push((name.clone(), text));
-            true
-        }
-        [Piece::Part(name), rest @ ..] => {
-            let Some(Piece::Text(next)) = rest.first() else { return false };
-            for (at, _) in text.match_indices(next.as_str()).filter(|(at, _)| *at > 0) {
-                let depth = parts.len();
-                parts.push((name.clone(), &text[..at]));
-                if matches(rest, &text[at..], parts) {
-                    return true;
-                }
-                parts.truncate(depth);
+        [] if text.is_empty() => out.push(taken.clone()),
+        [] => {}
+        [Piece::Text(t), rest @ ..] => {
+            if let Some(r) = text.strip_prefix(t.as_str()) {
+                splits(rest, r, taken, out);
             }
-            false
+        }
+        [Piece::Part(name)] if !text.is_empty() => {
+            taken.push((name, text));
+            out.push(taken.clone());
+            taken.pop();
+        }
+        [Piece::Part(_)] => {}
+        [Piece::Part(name), rest @ ..] => {
+            let Some(Piece::Text(next)) = rest.first() else { return };
+            // Every position, overlapping ones too ("`: `" can start where another ends).
+            for at in text.char_indices().map(|(i, _)| i).filter(|&i| i > 0 && text[i..].starts_with(next.as_str())) {
+                taken.push((name, &text[..at]));
+                splits(rest, &text[at..], taken, out);
+                taken.pop();
+            }
         }
     }
 }
 
+/// Enough for any refusal a check writes; a pathological text stops here rather than running on.
+const MAX_SPLITS: usize = 64;
+
 impl Catalogue {
-    fn translate(&self, text: &str, depth: usize) -> Option<String> {
+    /// `text` in Chinese: a word, or a refusal with its parts; `None` when it is neither. The
+    /// parts of the catalogue's `translated` names that stay English are pushed onto `missing`.
+    fn translate(&self, text: &str, depth: usize, missing: &mut Vec<String>) -> Option<String> {
         if let Some(w) = self.words.get(text) {
             return Some(w.clone());
         }
         if depth > 6 {
             return None;
         }
-        self.patterns.iter().find_map(|p| {
-            let mut parts = Vec::new();
-            if !matches(&p.en, text, &mut parts) {
-                return None;
+        // The most specific refusal whose parts all read in Chinese; failing that, the one that
+        // leaves the fewest parts in English.
+        let mut fallback: Option<(String, Vec<String>)> = None;
+        for p in &self.patterns {
+            let mut found = Vec::new();
+            splits(&p.en, text, &mut Vec::new(), &mut found);
+            for parts in &found {
+                let mut miss = Vec::new();
+                let zh = self.fill(p, parts, depth, &mut miss);
+                if miss.is_empty() {
+                    return Some(zh);
+                }
+                if fallback.as_ref().is_none_or(|(_, m)| miss.len() < m.len()) {
+                    fallback = Some((zh, miss));
+                }
             }
-            let part = |name: &str| {
-                let value = parts.iter().find(|(n, _)| n == name).map_or("", |(_, v)| *v);
-                self.translate(value, depth + 1).unwrap_or_else(|| value.to_owned())
-            };
-            Some(
-                p.zh.iter()
-                    .map(|piece| match piece {
-                        Piece::Text(t) => t.clone(),
-                        Piece::Part(n) => part(n),
-                    })
-                    .collect(),
-            )
+        }
+        fallback.map(|(zh, miss)| {
+            missing.extend(miss);
+            zh
         })
+    }
+
+    /// The Chinese of pattern `p` with its parts: data as written, the others translated.
+    fn fill(&self, p: &Pattern, parts: &[(&str, &str)], depth: usize, missing: &mut Vec<String>) -> String {
+        p.zh.iter()
+            .map(|piece| match piece {
+                Piece::Text(t) => t.clone(),
+                Piece::Part(name) => {
+                    let value = parts.iter().find(|(n, _)| n == name).map_or("", |(_, v)| *v);
+                    if !self.translated.contains(name) {
+                        return value.to_owned();
+                    }
+                    self.translate(value, depth + 1, missing).unwrap_or_else(|| {
+                        missing.push(value.to_owned());
+                        value.to_owned()
+                    })
+                }
+            })
+            .collect()
     }
 }
 
-/// The refusal `detail` in Chinese, line by line, or `None` when some line is no refusal of
-/// the catalogue. Parts that are data (ids, times, file names) stay as they are.
-pub fn chinese(detail: &str) -> Option<String> {
-    let lines: Option<Vec<String>> = detail.lines().map(|line| CATALOGUE.translate(line.trim(), 0)).collect();
-    lines.map(|l| l.join("\n"))
+/// The refusal `detail` in Chinese, and the pieces that stayed English: a line that is no
+/// refusal of the catalogue, or a part of one that is none. Data (ids, times, names, values
+/// typed in) stays as written, line breaks in it too. A refusal of several lines (an import's
+/// problems) is read whole, or else line by line, whichever leaves less English.
+pub fn chinese(detail: &str) -> (String, Vec<String>) {
+    let whole = translated(detail);
+    if whole.1.is_empty() || !detail.contains('\n') {
+        return whole;
+    }
+    let by_line: Vec<(String, Vec<String>)> = detail.lines().map(|line| translated(line.trim())).collect();
+    let missing: Vec<String> = by_line.iter().flat_map(|(_, m)| m.clone()).collect();
+    if missing.len() >= whole.1.len() {
+        return whole;
+    }
+    (by_line.into_iter().map(|(text, _)| text).collect::<Vec<_>>().join("\n"), missing)
+}
+
+fn translated(text: &str) -> (String, Vec<String>) {
+    let mut missing = Vec::new();
+    let zh = CATALOGUE.translate(text, 0, &mut missing).unwrap_or_else(|| {
+        missing.push(text.to_owned());
+        text.to_owned()
+    });
+    (zh, missing)
 }
 
 #[cfg(test)]
@@ -172,7 +235,7 @@ mod tests {
     use super::*;
 
     fn catalogue(entries: &[(&str, &str)], words: &[(&str, &str)]) -> Catalogue {
-        let mut t = String::new();
+        let mut t = "translated = [\"why\", \"kind\", \"state\", \"field\"]\n".to_owned();
         for (en, zh) in entries {
             t += &format!("[[refusal]]\nen = {en:?}\nzh = {zh:?}\n");
         }
@@ -181,6 +244,11 @@ mod tests {
             t += &format!("{en:?} = {zh:?}\n");
         }
         load(&t).unwrap()
+    }
+
+    fn zh(c: &Catalogue, text: &str) -> (Option<String>, Vec<String>) {
+        let mut missing = Vec::new();
+        (c.translate(text, 0, &mut missing), missing)
     }
 
     #[test]
@@ -193,14 +261,15 @@ mod tests {
             ],
             &[("Upgrade", "升级"), ("Issued", "已发布")],
         );
+        let (text, missing) = zh(
+            &c,
+            "illegal warning transition: Upgrade of warning W-2026-001 while Issued: an upgrade must raise the level",
+        );
         assert_eq!(
-            c.translate(
-                "illegal warning transition: Upgrade of warning W-2026-001 while Issued: an upgrade must raise the level",
-                0
-            )
-            .as_deref(),
+            text.as_deref(),
             Some("预警状态转换不允许：预警 W-2026-001 处于已发布状态，不能升级：升级必须提高级别")
         );
+        assert!(missing.is_empty(), "{missing:?}");
     }
 
     #[test]
@@ -210,28 +279,44 @@ mod tests {
                 ("{file}: {why}", "{file}：{why}"),
                 ("the recommendation of {run} is stale: {why}", "预报 {run} 的建议已过期：{why}"),
                 ("`{field}` is required", "{field}为必填项"),
+                ("`{value}` differs from `{first}`", "`{value}` 与 `{first}` 不一致"),
             ],
-            &[("level", "级别")],
+            &[("level", "级别"), ("email", "邮箱")],
         );
-        assert_eq!(
-            c.translate("the recommendation of luohe-20260105T08 is stale: `level` is required", 0).as_deref(),
-            Some("预报 luohe-20260105T08 的建议已过期：级别为必填项")
-        );
-        // A part that is no refusal and no word is data, kept as it is.
-        assert_eq!(c.translate("list.csv: `grade` is required", 0).as_deref(), Some("list.csv：grade为必填项"));
-        assert_eq!(c.translate("no pattern has this", 0), None);
+        let (text, _) = zh(&c, "the recommendation of luohe-20260105T08 is stale: `level` is required");
+        assert_eq!(text.as_deref(), Some("预报 luohe-20260105T08 的建议已过期：级别为必填项"));
+        // A value typed in is data even when it spells a word of the table.
+        let (text, missing) = zh(&c, "list.csv: `email` differs from `level`");
+        assert_eq!(text.as_deref(), Some("list.csv：`email` 与 `level` 不一致"));
+        assert!(missing.is_empty());
+        // A reason that is no refusal stays English and is reported.
+        let (text, missing) = zh(&c, "list.csv: the disk is full");
+        assert_eq!(text.as_deref(), Some("list.csv：the disk is full"));
+        assert_eq!(missing, ["the disk is full"]);
+        assert_eq!(zh(&c, "no pattern has this"), (None, Vec::new()));
     }
 
     #[test]
-    fn a_part_takes_the_shortest_text_that_lets_the_rest_match() {
-        let p = pieces("row {row}, column `{column}`: {why}").unwrap();
-        let mut parts = Vec::new();
-        assert!(matches(&p, "row 7, column `grade`: `E`, `F`: not grades", &mut parts));
-        assert_eq!(
-            parts,
-            vec![("row".into(), "7"), ("column".into(), "grade"), ("why".into(), "`E`, `F`: not grades")]
-        );
-        assert!(!matches(&p, "row , column `grade`: x", &mut Vec::new()), "a part is never empty");
+    fn data_holding_a_separator_is_split_where_the_rest_reads() {
+        let c = catalogue(&[("{name} ({code}): `{field}`", "{name}（{code}）：{field}")], &[("level", "级别")]);
+        // The shortest split leaves `x` (d): `level` as the field, which is no word; the first
+        // split whose field reads is taken.
+        let (text, missing) = zh(&c, "n (c): `x` (d): `level`");
+        assert_eq!(text.as_deref(), Some("n（c): `x` (d）：级别"));
+        assert!(missing.is_empty(), "{missing:?}");
+    }
+
+    #[test]
+    fn a_part_may_end_where_its_separator_overlaps_another() {
+        let p = pieces("`{a}`: {why}").unwrap();
+        let mut found = Vec::new();
+        splits(&p, "`x`: `y`: z", &mut Vec::new(), &mut found);
+        let firsts: Vec<&str> = found.iter().map(|parts| parts[0].1).collect();
+        assert_eq!(firsts, ["x", "x`: `y"]);
+        let mut none = Vec::new();
+        let row = pieces("row {row}, column").unwrap();
+        splits(&row, "row , column", &mut Vec::new(), &mut none);
+        assert!(none.is_empty(), "a part is never empty");
     }
 
     #[test]
@@ -244,14 +329,14 @@ mod tests {
             ("open {x", "{x}"),
         ];
         for (en, zh) in bad {
-            let t = format!("[[refusal]]\nen = {en:?}\nzh = {zh:?}\n[word]\n");
+            let t = format!("translated = []\n[[refusal]]\nen = {en:?}\nzh = {zh:?}\n[word]\n");
             let e = load(&t).err().unwrap_or_else(|| panic!("{en:?} was accepted"));
             assert!(e.starts_with("refusal 1 ("), "{e}");
         }
     }
 
     #[test]
-    fn every_refusal_of_the_catalogue_reads_in_chinese_with_the_same_parts() {
+    fn the_catalogues_chinese_has_no_english_words() {
         let c = &*CATALOGUE;
         assert!(c.patterns.len() > 50, "the catalogue has {} refusals", c.patterns.len());
         let mut wrong = Vec::new();

@@ -28,7 +28,12 @@ async fn refused(f: &Fixture, uri: &str, who: &str, body: &str) -> String {
     let page = String::from_utf8(to_bytes(resp.into_body(), 1 << 24).await.unwrap().to_vec()).unwrap();
     let at = page.find("<p class=\"msg\">").unwrap_or_else(|| panic!("{location}: no message on the page"));
     let msg = &page[at + "<p class=\"msg\">".len()..];
-    msg[..msg.find("</p>").unwrap()].replace("&amp;", "&").replace("&#39;", "'").replace("&quot;", "\"")
+    let msg = &msg[..msg.find("</p>").unwrap()];
+    // The templates write character references as numbers.
+    ["&#38;", "&#39;", "&#34;", "&#60;", "&#62;"]
+        .iter()
+        .zip("&'\"<>".chars())
+        .fold(msg.to_owned(), |m, (r, c)| m.replace(r, &c.to_string()))
 }
 
 /// Asserts that `msg` has no English word but those of the user's own `data`.
@@ -68,7 +73,7 @@ async fn a_refused_warning_step_on_the_chinese_office_page_says_why_in_chinese()
         ("a second issue", issue),
         ("an upgrade that lowers", "step=upgrade&level=yellow&end=2026-01-08T00%3A00&reason=r"),
         ("an extension that shortens", "step=extend&end=2026-01-06T00%3A00&reason=r"),
-        ("a downgrade to no colour", "step=downgrade&level=orange&end=2026-01-08T00%3A00&reason=r"),
+        ("a downgrade that does not lower", "step=downgrade&level=orange&end=2026-01-08T00%3A00&reason=r"),
     ];
     for (what, body) in after {
         let msg = refused(&f, "/office/warning", "office", body).await;
@@ -82,7 +87,7 @@ async fn a_refused_adjustment_and_a_refused_list_say_why_in_chinese() {
     let f = fixture(1000).await;
     let l = crate::pages::Lang::default();
     // An adjustment out of range, as the review form's check gives it.
-    let e = crate::pages::adjusted_aqi("aqi_d1", "9999").unwrap_err();
+    let e = crate::pages::adjusted_aqi("aqi1", "9999").unwrap_err();
     let msg = crate::pages::page_error(&l, &e);
     assert!(msg.contains("9999"), "{msg}");
     reads_in_chinese(&msg, &[]);
