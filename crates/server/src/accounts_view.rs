@@ -69,7 +69,7 @@ pub async fn section(s: &AppState, l: &Lang) -> Result<String, ApiError> {
             }
         })
         .collect();
-    AccountsSection { l, accounts }.render().map_err(|e| ApiError::Internal(e.to_string()))
+    crate::templates::fragment(&AccountsSection { l, accounts })
 }
 
 async fn import(State(s): State<AppState>, Query(l): Query<Lang>, caller: Result<Caller, ApiError>) -> Response {

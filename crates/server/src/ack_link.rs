@@ -81,7 +81,7 @@ async fn open(
     let Some(link) = usable(&s, &token).await? else { return Ok(refused(&l)) };
     let Some(n) = s.city.store.notice(&link.notice_id).await? else { return Ok(refused(&l)) };
     let form = n.acknowledged_at.is_none().then(|| LinkForm { token, csrf: csrf_of_cookie(&headers) });
-    Ok(notice_page(&l, LinkedNotice { done: false, card: notice_card(&l, &n, false), form }))
+    Ok(notice_page(&l, LinkedNotice { done: false, card: notice_card(&l, &n, false)?, form }))
 }
 
 async fn spend(
@@ -96,7 +96,7 @@ async fn spend(
         Err(_) => Ok(refused(&l)),
         Ok(_) => {
             let n = s.city.store.notice(&link.notice_id).await?.ok_or(ApiError::NotFound)?;
-            Ok(notice_page(&l, LinkedNotice { done: true, card: notice_card(&l, &n, false), form: None }))
+            Ok(notice_page(&l, LinkedNotice { done: true, card: notice_card(&l, &n, false)?, form: None }))
         }
     }
 }

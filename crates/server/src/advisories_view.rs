@@ -250,9 +250,6 @@ impl LevelBadge {
 }
 
 /// Renders the section into the HTML the office page places with `|safe`.
-fn render_section(t: &impl Template) -> Result<String, ApiError> {
-    t.render().map_err(|e| ApiError::Internal(e.to_string()))
-}
 
 /// The office page's regional advisories.
 #[derive(Template)]
@@ -324,5 +321,5 @@ pub(crate) async fn section(s: &AppState, l: &Lang) -> Result<String, ApiError> 
         AnswerChoice { kind: "in_force", label: l.m("advisory.point-to-warning"), asks_reason: false },
         AnswerChoice { kind: "justify", label: l.m("advisory.justify"), asks_reason: true },
     ];
-    render_section(&AdvisoriesSection { l, cards, choices })
+    crate::templates::fragment(&AdvisoriesSection { l, cards, choices })
 }

@@ -99,7 +99,7 @@ pub(crate) fn office_alarms(s: &AppState, l: &Lang, alarms: &[Alarm]) -> Result<
             },
         })
         .collect();
-    OfficeAlarms { l, rows }.render().map_err(|e| ApiError::Internal(e.to_string()))
+    crate::templates::fragment(&OfficeAlarms { l, rows })
 }
 
 /// The enterprise's own alarms, each with the form it answers by while the case waits on it.
@@ -124,5 +124,5 @@ pub async fn enterprise_section(s: &AppState, l: &Lang, caller: &Caller) -> Resu
             }
         })
         .collect();
-    EnterpriseAlarms { l, rows }.render().map_err(|e| ApiError::Internal(e.to_string()))
+    crate::templates::fragment(&EnterpriseAlarms { l, rows })
 }

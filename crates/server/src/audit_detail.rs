@@ -1,7 +1,8 @@
 //! The audit entry's detail as a table cell people read: a JSON object's fields by name, in the
 //! page's language (levels and step kinds by name, times in Beijing time), with the detail as
 //! recorded in the cell's title. The cell is composed here, escaped with [`crate::escape`], and
-//! placed in the audit page as it is: its shape follows the detail's, to any depth.
+//! placed in the audit page as it is, since its shape follows the detail's: fields one level
+//! deep by name, deeper objects and lists of objects by their count.
 
 use hazewarn_response::{TransitionKind, WarningLevel};
 use serde_json::Value;

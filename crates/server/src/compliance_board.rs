@@ -75,7 +75,7 @@ pub async fn section(s: &AppState, l: &Lang) -> Result<String, ApiError> {
     let achieved = achievement_table(s, w.as_ref()).await?;
     let alarms = crate::alarms_view::office_alarms(s, l, &alarms)?;
     let board = Board { l, achieved, unmonitored, lines, alarms };
-    board.render().map_err(|e| ApiError::Internal(e.to_string()))
+    crate::templates::fragment(&board)
 }
 
 fn line_row(l: &Lang, c: &Check, names: &[(String, String)]) -> LineRow {

@@ -17,10 +17,6 @@ use crate::openapi::ErrorBody;
 use crate::pages::{Lang, after_post};
 use crate::{ApiError, AppState};
 
-// The sections the office's and the enterprise's pages include.
-pub use crate::alarms_view::enterprise_section;
-pub use crate::compliance_board::section;
-
 pub fn routes() -> Router<AppState> {
     Router::new().route("/office/alarm", post(office_step)).route("/enterprise/alarm", post(enterprise_answer))
 }

@@ -64,5 +64,5 @@ pub async fn section(s: &AppState, l: &Lang) -> Result<String, ApiError> {
             last: last.unwrap_or_else(|| l.m("devices.none-yet").to_owned()),
         });
     }
-    DevicesSection { l, devices: rows }.render().map_err(|e| ApiError::Internal(e.to_string()))
+    crate::templates::fragment(&DevicesSection { l, devices: rows })
 }

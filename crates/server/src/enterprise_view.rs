@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::auth::Caller;
 use crate::pages::{Lang, after_post, city_frame, late_acknowledgement, level_name, local_time, login_needed};
-use crate::templates::{Frame, render, render_signed_in};
+use crate::templates::{Frame, render_signed_in};
 use crate::{ApiError, AppState, api};
 
 #[derive(Template)]
@@ -102,8 +102,8 @@ impl<'a> NoticeCard<'a> {
 
 /// The latest notice's card: who it is for, who issued it and on what basis, the measures per
 /// line, the window and the acknowledgement deadline, and the button or the acknowledgement.
-pub(crate) fn notice_card(l: &Lang, n: &StoredNotice, may_ack: bool) -> String {
-    render(&NoticeCard::new(l, n, may_ack)).0
+pub(crate) fn notice_card(l: &Lang, n: &StoredNotice, may_ack: bool) -> Result<String, ApiError> {
+    crate::templates::fragment(&NoticeCard::new(l, n, may_ack))
 }
 
 /// When and how a notice was acknowledged (by phone, by a link from a text), marked late after
@@ -128,14 +128,14 @@ pub(crate) async fn enterprise(
     Query(l): Query<Lang>,
     caller: Result<Caller, ApiError>,
 ) -> Response {
-    let result: Result<Html<String>, ApiError> = async {
+    let result: Result<Response, ApiError> = async {
         let caller = caller?;
         let csrf = caller.csrf.clone();
         // Only the enterprise acknowledges; the office looking at this page is not offered the button.
         let may_ack = caller.user.role == Role::Enterprise;
         let caller_for_alarms = caller.clone();
         let axum::Json(mine) = api::notices(State(s.clone()), caller).await?;
-        let alarms = crate::compliance_view::enterprise_section(&s, &l, &caller_for_alarms).await?;
+        let alarms = crate::alarms_view::enterprise_section(&s, &l, &caller_for_alarms).await?;
         let history = mine
             .iter()
             .map(|n| HistoryRow {

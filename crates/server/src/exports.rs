@@ -34,11 +34,8 @@ struct ExportLinks<'a> {
 }
 
 /// The office's links to the exports and the print view, for the office's page.
-pub fn links(l: &Lang) -> String {
-    ExportLinks { l }.render().unwrap_or_else(|e| {
-        tracing::error!(error = %e, "the export links could not be rendered");
-        String::new()
-    })
+pub fn links(l: &Lang) -> Result<String, ApiError> {
+    crate::templates::fragment(&ExportLinks { l })
 }
 
 fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> ApiError {

@@ -7,7 +7,7 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use chrono::Duration;
 use hazewarn_store::users::Role;
 use serde::Deserialize;
@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::api::{self, forecast_view};
 use crate::auth::{Authorized, Caller};
 use crate::forecaster_view::{InputsTable, LevelTable, QcTable, ReviewSection, VerificationTable, run_status};
-use crate::pages::{Lang, adjust_day, adjusted_aqi, after_post, city_frame, follow_adjustments, login_needed, refusal};
+use crate::pages::{Lang, after_post, city_frame, login_needed, refusal};
 use crate::templates::{Frame, render_signed_in};
 use crate::{ApiError, AppState, svg};
 
@@ -63,7 +63,7 @@ pub(crate) async fn forecaster(
     Query(l): Query<Lang>,
     caller: Result<Caller, ApiError>,
 ) -> Response {
-    let result: Result<Html<String>, ApiError> = async {
+    let result: Result<Response, ApiError> = async {
         let caller = caller?;
         caller.require(&[Role::Forecaster, Role::Office])?;
         let v = forecast_view(&s, None).await?;
@@ -88,7 +88,7 @@ pub(crate) async fn forecaster(
             &s.city.config.data.work_dir,
             city_series.as_ref(),
             issue_local,
-        );
+        )?;
         let cycle_failure = latest_cycle_failure(&s, &l).await?;
         let batch = s.city.store.observation_batches(1).await?.into_iter().next();
         // The 30 days of verification before this run's issue time (not the wall clock's: a
@@ -251,4 +251,61 @@ pub(crate) async fn forecaster_review(
     .await;
     let recorded = format!("{} {}", crate::forecaster_view::run_status(&l, f.action.as_str()), l.m("pages.recorded"));
     after_post("/forecaster", &l, result.map(|()| recorded))
+}
+
+/// The hourly forecast as the forecaster's adjustment leaves it: each day whose AQI was adjusted
+/// has its hours scaled by the ratio of the PM2.5 the adjusted and the issued AQI stand for
+/// (HJ 633 read backwards), so the hourly chart agrees with the daily bars. Also whether any day
+/// was adjusted.
+pub(crate) fn follow_adjustments(
+    leads: &[hazewarn_forecast::LeadForecast],
+    issued: &[hazewarn_scheduler::cycle::DailyRow],
+    shown: &[hazewarn_scheduler::cycle::DailyRow],
+) -> (Vec<hazewarn_forecast::LeadForecast>, bool) {
+    let pm25 = |date: chrono::NaiveDate, aqi: u32| {
+        hazewarn_aqi::Standards::builtin()
+            .for_date(date)
+            .concentration(hazewarn_aqi::Indicator::Pm25_24h, f64::from(aqi))
+    };
+    let mut ratios = std::collections::HashMap::new();
+    for d in shown {
+        let Some(raw) = issued.iter().find(|r| r.date == d.date) else { continue };
+        if raw.aqi_p50 == d.aqi_p50 {
+            continue;
+        }
+        if let (Some(a), Some(b)) = (pm25(d.date, d.aqi_p50), pm25(d.date, raw.aqi_p50))
+            && b > 0.0
+        {
+            ratios.insert(d.date, a / b);
+        }
+    }
+    let mut out = leads.to_vec();
+    for l in &mut out {
+        if let Some(r) = ratios.get(&l.valid.date()) {
+            l.p10 *= r;
+            l.p50 *= r;
+            l.p90 *= r;
+        }
+    }
+    (out, !ratios.is_empty())
+}
+
+/// A forecaster's adjusted AQI from the form: blank for none, else a whole number 0–500.
+pub(crate) fn adjusted_aqi(field: &str, text: &str) -> Result<Option<u32>, ApiError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match text.parse::<u32>() {
+        Ok(v) if v <= 500 => Ok(Some(v)),
+        _ => Err(ApiError::Invalid(format!("`{field}`: `{text}` is not an AQI (a whole number 0–500)"))),
+    }
+}
+
+/// Moves a day's AQI to `v`, its interval moving with it (same widths, within 0–500).
+pub(crate) fn adjust_day(row: &mut hazewarn_scheduler::cycle::DailyRow, v: u32) {
+    let (below, above) = (row.aqi_p50.saturating_sub(row.aqi_p10), row.aqi_p90.saturating_sub(row.aqi_p50));
+    row.aqi_p50 = v;
+    row.aqi_p10 = v.saturating_sub(below);
+    row.aqi_p90 = (v + above).min(500);
 }

@@ -6,7 +6,7 @@ use askama::Template;
 use axum::Json;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{Datelike, FixedOffset};
 use hazewarn_response::{TransitionKind, Warning, WarningLevel, WarningState};
@@ -18,8 +18,7 @@ use crate::pages::{Lang, city_frame, level_name, local_time, login_needed};
 use crate::templates::{Frame, render_signed_in};
 use crate::{ApiError, AppState};
 
-/// The readable detail cell of an audit entry (its own module; the tests find it here).
-pub(crate) use crate::audit_detail::detail_cell;
+use crate::audit_detail::detail_cell;
 
 /// Audit entries on one page.
 const AUDIT_PAGE: i64 = 50;
@@ -266,7 +265,7 @@ async fn history_page(
     caller: Result<Caller, ApiError>,
 ) -> Response {
     let l = Lang { lang: q.lang.clone(), ..Default::default() };
-    let result: Result<Html<String>, ApiError> = async {
+    let result: Result<Response, ApiError> = async {
         let caller = caller?;
         caller.require(&[Role::Office])?;
         let (years, warnings) = history(&s, q.year).await?;
@@ -341,7 +340,7 @@ async fn audit_page(
     caller: Result<Caller, ApiError>,
 ) -> Response {
     let l = Lang { lang: q.lang.clone(), ..Default::default() };
-    let result: Result<Html<String>, ApiError> = async {
+    let result: Result<Response, ApiError> = async {
         let caller = caller?;
         caller.require(&[Role::Office])?;
         let verified = if q.verify { Some(verification(&s, &l).await?) } else { None };

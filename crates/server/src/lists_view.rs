@@ -323,5 +323,5 @@ pub(crate) async fn list_versions_section(s: &AppState, l: &Lang) -> Result<Stri
             enterprises: v.enterprises,
         })
         .collect();
-    VersionsSection { l, versions }.render().map_err(|e| ApiError::Internal(e.to_string()))
+    crate::templates::fragment(&VersionsSection { l, versions })
 }

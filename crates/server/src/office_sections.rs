@@ -13,11 +13,6 @@ use crate::{ApiError, AppState, api};
 /// Dead letters listed on the office page, and retried at once.
 pub(crate) const DEAD_SHOWN: i64 = 500;
 
-/// A section's HTML, for the page to place as it is.
-pub(crate) fn render_section(t: &impl Template) -> Result<String, ApiError> {
-    t.render().map_err(|e| ApiError::Internal(e.to_string()))
-}
-
 #[derive(Template)]
 #[template(path = "office/recommendation.html")]
 struct RecommendationSection<'a> {
@@ -52,16 +47,16 @@ pub(crate) async fn recommendation_section(
     let mut section = RecommendationSection { l, no_forecast: false, awaiting: None, graded: None };
     let Some(latest) = s.city.store.latest_forecast_run(s.city.now(), false).await? else {
         section.no_forecast = true;
-        return Ok((render_section(&section)?, None));
+        return Ok((crate::templates::fragment(&section)?, None));
     };
     // The latest graded run's recommendation; a newer run awaiting approval is said apart.
     let graded = s.city.store.latest_graded_run().await?;
     if graded.as_deref() != Some(latest.id.as_str()) {
         section.awaiting = Some(latest.id.clone());
     }
-    let Some(run_id) = graded else { return Ok((render_section(&section)?, None)) };
+    let Some(run_id) = graded else { return Ok((crate::templates::fragment(&section)?, None)) };
     let Some(rec) = s.city.store.recommendation(&run_id).await? else {
-        return Ok((render_section(&section)?, None));
+        return Ok((crate::templates::fragment(&section)?, None));
     };
     let mut shown = GradedRecommendation {
         run_id: run_id.clone(),
@@ -87,12 +82,12 @@ pub(crate) async fn recommendation_section(
             }
             None => {
                 let form = StepForm::approve(l, &run_id, l.m("pages.carry-out-the-recommendation"));
-                shown.approve = Some(render_section(&form)?);
+                shown.approve = Some(crate::templates::fragment(&form)?);
             }
         }
     }
     section.graded = Some(shown);
-    Ok((render_section(&section)?, Some(rec.level)))
+    Ok((crate::templates::fragment(&section)?, Some(rec.level)))
 }
 
 /// What a grading recommends, in the page's language.
@@ -221,7 +216,7 @@ pub(crate) async fn plan_section(
         unresolved: p.unresolved.join(", "),
         enterprises,
     };
-    render_section(&section)
+    crate::templates::fragment(&section)
 }
 
 /// A plan's measure code (`stop`, `cut:30`, …) in plain words.
@@ -302,5 +297,5 @@ pub(crate) async fn deliveries_section(s: &AppState, l: &Lang) -> Result<String,
         .collect();
     let dead = s.city.store.outbox_in(hazewarn_store::OutboxStatus::Dead, DEAD_SHOWN).await?;
     let dead = dead.into_iter().map(|d| DeadLetter { error: d.last_error.unwrap_or_default(), id: d.id }).collect();
-    render_section(&DeliveriesSection { l, totals, rows: shown, dead })
+    crate::templates::fragment(&DeliveriesSection { l, totals, rows: shown, dead })
 }

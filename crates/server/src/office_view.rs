@@ -7,16 +7,16 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use chrono::Duration;
 use hazewarn_response::WarningLevel;
 use hazewarn_store::users::Role;
 use serde::Deserialize;
 
 use crate::auth::{Authorized, Caller};
-use crate::office_sections::{DEAD_SHOWN, deliveries_section, plan_section, recommendation_section, render_section};
+use crate::office_sections::{DEAD_SHOWN, deliveries_section, plan_section, recommendation_section};
 use crate::pages::{Lang, after_post, back, city_frame, level_colour, level_name, login_needed, page_error};
-use crate::templates::{Frame, render_signed_in};
+use crate::templates::{Frame, LevelOption, render_signed_in};
 use crate::{ApiError, AppState, api, svg};
 
 #[derive(Template)]
@@ -56,11 +56,11 @@ pub(crate) async fn office(
     Query(l): Query<Lang>,
     caller: Result<Caller, ApiError>,
 ) -> Response {
-    let result: Result<Html<String>, ApiError> = async {
+    let result: Result<Response, ApiError> = async {
         let caller = caller?;
         caller.require(&[Role::Office])?;
         let in_force = s.city.store.warning_in_force().await?;
-        let exports = if in_force.is_some() { crate::exports::links(&l) } else { String::new() };
+        let exports = if in_force.is_some() { crate::exports::links(&l)? } else { String::new() };
         let shown = in_force.as_ref().map(|w| InForce {
             colour: level_colour(w.level()),
             text_colour: svg::text_on(level_colour(w.level())),
@@ -79,7 +79,7 @@ pub(crate) async fn office(
             StepForm::plain(&l, "lift", l.m("pages.lift")),
         ]
         .iter()
-        .map(render_section)
+        .map(crate::templates::fragment)
         .collect::<Result<Vec<_>, _>>()?;
         // The plan of the warning in force; with none, the plan the recommendation would bring.
         let plan_level = in_force.as_ref().map(|w| w.level()).or(recommended).filter(|l| *l != WarningLevel::None);
@@ -88,16 +88,11 @@ pub(crate) async fn office(
             None => None,
         };
         let deliveries = deliveries_section(&s, &l).await?;
-        let compliance = crate::compliance_view::section(&s, &l).await?;
+        let compliance = crate::compliance_board::section(&s, &l).await?;
         let devices = crate::devices_view::section(&s, &l).await?;
         let lists = crate::lists_view::list_versions_section(&s, &l).await?;
         let accounts = crate::accounts_view::section(&s, &l).await?;
-        // The other modules' sections may draw charts: the layout then loads their scripts.
-        let charts = [&exports, &advisories, &recommendation, &deliveries, &compliance, &devices, &lists, &accounts]
-            .into_iter()
-            .chain(plan.as_ref())
-            .any(|html| html.contains("class=\"echart\""));
-        let mut frame = city_frame(&s, &l, l.m("pages.emergency-office-warning-and-reductions"), charts);
+        let mut frame = city_frame(&s, &l, l.m("pages.emergency-office-warning-and-reductions"), false);
         frame.signed_in = true;
         let page = OfficePage {
             frame,
@@ -140,12 +135,6 @@ struct LevelChoice {
     with_start: bool,
 }
 
-struct LevelOption {
-    value: &'static str,
-    name: String,
-    selected: bool,
-}
-
 impl<'a> StepForm<'a> {
     /// A step with no field of its own (lift).
     fn plain(l: &'a Lang, step: &'static str, label: &'static str) -> StepForm<'a> {
@@ -160,10 +149,7 @@ impl<'a> StepForm<'a> {
         default: WarningLevel,
         label: &'static str,
     ) -> StepForm<'a> {
-        let options = [WarningLevel::Yellow, WarningLevel::Orange, WarningLevel::Red]
-            .into_iter()
-            .map(|level| LevelOption { value: level.name(), name: level_name(l, level), selected: level == default })
-            .collect();
+        let options = LevelOption::coloured(l, default);
         StepForm { level: Some(LevelChoice { options, with_start }), ..StepForm::plain(l, step, label) }
     }
 

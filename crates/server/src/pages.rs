@@ -1,5 +1,7 @@
-//! Server-rendered pages: public, forecaster, emergency office, enterprise. Chinese by default,
-//! English with `?lang=en`. Forms post back here and redirect; the actions are the API's.
+//! What the city's pages share: the page's language (`Lang`: Chinese by default, English with
+//! `?lang=en`, and the message catalogue), the frame of a city's page, the names of levels,
+//! grades and statuses in the page's language, and where a form lands (back on its page with
+//! the outcome, a refusal in the page's language, or at sign-in).
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -111,63 +113,6 @@ pub(crate) fn login_needed(l: &Lang, e: ApiError) -> Response {
     }
 }
 
-/// The hourly forecast as the forecaster's adjustment leaves it: each day whose AQI was adjusted
-/// has its hours scaled by the ratio of the PM2.5 the adjusted and the issued AQI stand for
-/// (HJ 633 read backwards), so the hourly chart agrees with the daily bars. Also whether any day
-/// was adjusted.
-pub(crate) fn follow_adjustments(
-    leads: &[hazewarn_forecast::LeadForecast],
-    issued: &[hazewarn_scheduler::cycle::DailyRow],
-    shown: &[hazewarn_scheduler::cycle::DailyRow],
-) -> (Vec<hazewarn_forecast::LeadForecast>, bool) {
-    let pm25 = |date: chrono::NaiveDate, aqi: u32| {
-        hazewarn_aqi::Standards::builtin()
-            .for_date(date)
-            .concentration(hazewarn_aqi::Indicator::Pm25_24h, f64::from(aqi))
-    };
-    let mut ratios = std::collections::HashMap::new();
-    for d in shown {
-        let Some(raw) = issued.iter().find(|r| r.date == d.date) else { continue };
-        if raw.aqi_p50 == d.aqi_p50 {
-            continue;
-        }
-        if let (Some(a), Some(b)) = (pm25(d.date, d.aqi_p50), pm25(d.date, raw.aqi_p50))
-            && b > 0.0
-        {
-            ratios.insert(d.date, a / b);
-        }
-    }
-    let mut out = leads.to_vec();
-    for l in &mut out {
-        if let Some(r) = ratios.get(&l.valid.date()) {
-            l.p10 *= r;
-            l.p50 *= r;
-            l.p90 *= r;
-        }
-    }
-    (out, !ratios.is_empty())
-}
-
-/// A forecaster's adjusted AQI from the form: blank for none, else a whole number 0–500.
-pub(crate) fn adjusted_aqi(field: &str, text: &str) -> Result<Option<u32>, ApiError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    match text.parse::<u32>() {
-        Ok(v) if v <= 500 => Ok(Some(v)),
-        _ => Err(ApiError::Invalid(format!("`{field}`: `{text}` is not an AQI (a whole number 0–500)"))),
-    }
-}
-
-/// Moves a day's AQI to `v`, its interval moving with it (same widths, within 0–500).
-pub(crate) fn adjust_day(row: &mut hazewarn_scheduler::cycle::DailyRow, v: u32) {
-    let (below, above) = (row.aqi_p50.saturating_sub(row.aqi_p10), row.aqi_p90.saturating_sub(row.aqi_p50));
-    row.aqi_p50 = v;
-    row.aqi_p10 = v.saturating_sub(below);
-    row.aqi_p90 = (v + above).min(500);
-}
-
 pub(crate) fn back(path: &str, l: &Lang, msg: &str) -> Response {
     let sep = if l.en() { "&" } else { "?" };
     let q = l.q();
@@ -214,7 +159,6 @@ pub(crate) fn delivery_status<'a>(l: &Lang, status: &'a str) -> &'a str {
     }
 }
 
-/// What the public is asked to do at `level`, as the city's grading profile words it.
 /// A performance grade as the page's language writes it (A–D stay letters).
 pub(crate) fn grade_name(l: &Lang, g: hazewarn_response::Grade) -> &'static str {
     use hazewarn_response::Grade;

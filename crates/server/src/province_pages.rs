@@ -6,7 +6,7 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, FixedOffset};
 use hazewarn_response::{Advisory, AdvisoryState, WarningLevel};
 use hazewarn_scheduler::{CityOutlook, beijing};
@@ -16,7 +16,7 @@ use crate::advisories_view::{LevelBadge, answer_text, status_of, status_text};
 use crate::auth::Caller;
 use crate::pages::{Lang, beijing_time, level_name};
 use crate::province_view::ProvinceState;
-use crate::templates::{Frame, NavLink, render, render_signed_in};
+use crate::templates::{Frame, LevelOption, NavLink, render, render_signed_in};
 
 /// The province's navigation: its one page.
 fn nav(l: &Lang) -> Vec<NavLink<'_>> {
@@ -30,7 +30,7 @@ struct LoginPage<'a> {
     l: &'a Lang,
 }
 
-pub(crate) async fn login_form(Query(l): Query<Lang>) -> Html<String> {
+pub(crate) async fn login_form(Query(l): Query<Lang>) -> Response {
     render(&LoginPage { frame: Frame::new(&l, l.m("signin.sign-in"), nav(&l), false), l: &l })
 }
 
@@ -131,12 +131,6 @@ struct TermsInputs {
     times: Vec<TimeField>,
 }
 
-struct LevelOption {
-    value: &'static str,
-    name: String,
-    selected: bool,
-}
-
 /// A date-time picker in Beijing time (empty: the province's default applies).
 struct TimeField {
     label: &'static str,
@@ -150,7 +144,7 @@ pub(crate) async fn page(
     Query(l): Query<Lang>,
     caller: Result<Caller, ApiError>,
 ) -> Response {
-    let result: Result<Html<String>, ApiError> = async {
+    let result: Result<Response, ApiError> = async {
         let caller = caller?;
         caller.require(&[hazewarn_store::users::Role::Province])?;
         let p = &s.province;
@@ -287,14 +281,6 @@ impl TermsInputs {
     }
 }
 
-/// The coloured levels, `chosen` selected.
-fn level_options(l: &Lang, chosen: WarningLevel) -> Vec<LevelOption> {
-    WarningLevel::COLOURED
-        .into_iter()
-        .map(|lv| LevelOption { value: lv.name(), name: level_name(l, lv), selected: lv == chosen })
-        .collect()
-}
-
 /// Change (the current terms filled in, the deadline left to the default), extend (the current
 /// end) and lift.
 fn step_forms(l: &Lang, a: &Advisory) -> Vec<StepForm> {
@@ -309,7 +295,7 @@ fn step_forms(l: &Lang, a: &Advisory) -> Vec<StepForm> {
         StepForm {
             step: "change",
             label: l.m("province.change"),
-            terms: TermsInputs::new(l, level_options(l, t.level), change),
+            terms: TermsInputs::new(l, LevelOption::coloured(l, t.level), change),
             cities: t.cities.clone(),
         },
         StepForm {
@@ -343,5 +329,5 @@ fn issue_form(s: &ProvinceState, l: &Lang) -> IssueForm {
         .iter()
         .map(|c| CityChoice { id: c.config.city.id.clone(), name: c.config.city.name.clone() })
         .collect();
-    IssueForm { terms: TermsInputs::new(l, level_options(l, WarningLevel::Orange), times), cities }
+    IssueForm { terms: TermsInputs::new(l, LevelOption::coloured(l, WarningLevel::Orange), times), cities }
 }

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::response::Html;
+use axum::response::Response;
 
 use crate::pages::{Lang, city_frame, level_colour, level_name, response_words};
 use crate::templates::{Frame, render};
@@ -56,7 +56,7 @@ struct OutlookRow {
     advice: String,
 }
 
-pub(crate) async fn public(State(s): State<AppState>, Query(l): Query<Lang>) -> Result<Html<String>, ApiError> {
+pub(crate) async fn public(State(s): State<AppState>, Query(l): Query<Lang>) -> Result<Response, ApiError> {
     let axum::Json(cur) = api::public_current(State(s.clone())).await?;
     let en = l.en();
     let observed = cur.observed.map(|o| ObservedView {

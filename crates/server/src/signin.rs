@@ -9,7 +9,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use hazewarn_scheduler::{Channel, Recipient, SendResult};
 use hazewarn_store::OutboxEntry;
@@ -59,11 +59,11 @@ struct Note<'a> {
     text: &'a str,
 }
 
-fn answer(l: &Lang, title: &str, note: Option<Note<'_>>, account: Option<&str>) -> Html<String> {
+fn answer(l: &Lang, title: &str, note: Option<Note<'_>>, account: Option<&str>) -> Response {
     render(&AnswerPage { frame: city_nav_frame(l, title, false), l, note, account })
 }
 
-async fn login_form(Query(l): Query<Lang>) -> Html<String> {
+async fn login_form(Query(l): Query<Lang>) -> Response {
     render(&LoginPage { frame: city_nav_frame(&l, l.m("signin.sign-in"), false), l: &l })
 }
 

@@ -12,7 +12,7 @@ use hazewarn_ingest::{IngestOptions, Layout, Observations, StationSeries, Variab
 use hazewarn_scheduler::config::{StationConfig, StationRole};
 
 use crate::pages::Lang;
-use crate::svg;
+use crate::{ApiError, svg};
 
 /// GB 3095: a 24-hour mean needs at least 20 valid hours.
 const MIN_HOURS_24H: usize = 20;
@@ -128,9 +128,9 @@ pub(crate) fn section(
     work_dir: &std::path::Path,
     city: Option<&StationSeries>,
     issue: NaiveDateTime,
-) -> String {
+) -> Result<String, ApiError> {
     if stations.is_empty() {
-        return String::new();
+        return Ok(String::new());
     }
     // Said, not hidden: without the table every station would look silent.
     let (obs, unread) = match read_stations(&work_dir.join("observations.parquet")) {
@@ -173,11 +173,7 @@ pub(crate) fn section(
         thin: thin.len(),
         thin_hours: if hours.is_empty() { String::new() } else { format!(" ({})", hours.join(", ")) },
     };
-    page.render().unwrap_or_else(|e| {
-        // The forecaster's page still shows the forecast without its stations.
-        tracing::error!(error = %e, "the station section could not be rendered");
-        String::new()
-    })
+    crate::templates::fragment(&page)
 }
 
 #[cfg(test)]

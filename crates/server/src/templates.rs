@@ -1,11 +1,15 @@
 //! The pages' one layout and the templates that fill it. Templates are askama's: compiled with
 //! the server, checked against their structs when it builds, and escaping every value unless a
 //! template says `|safe` (only HTML this crate composed). `templates/layout.html` is the frame of
-//! every page: its language, title, navigation, language switch, demonstration clock, the one
-//! stylesheet and, when the page draws charts, their scripts.
+//! every page but a notice as issued (a document of its own): its language, title, navigation,
+//! language switch, demonstration clock, sign-out button, the one stylesheet and, when the page
+//! draws charts, their scripts.
 
 use askama::Template;
-use axum::response::Html;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::ApiError;
 
 use crate::pages::Lang;
 
@@ -50,6 +54,23 @@ impl<'a> Frame<'a> {
     }
 }
 
+/// A warning level offered in a form's `<select>`.
+pub(crate) struct LevelOption {
+    pub value: &'static str,
+    pub name: String,
+    pub selected: bool,
+}
+
+impl LevelOption {
+    /// The three colours in the page's language, `chosen` selected.
+    pub(crate) fn coloured(l: &Lang, chosen: hazewarn_response::WarningLevel) -> Vec<LevelOption> {
+        hazewarn_response::WarningLevel::COLOURED
+            .into_iter()
+            .map(|lv| LevelOption { value: lv.name(), name: crate::pages::level_name(l, lv), selected: lv == chosen })
+            .collect()
+    }
+}
+
 /// A page that says one thing (or only its title).
 #[derive(Template)]
 #[template(path = "message.html")]
@@ -59,15 +80,25 @@ pub(crate) struct MessagePage<'a> {
 }
 
 /// Renders a signed-in page: every form that posts carries the session's CSRF token.
-pub(crate) fn render_signed_in(t: &impl Template, csrf: &str) -> Html<String> {
-    Html(crate::pages::protect_forms(&render(t).0, csrf))
+pub(crate) fn render_signed_in(t: &impl Template, csrf: &str) -> Response {
+    match t.render() {
+        Ok(html) => Html(crate::pages::protect_forms(&html, csrf)).into_response(),
+        Err(e) => failed(&e),
+    }
 }
 
-/// Renders a template. Rendering into a string fails only if a value's formatting does, which
-/// would be a defect: it is logged and the page says that something went wrong.
-pub(crate) fn render(t: &impl Template) -> Html<String> {
-    Html(t.render().unwrap_or_else(|e| {
-        tracing::error!(error = %e, "a page could not be rendered");
-        "<!doctype html><title>500</title><p>500</p>".to_owned()
-    }))
+/// Renders a page. Rendering into a string fails only if a value's formatting does, which
+/// would be a defect: it is logged and answered with 500, as any internal error.
+pub(crate) fn render(t: &impl Template) -> Response {
+    t.render().map_or_else(|e| failed(&e), |html| Html(html).into_response())
+}
+
+/// Renders a section of a page (or any part another template places whole).
+pub(crate) fn fragment(t: &impl Template) -> Result<String, ApiError> {
+    t.render().map_err(|e| ApiError::Internal(format!("a template could not be rendered: {e}")))
+}
+
+fn failed(e: &askama::Error) -> Response {
+    tracing::error!(error = %e, "a page could not be rendered");
+    (StatusCode::INTERNAL_SERVER_ERROR, Html("<!doctype html><title>500</title><p>500</p>")).into_response()
 }

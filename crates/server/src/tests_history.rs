@@ -139,7 +139,7 @@ fn lang(lang: &str) -> crate::pages::Lang {
 /// level by its colour, times in Beijing time; the recorded JSON stays whole in the cell's title.
 #[test]
 fn an_audit_detail_reads_as_named_fields_in_the_pages_language() {
-    use crate::history_view::detail_cell;
+    use crate::audit_detail::detail_cell;
     let raw = json!({"level": "orange", "reason": "会商", "end": "2026-01-06T00:00:00+08:00",
         "start": "2026-01-04T16:00:00Z", "at": "2026-01-05T16:00:00Z"})
     .to_string();
@@ -195,7 +195,7 @@ fn an_audit_detail_reads_as_named_fields_in_the_pages_language() {
 /// A detail that is not a JSON object shows as recorded.
 #[test]
 fn an_audit_detail_that_is_not_an_object_shows_as_written() {
-    use crate::history_view::detail_cell;
+    use crate::audit_detail::detail_cell;
     assert_eq!(detail_cell(&lang(""), "logout"), "<td class=\"text\"><code title=\"logout\">logout</code></td>");
     let inputs = r#"[{"name":"national","ok":true}]"#;
     let shown = "[{&quot;name&quot;:&quot;national&quot;,&quot;ok&quot;:true}]";

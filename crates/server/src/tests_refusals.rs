@@ -87,7 +87,7 @@ async fn a_refused_adjustment_and_a_refused_list_say_why_in_chinese() {
     let f = fixture(1000).await;
     let l = crate::pages::Lang::default();
     // An adjustment out of range, as the review form's check gives it.
-    let e = crate::pages::adjusted_aqi("aqi1", "9999").unwrap_err();
+    let e = crate::forecaster_page::adjusted_aqi("aqi1", "9999").unwrap_err();
     let msg = crate::pages::page_error(&l, &e);
     assert!(msg.contains("9999"), "{msg}");
     reads_in_chinese(&msg, &[]);

@@ -173,10 +173,10 @@ async fn the_office_is_not_offered_an_acknowledge_button_and_a_late_one_is_marke
 
 #[test]
 fn a_forecasters_adjustment_is_checked_and_moves_the_interval_with_it() {
-    assert_eq!(crate::pages::adjusted_aqi("aqi1", " 250 ").unwrap(), Some(250));
-    assert_eq!(crate::pages::adjusted_aqi("aqi1", "").unwrap(), None);
+    assert_eq!(crate::forecaster_page::adjusted_aqi("aqi1", " 250 ").unwrap(), Some(250));
+    assert_eq!(crate::forecaster_page::adjusted_aqi("aqi1", "").unwrap(), None);
     for bad in ["abc", "9999", "-5", "12.5"] {
-        let e = crate::pages::adjusted_aqi("aqi1", bad).unwrap_err().to_string();
+        let e = crate::forecaster_page::adjusted_aqi("aqi1", bad).unwrap_err().to_string();
         assert_eq!(e, format!("`aqi1`: `{bad}` is not an AQI (a whole number 0–500)"));
     }
     let mut day = hazewarn_scheduler::cycle::DailyRow {
@@ -190,10 +190,10 @@ fn a_forecasters_adjustment_is_checked_and_moves_the_interval_with_it() {
         aqi_p90: 170,
         trend: false,
     };
-    crate::pages::adjust_day(&mut day, 480);
+    crate::forecaster_page::adjust_day(&mut day, 480);
     // Widths 22 below and 38 above: 458–480–500 (capped at the scale's end).
     assert_eq!((day.aqi_p10, day.aqi_p50, day.aqi_p90), (458, 480, 500));
-    crate::pages::adjust_day(&mut day, 10);
+    crate::forecaster_page::adjust_day(&mut day, 10);
     assert_eq!((day.aqi_p10, day.aqi_p50, day.aqi_p90), (0, 10, 30));
 }
 
@@ -330,7 +330,7 @@ fn the_hourly_forecast_follows_an_adjusted_day() {
     // The forecaster raised D+1 from AQI 150 to 200: HJ 633 puts 115 and 150 µg/m³ there
     // (2012 edition, in force in January 2026), so its hours are scaled by 150/115.
     let shown = [row(d1, 200), row(d2, 120)];
-    let (out, adjusted) = crate::pages::follow_adjustments(&leads, &issued, &shown);
+    let (out, adjusted) = crate::forecaster_page::follow_adjustments(&leads, &issued, &shown);
     assert!(adjusted);
     let r = 150.0 / 115.0;
     for l in &out[..2] {
@@ -339,6 +339,27 @@ fn the_hourly_forecast_follows_an_adjusted_day() {
         );
     }
     assert_eq!(out[2].p50, 100.0, "D+2 was not adjusted");
-    let (same, adjusted) = crate::pages::follow_adjustments(&leads, &issued, &issued);
+    let (same, adjusted) = crate::forecaster_page::follow_adjustments(&leads, &issued, &issued);
     assert!(!adjusted && same[0].p50 == 100.0);
+}
+
+#[tokio::test]
+async fn a_reason_with_markup_is_shown_as_text_on_the_office_pages() {
+    let f = fixture(1000).await;
+    let reason = "<script>alert(\"x\")</script> & 'y'";
+    let body = json!({"step": "issue", "level": "orange", "start": "2026-01-05T00:00:00+08:00",
+        "end": "2026-01-08T00:00:00+08:00", "reason": reason});
+    let (status, w) = call(&f, "POST", "/api/v1/warnings", Some("office"), Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{w}");
+    // HTML 5 character references, as the templates write them: the text shows as typed.
+    let escaped = "&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; &#38; &#39;y&#39;";
+    for uri in ["/office/history", "/office/history?lang=en"] {
+        let page = page_as(&f, "office", uri).await;
+        assert!(!page.contains("<script>alert"), "{uri}: markup passed through");
+        assert!(page.contains(escaped), "{uri}: the reason is not shown as text");
+    }
+    // The audit log's detail cell shows it as text too (its own escaping: named references).
+    let page = page_as(&f, "office", "/office/audit").await;
+    assert!(!page.contains("<script>alert"), "the audit log passed markup through");
+    assert!(page.contains("&lt;script&gt;alert"), "the audit log does not show the reason");
 }
