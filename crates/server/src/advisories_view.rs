@@ -249,8 +249,6 @@ impl LevelBadge {
     }
 }
 
-/// Renders the section into the HTML the office page places with `|safe`.
-
 /// The office page's regional advisories.
 #[derive(Template)]
 #[template(path = "advisories/section.html")]
