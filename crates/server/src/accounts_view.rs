@@ -5,14 +5,14 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::post;
 use hazewarn_store::users::Role;
 use serde::Deserialize;
 
 use crate::auth::Caller;
 use crate::pages::{Lang, after_post, city_frame};
-use crate::templates::{Frame, render};
+use crate::templates::{Frame, render_signed_in};
 use crate::{ApiError, AppState};
 
 pub fn routes() -> Router<AppState> {
@@ -119,6 +119,7 @@ async fn set_state(
 /// A new token for a staff account, shown once on the page that answers (never in a redirect's
 /// address, which browsers and proxies keep).
 async fn rotate(s: &AppState, l: &Lang, caller: Result<Caller, ApiError>, name: &str) -> Response {
+    let csrf = caller.as_ref().map(|c| c.csrf.clone()).unwrap_or_default();
     let r = async {
         let caller = caller?;
         let user = caller.require(&[Role::Office])?;
@@ -129,9 +130,9 @@ async fn rotate(s: &AppState, l: &Lang, caller: Result<Caller, ApiError>, name: 
     .await;
     match r {
         Ok(token) => {
-            let page =
-                NewTokenPage { frame: city_frame(s, l, l.m("accounts.new-token"), false), l, name, token: &token };
-            render(&page).into_response()
+            let mut frame = city_frame(s, l, l.m("accounts.new-token"), false);
+            frame.signed_in = true;
+            render_signed_in(&NewTokenPage { frame, l, name, token: &token }, &csrf)
         }
         Err(e) => after_post("/office", l, Err(e)),
     }

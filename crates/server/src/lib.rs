@@ -154,6 +154,7 @@ pub fn router(state: AppState) -> Router {
         .merge(history_view::routes())
         .merge(advisories_view::routes())
         .merge(exports::routes())
+        .layer(axum::middleware::from_fn(templates::remember_here))
         .layer(axum::middleware::from_fn(security::csrf))
         .layer(axum::middleware::map_response(security::headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 
 use crate::auth::{Authorized, Caller};
 use crate::pages::{Lang, after_post, back, city_frame, level_name, local_time, login_needed, page_error};
-use crate::templates::{Frame, render, render_signed_in};
+use crate::templates::{Frame, render_signed_in};
 use crate::{ApiError, AppState, api};
 
 pub fn routes() -> Router<AppState> {
@@ -91,6 +91,7 @@ impl StagedLists {
 /// An uploaded or pasted list: checked, then shown as what it would change, with a button to
 /// confirm the import. Nothing is imported yet.
 async fn import_list(s: &AppState, l: &Lang, caller: Result<Caller, ApiError>, name: &str, bytes: Vec<u8>) -> Response {
+    let csrf = caller.as_ref().map(|c| c.csrf.clone()).unwrap_or_default();
     let r = async {
         let auth: Authorized<crate::auth::OfficeOnly> = Authorized::from_caller(caller?)?;
         let preview = s.city.preview_list(name, &bytes).await?;
@@ -99,23 +100,22 @@ async fn import_list(s: &AppState, l: &Lang, caller: Result<Caller, ApiError>, n
     }
     .await;
     match r {
-        Ok((auth, preview)) => {
-            let page = ListPreviewPage {
-                frame: city_frame(s, l, l.m("pages.confirm-the-reduction-list-import"), false),
-                l,
-                preview: preview_view(l, &preview),
-            };
-            render_signed_in(&page, &auth.caller.csrf).into_response()
+        Ok((_, preview)) => {
+            let mut frame = city_frame(s, l, l.m("pages.confirm-the-reduction-list-import"), false);
+            frame.signed_in = true;
+            render_signed_in(&ListPreviewPage { frame, l, preview: preview_view(l, &preview) }, &csrf)
         }
         Err(ApiError::Invalid(m)) => {
             let m = crate::pages::refusal(l, &m);
+            let mut frame = city_frame(s, l, l.m("pages.the-list-was-not-imported"), false);
+            frame.signed_in = true;
             let page = ListErrorsPage {
-                frame: city_frame(s, l, l.m("pages.the-list-was-not-imported"), false),
+                frame,
                 l,
                 summary: m.lines().next().unwrap_or("").to_owned(),
                 errors: m.lines().skip(1).map(|x| x.trim().to_owned()).collect(),
             };
-            (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+            (StatusCode::UNPROCESSABLE_ENTITY, render_signed_in(&page, &csrf)).into_response()
         }
         Err(e) => login_needed(l, e),
     }

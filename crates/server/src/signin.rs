@@ -39,6 +39,8 @@ pub fn routes() -> Router<AppState> {
 struct LoginPage<'a> {
     frame: Frame<'a>,
     l: &'a Lang,
+    /// Why the token typed was refused, above the forms to try again.
+    refused: Option<&'a str>,
 }
 
 /// The page that answers a step of signing in: what happened and, while a code is awaited,
@@ -64,7 +66,7 @@ fn answer(l: &Lang, title: &str, note: Option<Note<'_>>, account: Option<&str>) 
 }
 
 async fn login_form(Query(l): Query<Lang>) -> Response {
-    render(&LoginPage { frame: city_nav_frame(&l, l.m("signin.sign-in"), false), l: &l })
+    render(&LoginPage { frame: city_nav_frame(&l, l.m("signin.sign-in"), false), l: &l, refused: None })
 }
 
 #[derive(Deserialize)]
@@ -100,7 +102,12 @@ pub(crate) async fn login<S: Gate>(
         if let Err(e) = s.failures().check(&client) {
             return e.into_response();
         }
-        return (StatusCode::UNAUTHORIZED, answer(&l, l.m("signin.invalid-token"), None, None)).into_response();
+        let page = LoginPage {
+            frame: city_nav_frame(&l, l.m("signin.sign-in"), false),
+            l: &l,
+            refused: Some(l.m("signin.invalid-token")),
+        };
+        return (StatusCode::UNAUTHORIZED, render(&page)).into_response();
     };
     match start_session(&s, &user.name, &headers).await {
         Ok(cookie) => signed_in(cookie, landing(user.role), &l),

@@ -6,7 +6,9 @@
 //! draws charts, their scripts.
 
 use askama::Template;
-use axum::http::StatusCode;
+use axum::extract::Request;
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::ApiError;
@@ -25,7 +27,8 @@ pub(crate) struct Frame<'a> {
     pub lang: &'static str,
     pub title: &'a str,
     pub nav: Vec<NavLink<'a>>,
-    pub switch_href: &'static str,
+    /// This page in the other language (see [`remember_here`]).
+    pub switch_href: String,
     pub switch_label: &'static str,
     pub stylesheet: &'static str,
     /// A demonstration city's own time, shown on each of its pages.
@@ -38,7 +41,9 @@ pub(crate) struct Frame<'a> {
 impl<'a> Frame<'a> {
     /// The frame of a page titled `title` with these links; `charts` loads the chart scripts.
     pub(crate) fn new(l: &'a Lang, title: &'a str, nav: Vec<NavLink<'a>>, charts: bool) -> Frame<'a> {
-        let (switch_href, switch_label) = if l.en() { ("?", "中文") } else { ("?lang=en", "English") };
+        let here = HERE.try_with(Clone::clone).unwrap_or_else(|_| "/".to_owned());
+        let switch_href = switched(&here, !l.en());
+        let switch_label = if l.en() { "中文" } else { "English" };
         Frame {
             l,
             lang: if l.en() { "en" } else { "zh-CN" },
@@ -52,6 +57,38 @@ impl<'a> Frame<'a> {
             scripts: if charts { crate::assets::CHART_SCRIPTS.to_vec() } else { Vec::new() },
         }
     }
+}
+
+tokio::task_local! {
+    /// Where the page being answered is (see [`remember_here`]).
+    static HERE: String;
+}
+
+/// Remembers where each request is, so that a page's language switch leads to the same page,
+/// its query kept (a year, a filter, older entries). A form's answer cannot be fetched again, so
+/// its switch leads to the page of its role (`/office` for `/office/list`).
+pub(crate) async fn remember_here(req: Request, next: Next) -> Response {
+    let uri = req.uri();
+    let here = if req.method() == Method::GET {
+        uri.path_and_query().map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned())
+    } else {
+        format!("/{}", uri.path().trim_start_matches('/').split('/').next().unwrap_or_default())
+    };
+    HERE.scope(here, next.run(req)).await
+}
+
+/// `here` (a path and query) in English or in Chinese: its `lang` set or dropped, and its `msg`
+/// dropped (what a form's answer said once is not said again).
+fn switched(here: &str, to_english: bool) -> String {
+    let (path, query) = here.split_once('?').unwrap_or((here, ""));
+    let mut kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && p.split('=').next().is_some_and(|k| k != "lang" && k != "msg"))
+        .collect();
+    if to_english {
+        kept.push("lang=en");
+    }
+    if kept.is_empty() { path.to_owned() } else { format!("{path}?{}", kept.join("&")) }
 }
 
 /// A warning level offered in a form's `<select>`.
@@ -101,4 +138,20 @@ pub(crate) fn fragment(t: &impl Template) -> Result<String, ApiError> {
 fn failed(e: &askama::Error) -> Response {
     tracing::error!(error = %e, "a page could not be rendered");
     (StatusCode::INTERNAL_SERVER_ERROR, Html("<!doctype html><title>500</title><p>500</p>")).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::switched;
+
+    #[test]
+    fn the_language_switch_keeps_the_page_and_its_query() {
+        assert_eq!(switched("/office/history?year=2026&lang=en", false), "/office/history?year=2026");
+        assert_eq!(switched("/office/audit?verify=true", true), "/office/audit?verify=true&lang=en");
+        assert_eq!(switched("/office?msg=%E5%B7%B2&lang=en", false), "/office");
+        assert_eq!(switched("/", true), "/?lang=en");
+        assert_eq!(switched("/office?county=%E5%8F%AC%E9%99%B5", true), "/office?county=%E5%8F%AC%E9%99%B5&lang=en");
+        // A key that merely starts with "lang" is another key.
+        assert_eq!(switched("/x?language=zh&lang=en", false), "/x?language=zh");
+    }
 }

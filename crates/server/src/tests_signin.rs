@@ -261,7 +261,8 @@ async fn the_office_opens_accounts_from_the_list_and_disables_one_on_its_page() 
     // A forecaster's new token is shown once on the answering page; the old one stops working.
     let (status, _, page) = send(&f, office("/office/account", "name=fc&action=rotate")).await;
     assert_eq!(status, StatusCode::OK);
-    let token = page.split("<code id=\"new-token\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    let token =
+        page.split("<code id=\"new-token\" class=\"secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
     assert_eq!(token.len(), 64);
     assert_eq!(send(&f, form("/login", "token=token-fc")).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(send(&f, form("/login", &format!("token={token}"))).await.0, StatusCode::SEE_OTHER);
@@ -295,4 +296,22 @@ async fn the_office_sees_each_monitor_with_what_the_receiver_took_from_it() {
         "<td>LH0001</td><td>示例水泥企业01有限公司</td><td>1#生产线 / DA001</td><td>1</td><td>1</td><td>0</td><td>0</td>\
          <td>2026-01-04 15:50</td>"
     );
+}
+
+#[tokio::test]
+async fn a_refused_token_shows_sign_in_again_and_the_language_switch_leads_to_a_page_that_exists() {
+    let f = fixture(1000).await;
+    let (status, _, page) = send(&f, form("/login", "token=not-a-token-of-anyone")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(page.contains("<p class=\"msg\" id=\"refused\">令牌无效</p>"), "{page}");
+    assert!(page.contains("id=\"token\""), "the form to try again: {page}");
+    // A form's answer cannot be fetched again: its switch leads to the sign-in page itself.
+    assert!(page.contains("<a href=\"/login?lang=en\" id=\"lang\">English</a>"), "{page}");
+    // A page fetched keeps its query, without the language and a one-time message.
+    let req = Request::get("/office/history?year=2026&msg=x&lang=en")
+        .header(header::COOKIE, "hw_session=session-office")
+        .body(Body::empty())
+        .unwrap();
+    let (_, _, page) = send(&f, req).await;
+    assert!(page.contains("<a href=\"/office/history?year=2026\" id=\"lang\">中文</a>"), "{page}");
 }
