@@ -162,11 +162,12 @@ pub(crate) async fn enterprise(
 /// A notice as issued, to print: the enterprise's own (another's is not found), or any for the office.
 pub(crate) async fn printable_notice(
     State(s): State<AppState>,
+    Query(l): Query<Lang>,
     caller: Result<Caller, ApiError>,
     Path(id): Path<String>,
-) -> Result<Html<String>, ApiError> {
-    let axum::Json(n) = api::notice(State(s), caller?, Path(id)).await?;
-    Ok(Html(n.notice.to_html()))
+) -> Response {
+    let notice = async { Ok::<_, ApiError>(api::notice(State(s), caller?, Path(id)).await?.0) }.await;
+    notice.map_or_else(|e| login_needed(&l, e), |n| Html(n.notice.to_html()).into_response())
 }
 
 #[derive(Deserialize)]

@@ -29,6 +29,11 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// The HTTP status the failure is answered with.
+    pub(crate) fn status(&self) -> StatusCode {
+        self.status_code().0
+    }
+
     fn status_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),

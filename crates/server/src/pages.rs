@@ -4,7 +4,6 @@
 //! the outcome, a refusal in the page's language, or at sign-in).
 
 use axum::Router;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use hazewarn_response::{Treatment, WarningLevel};
@@ -101,16 +100,18 @@ pub(crate) fn level_name(l: &Lang, level: WarningLevel) -> String {
 }
 
 /// Pages ask for the token when there is none.
+/// Any other failure is a page that says what happened, in the page's language, with its status.
 pub(crate) fn login_needed(l: &Lang, e: ApiError) -> Response {
-    match e {
-        ApiError::Unauthenticated => Redirect::to(&format!("/login{}", l.q())).into_response(),
-        ApiError::Forbidden => (
-            StatusCode::FORBIDDEN,
-            templates::render(&MessagePage { frame: city_nav_frame(l, l.m("pages.not-allowed"), false), text: "" }),
-        )
-            .into_response(),
-        other => other.into_response(),
+    if let ApiError::Unauthenticated = e {
+        return Redirect::to(&format!("/login{}", l.q())).into_response();
     }
+    if let ApiError::Internal(detail) = &e {
+        tracing::error!(%detail, "internal error");
+    }
+    let title = if let ApiError::Forbidden = e { l.m("pages.not-allowed") } else { l.m("pages.not-done") };
+    let text = page_error(l, &e);
+    let page = templates::render(&MessagePage { frame: city_nav_frame(l, title, false), text: &text });
+    (e.status(), page).into_response()
 }
 
 pub(crate) fn back(path: &str, l: &Lang, msg: &str) -> Response {

@@ -363,3 +363,21 @@ async fn a_reason_with_markup_is_shown_as_text_on_the_office_pages() {
     assert!(!page.contains("<script>alert"), "the audit log passed markup through");
     assert!(page.contains("&lt;script&gt;alert"), "the audit log does not show the reason");
 }
+
+#[tokio::test]
+async fn a_printable_notice_asks_a_browser_to_sign_in_and_hides_another_enterprises_as_a_page() {
+    let f = fixture(1000).await;
+    issue_orange(&f).await;
+    let (_, notices) = call(&f, "GET", "/api/v1/notices", Some("ent-a"), None).await;
+    let id = notices[0]["notice"]["id"].as_str().expect("enterprise A has a notice").to_owned();
+    let uri = format!("/enterprise/notice/{id}");
+    let resp = router(f.state.clone()).oneshot(Request::get(&uri).body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers()[header::LOCATION], "/login");
+    let req = Request::get(&uri).header(header::COOKIE, "hw_session=session-ent-b").body(Body::empty()).unwrap();
+    let resp = router(f.state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let page = String::from_utf8(to_bytes(resp.into_body(), 1 << 24).await.unwrap().to_vec()).unwrap();
+    let main = &page[page.find("<main>").unwrap()..];
+    assert!(main.contains("<p>未找到该记录。</p>") && !main.contains("限产") && !main.contains("示例"), "{page}");
+}
