@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use hazewarn_response::check_text;
 use hazewarn_response::{
     Action, Actor, CapAlert, Contacts, CurtailmentNotice, CurtailmentPlan, NoticeContext, Recommendation,
@@ -97,16 +97,16 @@ impl City {
         if end <= at {
             return Err(SchedulerError::Input(format!(
                 "`end` {} is not after the time of this step ({}): the warning would be over before it is published",
-                end.to_rfc3339(),
-                at.to_rfc3339()
+                end.to_rfc3339_opts(SecondsFormat::Secs, false),
+                at.to_rfc3339_opts(SecondsFormat::Secs, false)
             )));
         }
         let days = self.config.policy.max_warning_days;
         if end > from + chrono::Duration::days(i64::from(days)) {
             return Err(SchedulerError::Input(format!(
                 "`end` {} is more than {days} days after {} (policy.max_warning_days)",
-                end.to_rfc3339(),
-                from.to_rfc3339()
+                end.to_rfc3339_opts(SecondsFormat::Secs, false),
+                from.to_rfc3339_opts(SecondsFormat::Secs, false)
             )));
         }
         Ok(())
@@ -131,7 +131,7 @@ impl City {
                 return Err(SchedulerError::Conflict(format!(
                     "warning {} ({}) is in force: upgrade, downgrade, extend or lift it instead",
                     w.id,
-                    w.level().zh()
+                    w.level().name()
                 )));
             }
             (Step::Issue { level, start, end }, None) => {

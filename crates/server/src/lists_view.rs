@@ -181,6 +181,18 @@ struct ShareRow {
     target: String,
 }
 
+/// A field of an enterprise that an import changes, as the page's language names it: a column
+/// by its header (the list's Chinese header on a Chinese page), its production lines as such.
+fn changed_field<'a>(l: &Lang, field: &'a str) -> &'a str {
+    if field == "lines" {
+        return l.m("lists.production-lines");
+    }
+    match hazewarn_response::COLUMNS.iter().find(|(en, _, _)| *en == field) {
+        Some((_, zh, _)) if !l.en() => zh,
+        _ => field,
+    }
+}
+
 /// The preview as the page shows it: the enterprises added, removed and changed, the plan's
 /// totals at each level before and after, and whether there is anything to confirm.
 fn preview_view(l: &Lang, p: &hazewarn_scheduler::lists::ListPreview) -> PreviewView {
@@ -193,8 +205,14 @@ fn preview_view(l: &Lang, p: &hazewarn_scheduler::lists::ListPreview) -> Preview
     let plain = |v: &[hazewarn_response::ListedEnterprise]| -> Vec<EnterpriseChange> {
         v.iter().map(|e| change(&e.name, &e.credit_code, String::new())).collect()
     };
-    let changed: Vec<EnterpriseChange> =
-        d.changed.iter().map(|e| change(&e.name, &e.credit_code, e.fields.join(", "))).collect();
+    let changed: Vec<EnterpriseChange> = d
+        .changed
+        .iter()
+        .map(|e| {
+            let fields: Vec<&str> = e.fields.iter().map(|f| changed_field(l, f)).collect();
+            change(&e.name, &e.credit_code, fields.join(l.m("pages.list-enumeration")))
+        })
+        .collect();
     let groups: Vec<EnterpriseGroup> = [
         EnterpriseGroup { title: l.m("pages.added-2"), id: "list-added", rows: plain(&d.added) },
         EnterpriseGroup { title: l.m("pages.removed-2"), id: "list-removed", rows: plain(&d.removed) },

@@ -77,7 +77,7 @@ pub(crate) async fn recommendation_section(
                     l.m("pages.recommendation-carried-out").to_owned()
                 } else {
                     let why = if l.en() { why.to_string() } else { why.zh() };
-                    format!("{} {why}", l.m("pages.this-recommendation-is-stale"))
+                    format!("{}{why}", l.m("pages.this-recommendation-is-stale"))
                 });
             }
             None => {

@@ -72,12 +72,17 @@ pub(crate) async fn office(
         // A regional advisory asks for an answer by a deadline: it comes before everything else.
         let advisories = crate::advisories_view::section(&s, &l).await?;
         let (recommendation, recommended) = recommendation_section(&s, &l, in_force.as_ref()).await?;
-        let steps = [
-            StepForm::with_level(&l, "issue", true, WarningLevel::Orange, l.m("pages.issue")),
-            StepForm::with_level(&l, "upgrade", false, WarningLevel::Red, l.m("pages.upgrade")),
-            StepForm::with_level(&l, "downgrade", false, WarningLevel::Yellow, l.m("pages.downgrade")),
-            StepForm::plain(&l, "lift", l.m("pages.lift")),
-        ]
+        // The steps the warning's state allows: an issue when none is in force, else the others.
+        let steps = if in_force.is_none() {
+            vec![StepForm::with_level(&l, "issue", true, WarningLevel::Orange, l.m("pages.issue"))]
+        } else {
+            vec![
+                StepForm::with_level(&l, "upgrade", false, WarningLevel::Red, l.m("pages.upgrade")),
+                StepForm::with_level(&l, "downgrade", false, WarningLevel::Yellow, l.m("pages.downgrade")),
+                StepForm::extend(&l, l.m("pages.extend")),
+                StepForm::plain(&l, "lift", l.m("pages.lift")),
+            ]
+        }
         .iter()
         .map(crate::templates::fragment)
         .collect::<Result<Vec<_>, _>>()?;
@@ -127,6 +132,8 @@ pub(crate) struct StepForm<'a> {
     /// The run whose recommendation the step carries out.
     run_id: Option<String>,
     level: Option<LevelChoice>,
+    /// Whether the step sets the warning's end (every step with a level, and an extension).
+    asks_end: bool,
 }
 
 /// The level and window fields of a warning-step form; the times are picked in Beijing time.
@@ -138,7 +145,7 @@ struct LevelChoice {
 impl<'a> StepForm<'a> {
     /// A step with no field of its own (lift).
     fn plain(l: &'a Lang, step: &'static str, label: &'static str) -> StepForm<'a> {
-        StepForm { l, step, label, run_id: None, level: None }
+        StepForm { l, step, label, run_id: None, level: None, asks_end: false }
     }
 
     /// A step that sets a level (`default` chosen) and an end, and a start if `with_start`.
@@ -150,7 +157,12 @@ impl<'a> StepForm<'a> {
         label: &'static str,
     ) -> StepForm<'a> {
         let options = LevelOption::coloured(l, default);
-        StepForm { level: Some(LevelChoice { options, with_start }), ..StepForm::plain(l, step, label) }
+        StepForm { level: Some(LevelChoice { options, with_start }), asks_end: true, ..StepForm::plain(l, step, label) }
+    }
+
+    /// Moves the end of the warning in force later.
+    fn extend(l: &'a Lang, label: &'static str) -> StepForm<'a> {
+        StepForm { asks_end: true, ..StepForm::plain(l, "extend", label) }
     }
 
     /// Carries out the recommendation of `run_id`.

@@ -169,7 +169,7 @@ pub(crate) fn section(
         chart: crate::charts::element("stations-chart", title, &option, &svg::station_lines(&lines, title)),
         map: svg::station_map(&points, l.m("stations.stations-colour-level-of-the")),
         rows,
-        colon: if l.en() { ":" } else { "：" },
+        colon: l.m("pages.colon"),
         thin: thin.len(),
         thin_hours: if hours.is_empty() { String::new() } else { format!(" ({})", hours.join(", ")) },
     };

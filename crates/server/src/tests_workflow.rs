@@ -381,3 +381,29 @@ async fn a_printable_notice_asks_a_browser_to_sign_in_and_hides_another_enterpri
     let main = &page[page.find("<main>").unwrap()..];
     assert!(main.contains("<p>未找到该记录。</p>") && !main.contains("限产") && !main.contains("示例"), "{page}");
 }
+
+#[tokio::test]
+async fn the_office_is_offered_only_the_steps_the_warnings_state_allows() {
+    let f = fixture(1000).await;
+    let buttons = |page: &str| {
+        ["issue", "upgrade", "downgrade", "extend", "lift"]
+            .into_iter()
+            .filter(|b| page.contains(&format!("<button id=\"{b}\">")))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(buttons(&office_page(&f).await), ["issue"], "nothing in force: only an issue");
+    issue_orange(&f).await;
+    assert_eq!(buttons(&office_page(&f).await), ["upgrade", "downgrade", "extend", "lift"]);
+    // The extension form asks for the new end and nothing else.
+    let page = office_page(&f).await;
+    let extend = &page[page.find("value=\"extend\"").unwrap()..];
+    let extend = &extend[..extend.find("</form>").unwrap()];
+    assert!(
+        extend.contains("name=\"end\"") && !extend.contains("name=\"level\"") && !extend.contains("name=\"start\"")
+    );
+    // Lifted once it has begun, within the office's 12-hour session.
+    f.clock.set(t("2026-01-05T02:00:00+08:00").with_timezone(&chrono::Utc));
+    let lift = json!({"step": "lift", "reason": "解除"});
+    assert_eq!(call(&f, "POST", "/api/v1/warnings", Some("office"), Some(lift)).await.0, StatusCode::OK);
+    assert_eq!(buttons(&office_page(&f).await), ["issue"], "lifted: only a new issue");
+}
