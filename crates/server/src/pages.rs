@@ -111,7 +111,11 @@ pub(crate) fn login_needed(l: &Lang, e: ApiError) -> Response {
     let title = if let ApiError::Forbidden = e { l.m("pages.not-allowed") } else { l.m("pages.not-done") };
     let text = page_error(l, &e);
     let page = templates::render(&MessagePage { frame: city_nav_frame(l, title, false), text: &text });
-    (e.status(), page).into_response()
+    let mut resp = (e.status(), page).into_response();
+    if let ApiError::TooMany { retry_after_s } = e {
+        resp.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after_s.into());
+    }
+    resp
 }
 
 pub(crate) fn back(path: &str, l: &Lang, msg: &str) -> Response {

@@ -18,7 +18,7 @@ use hazewarn_store::users::Role;
 use serde::Deserialize;
 
 use crate::auth::{ClientAddr, Gate, SESSION_COOKIE, cookie_token, random_text, start_session};
-use crate::pages::{Lang, city_nav_frame};
+use crate::pages::{Lang, city_nav_frame, login_needed};
 use crate::templates::{Frame, render};
 use crate::{ApiError, AppState};
 
@@ -28,8 +28,21 @@ pub const CODE_MINUTES: i64 = 5;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/login", get(login_form).post(login::<AppState>))
-        .route("/login/code", post(send_code))
-        .route("/login/verify", post(verify_code))
+        // A refusal (too many codes asked for, a locked address) is a page in its language.
+        .route(
+            "/login/code",
+            post(|s, Query(l): Query<Lang>, c, f| async move {
+                let lang = Lang { lang: l.lang.clone(), ..Lang::default() };
+                send_code(s, Query(l), c, f).await.unwrap_or_else(|e| login_needed(&lang, e))
+            }),
+        )
+        .route(
+            "/login/verify",
+            post(|s, Query(l): Query<Lang>, c, h, f| async move {
+                let lang = Lang { lang: l.lang.clone(), ..Lang::default() };
+                verify_code(s, Query(l), c, h, f).await.unwrap_or_else(|e| login_needed(&lang, e))
+            }),
+        )
         .route("/logout", post(logout::<AppState>))
 }
 

@@ -150,12 +150,14 @@ async fn an_enterprise_signs_in_with_a_code_that_expires_locks_and_is_rate_limit
         send(&f, form("/login/verify", &format!("account={}&code={wrong}", b.0))).await.0,
         StatusCode::TOO_MANY_REQUESTS
     );
-    assert_eq!(
-        send(&f, form("/login/verify", &format!("account={}&code={right}", b.0))).await.0,
-        StatusCode::TOO_MANY_REQUESTS
-    );
+    let (status, _, page) = send(&f, form("/login/verify", &format!("account={}&code={right}", b.0))).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(page.contains("id=\"refused\">错误次数过多"), "{page}");
     f.clock.set(f.state.city.now() + chrono::Duration::minutes(2));
-    assert_eq!(send(&f, form("/login/code", &format!("account={}", b.0))).await.0, StatusCode::TOO_MANY_REQUESTS);
+    let (status, headers, page) = send(&f, form("/login/code", &format!("account={}", b.0))).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // A browser is told on a page in its language, with when to try again.
+    assert!(page.contains("操作过于频繁") && headers.contains_key(header::RETRY_AFTER), "{page}");
 
     // Per address: a handful of code requests a minute, whichever accounts they name.
     let mut statuses = Vec::new();
