@@ -234,7 +234,7 @@ fn qc_flags(l: &Lang, columns: &[hazewarn_ingest::FlagCounts]) -> String {
             .map(|(n, key)| format!("{} {n}", l.m(key)))
             .collect();
             (!parts.is_empty()).then(|| {
-                format!("{}{} {}", variable_name(l, &c.column), l.m("pages.colon"), parts.join(l.m("pages.list-comma")))
+                format!("{}{}{}", variable_name(l, &c.column), l.m("pages.colon"), parts.join(l.m("pages.list-comma")))
             })
         })
         .collect();

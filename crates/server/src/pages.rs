@@ -108,7 +108,11 @@ pub(crate) fn login_needed(l: &Lang, e: ApiError) -> Response {
     if let ApiError::Internal(detail) = &e {
         tracing::error!(%detail, "internal error");
     }
-    let title = if let ApiError::Forbidden = e { l.m("pages.not-allowed") } else { l.m("pages.not-done") };
+    let title = match e {
+        ApiError::Forbidden => l.m("pages.not-allowed"),
+        ApiError::NotFound => l.m("pages.not-found"),
+        _ => l.m("pages.not-done"),
+    };
     let text = page_error(l, &e);
     let page = templates::render(&MessagePage { frame: city_nav_frame(l, title, false), text: &text });
     let mut resp = (e.status(), page).into_response();

@@ -379,6 +379,7 @@ async fn a_printable_notice_asks_a_browser_to_sign_in_and_hides_another_enterpri
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     let page = String::from_utf8(to_bytes(resp.into_body(), 1 << 24).await.unwrap().to_vec()).unwrap();
     let main = &page[page.find("<main>").unwrap()..];
+    assert!(main.starts_with("<main><h1>未找到</h1>"), "{main}");
     assert!(main.contains("<p>未找到该记录。</p>") && !main.contains("限产") && !main.contains("示例"), "{page}");
 }
 
