@@ -28,6 +28,7 @@ mod devices_view;
 mod enterprise_view;
 mod error;
 mod exports;
+mod flash;
 mod forecaster_page;
 mod forecaster_view;
 mod history_view;

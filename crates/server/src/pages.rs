@@ -24,6 +24,9 @@ pub struct Lang {
     pub grade: String,
     #[serde(default)]
     pub msg: String,
+    /// The signature of `msg` (see [`crate::flash`]).
+    #[serde(default)]
+    pub sig: String,
 }
 
 impl Lang {
@@ -41,6 +44,11 @@ impl Lang {
             }
         }
     }
+    /// The message the form before this page left, if this process signed it; else none.
+    pub(crate) fn flash(&self) -> &str {
+        if !self.msg.is_empty() && crate::flash::verify(&self.msg, &self.sig) { &self.msg } else { "" }
+    }
+
     pub(crate) fn q(&self) -> &'static str {
         if self.en() { "?lang=en" } else { "" }
     }
@@ -125,7 +133,7 @@ pub(crate) fn login_needed(l: &Lang, e: ApiError) -> Response {
 pub(crate) fn back(path: &str, l: &Lang, msg: &str) -> Response {
     let sep = if l.en() { "&" } else { "?" };
     let q = l.q();
-    Redirect::to(&format!("{path}{q}{sep}msg={}", percent_encode(msg))).into_response()
+    Redirect::to(&format!("{path}{q}{sep}msg={}&sig={}", percent_encode(msg), crate::flash::sign(msg))).into_response()
 }
 
 /// Percent-encodes everything but unreserved characters (RFC 3986 §2.3), so no text placed in

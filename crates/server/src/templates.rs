@@ -78,12 +78,12 @@ pub(crate) async fn remember_here(req: Request, next: Next) -> Response {
 }
 
 /// `here` (a path and query) in English or in Chinese: its `lang` set or dropped, and its `msg`
-/// dropped (what a form's answer said once is not said again).
+/// and `sig` dropped (what a form's answer said once is not said again).
 fn switched(here: &str, to_english: bool) -> String {
     let (path, query) = here.split_once('?').unwrap_or((here, ""));
     let mut kept: Vec<&str> = query
         .split('&')
-        .filter(|p| !p.is_empty() && p.split('=').next().is_some_and(|k| k != "lang" && k != "msg"))
+        .filter(|p| !p.is_empty() && p.split('=').next().is_some_and(|k| !["lang", "msg", "sig"].contains(&k)))
         .collect();
     if to_english {
         kept.push("lang=en");

@@ -408,3 +408,12 @@ async fn the_office_is_offered_only_the_steps_the_warnings_state_allows() {
     assert_eq!(call(&f, "POST", "/api/v1/warnings", Some("office"), Some(lift)).await.0, StatusCode::OK);
     assert_eq!(buttons(&office_page(&f).await), ["issue"], "lifted: only a new issue");
 }
+
+#[tokio::test]
+async fn a_message_in_a_link_made_elsewhere_is_not_shown_as_the_offices_own() {
+    let f = fixture(1000).await;
+    let page = page_as(&f, "office", "/office?msg=%E9%A2%84%E8%AD%A6%E5%B7%B2%E8%A7%A3%E9%99%A4").await;
+    assert!(!page.contains("预警已解除"), "an unsigned message was shown");
+    let forged = "/office?msg=%E9%A2%84%E8%AD%A6%E5%B7%B2%E8%A7%A3%E9%99%A4&sig=000000000000000000000000";
+    assert!(!page_as(&f, "office", forged).await.contains("预警已解除"), "a forged signature was accepted");
+}
