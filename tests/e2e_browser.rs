@@ -70,7 +70,19 @@ fn four_roles_in_a_real_browser() {
     server.kill().unwrap();
     server.wait().unwrap();
     assert!(run.status.success(), "{}", text(&run));
-    for shot in ["1-forecaster", "2-office", "3-enterprise-acknowledged", "4-other-enterprise"] {
+    let mut shots: Vec<String> =
+        ["1-forecaster", "2-office", "3-enterprise-acknowledged", "4-other-enterprise", "5-office-phone"]
+            .map(String::from)
+            .to_vec();
+    // Every role's pages in both languages at both widths (step 6 of the flow).
+    for page in
+        ["public", "forecaster", "login", "office", "office-history", "office-audit", "office-print", "enterprise"]
+    {
+        for lang in ["zh-CN", "en"] {
+            shots.extend(["1280", "390"].map(|w| format!("pages/{page}-{lang}-{w}")));
+        }
+    }
+    for shot in shots {
         let png = out.join(format!("{shot}.png"));
         assert!(std::fs::metadata(&png).is_ok_and(|m| m.len() > 10_000), "{} is missing", png.display());
     }

@@ -12,6 +12,12 @@ export function check(ok, what) {
   console.log(`ok - ${what}`);
 }
 
+// A phone must not scroll the whole page sideways (a wide table scrolls inside its own box).
+export async function noHorizontalScroll(page, what) {
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+  check(!wide, `${what}: no horizontal scroll at ${page.viewportSize().width} px`);
+}
+
 export async function signIn(base, token, width = 1100) {
   const context = await browser.newContext({ viewport: { width, height: 900 } });
   const page = await context.newPage();

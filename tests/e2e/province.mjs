@@ -3,7 +3,7 @@
 // starts), Xuchang justifies, Zhoukou answers after the deadline; the province sees all three.
 // Screenshots at 1280 and 390 px go to OUT.
 // Usage: node province.mjs PROVINCE LUOHE XUCHANG ZHOUKOU OUT TOKEN_PROVINCE TOKEN_OFFICE
-import { browser, check, signIn as signInAt } from './common.mjs';
+import { browser, check, noHorizontalScroll, signIn as signInAt } from './common.mjs';
 
 const [province, luohe, xuchang, zhoukou, out, provinceToken, officeToken] = process.argv.slice(2);
 const signIn = (base, token, width = 1280) => signInAt(base, token, width);
@@ -11,11 +11,6 @@ const signIn = (base, token, width = 1280) => signInAt(base, token, width);
 // Beijing time as a date-time picker holds it (no offset), `seconds` from now.
 function beijing(seconds) {
   return new Date(Date.now() + seconds * 1000 + 8 * 3600 * 1000).toISOString().slice(0, 19);
-}
-
-async function noHorizontalScroll(page, what) {
-  const wide = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
-  check(!wide, `${what}: no horizontal scroll at ${page.viewportSize().width} px`);
 }
 
 try {
