@@ -156,6 +156,7 @@ pub fn router(state: AppState) -> Router {
         .merge(advisories_view::routes())
         .merge(exports::routes())
         .layer(axum::middleware::from_fn(templates::remember_here))
+        .layer(axum::middleware::from_fn(templates::reload_of_a_form))
         .layer(axum::middleware::from_fn(security::csrf))
         .layer(axum::middleware::map_response(security::headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

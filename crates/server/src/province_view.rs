@@ -75,6 +75,7 @@ pub fn province_router(state: ProvinceState) -> Router {
         .route("/metrics", get(crate::metrics::province_metrics))
         .merge(crate::assets::routes())
         .layer(axum::middleware::from_fn(crate::templates::remember_here))
+        .layer(axum::middleware::from_fn(crate::templates::reload_of_a_form))
         .layer(axum::middleware::from_fn(crate::security::csrf))
         .layer(axum::middleware::map_response(crate::security::headers))
         .layer(DefaultBodyLimit::max(64 * 1024))

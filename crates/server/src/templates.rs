@@ -77,6 +77,25 @@ pub(crate) async fn remember_here(req: Request, next: Next) -> Response {
     HERE.scope(here, next.run(req)).await
 }
 
+/// A form's answer stays at the form's address, which takes only posts: reloading it or opening
+/// it from the history would be a bare 405. A page (not the API) answers such a GET by sending
+/// the browser to its role's page, in its language.
+pub(crate) async fn reload_of_a_form(req: Request, next: Next) -> Response {
+    let uri = req.uri();
+    let page = (req.method() == Method::GET && !uri.path().starts_with("/api/")).then(|| {
+        let english = uri.query().is_some_and(|q| q.split('&').any(|p| p == "lang=en"));
+        let role = format!("/{}", uri.path().trim_start_matches('/').split('/').next().unwrap_or_default());
+        if english { format!("{role}?lang=en") } else { role }
+    });
+    let resp = next.run(req).await;
+    match page {
+        Some(to) if resp.status() == StatusCode::METHOD_NOT_ALLOWED => {
+            axum::response::Redirect::to(&to).into_response()
+        }
+        _ => resp,
+    }
+}
+
 /// `here` (a path and query) in English or in Chinese: its `lang` set or dropped, and its `msg`
 /// and `sig` dropped (what a form's answer said once is not said again).
 fn switched(here: &str, to_english: bool) -> String {

@@ -317,3 +317,24 @@ async fn a_refused_token_shows_sign_in_again_and_the_language_switch_leads_to_a_
     let (_, _, page) = send(&f, req).await;
     assert!(page.contains("<a href=\"/office/history?year=2026\" id=\"lang\">中文</a>"), "{page}");
 }
+
+#[tokio::test]
+async fn reloading_a_forms_answer_leads_to_the_roles_page_and_the_api_still_says_405() {
+    let f = fixture(1000).await;
+    for (uri, to) in [
+        ("/office/list", "/office"),
+        ("/office/list-file?csrf=x&lang=en", "/office?lang=en"),
+        ("/office/warning", "/office"),
+        ("/login/code", "/login"),
+    ] {
+        let (status, h, _) = send(&f, get(uri, "hw_session=session-office")).await;
+        assert_eq!(
+            (status, h.get(header::LOCATION).and_then(|v| v.to_str().ok())),
+            (StatusCode::SEE_OTHER, Some(to)),
+            "{uri}"
+        );
+    }
+    let (status, h, body) = send(&f, get("/api/v1/notices/x/ack", "hw_session=session-office")).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(h.contains_key(header::ALLOW) && body.contains("method_not_allowed"), "{body}");
+}
