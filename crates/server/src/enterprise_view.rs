@@ -11,10 +11,9 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use hazewarn_store::response::StoredNotice;
 use hazewarn_store::users::Role;
-use serde::Deserialize;
 
 use crate::auth::Caller;
-use crate::pages::{Lang, after_post, city_frame, late_acknowledgement, level_name, local_time, login_needed};
+use crate::pages::{IdForm, Lang, after_post, city_frame, late_acknowledgement, level_name, local_time, login_needed};
 use crate::templates::{Frame, render_signed_in};
 use crate::{ApiError, AppState, api};
 
@@ -170,17 +169,12 @@ pub(crate) async fn printable_notice(
     notice.map_or_else(|e| login_needed(&l, e), |n| Html(n.notice.to_html()).into_response())
 }
 
-#[derive(Deserialize)]
-pub(crate) struct AckForm {
-    id: String,
-}
-
 /// The card's button: the enterprise acknowledges the notice.
 pub(crate) async fn enterprise_ack(
     State(s): State<AppState>,
     Query(l): Query<Lang>,
     caller: Result<Caller, ApiError>,
-    Form(f): Form<AckForm>,
+    Form(f): Form<IdForm>,
 ) -> Response {
     let r = async { api::acknowledge(State(s.clone()), caller?, Path(f.id.clone())).await }.await;
     after_post("/enterprise", &l, r.map(|_| l.m("pages.acknowledged-3").to_owned()))

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::auth::{Authorized, Caller};
 use crate::office_sections::{DEAD_SHOWN, deliveries_section, plan_section, recommendation_section};
-use crate::pages::{Lang, after_post, back, city_frame, level_colour, level_name, login_needed, page_error};
+use crate::pages::{IdForm, Lang, after_post, back, city_frame, level_colour, level_name, login_needed, page_error};
 use crate::templates::{Frame, LevelOption, render_signed_in};
 use crate::{ApiError, AppState, api, svg};
 
@@ -224,17 +224,11 @@ pub(crate) async fn office_warning(
     after_post("/office", &l, result)
 }
 
-/// A dead letter named by the retry button.
-#[derive(Deserialize)]
-pub(crate) struct DeadLetterForm {
-    id: String,
-}
-
 pub(crate) async fn office_retry(
     State(s): State<AppState>,
     Query(l): Query<Lang>,
     caller: Result<Caller, ApiError>,
-    Form(f): Form<DeadLetterForm>,
+    Form(f): Form<IdForm>,
 ) -> Response {
     let r = async { api::retry_dead(State(s.clone()), caller?, axum::extract::Path(f.id.clone())).await }.await;
     match r {

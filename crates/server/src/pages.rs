@@ -44,9 +44,9 @@ impl Lang {
             }
         }
     }
-    /// The message the form before this page left, if this process signed it; else none.
-    pub(crate) fn flash(&self) -> &str {
-        if !self.msg.is_empty() && crate::flash::verify(&self.msg, &self.sig) { &self.msg } else { "" }
+    /// The message the form before this page left, if this process signed it.
+    pub(crate) fn flash(&self) -> Option<&str> {
+        (!self.msg.is_empty() && crate::flash::verify(&self.msg, &self.sig)).then_some(self.msg.as_str())
     }
 
     pub(crate) fn q(&self) -> &'static str {
@@ -148,6 +148,12 @@ pub(crate) fn percent_encode(s: &str) -> String {
         }
     }
     out
+}
+
+/// A form that names one record (a notice to acknowledge, a dead letter to retry).
+#[derive(Deserialize)]
+pub(crate) struct IdForm {
+    pub id: String,
 }
 
 /// Adds the session's CSRF token to every form that posts (see `security`).

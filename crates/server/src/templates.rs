@@ -72,25 +72,27 @@ pub(crate) async fn remember_here(req: Request, next: Next) -> Response {
     let here = if req.method() == Method::GET {
         uri.path_and_query().map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned())
     } else {
-        format!("/{}", uri.path().trim_start_matches('/').split('/').next().unwrap_or_default())
+        role_page(uri.path())
     };
     HERE.scope(here, next.run(req)).await
+}
+
+/// The page of the role a path belongs to: its first segment (`/office` for `/office/list`).
+fn role_page(path: &str) -> String {
+    format!("/{}", path.trim_start_matches('/').split('/').next().unwrap_or_default())
 }
 
 /// A form's answer stays at the form's address, which takes only posts: reloading it or opening
 /// it from the history would be a bare 405. A page (not the API) answers such a GET by sending
 /// the browser to its role's page, in its language.
 pub(crate) async fn reload_of_a_form(req: Request, next: Next) -> Response {
-    let uri = req.uri();
-    let page = (req.method() == Method::GET && !uri.path().starts_with("/api/")).then(|| {
-        let english = uri.query().is_some_and(|q| q.split('&').any(|p| p == "lang=en"));
-        let role = format!("/{}", uri.path().trim_start_matches('/').split('/').next().unwrap_or_default());
-        if english { format!("{role}?lang=en") } else { role }
-    });
+    let page = (req.method() == Method::GET && !req.uri().path().starts_with("/api/")).then(|| req.uri().clone());
     let resp = next.run(req).await;
     match page {
-        Some(to) if resp.status() == StatusCode::METHOD_NOT_ALLOWED => {
-            axum::response::Redirect::to(&to).into_response()
+        Some(uri) if resp.status() == StatusCode::METHOD_NOT_ALLOWED => {
+            let english = uri.query().is_some_and(|q| q.split('&').any(|p| p == "lang=en"));
+            let role = role_page(uri.path());
+            axum::response::Redirect::to(&if english { format!("{role}?lang=en") } else { role }).into_response()
         }
         _ => resp,
     }
